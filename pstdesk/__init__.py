@@ -1,0 +1,1 @@
+"""PST Desk: the online statistical consultation desk of BPS statistics offices."""

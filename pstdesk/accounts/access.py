@@ -1,0 +1,35 @@
+"""Office scoping: which offices a user may see. Every view, the API and the admin go through these helpers,
+and a forbidden object answers exactly like a missing one (404)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+
+from pstdesk.accounts.models import Role
+from pstdesk.offices.models import Office, OfficeQuerySet
+
+
+def visible_offices(user: Any) -> OfficeQuerySet:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Office.objects.none()
+    if user.is_superuser:
+        return Office.objects.all()
+    if user.office_id is None:
+        return Office.objects.none()
+    if user.role == Role.OFFICER:
+        return Office.objects.filter(code=user.office_id)
+    return Office.objects.subtree_of(user.office)
+
+
+def visible_office_codes(user: Any) -> list[str]:
+    return list(visible_offices(user).values_list("code", flat=True))
+
+
+def get_office_for(user: Any, code: str) -> Office:
+    """The office if the user may see it; Http404 whether it is missing or forbidden."""
+    office = visible_offices(user).filter(code=code).first()
+    if office is None:
+        raise Http404("Office not found")
+    return office

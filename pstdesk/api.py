@@ -1,0 +1,19 @@
+"""The JSON API at /api/v1/, with its OpenAPI document at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from pstdesk.accounts.auth import api_auth
+
+api = NinjaAPI(
+    title="PST Desk API",
+    version="1",
+    urls_namespace="api",
+    auth=api_auth,
+    docs_url="/docs",
+)
+
+from pstdesk.offices.api import router as offices_router  # noqa: E402
+
+api.add_router("/offices", offices_router)

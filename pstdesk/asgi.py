@@ -1,0 +1,26 @@
+"""ASGI entry point: HTTP through Django, WebSockets through Django Channels."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pstdesk.settings")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402, F401
+from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
+from channels.auth import AuthMiddleware  # noqa: E402
+
+from pstdesk.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        # Origin checks happen per consumer: the widget is embedded on office websites, the console is not.
+        "websocket": CookieMiddleware(SessionMiddleware(AuthMiddleware(URLRouter(websocket_urlpatterns)))),
+    }
+)

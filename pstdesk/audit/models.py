@@ -1,0 +1,34 @@
+"""The audit trail: one row per state change, written by the action that made it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditLog(models.Model):
+    """Who did what to which object, with the fields before and after. Rows are never updated or deleted."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # For actors that are not users: "visitor:12", "channel:whatsapp", "system:sla".
+    actor_label = models.CharField(max_length=100, blank=True)
+    office = models.ForeignKey(
+        "offices.Office", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verb = models.CharField(max_length=60, db_index=True)
+    subject_type = models.CharField(max_length=60)
+    subject_id = models.CharField(max_length=64)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit row")
+        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.verb} {self.subject_type}:{self.subject_id}"

@@ -1,0 +1,63 @@
+"""Test personas shared by every app: offices from the seeds, an officer of 5102, a supervisor of 5102, a
+province supervisor (5100), a manager of 5102, and an officer of 5101 who must be refused 5102's data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pstdesk.accounts.models import Role, User
+from pstdesk.offices.models import Office
+
+
+def make_user(username: str, office: str | None, role: str = Role.OFFICER, **extra: Any) -> User:
+    return User.objects.create_user(
+        username=username,
+        password="pass-" + username,
+        office_id=office,
+        role=role,
+        email=f"{username}@example.test",
+        **extra,
+    )
+
+
+@pytest.fixture
+def office_5102(db: None) -> Office:
+    return Office.objects.get(code="5102")
+
+
+@pytest.fixture
+def office_5101(db: None) -> Office:
+    return Office.objects.get(code="5101")
+
+
+@pytest.fixture
+def officer_5102(db: None) -> User:
+    return make_user("ayu", "5102", on_duty=True)
+
+
+@pytest.fixture
+def officer2_5102(db: None) -> User:
+    return make_user("made", "5102", on_duty=True)
+
+
+@pytest.fixture
+def supervisor_5102(db: None) -> User:
+    return make_user("koord", "5102", Role.SUPERVISOR)
+
+
+@pytest.fixture
+def manager_5102(db: None) -> User:
+    return make_user("pj", "5102", Role.MANAGER)
+
+
+@pytest.fixture
+def supervisor_5100(db: None) -> User:
+    return make_user("prov", "5100", Role.SUPERVISOR)
+
+
+@pytest.fixture
+def officer_5101(db: None) -> User:
+    """The outsider: an officer of Jembrana, who must never see Tabanan's data."""
+    return make_user("komang", "5101", on_duty=True)

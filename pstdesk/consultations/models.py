@@ -1,0 +1,192 @@
+"""Consultations and their messages: one inbox whatever the channel."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from pstdesk.offices.models import Channel
+
+
+class Status(models.TextChoices):
+    """The procedure's states. Allowed moves are in `consultations.transitions.TRANSITIONS`, nowhere else."""
+
+    NEW = "new", _("Baru")
+    AWAITING_REQUIREMENTS = "awaiting_requirements", _("Menunggu persyaratan")
+    OPEN = "open", _("Terbuka")
+    ANSWERED = "answered", _("Dijawab")
+    AWAITING_RATING = "awaiting_rating", _("Menunggu penilaian")
+    RATED = "rated", _("Dinilai")
+    CLOSED = "closed", _("Ditutup")
+
+
+class Topic(models.TextChoices):
+    DATA = "data", _("Data")
+    METADATA = "metadata", _("Metadata")
+    CLASSIFICATION = "classification", _("Klasifikasi")
+
+
+class ConsultationQuerySet(models.QuerySet["Consultation"]):
+    def for_offices(self, codes: list[str]) -> ConsultationQuerySet:
+        return self.filter(office_id__in=codes)
+
+    def active(self) -> ConsultationQuerySet:
+        return self.exclude(status=Status.CLOSED)
+
+
+class Consultation(models.Model):
+    """One consultation of a visitor with an office through one channel.
+
+    The SLA clock starts at `sla_started_at`, the later of `request_clear_at` and `requirements_complete_at`;
+    `due_at` and `first_response_due_at` are computed by `consultations.sla` and stored so the breach worker can
+    find overdue rows with one indexed query. `last_seq` is the per-consultation message cursor.
+    """
+
+    office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="consultations")
+    visitor = models.ForeignKey("guestbook.Visitor", on_delete=models.PROTECT, related_name="consultations")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    status = models.CharField(max_length=30, choices=Status.choices, default=Status.NEW, db_index=True)
+    topic = models.CharField(max_length=20, choices=Topic.choices, blank=True)
+    subject = models.CharField(_("subjek statistik"), max_length=200, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned"
+    )
+    guestbook_entry = models.ForeignKey(
+        "guestbook.GuestbookEntry", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    introduction_given = models.BooleanField(default=False)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    request_clear_at = models.DateTimeField(null=True, blank=True)
+    requirements_complete_at = models.DateTimeField(null=True, blank=True)
+    sla_started_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    first_response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    rating_requested_at = models.DateTimeField(null=True, blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_outbound_at = models.DateTimeField(null=True, blank=True)
+    last_auto_reply_at = models.DateTimeField(null=True, blank=True)
+    last_seq = models.PositiveIntegerField(default=0)
+    reopened_count = models.PositiveSmallIntegerField(default=0)
+
+    objects = ConsultationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["office", "status", "-created_at"], name="consultation_inbox"),
+            models.Index(fields=["assigned_to", "status"], name="consultation_mine"),
+        ]
+        verbose_name = _("konsultasi")
+        verbose_name_plural = _("konsultasi")
+
+    def __str__(self) -> str:
+        return f"PST#{self.pk}"
+
+
+class Direction(models.TextChoices):
+    IN = "in", _("Masuk")
+    OUT = "out", _("Keluar")
+
+
+class MessageKind(models.TextChoices):
+    MESSAGE = "message", _("Pesan")
+    NOTE = "note", _("Catatan internal")
+    EVENT = "event", _("Peristiwa")
+
+
+class DeliveryStatus(models.TextChoices):
+    """Outbound delivery, moving forward only: pending < sent < delivered < read; failed is final."""
+
+    NONE = "", _("-")
+    PENDING = "pending", _("Menunggu")
+    SENT = "sent", _("Terkirim")
+    DELIVERED = "delivered", _("Diterima")
+    READ = "read", _("Dibaca")
+    FAILED = "failed", _("Gagal")
+
+
+class Message(models.Model):
+    """A message of a consultation, in order of `seq` (the cursor clients replay from).
+
+    Inbound messages are unique on (channel, external_id): the provider's id (wamid, Message-ID) or the widget's
+    client-generated id, so a retried delivery is stored once. Outbound messages are the outbox: written with
+    delivery_status=pending, then sent by a channel worker that records the provider's id and status.
+    """
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveIntegerField()
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    kind = models.CharField(max_length=10, choices=MessageKind.choices, default=MessageKind.MESSAGE)
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    body = models.TextField(blank=True)
+    # Structured content for a channel: interactive buttons, a template, an e-mail subject and headers.
+    payload = models.JSONField(default=dict, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    external_id = models.CharField(max_length=255, null=True, blank=True)
+    is_automatic = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    delivery_status = models.CharField(max_length=10, choices=DeliveryStatus.choices, blank=True, db_index=True)
+    delivery_error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["consultation", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["consultation", "seq"], name="message_seq_unique"),
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=models.Q(external_id__isnull=False),
+                name="message_external_id_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["delivery_status", "next_attempt_at"], name="message_outbox")]
+
+    def __str__(self) -> str:
+        return f"PST#{self.consultation_id}/{self.seq}"
+
+
+class Attachment(models.Model):
+    """A file sent with a message, served only to the consultation's visitor and its office's staff."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class CannedReply(models.Model):
+    """A prepared answer an office's officers insert into a reply."""
+
+    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="canned_replies")
+    title = models.CharField(max_length=100)
+    body = models.TextField()
+    language = models.CharField(max_length=5, default="id")
+
+    class Meta:
+        ordering = ["office", "title"]
+        verbose_name = _("balasan siap pakai")
+        verbose_name_plural = _("balasan siap pakai")
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,140 @@
+"""Visitor identity and the electronic guestbook. All personal data of visitors lives in this app."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CodeList(models.Model):
+    """A versioned reference list (SKD-style codes: sex, age group, education, ...). Answers store codes, and the
+    guestbook entry records which version of each list it was answered against."""
+
+    name = models.CharField(max_length=40)
+    version = models.PositiveSmallIntegerField()
+    effective_from = models.DateField()
+    source = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "version"], name="codelist_version_unique")]
+        ordering = ["name", "-version"]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class CodeItem(models.Model):
+    """One code of a list; `requires_text` marks "Lainnya" (the answer must then carry a free text)."""
+
+    code_list = models.ForeignKey(CodeList, on_delete=models.CASCADE, related_name="items")
+    code = models.CharField(max_length=10)
+    label = models.JSONField(default=dict)  # {"id": "...", "en": "..."}
+    requires_text = models.BooleanField(default=False)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["code_list", "code"], name="codeitem_unique")]
+        ordering = ["code_list", "order"]
+
+    def __str__(self) -> str:
+        return f"{self.code_list.name}:{self.code}"
+
+
+class Visitor(models.Model):
+    """One person across channels. Matched by a verified e-mail, a WhatsApp id or a signed link; merging moves
+    everything to one row and leaves `merged_into` on the other (see `guestbook.actions.merge_visitors`)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("nama"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True, db_index=True)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    email_failing_at = models.DateTimeField(null=True, blank=True)  # set by delivery-status bounces
+    whatsapp = models.CharField(_("nomor WhatsApp"), max_length=20, blank=True, db_index=True)  # E.164
+    wa_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    wa_user_id = models.CharField(max_length=64, null=True, blank=True, unique=True)  # business-scoped user id
+    language = models.CharField(max_length=5, default="id")
+    created_at = models.DateTimeField(auto_now_add=True)
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pengguna layanan")
+        verbose_name_plural = _("pengguna layanan")
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.whatsapp or f"visitor {self.pk}"
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+
+class GuestbookEntry(models.Model):
+    """A filled electronic guestbook (buku tamu elektronik) for one office. Codes refer to the code list versions
+    recorded in `code_list_versions`; `*_other` carries the text of a "Lainnya" answer."""
+
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="guestbook_entries")
+    office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="+")
+    filled_at = models.DateTimeField(auto_now_add=True)
+    channel = models.CharField(max_length=20, blank=True)
+    sex = models.CharField(max_length=10)
+    age_group = models.CharField(max_length=10)
+    education = models.CharField(max_length=10)
+    occupation = models.CharField(max_length=10)
+    occupation_other = models.CharField(max_length=200, blank=True)
+    institution_category = models.CharField(max_length=10)
+    institution_category_other = models.CharField(max_length=200, blank=True)
+    institution_name = models.CharField(max_length=200)
+    purpose = models.CharField(max_length=10)
+    purpose_other = models.CharField(max_length=200, blank=True)
+    disability = models.BooleanField(default=False)
+    disability_kinds = models.JSONField(default=list, blank=True)
+    code_list_versions = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-filled_at"]
+        verbose_name = _("buku tamu")
+        verbose_name_plural = _("buku tamu")
+
+
+class Consent(models.Model):
+    """Consent to a version of the privacy notice (UU 27/2022), with its time; withdrawal is recorded, not
+    deleted."""
+
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="consents")
+    notice_version = models.CharField(max_length=20)
+    given_at = models.DateTimeField(auto_now_add=True)
+    channel = models.CharField(max_length=20, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+
+class EmailVerification(models.Model):
+    """A code sent to an address to prove the visitor reads it. Only a hash of the code is stored."""
+
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="verifications")
+    email = models.EmailField()
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    verified_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+
+class VisitorMerge(models.Model):
+    """The record of one merge of two visitor identities."""
+
+    class Reason(models.TextChoices):
+        VERIFIED_EMAIL = "verified_email", _("E-mail terverifikasi")
+        WHATSAPP_ID = "whatsapp_id", _("ID WhatsApp")
+        SIGNED_LINK = "signed_link", _("Tautan bertanda tangan")
+
+    source_id = models.BigIntegerField()
+    target = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="merges")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    merged_at = models.DateTimeField(auto_now_add=True)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )

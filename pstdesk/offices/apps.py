@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _load_reference_data(sender: AppConfig, **kwargs: Any) -> None:
+    # Reference data, like Django's own permissions: present after every migrate and every test flush.
+    from pstdesk.offices.seeding import load_seed_offices
+
+    load_seed_offices()
+
+
+class OfficesConfig(AppConfig):
+    name = "pstdesk.offices"
+
+    def ready(self) -> None:
+        post_migrate.connect(_load_reference_data, sender=self)

@@ -1,0 +1,169 @@
+"""Offices (the BPS office tree) and their published service standards, versioned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    """The consultation channels a standard can offer. Shared by every app."""
+
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    LIVECHAT_WEBSITE = "livechat_website", _("LiveChat di website kantor")
+    LIVECHAT_PFA = "livechat_pfa", _("LiveChat PST From Anywhere")
+    EMAIL = "email", _("E-mail")
+
+
+class OfficeKind(models.TextChoices):
+    NATIONAL = "national", _("BPS RI")
+    PROVINCE = "province", _("Provinsi")
+    REGENCY = "regency", _("Kabupaten/Kota")
+
+
+class OfficeQuerySet(models.QuerySet["Office"]):
+    def subtree_of(self, office: Office) -> OfficeQuerySet:
+        """The office and every office below it."""
+        return self.filter(path__startswith=office.path)
+
+
+class Office(models.Model):
+    """A BPS office, identified by its four-digit domain code, in a tree (0000 → 5100 → 5101, 5102).
+
+    `path` is the materialised path of codes ("0000/5100/5102/"), so a subtree is one indexed prefix query.
+    """
+
+    code = models.CharField(_("kode"), max_length=4, primary_key=True)
+    name = models.CharField(_("nama"), max_length=200)
+    kind = models.CharField(max_length=20, choices=OfficeKind.choices)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    path = models.CharField(max_length=100, db_index=True, editable=False)
+    timezone = models.CharField(_("zona waktu"), max_length=50, default="Asia/Makassar")
+    website = models.URLField(blank=True)
+    # Origins allowed to embed the LiveChat widget, e.g. ["https://tabanankab.bps.go.id"].
+    website_origins = models.JSONField(default=list, blank=True)
+    pfa_url = models.CharField(_("tautan PST From Anywhere"), max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    whatsapp_number = models.CharField(max_length=40, blank=True)
+    # WhatsApp Cloud API routing: metadata.phone_number_id of webhooks, and where templates are synced from.
+    whatsapp_phone_number_id = models.CharField(max_length=40, null=True, blank=True, unique=True)
+    whatsapp_business_account_id = models.CharField(max_length=40, blank=True)
+    address = models.TextField(blank=True)
+
+    objects = OfficeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("kantor")
+        verbose_name_plural = _("kantor")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.path = (self.parent.path if self.parent else "") + f"{self.code}/"
+        super().save(*args, **kwargs)
+
+    @property
+    def standard(self) -> ServiceStandard | None:
+        """The version of the service standard in force (the newest)."""
+        return self.standards.order_by("-version").first()
+
+
+class ClosingOrder(models.TextChoices):
+    RATE_THEN_CLOSE = "rate_then_close", _("Penilaian, lalu penutupan")
+    CLOSE_THEN_RATE = "close_then_rate", _("Penutupan, lalu penilaian")
+
+
+class ServiceStandard(models.Model):
+    """One version of an office's published service standard (Standar Pelayanan, PermenPAN-RB 15/2014).
+
+    Rows are immutable: an edit creates version + 1 (see `offices.actions.revise_standard`), and old versions are
+    kept. Text is bilingual: {"id": "...", "en": "..."}; lists are lists of such texts or of small records:
+
+    - requirements: [{"code": "active_email"|"whatsapp_account"|"guestbook"|"request_via_channel"|"introduction",
+      "text": {...}}]
+    - procedures: {channel: [{"actor": "visitor"|"officer", "action": "contact"|"guestbook"|"introduce"|"consult"|
+      "answer"|"rate"|"close", "text": {...}}]}
+    - service_hours: {"mon": ["08:00", "16:00"], ..., "sat": null, "sun": null} (office time zone)
+    - complaint_channels: [{"kind": "box"|"website"|"online_form"|"whatsapp"|"phone"|"email", "address": "...",
+      "label": {...}}]
+    - legal_bases: [{"kind": "UU"|"PP"|"Perpres"|"PermenPANRB"|"PerBPS", "number": "16", "year": 1997,
+      "title": {...}, "gazette": "..."}]
+    - facilities, competences: [{...}]; evaluation_cadences: ["monthly", "yearly", "ad_hoc"]
+    """
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="standards")
+    version = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    change_note = models.CharField(max_length=300, blank=True)
+
+    title = models.JSONField(default=dict)
+    channels = models.JSONField(default=list)
+    requirements = models.JSONField(default=list)
+    procedures = models.JSONField(default=dict)
+    closing_order = models.CharField(max_length=20, choices=ClosingOrder.choices)
+    service_hours = models.JSONField(default=dict)
+    service_hours_text = models.JSONField(default=dict)
+    sla_working_days = models.PositiveSmallIntegerField(default=3)
+    first_response_minutes = models.PositiveIntegerField(
+        default=120, help_text=_("Target respons pertama, dalam menit kerja (kebijakan kantor).")
+    )
+    reopen_days = models.PositiveSmallIntegerField(
+        default=7, help_text=_("Pesan baru setelah ditutup membuka kembali konsultasi dalam jumlah hari ini.")
+    )
+    cost = models.JSONField(default=dict)
+    is_free = models.BooleanField(default=True)
+    product = models.JSONField(default=dict)
+    topics = models.JSONField(default=list)
+    complaint_channels = models.JSONField(default=list)
+    legal_bases = models.JSONField(default=list, blank=True)
+    facilities = models.JSONField(default=list, blank=True)
+    competences = models.JSONField(default=list, blank=True)
+    supervision = models.JSONField(default=dict, blank=True)
+    supervision_tiered = models.BooleanField(default=False)
+    min_officers = models.PositiveSmallIntegerField(null=True, blank=True)
+    service_guarantee = models.JSONField(default=dict, blank=True)
+    compensation = models.JSONField(default=dict, blank=True)
+    security = models.JSONField(default=dict, blank=True)
+    evaluation = models.JSONField(default=dict, blank=True)
+    evaluation_cadences = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["office", "-version"]
+        constraints = [models.UniqueConstraint(fields=["office", "version"], name="standard_version_unique")]
+        verbose_name = _("standar pelayanan")
+        verbose_name_plural = _("standar pelayanan")
+
+    def __str__(self) -> str:
+        return f"{self.office_id} v{self.version}"
+
+    @property
+    def officers_minimum(self) -> int:
+        """The standard's minimum number of officers; BPS-wide practice of two where a standard is silent."""
+        return self.min_officers or 2
+
+
+class OfficeClosure(models.Model):
+    """A day an office does not serve, besides weekends and national holidays (added by admins or iCal import)."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="closures")
+    date = models.DateField()
+    reason = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["office", "date"], name="closure_unique_per_day")]
+        verbose_name = _("hari libur kantor")
+        verbose_name_plural = _("hari libur kantor")
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.date} {self.reason}"

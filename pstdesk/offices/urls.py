@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from pstdesk.offices import views
+
+app_name = "offices"
+urlpatterns = [
+    path("", views.home, name="home"),
+]

@@ -1,0 +1,16 @@
+"""Top-level URLs; each app owns its own urls.py."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from pstdesk.api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("pstdesk.accounts.urls")),
+    path("", include("pstdesk.offices.urls")),
+]

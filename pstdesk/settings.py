@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "pstdesk.ratings",
     "pstdesk.complaints",
     "pstdesk.reports",
+    "pstdesk.runtime",
 ]
 
 MIDDLEWARE = [
@@ -165,6 +166,7 @@ MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"  # never served publicly: attachments go through an access-checked view
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -198,10 +200,16 @@ EMAIL_BACKEND = (
 EMAIL_FILE_PATH = str(DATA_DIR / "outbox-mail")
 
 # --- WhatsApp Cloud API ----------------------------------------------------------------------------------------
-WHATSAPP_APP_SECRET = env_secret("WHATSAPP_APP_SECRET")
-WHATSAPP_VERIFY_TOKEN = env_secret("WHATSAPP_VERIFY_TOKEN")
-WHATSAPP_ACCESS_TOKEN = env_secret("WHATSAPP_ACCESS_TOKEN")
-WHATSAPP_API_BASE = env_str("WHATSAPP_API_BASE", "https://graph.facebook.com").rstrip("/")
+# The demo talks to the local simulator (`pstdesk whatsapp-sim`, started by `serve` when DEMO is set) with
+# well-known demo secrets; a real deployment sets all four.
+WHATSAPP_SIMULATOR_PORT = env_int("WHATSAPP_SIMULATOR_PORT", 8025, minimum=1)
+WHATSAPP_APP_SECRET = env_secret("WHATSAPP_APP_SECRET", "demo-app-secret" if DEMO else "")
+WHATSAPP_VERIFY_TOKEN = env_secret("WHATSAPP_VERIFY_TOKEN", "demo-verify-token" if DEMO else "")
+WHATSAPP_ACCESS_TOKEN = env_secret("WHATSAPP_ACCESS_TOKEN", "demo-access-token" if DEMO else "")
+WHATSAPP_API_BASE = env_str(
+    "WHATSAPP_API_BASE",
+    f"http://127.0.0.1:{WHATSAPP_SIMULATOR_PORT}" if DEMO else "https://graph.facebook.com",
+).rstrip("/")
 WHATSAPP_API_VERSION = env_str("WHATSAPP_API_VERSION", "25.0")
 
 # --- logging ---------------------------------------------------------------------------------------------------

@@ -12,5 +12,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("pstdesk.accounts.urls")),
+    path("", include("pstdesk.runtime.urls")),
     path("", include("pstdesk.offices.urls")),
 ]

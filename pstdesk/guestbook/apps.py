@@ -1,7 +1,20 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _load_reference_data(sender: AppConfig, **kwargs: Any) -> None:
+    # Reference data, like Django's own permissions: present after every migrate and every test flush.
+    from pstdesk.guestbook.seeding import load_code_lists
+
+    load_code_lists()
 
 
 class GuestbookConfig(AppConfig):
     name = "pstdesk.guestbook"
+
+    def ready(self) -> None:
+        post_migrate.connect(_load_reference_data, sender=self)

@@ -53,6 +53,11 @@ class Visitor(models.Model):
     email_verified_at = models.DateTimeField(null=True, blank=True)
     email_failing_at = models.DateTimeField(null=True, blank=True)  # set by delivery-status bounces
     whatsapp = models.CharField(_("nomor WhatsApp"), max_length=20, blank=True, db_index=True)  # E.164
+    # Set when the number came from the WhatsApp channel itself (the provider proved it), not from a form.
+    whatsapp_verified_at = models.DateTimeField(null=True, blank=True)
+    # The From address of the e-mail channel's sender: the key of identities created by that channel. It is not a
+    # verified e-mail (headers can be forged) and never attaches a sender to another person's identity.
+    email_channel_address = models.EmailField(null=True, blank=True, unique=True)
     wa_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
     wa_user_id = models.CharField(max_length=64, null=True, blank=True, unique=True)  # business-scoped user id
     language = models.CharField(max_length=5, default="id")
@@ -70,6 +75,19 @@ class Visitor(models.Model):
     @property
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
+    def resolve(self) -> Visitor:
+        """The surviving identity: this row, or the end of its `merged_into` chain."""
+        visitor = self
+        seen = {visitor.pk}
+        while visitor.merged_into_id is not None and visitor.merged_into_id not in seen:
+            seen.add(visitor.merged_into_id)
+            visitor = Visitor.objects.get(pk=visitor.merged_into_id)
+        return visitor
 
 
 class GuestbookEntry(models.Model):
@@ -109,6 +127,16 @@ class Consent(models.Model):
     given_at = models.DateTimeField(auto_now_add=True)
     channel = models.CharField(max_length=20, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_channel = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["-given_at", "-id"]
+        verbose_name = _("persetujuan")
+        verbose_name_plural = _("persetujuan")
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_at is None
 
 
 class EmailVerification(models.Model):
@@ -121,6 +149,12 @@ class EmailVerification(models.Model):
     expires_at = models.DateTimeField()
     verified_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Set when a newer code replaces this one or the attempts run out: the code can no longer be used.
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["visitor", "-created_at"], name="verification_latest")]
 
 
 class VisitorMerge(models.Model):
@@ -130,6 +164,7 @@ class VisitorMerge(models.Model):
         VERIFIED_EMAIL = "verified_email", _("E-mail terverifikasi")
         WHATSAPP_ID = "whatsapp_id", _("ID WhatsApp")
         SIGNED_LINK = "signed_link", _("Tautan bertanda tangan")
+        MANUAL = "manual", _("Penggabungan oleh petugas")
 
     source_id = models.BigIntegerField()
     target = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="merges")
@@ -138,3 +173,12 @@ class VisitorMerge(models.Model):
     merged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    merged_by_label = models.CharField(max_length=100, blank=True)  # "visitor:12", "channel:whatsapp", ...
+    # What moved: {"consultations": n, "guestbook_entries": n, "consents": n, "identifiers": [...]}
+    moved = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} → {self.target_id} ({self.reason})"

@@ -1,0 +1,149 @@
+"""The working-day SLA of the service standard, as pure functions plus two small database helpers.
+
+The rule (DESIGN.md, "Working-day SLA"; docs/sla.md):
+
+1. The clock starts at the later of "request clear" (`request_clear_at`) and "requirements complete"
+   (`requirements_complete_at`). Until both are set there is no deadline.
+2. The start is taken in the office's time zone. A start outside service hours (before opening, at or after
+   closing, on a weekend, holiday, cuti bersama or office closure) moves to the next opening; the day the clock
+   (so moved) falls on is **day 0**.
+3. The deadline (`due_at`) is the closing time of the N-th working day after day 0 (N = the standard's
+   `sla_working_days`, 3 in both seeds).
+
+First response: `first_response_due_at` is the moment `first_response_minutes` working minutes (office policy in
+the standard) have passed since the visitor's first contact (`created_at`): service hours only, so a message at
+night is due the next working morning. It is met by the first officer reply (`first_response_at`); automatic
+messages do not count.
+
+When the clock pauses while waiting on the visitor:
+- Waiting for the visitor's requirements (guestbook, verified e-mail, WhatsApp number) and for a clear request is
+  *not counted*: the clock has not started yet. This is the standard's own condition ("after the request is clear
+  and the requirements complete"), and it covers every case where the office legitimately waits on the visitor
+  before it can work.
+- Once started, the clock never pauses: the standard promises the answer within N working days of a clear,
+  complete request, so any further wait (an officer's follow-up question, a visitor's silence) is the office's.
+  Only the calendar stops it: nights, weekends, holidays, cuti bersama and closures are never counted, and adding
+  a closure moves open deadlines (`recompute_office_due_dates`).
+- A consultation that is reopened with a new request starts a new clock when the new request is marked clear
+  (the consultations actions reset `request_clear_at`); the old deadline is history.
+
+The resolution deadline is met when `answered_at` ≤ `due_at` (the officer gave the statistical information), or
+the consultation was closed before the deadline. Recomputations use the standard in force, so an office that
+changes its hours or its N moves the deadlines of its open consultations with it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from pstdesk.lib import workdays
+from pstdesk.lib.workdays import WorkCalendar
+
+if TYPE_CHECKING:
+    from pstdesk.consultations.models import Consultation
+    from pstdesk.offices.models import Office
+
+SYSTEM_ACTOR = "system:sla"
+
+
+def sla_day_zero(start: datetime, cal: WorkCalendar) -> datetime:
+    """The moment the clock effectively starts: `start` itself if the office is open then, else its next opening.
+    Its office-local date is day 0."""
+    return workdays.next_opening(cal, start)
+
+
+def sla_due_at(start: datetime, cal: WorkCalendar, working_days: int) -> datetime:
+    """The resolution deadline of a clock started at `start`: the closing time of the `working_days`-th working
+    day after day 0, as an aware datetime in the calendar's zone."""
+    day0 = sla_day_zero(start, cal).date()
+    return workdays.closing_time(cal, workdays.add_working_days(cal, day0, working_days))
+
+
+def first_response_due_at(start: datetime, cal: WorkCalendar, minutes: int) -> datetime:
+    """The first-response deadline: `minutes` working minutes after `start` (service hours only)."""
+    return workdays.add_working_minutes(cal, start, minutes)
+
+
+def sla_start_of(consultation: Consultation) -> datetime | None:
+    """The later of request-clear and requirements-complete, or None while either is missing."""
+    if consultation.request_clear_at is None or consultation.requirements_complete_at is None:
+        return None
+    return max(consultation.request_clear_at, consultation.requirements_complete_at)
+
+
+def _policy(office: Office) -> tuple[int, int]:
+    standard = office.standard
+    if standard is None:
+        from pstdesk.offices.calendar import CalendarNotConfigured
+
+        raise CalendarNotConfigured(f"office {office.code} has no service standard")
+    return standard.sla_working_days, standard.first_response_minutes
+
+
+def sla_fields_for(consultation: Consultation, *, cal: WorkCalendar | None = None) -> dict[str, Any]:
+    """The SLA fields of `consultation` from its own timestamps and its office's calendar and standard:
+    {"sla_started_at", "due_at", "first_response_due_at"}.
+
+    `sla_started_at` and `due_at` are None until the request is clear and the requirements complete.
+    `first_response_due_at` is counted from the first contact (`created_at`, or now for an unsaved row). Pure
+    apart from reading the office's standard and closures; the caller saves the fields.
+    """
+    from pstdesk.offices.calendar import calendar_for, years_for
+
+    office = consultation.office
+    working_days, minutes = _policy(office)
+    contact = consultation.created_at or timezone.now()
+    start = sla_start_of(consultation)
+    if cal is None:
+        cal = calendar_for(office, years=set(years_for(contact)) | set(years_for(start or contact)))
+    return {
+        "sla_started_at": start,
+        "due_at": sla_due_at(start, cal, working_days) if start is not None else None,
+        "first_response_due_at": first_response_due_at(contact, cal, minutes),
+    }
+
+
+def recompute_office_due_dates(office: Office, *, reason: str = "", by: Any = SYSTEM_ACTOR) -> int:
+    """Recompute `due_at` and `first_response_due_at` of the office's consultations that are not closed and have
+    a started clock, after its hours, standard or closures changed. One bulk update and one audit row for the
+    office summarising it. Returns the number of consultations whose deadlines changed.
+    """
+    from pstdesk.audit.actions import record
+    from pstdesk.consultations.models import Consultation, Status
+    from pstdesk.offices.calendar import calendar_for, years_for
+
+    working_days, minutes = _policy(office)
+    with transaction.atomic():
+        rows = list(
+            Consultation.objects.select_for_update()
+            .filter(office=office, sla_started_at__isnull=False)
+            .exclude(status=Status.CLOSED)
+            .only("pk", "created_at", "sla_started_at", "due_at", "first_response_due_at")
+        )
+        if not rows:
+            return 0
+        years: set[int] = set()
+        for row in rows:
+            years |= set(years_for(row.sla_started_at)) | set(years_for(row.created_at))
+        cal = calendar_for(office, years=years)
+        changed = []
+        for row in rows:
+            due = sla_due_at(row.sla_started_at, cal, working_days)
+            first = first_response_due_at(row.created_at, cal, minutes)
+            if due != row.due_at or first != row.first_response_due_at:
+                row.due_at, row.first_response_due_at = due, first
+                changed.append(row)
+        Consultation.objects.bulk_update(changed, ["due_at", "first_response_due_at"], batch_size=500)
+        record(
+            "sla.recomputed",
+            office,
+            by=by,
+            office=office,
+            after={"reason": reason, "checked": len(rows), "changed": len(changed),
+                   "consultations": [row.pk for row in changed][:200]},
+        )
+    return len(changed)

@@ -17,3 +17,7 @@ api = NinjaAPI(
 from pstdesk.offices.api import router as offices_router  # noqa: E402
 
 api.add_router("/offices", offices_router)
+
+from pstdesk.consultations.api import router as consultations_router  # noqa: E402
+
+api.add_router("/consultations", consultations_router)

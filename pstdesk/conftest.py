@@ -11,6 +11,14 @@ from pstdesk.accounts.models import Role, User
 from pstdesk.offices.models import Office
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Rate limits and caches must not leak from one test (or one run, on Redis) to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def make_user(username: str, office: str | None, role: str = Role.OFFICER, **extra: Any) -> User:
     return User.objects.create_user(
         username=username,
@@ -61,3 +69,21 @@ def supervisor_5100(db: None) -> User:
 def officer_5101(db: None) -> User:
     """The outsider: an officer of Jembrana, who must never see Tabanan's data."""
     return make_user("komang", "5101", on_duty=True)
+
+
+@pytest.fixture
+def admin_5102(db: None) -> User:
+    """An office administrator of Tabanan (staff: may use /admin/ within 5102)."""
+    return make_user("admin5102", "5102", Role.ADMIN, is_staff=True)
+
+
+@pytest.fixture
+def admin_5101(db: None) -> User:
+    """An office administrator of Jembrana, who must never see or change Tabanan's configuration."""
+    return make_user("admin5101", "5101", Role.ADMIN, is_staff=True)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Personas are created in nearly every test; the production hasher's cost buys nothing here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

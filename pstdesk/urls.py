@@ -12,6 +12,13 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("pstdesk.accounts.urls")),
+    path("console/", include("pstdesk.consultations.console.urls")),
     path("", include("pstdesk.runtime.urls")),
+    path("", include("pstdesk.consultations.urls")),
     path("", include("pstdesk.offices.urls")),
+    path("", include("pstdesk.complaints.urls")),
+    path("", include("pstdesk.guestbook.urls")),
+    path("channels/whatsapp/", include("pstdesk.channels.whatsapp.urls")),
+    path("", include("pstdesk.channels.web.urls")),
+    path("", include("pstdesk.channels.email.urls")),
 ]

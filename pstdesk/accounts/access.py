@@ -33,3 +33,13 @@ def get_office_for(user: Any, code: str) -> Office:
     if office is None:
         raise Http404("Office not found")
     return office
+
+
+def can_administer(user: Any, office: Office) -> bool:
+    """Whether the user may configure the office (its data, its service standard, its staff): a superuser, or an
+    active user with the admin role whose office is the office or above it."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return user.role == Role.ADMIN and visible_offices(user).filter(pk=office.pk).exists()

@@ -21,9 +21,7 @@ class User(AbstractUser):
     """A member of staff. Officers see their own office; supervisors, managers and admins see their office's
     subtree (a province supervisor sees the regencies below). Superusers see everything."""
 
-    office = models.ForeignKey(
-        "offices.Office", null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
-    )
+    office = models.ForeignKey("offices.Office", null=True, blank=True, on_delete=models.PROTECT, related_name="staff")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.OFFICER)
     # Assignment: on duty now, and how many open consultations the officer takes at most.
     on_duty = models.BooleanField(_("sedang bertugas"), default=False)

@@ -16,9 +16,7 @@ class AuditLog(models.Model):
     )
     # For actors that are not users: "visitor:12", "channel:whatsapp", "system:sla".
     actor_label = models.CharField(max_length=100, blank=True)
-    office = models.ForeignKey(
-        "offices.Office", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    office = models.ForeignKey("offices.Office", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     verb = models.CharField(max_length=60, db_index=True)
     subject_type = models.CharField(max_length=60)
     subject_id = models.CharField(max_length=64)

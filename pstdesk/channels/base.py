@@ -76,7 +76,11 @@ class Adapter(Protocol):
 
 
 # One line per channel kind; imported lazily so a channel's dependencies load only when used.
-REGISTRY: dict[str, str] = {}
+REGISTRY: dict[str, str] = {
+    **dict.fromkeys(("livechat_website", "livechat_pfa"), "pstdesk.channels.web.adapter.WebChatAdapter"),
+    "email": "pstdesk.channels.email.adapter.EmailAdapter",
+    "whatsapp": "pstdesk.channels.whatsapp.adapter.WhatsAppAdapter",
+}
 
 
 def get_adapter(channel: str) -> Adapter:

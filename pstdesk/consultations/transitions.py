@@ -12,9 +12,9 @@
 
 The beginning is shared: new → awaiting_requirements (something is missing) → new (requirements complete, the
 request not yet marked clear) → open (request clear and requirements complete; the SLA clock starts) → answered.
-A new message after closing reopens (closed → open) within the standard's `reopen_days`, else a new consultation
-starts. Self-loops (reply, assign, set_topic, request_clear, note) are listed too, so the table is the single answer
-to "may this happen now?".
+A new message after closing reopens (closed → new; the new request must be marked clear again) within the
+standard's `reopen_days`, else a new consultation starts. Self-loops (reply, assign, set_topic,
+mark_request_clear, note) are listed too, so the table is the single answer to "may this happen now?".
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ _COMMON: dict[tuple[str, str], str] = {
     (Status.NEW, "open"): Status.OPEN,
     (Status.AWAITING_REQUIREMENTS, "open"): Status.OPEN,
     (Status.OPEN, "answer"): Status.ANSWERED,
-    (Status.CLOSED, "reopen"): Status.OPEN,
+    (Status.CLOSED, "reopen"): Status.NEW,
     # Marking the request clear is possible before the consultation opens (it is one of the two conditions).
     (Status.NEW, "mark_request_clear"): Status.NEW,
     (Status.AWAITING_REQUIREMENTS, "mark_request_clear"): Status.AWAITING_REQUIREMENTS,

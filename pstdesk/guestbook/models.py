@@ -117,6 +117,9 @@ class GuestbookEntry(models.Model):
         verbose_name = _("buku tamu")
         verbose_name_plural = _("buku tamu")
 
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.filled_at:%Y-%m-%d} visitor {self.visitor_id}"
+
 
 class Consent(models.Model):
     """Consent to a version of the privacy notice (UU 27/2022), with its time; withdrawal is recorded, not
@@ -133,6 +136,9 @@ class Consent(models.Model):
         ordering = ["-given_at", "-id"]
         verbose_name = _("persetujuan")
         verbose_name_plural = _("persetujuan")
+
+    def __str__(self) -> str:
+        return f"consent {self.notice_version} visitor {self.visitor_id}"
 
     @property
     def is_active(self) -> bool:
@@ -155,6 +161,9 @@ class EmailVerification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["visitor", "-created_at"], name="verification_latest")]
+
+    def __str__(self) -> str:
+        return f"verification {self.pk} visitor {self.visitor_id}"
 
 
 class VisitorMerge(models.Model):

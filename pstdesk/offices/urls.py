@@ -7,4 +7,5 @@ from pstdesk.offices import views
 app_name = "offices"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("standar/<str:code>/", views.standard, name="standard"),
 ]

@@ -1,11 +1,164 @@
+"""Public pages: the list of offices and their channels, and each office's service standard.
+
+Both are public (the standard is a published document). The standard page renders in Indonesian unless the visitor
+chose English (`?lang=en`, or the language switch which sets Django's language cookie).
+"""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from typing import Any
 
-from pstdesk.offices.models import Office
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from pstdesk.offices.models import Channel, Office, OfficeKind, ServiceStandard
+from pstdesk.offices.presentation import (
+    complaint_link,
+    display_address,
+    hours_rows,
+    text_in,
+    whatsapp_link,
+    zone_abbreviation,
+)
+
+LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
+
+EVALUATION_CADENCES = {
+    "monthly": _("setiap bulan"),
+    "yearly": _("setiap tahun"),
+    "ad_hoc": _("sewaktu-waktu apabila diperlukan"),
+}
+ACTORS = {"visitor": _("Pengguna layanan"), "officer": _("Petugas layanan")}
+
+
+def _requested_language(request: HttpRequest) -> str | None:
+    lang = request.GET.get("lang", "")
+    return lang if lang in LANGUAGE_CODES else None
+
+
+def _channel_rows(office: Office, standard: ServiceStandard | None) -> list[dict[str, str]]:
+    """The ways to reach the office, as the current standard offers them."""
+    rows: list[dict[str, str]] = []
+    channels = standard.channels if standard else []
+    labels = dict(Channel.choices)
+    for channel in channels:
+        row = {"code": channel, "label": str(labels.get(channel, channel)), "href": "", "detail": ""}
+        if channel == Channel.WHATSAPP and office.whatsapp_number:
+            row.update(href=whatsapp_link(office.whatsapp_number), detail=office.whatsapp_number)
+        elif channel == Channel.EMAIL and office.email:
+            row.update(href=f"mailto:{office.email}", detail=office.email)
+        elif channel == Channel.LIVECHAT_PFA:
+            row.update(href=f"/pfa/{office.code}/", detail=str(_("Buka PST From Anywhere")))
+        elif channel == Channel.LIVECHAT_WEBSITE and office.website:
+            row.update(href=office.website, detail=office.website.removeprefix("https://"))
+        rows.append(row)
+    return rows
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    offices = Office.objects.select_related("parent").prefetch_related("standards")
-    return render(request, "offices/home.html", {"offices": offices})
+    """Every office that publishes a standard, with its channels and contacts, grouped under its parent."""
+    offices = list(Office.objects.select_related("parent").prefetch_related("standards"))
+    cards = []
+    for office in offices:
+        versions = sorted(office.standards.all(), key=lambda s: s.version)
+        standard = versions[-1] if versions else None
+        if standard is None and office.kind != OfficeKind.REGENCY:
+            continue
+        cards.append(
+            {
+                "office": office,
+                "standard": standard,
+                "channels": _channel_rows(office, standard),
+                "hours": hours_rows(standard.service_hours, office.timezone) if standard else [],
+            }
+        )
+    return render(request, "offices/home.html", {"cards": cards})
+
+
+def standard(request: HttpRequest, code: str) -> HttpResponse:
+    """The office's service standard, every component, generated from the data (`?version=N` for an old one)."""
+    lang = _requested_language(request)
+    if lang:
+        with translation.override(lang):
+            response = _render_standard(request, code)
+    else:
+        response = _render_standard(request, code)
+    response["Content-Language"] = lang or translation.get_language() or "id"
+    return response
+
+
+def _render_standard(request: HttpRequest, code: str) -> HttpResponse:
+    office = get_object_or_404(Office, code=code)
+    versions = list(office.standards.order_by("-version").only("id", "version", "created_at", "change_note"))
+    if not versions:
+        raise Http404("No service standard")
+    wanted = request.GET.get("version")
+    if wanted:
+        if not wanted.isdigit():
+            raise Http404("No such version")
+        std = get_object_or_404(ServiceStandard, office=office, version=int(wanted))
+    else:
+        std = office.standards.order_by("-version")[0]
+    context = {
+        "office": office,
+        "std": std,
+        "is_current": std.version == versions[0].version,
+        "versions": versions,
+        "zone": zone_abbreviation(office.timezone),
+        "hours": hours_rows(std.service_hours, office.timezone),
+        "procedures": _procedures(std),
+        "requirements": _requirements(std),
+        "complaints": [
+            {
+                "heading": text_in(c.get("heading")),
+                "label": text_in(c.get("label")),
+                "address": display_address(c),
+                "href": complaint_link(c),
+                "kind": c.get("kind", ""),
+            }
+            for c in std.complaint_channels
+        ],
+        "cadences": [str(EVALUATION_CADENCES.get(c, c)) for c in std.evaluation_cadences],
+        "lang": translation.get_language(),
+    }
+    return render(request, "offices/standard.html", context)
+
+
+def _requirements(std: ServiceStandard) -> list[dict[str, Any]]:
+    labels = dict(Channel.choices)
+    rows = []
+    for req in std.requirements:
+        source = req.get("source") or {}
+        rows.append(
+            {
+                "code": req.get("code", ""),
+                "text": text_in(req.get("text")),
+                "channels": [str(labels.get(c, c)) for c in req.get("channels", [])],
+                "source_channel": str(labels.get(str(source.get("procedure")), "")) if source else "",
+                "source_step": source.get("step"),
+            }
+        )
+    return rows
+
+
+def _procedures(std: ServiceStandard) -> list[dict[str, Any]]:
+    labels = dict(Channel.choices)
+    return [
+        {
+            "channel": channel,
+            "label": str(labels.get(channel, channel)),
+            "steps": [
+                {
+                    "actor": step.get("actor", ""),
+                    "actor_label": str(ACTORS.get(step.get("actor", ""), "")),
+                    "action": step.get("action", ""),
+                    "text": text_in(step.get("text")),
+                }
+                for step in steps
+            ],
+        }
+        for channel, steps in std.procedures.items()
+    ]

@@ -25,3 +25,6 @@ class Rating(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5), name="rating_score_range")
         ]
+
+    def __str__(self) -> str:
+        return f"PST#{self.consultation_id}: {self.score}"

@@ -43,7 +43,9 @@ def render_metrics() -> str:
     ]
     rows = Message.objects.filter(kind="message").values("direction", "channel").annotate(n=Count("id"))
     for row in rows.order_by():
-        lines.append(_line("pstdesk_messages_total", row["n"], {"direction": row["direction"], "channel": row["channel"]}))
+        lines.append(
+            _line("pstdesk_messages_total", row["n"], {"direction": row["direction"], "channel": row["channel"]})
+        )
     lines += [
         "# HELP pstdesk_outbox_pending Outbound messages waiting to be sent.",
         "# TYPE pstdesk_outbox_pending gauge",

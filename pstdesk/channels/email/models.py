@@ -125,7 +125,7 @@ class InboundEmail(models.Model):
     consultation = models.ForeignKey(
         "consultations.Consultation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    message = models.ForeignKey(
+    desk_message = models.ForeignKey(
         "consultations.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     thread_key = models.CharField(max_length=20, blank=True)  # how it was threaded: token|references|subject|new
@@ -146,7 +146,7 @@ class OutboundEmail(models.Model):
     """The headers of a mail we sent for an outbox message: our Message-ID (also the core Message's external_id)
     and what the thread looked like, so replies to it thread and bounces of it find their consultation."""
 
-    message = models.OneToOneField("consultations.Message", on_delete=models.CASCADE, related_name="+")
+    outbox = models.OneToOneField("consultations.Message", on_delete=models.CASCADE, related_name="+")
     consultation = models.ForeignKey("consultations.Consultation", on_delete=models.CASCADE, related_name="+")
     message_id = models.CharField(max_length=255, unique=True)
     to_address = models.EmailField()

@@ -1,8 +1,21 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _load_demo_ids(sender: AppConfig, **kwargs: Any) -> None:
+    from pstdesk.channels.whatsapp.seeding import load_demo_whatsapp_ids
+
+    load_demo_whatsapp_ids()
 
 
 class WhatsAppChannelConfig(AppConfig):
     name = "pstdesk.channels.whatsapp"
     label = "channel_whatsapp"
+    verbose_name = "WhatsApp channel"
+
+    def ready(self) -> None:
+        post_migrate.connect(_load_demo_ids, sender=self)

@@ -1,1 +1,168 @@
+"""WhatsApp Cloud API bookkeeping: raw webhook deliveries, status events, sends, templates and the rating dialog.
+
+Messages themselves live in `consultations.Message`; these tables hold what only this channel needs.
+"""
+
 from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DeliveryState(models.TextChoices):
+    RECEIVED = "received", _("Diterima")
+    PROCESSED = "processed", _("Diproses")
+    PARTIAL = "partial", _("Sebagian gagal")
+    UNROUTED = "unrouted", _("Nomor tidak dikenal")
+    INVALID = "invalid", _("Tidak valid")
+
+
+class WebhookDelivery(models.Model):
+    """One signed POST from Meta, stored raw (bytes exactly as received) before anything is processed.
+
+    If processing an item fails, the error is kept here and the delivery can be processed again
+    (`webhook.process_delivery` is idempotent on wamid and on (wamid, status)).
+    """
+
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    body = models.BinaryField()
+    state = models.CharField(max_length=10, choices=DeliveryState.choices, default=DeliveryState.RECEIVED)
+    items = models.PositiveIntegerField(default=0)
+    failed_items = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("kiriman webhook WhatsApp")
+        verbose_name_plural = _("kiriman webhook WhatsApp")
+
+    def __str__(self) -> str:
+        return f"webhook {self.pk} {self.state}"
+
+
+class StatusEvent(models.Model):
+    """One status of an outbound message as Meta reported it. Unique on (wamid, status): a redelivered status is
+    stored once and applied once. `message` is null when no outbox row matches (kept for the record)."""
+
+    wamid = models.CharField(max_length=255)
+    status = models.CharField(max_length=20)
+    timestamp = models.DateTimeField(null=True, blank=True)
+    recipient_id = models.CharField(max_length=64, blank=True)
+    message = models.ForeignKey(
+        "consultations.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    errors = models.JSONField(default=list, blank=True)
+    delivery = models.ForeignKey(
+        WebhookDelivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="status_events"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["wamid", "status"], name="wa_status_unique")]
+        verbose_name = _("status pesan WhatsApp")
+        verbose_name_plural = _("status pesan WhatsApp")
+
+    def __str__(self) -> str:
+        return f"{self.wamid} {self.status}"
+
+
+class OutboundSend(models.Model):
+    """The wamid Meta gave for one part of an outbox row (an attachment, then the text), written the moment Meta
+    accepts it: a later attempt for the same row skips the parts already accepted instead of sending them twice."""
+
+    message = models.ForeignKey("consultations.Message", on_delete=models.CASCADE, related_name="+")
+    part = models.PositiveSmallIntegerField(default=0)
+    wamid = models.CharField(max_length=255, unique=True)
+    phone_number_id = models.CharField(max_length=40)
+    recipient = models.CharField(max_length=64)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "part"], name="wa_send_part_unique")]
+
+    def __str__(self) -> str:
+        return self.wamid
+
+
+class TemplateStatus(models.TextChoices):
+    APPROVED = "APPROVED", _("Disetujui")
+    PENDING = "PENDING", _("Menunggu")
+    REJECTED = "REJECTED", _("Ditolak")
+    PAUSED = "PAUSED", _("Dijeda")
+    DISABLED = "DISABLED", _("Dinonaktifkan")
+
+
+class WhatsAppTemplate(models.Model):
+    """A message template of a WhatsApp Business Account, as synced from `GET /{waba-id}/message_templates`.
+    Only approved templates may be sent, and only templates may be sent outside the 24-hour window."""
+
+    waba_id = models.CharField(max_length=40)
+    template_id = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=512)
+    language = models.CharField(max_length=15)
+    status = models.CharField(max_length=20)
+    category = models.CharField(max_length=30, blank=True)
+    components = models.JSONField(default=list, blank=True)
+    synced_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["waba_id", "name", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["waba_id", "name", "language"], name="wa_template_unique")
+        ]
+        verbose_name = _("templat WhatsApp")
+        verbose_name_plural = _("templat WhatsApp")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
+    @property
+    def body_text(self) -> str:
+        for component in self.components:
+            if str(component.get("type", "")).upper() == "BODY":
+                return str(component.get("text", ""))
+        return ""
+
+    @property
+    def body_param_count(self) -> int:
+        text = self.body_text
+        return len({part.split("}}")[0] for part in text.split("{{")[1:]})
+
+
+class RatingStep(models.TextChoices):
+    SCORE = "score", _("Nilai")
+    GRATUITY = "gratuity", _("Imbalan")
+    ILLEGAL_FEE = "illegal_fee", _("Pungutan liar")
+    FEEDBACK = "feedback", _("Umpan balik")
+    DONE = "done", _("Selesai")
+
+
+class RatingDialog(models.Model):
+    """The rating conversation in WhatsApp: score (list), two integrity questions (yes/no buttons), feedback
+    (free text, or skip). Answers are kept here and recorded as one `Rating` when the dialog ends."""
+
+    consultation = models.OneToOneField(
+        "consultations.Consultation", on_delete=models.CASCADE, related_name="whatsapp_rating"
+    )
+    step = models.CharField(max_length=12, choices=RatingStep.choices, default=RatingStep.SCORE)
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    gratuity = models.BooleanField(null=True, blank=True)
+    illegal_fee = models.BooleanField(null=True, blank=True)
+    feedback = models.TextField(blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"rating dialog PST#{self.consultation_id} {self.step}"
+
+
+class ReadMark(models.Model):
+    """The last inbound message of a consultation we marked as read on WhatsApp (blue ticks for the visitor)."""
+
+    consultation = models.OneToOneField(
+        "consultations.Consultation", on_delete=models.CASCADE, related_name="whatsapp_read_mark"
+    )
+    wamid = models.CharField(max_length=255)
+    marked_at = models.DateTimeField(auto_now=True)

@@ -8,7 +8,6 @@ office's zone. Bad input (unknown office, unparsable time) ends with exit status
 
 from __future__ import annotations
 
-import argparse
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,10 +33,12 @@ def parse_start(raw: str, zone: ZoneInfo) -> datetime:
 
 
 class Command(BaseCommand):
+    # A read-only computation: unrelated system check failures must not hide its answer.
+    requires_system_checks: list[str] = []
     help = "SLA tools. `sla due --office CODE --start ISO8601` prints the deadline of a clock started then."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True, parser_class=argparse.ArgumentParser)
+        sub = parser.add_subparsers(dest="action", required=True)
         due = sub.add_parser("due", help="print the SLA deadline for a start moment")
         due.add_argument("--office", required=True, help="office code, e.g. 5102")
         due.add_argument("--start", required=True, help="ISO 8601 moment, e.g. 2026-11-23T10:00:00+08:00")

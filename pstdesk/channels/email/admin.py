@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from pstdesk.channels.email.models import InboundEmail, Mailbox, MailboxState
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(admin.ModelAdmin):
+    list_display = ["office", "address", "imap_host", "smtp_host", "is_active"]
+
+
+@admin.register(MailboxState)
+class MailboxStateAdmin(admin.ModelAdmin):
+    list_display = ["mailbox", "folder", "uidvalidity", "last_uid", "last_poll_at", "rescans"]
+    readonly_fields = ["mailbox", "folder", "uidvalidity", "last_uid", "last_poll_at", "rescans"]
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(admin.ModelAdmin):
+    """The intake list: every stored message and what became of it; failed ones with their reason."""
+
+    list_display = ["received_at", "mailbox", "status", "sender", "subject", "consultation", "error"]
+    list_filter = ["status", "mailbox"]
+    search_fields = ["message_id", "sender", "subject"]
+    exclude = ["raw"]
+    readonly_fields = [f for f in ["mailbox", "dedupe_key", "message_id", "folder", "uidvalidity", "uid", "source",
+                                   "size", "received_at", "status", "error", "attempts", "processed_at", "sender",
+                                   "subject", "consultation", "desk_message", "thread_key"]]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+        from pstdesk.accounts.access import visible_office_codes
+
+        return super().get_queryset(request).filter(mailbox__office_id__in=visible_office_codes(request.user))

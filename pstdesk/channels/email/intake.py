@@ -1,0 +1,336 @@
+"""Intake in two steps, both safe to repeat after a crash at any point.
+
+1. `store_raw` keeps the raw bytes (`InboundEmail`) and advances `MailboxState.last_uid` in ONE transaction: a
+   crash before the commit leaves neither, so the message is fetched again; a crash after leaves both, so it is
+   not. The unique (mailbox, dedupe_key) makes a re-fetch, a rescan or a second `email ingest` a no-op.
+2. `process_stored` turns a stored row into a consultation message (`consultations.actions.receive_message`,
+   idempotent on the Message-ID), a bounce note, or an intake error, in one transaction per message; a crash
+   leaves the row `stored` and the next cycle processes it again. A message that fails repeatedly is marked
+   `failed` with its reason: kept, listed for officers, never blocking the ones after it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from email import policy as email_policy
+from email.parser import BytesHeaderParser
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pstdesk.channels.base import InboundMessage
+from pstdesk.channels.email.introduction import introduction_required, introduction_satisfied
+from pstdesk.channels.email.models import InboundEmail, Intake, Mailbox, MailboxState, OutboundEmail
+from pstdesk.channels.email.parsing import ParsedEmail, UnreadableEmail, message_ids, parse_email, raw_hash
+from pstdesk.channels.email.threading import find_thread
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "email"
+BY = "channel:email"
+MAX_ATTEMPTS = 5
+
+
+# --- step 1: store ------------------------------------------------------------------------------------------------
+
+
+def dedupe_key(raw: bytes) -> tuple[str, str]:
+    """(key, message_id) from the headers alone: the Message-ID, else a hash of the raw bytes."""
+    try:
+        headers = BytesHeaderParser(policy=email_policy.compat32).parsebytes(raw[:256_000])
+        value = headers.get("Message-ID") or ""
+    except Exception:  # unreadable headers: the hash still identifies the bytes
+        value = ""
+    ids = message_ids(str(value))
+    message_id = ids[0][:255] if ids else ""
+    return (message_id or raw_hash(raw)), message_id
+
+
+def _advance_state(state: MailboxState, uid: int) -> None:
+    if uid > state.last_uid:
+        state.last_uid = uid
+        state.save(update_fields=["last_uid"])
+
+
+@dataclass(frozen=True)
+class Stored:
+    email: InboundEmail
+    created: bool
+
+
+def store_raw(
+    mailbox: Mailbox,
+    raw: bytes,
+    *,
+    source: str = "imap",
+    state: MailboxState | None = None,
+    uidvalidity: int | None = None,
+    uid: int | None = None,
+) -> Stored:
+    """Keep one raw message (once per dedupe key) and, for IMAP, move the folder's cursor past it, atomically."""
+    key, message_id = dedupe_key(raw)
+    with transaction.atomic():
+        email, created = InboundEmail.objects.get_or_create(
+            mailbox=mailbox,
+            dedupe_key=key,
+            defaults={
+                "message_id": message_id,
+                "raw": raw,
+                "size": len(raw),
+                "source": source,
+                "folder": state.folder if state is not None else "",
+                "uidvalidity": uidvalidity,
+                "uid": uid,
+            },
+        )
+        if state is not None and uid is not None:
+            _advance_state(state, uid)
+    return Stored(email, created)
+
+
+# --- step 2: process ------------------------------------------------------------------------------------------------
+
+
+def _is_own(mailbox: Mailbox, parsed: ParsedEmail) -> bool:
+    """Our own mail coming back (a copy in the inbox, a forwarding loop): never a visitor message."""
+    if parsed.from_address and Mailbox.objects.filter(address__iexact=parsed.from_address).exists():
+        return True
+    return bool(parsed.message_id) and OutboundEmail.objects.filter(message_id=parsed.message_id).exists()
+
+
+def _body(parsed: ParsedEmail) -> str:
+    body = parsed.text or ""
+    limit = settings.MESSAGE_MAX_CHARS
+    if len(body) > limit:
+        body = body[: limit - 80].rstrip() + "\n\n" + _("[…dipotong; teks lengkap ada pada e-mail asli]")
+    return body
+
+
+def _payload(parsed: ParsedEmail, email: InboundEmail, thread_key: str) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "subject": parsed.subject,
+        "message_id": parsed.message_id,
+        "from": parsed.from_address,
+        "from_name": parsed.from_name,
+        "in_reply_to": list(parsed.in_reply_to[:1]),
+        "thread": thread_key,
+        "inbound_email": email.pk,
+    }
+    if parsed.auto_reason:
+        data["auto_reason"] = parsed.auto_reason
+    if parsed.problems:
+        data["problems"] = parsed.problems[:20]
+    if parsed.quoted_removed or len(parsed.text) > settings.MESSAGE_MAX_CHARS:
+        data["full_text"] = parsed.full_text[:50_000]
+    return {"email": data}
+
+
+def _note(consultation: Any, body: str) -> None:
+    from pstdesk.consultations.actions import add_note
+
+    add_note(consultation, by=BY, body=body)
+
+
+def _handle_bounce(mailbox: Mailbox, email: InboundEmail, parsed: ParsedEmail) -> None:
+    """A delivery-status notification: mark the address failing (permanent failures), tell the officer on the
+    consultation the failed mail belonged to, mark that outbox row failed. Never a visitor message."""
+    from pstdesk.consultations.models import Consultation, Message
+    from pstdesk.guestbook.models import Visitor
+
+    bounce = parsed.bounce
+    outbound = None
+    ids = [bounce.original_message_id] if bounce and bounce.original_message_id else []
+    ids += parsed.thread_ids
+    if ids:
+        outbound = OutboundEmail.objects.filter(message_id__in=ids).select_related("consultation").first()
+    consultation = outbound.consultation if outbound is not None else None
+    if consultation is not None and consultation.office_id != mailbox.office_id:
+        consultation, outbound = None, None
+    recipients = list(bounce.recipients) if bounce else []
+    if outbound is not None and outbound.to_address not in recipients:
+        recipients.append(outbound.to_address)
+    visitors: list[Any] = []
+    if consultation is not None:
+        visitors.append(consultation.visitor)
+    for address in recipients:
+        for visitor in Visitor.objects.filter(email__iexact=address) | Visitor.objects.filter(
+            email_channel_address__iexact=address
+        ):
+            if visitor not in visitors:
+                visitors.append(visitor)
+    status = bounce.status if bounce else ""
+    reason = f"{status} {bounce.diagnostic}".strip() if bounce else _("pemberitahuan tanpa laporan status")
+    if bounce is not None and bounce.permanent:
+        from pstdesk.channels.email.actions import mark_address_failing
+
+        for visitor in visitors:
+            if {(visitor.email or "").lower(), (visitor.email_channel_address or "").lower()} & set(recipients):
+                mark_address_failing(visitor, by=BY, reason=reason)
+    if consultation is None:
+        # Not one of ours, or the original is unknown: a consultation with this address's visitor, if any.
+        consultation = (
+            Consultation.objects.filter(office_id=mailbox.office_id, visitor__in=visitors, channel=CHANNEL)
+            .order_by("-created_at")
+            .first()
+        )
+    if consultation is not None:
+        addresses = ", ".join(recipients) or "?"
+        if bounce is not None and bounce.permanent:
+            text = _("E-mail ke %(to)s gagal terkirim secara permanen (%(reason)s). Alamat ditandai bermasalah; "
+                     "hubungi pengguna layanan lewat saluran lain.") % {"to": addresses, "reason": reason}
+        else:
+            text = _("Pemberitahuan pengiriman untuk e-mail ke %(to)s: %(reason)s.") % {
+                "to": addresses, "reason": reason}
+        _note(consultation, text)
+        if outbound is not None and bounce is not None and bounce.permanent:
+            try:
+                from pstdesk.consultations.actions import update_delivery_status
+
+                update_delivery_status(
+                    Message.objects.get(pk=outbound.outbox_id), status="failed", error=reason[:500]
+                )
+            except Exception:  # a forward-only status may refuse (e.g. already failed): the note says it all
+                log.info("delivery status of %s not updated from bounce", outbound.message_id, exc_info=True)
+    email.status = Intake.BOUNCE
+    email.consultation = consultation
+    email.error = "" if consultation is not None else _("Pemberitahuan gagal kirim tanpa konsultasi yang cocok.")
+
+
+def _acknowledge(consultation: Any, parsed: ParsedEmail) -> None:
+    """The first mail of a new consultation gets one acknowledgement, listing what the standard still needs
+    (5101: the introduction). Never for automatic mail (the caller checks)."""
+    from pstdesk.consultations.actions import post_automatic_message, refresh_requirements
+
+    missing = refresh_requirements(consultation, by=BY)
+    lines = [
+        _("Terima kasih, e-mail Anda telah kami terima sebagai konsultasi PST#%(id)s di %(office)s.")
+        % {"id": consultation.pk, "office": consultation.office.name},
+    ]
+    try:
+        from pstdesk.guestbook.requirements import requirements_message
+
+        link = None
+        if any(item in {"guestbook", "verified_email", "whatsapp_number"} for item in missing):
+            try:
+                from pstdesk.lib.signing import guestbook_url
+
+                link = guestbook_url(consultation.visitor, consultation.office, consultation.pk)
+            except Exception:  # the guestbook page may not be routed yet: the text still says what is missing
+                link = None
+        extra = requirements_message(missing, language=consultation.visitor.language or "id", link=link)
+    except ImportError:
+        extra = ""
+    if extra:
+        lines.append(extra)
+    post_automatic_message(
+        consultation,
+        body="\n\n".join(lines),
+        payload={"acknowledgement": True, "missing": missing},
+        by=BY,
+    )
+
+
+def _deliver(mailbox: Mailbox, email: InboundEmail, parsed: ParsedEmail) -> None:
+    from pstdesk.consultations.actions import receive_message
+
+    thread = find_thread(mailbox, parsed)
+    auto = bool(parsed.auto_reason)
+    inbound = InboundMessage(
+        channel=CHANNEL,
+        office_code=mailbox.office_id,
+        external_id=parsed.external_id[:255],
+        body=_body(parsed),
+        sent_at=parsed.date,
+        sender_name=parsed.from_name,
+        sender_email=parsed.from_address,
+        consultation_id=thread.consultation_id,
+        attachments=tuple(parsed.attachments),
+        payload=_payload(parsed, email, thread.key),
+        auto_submitted=auto,
+    )
+    received = receive_message(inbound)
+    consultation = received.consultation
+    email.status = Intake.AUTO if auto else Intake.DELIVERED
+    email.consultation = consultation
+    email.desk_message = received.message
+    email.thread_key = thread.key
+    email.error = "; ".join(parsed.problems)[:2000]
+    if not received.created or auto:
+        return
+    intro_asked = introduction_required(consultation) and not consultation.introduction_given
+    if intro_asked and introduction_satisfied(
+        consultation, from_name=parsed.from_name, from_address=parsed.from_address, text=parsed.text
+    ):
+        from pstdesk.channels.email.actions import mark_introduction_given
+
+        mark_introduction_given(consultation, by=BY)
+    first = not consultation.messages.filter(direction="in", seq__lt=received.message.seq).exists()
+    if first:
+        _acknowledge(consultation, parsed)
+
+
+def process_stored(email: InboundEmail) -> InboundEmail:
+    """Process one stored message; never raises (a failure is recorded on the row)."""
+    mailbox = email.mailbox
+    try:
+        with transaction.atomic():
+            locked = InboundEmail.objects.select_for_update().get(pk=email.pk)
+            if locked.status != Intake.STORED:
+                return locked
+            raw = bytes(locked.raw)
+            try:
+                parsed = parse_email(raw)
+            except UnreadableEmail as exc:
+                locked.status = Intake.FAILED
+                locked.error = _("E-mail tidak dapat dibaca: %(reason)s. Isi aslinya disimpan.") % {"reason": exc}
+            else:
+                locked.sender = parsed.from_address[:320]
+                locked.subject = parsed.subject[:500]
+                if _is_own(mailbox, parsed):
+                    locked.status = Intake.OWN
+                elif parsed.bounce is not None or parsed.is_null_sender:
+                    _handle_bounce(mailbox, locked, parsed)
+                elif not parsed.from_address:
+                    locked.status = Intake.FAILED
+                    locked.error = _("Tidak ada alamat pengirim (From) yang dapat dibaca; e-mail disimpan "
+                                     "tanpa konsultasi. %(problems)s") % {"problems": "; ".join(parsed.problems)}
+                else:
+                    _deliver(mailbox, locked, parsed)
+            locked.processed_at = timezone.now()
+            locked.attempts += 1
+            locked.save()
+            return locked
+    except Exception as exc:
+        log.exception("processing inbound e-mail %s failed", email.pk)
+        with transaction.atomic():
+            row = InboundEmail.objects.select_for_update().get(pk=email.pk)
+            row.attempts += 1
+            row.error = _("Pemrosesan gagal (percobaan %(n)d): %(error)s") % {
+                "n": row.attempts, "error": f"{exc.__class__.__name__}: {exc}"[:500]}
+            if row.attempts >= MAX_ATTEMPTS:
+                row.status = Intake.FAILED
+            row.save(update_fields=["attempts", "error", "status"])
+            return row
+
+
+def process_pending(mailbox: Mailbox, *, limit: int = 500) -> int:
+    """Process every stored row of the mailbox, oldest first. Returns how many were processed."""
+    rows = list(
+        InboundEmail.objects.filter(mailbox=mailbox, status=Intake.STORED).order_by("id").only("pk")[:limit]
+    )
+    for row in rows:
+        row.mailbox = mailbox
+        process_stored(row)
+    return len(rows)
+
+
+def ingest(mailbox: Mailbox, raw: bytes, *, source: str = "stdin") -> InboundEmail:
+    """One message from outside IMAP (`pstdesk email ingest`): store, then process, the same path as polling."""
+    stored = store_raw(mailbox, raw, source=source)
+    if stored.email.status == Intake.STORED:
+        return process_stored(stored.email)
+    return stored.email

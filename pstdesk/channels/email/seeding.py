@@ -1,0 +1,25 @@
+"""The seed mailbox: Jembrana (5101) serves consultations by e-mail at bps5101@bps.go.id (its standard). The row
+is created once, with hosts on 127.0.0.1; administrators set the real IMAP/SMTP hosts and the password
+(environment variable EMAIL_PASSWORD_5101). Never overwrites an existing row."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+SEED = {"5101": {"address": "bps5101@bps.go.id", "display_name": "BPS Kabupaten Jembrana"}}
+
+
+@transaction.atomic
+def load_seed_mailboxes() -> int:
+    from pstdesk.channels.email.models import Mailbox
+    from pstdesk.offices.models import Office
+
+    created = 0
+    for code, fields in SEED.items():
+        if not Office.objects.filter(code=code).exists() or Mailbox.objects.filter(office_id=code).exists():
+            continue
+        if Mailbox.objects.filter(address=fields["address"]).exists():
+            continue
+        Mailbox.objects.create(office_id=code, imap_user=fields["address"], smtp_user="", **fields)
+        created += 1
+    return created

@@ -1,0 +1,123 @@
+"""Which consultation an incoming mail continues, by three keys in order:
+
+1. a signed reply address: our Reply-To is `bps5101+c<id>-<mac>@domain`; the MAC is an HMAC (Django's
+   `salted_hmac`, the primitive under `django.core.signing`) in lower-case hex, because some mail servers fold the
+   local part's case, which would break a base64 signature;
+2. Message-ID / In-Reply-To / References against the ids we stored — our own outgoing ids (`OutboundEmail`, the
+   outbox `Message.external_id`) and the visitor's earlier ones (`InboundEmail`, inbound `Message.external_id`);
+3. a subject tag `[PST#<id>]`, accepted only from the consultation's own visitor (a tag is guessable; the two
+   keys above are not).
+
+None of them: a new consultation. Every key is limited to the mailbox's office. Clients that rewrite the subject
+still match by 1 or 2; clients that drop References still match by 1, In-Reply-To, or 3.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from dataclasses import dataclass
+
+from django.utils.crypto import salted_hmac
+
+from pstdesk.channels.email.models import InboundEmail, Mailbox, OutboundEmail
+from pstdesk.channels.email.parsing import ParsedEmail
+
+_SALT = "pstdesk.email.reply-address"
+_TOKEN = re.compile(r"^c(\d{1,12})-([0-9a-f]{20})$")
+_TAG = re.compile(r"\[PST#(\d{1,12})\]", re.IGNORECASE)
+
+
+def _mac(office_code: str, consultation_id: int) -> str:
+    return salted_hmac(_SALT, f"{office_code}:{consultation_id}", algorithm="sha256").hexdigest()[:20]
+
+
+def reply_token(office_code: str, consultation_id: int) -> str:
+    return f"c{consultation_id}-{_mac(office_code, consultation_id)}"
+
+
+def reply_address(mailbox: Mailbox, consultation_id: int) -> str:
+    """The signed plus-address replies to this consultation go to."""
+    return f"{mailbox.local_part}+{reply_token(mailbox.office_id, consultation_id)}@{mailbox.domain}"
+
+
+def read_reply_token(office_code: str, token: str) -> int | None:
+    found = _TOKEN.match(token.strip().lower())
+    if not found:
+        return None
+    consultation_id = int(found.group(1))
+    if not hmac.compare_digest(found.group(2), _mac(office_code, consultation_id)):
+        return None
+    return consultation_id
+
+
+@dataclass(frozen=True)
+class Thread:
+    consultation_id: int | None
+    key: str  # token | references | subject | new
+
+
+def _by_token(mailbox: Mailbox, parsed: ParsedEmail) -> int | None:
+    prefix = mailbox.local_part.lower() + "+"
+    for address in parsed.recipients:
+        local = address.rsplit("@", 1)[0]
+        if local.startswith(prefix):
+            found = read_reply_token(mailbox.office_id, local[len(prefix) :])
+            if found is not None:
+                return found
+    return None
+
+
+def _by_references(mailbox: Mailbox, parsed: ParsedEmail) -> int | None:
+    from pstdesk.consultations.models import Message
+
+    ids = [mid for mid in parsed.thread_ids if mid != parsed.message_id][:50]
+    if not ids:
+        return None
+    found: dict[str, int] = {}
+    for mid, cid in OutboundEmail.objects.filter(
+        message_id__in=ids, consultation__office_id=mailbox.office_id
+    ).values_list("message_id", "consultation_id"):
+        found.setdefault(mid, cid)
+    for mid, cid in InboundEmail.objects.filter(
+        mailbox=mailbox, message_id__in=ids, consultation__isnull=False
+    ).values_list("message_id", "consultation_id"):
+        found.setdefault(mid, cid)
+    for mid, cid in Message.objects.filter(
+        channel="email", external_id__in=ids, consultation__office_id=mailbox.office_id
+    ).values_list("external_id", "consultation_id"):
+        found.setdefault(mid, cid)
+    for mid in ids:  # the most recent reference that we know wins
+        if mid in found:
+            return found[mid]
+    return None
+
+
+def _by_subject(mailbox: Mailbox, parsed: ParsedEmail) -> int | None:
+    from pstdesk.consultations.models import Consultation
+
+    for match in _TAG.finditer(parsed.subject):
+        consultation = (
+            Consultation.objects.filter(pk=int(match.group(1)), office_id=mailbox.office_id)
+            .select_related("visitor")
+            .first()
+        )
+        if consultation is None or not parsed.from_address:
+            continue
+        visitor = consultation.visitor
+        addresses = {(visitor.email or "").lower(), (visitor.email_channel_address or "").lower()}
+        if parsed.from_address in addresses:
+            return consultation.pk
+    return None
+
+
+def find_thread(mailbox: Mailbox, parsed: ParsedEmail) -> Thread:
+    from pstdesk.consultations.models import Consultation
+
+    for key, finder in (("token", _by_token), ("references", _by_references), ("subject", _by_subject)):
+        consultation_id = finder(mailbox, parsed)
+        if consultation_id is not None and Consultation.objects.filter(
+            pk=consultation_id, office_id=mailbox.office_id
+        ).exists():
+            return Thread(consultation_id, key)
+    return Thread(None, "new")

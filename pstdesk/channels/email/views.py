@@ -1,0 +1,72 @@
+"""The rating page linked from e-mails: `/nilai/<signed token>/`.
+
+GET only shows the form and never records anything — mail scanners and link previewers open every link in a
+mail. A rating is recorded only by an explicit POST of the form (CSRF-protected), through
+`ratings.actions.record_rating`, which checks the office's order (5101: after closing; 5102: before).
+"""
+
+from __future__ import annotations
+
+from django.core import signing
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from pstdesk.consultations.errors import DomainError
+
+SALT = "pstdesk.email.rating"
+MAX_AGE = 60 * 24 * 3600  # a rating link stays valid for 60 days
+
+
+def rating_token(consultation_id: int) -> str:
+    return signing.dumps({"c": consultation_id}, salt=SALT, compress=True)
+
+
+def read_rating_token(token: str) -> int:
+    try:
+        data = signing.loads(token, salt=SALT, max_age=MAX_AGE)
+    except signing.BadSignature:  # includes SignatureExpired
+        raise Http404("rating link invalid or expired") from None
+    if not isinstance(data, dict) or not isinstance(data.get("c"), int):
+        raise Http404("rating link invalid")
+    return int(data["c"])
+
+
+@require_http_methods(["GET", "POST"])
+def rate(request: HttpRequest, token: str) -> HttpResponse:
+    from pstdesk.consultations.models import Consultation
+    from pstdesk.ratings.actions import record_rating
+
+    consultation = (
+        Consultation.objects.select_related("office", "visitor").filter(pk=read_rating_token(token)).first()
+    )
+    if consultation is None:
+        raise Http404("consultation not found")
+    context: dict[str, object] = {"consultation": consultation, "scores": [1, 2, 3, 4, 5], "error": "",
+                                  "done": consultation.rated_at is not None, "form": request.POST}
+    status = 200
+    if request.method == "POST" and not context["done"]:
+        try:
+            score = int(request.POST.get("score", ""))
+        except ValueError:
+            context["error"] = _("Pilih nilai 1 sampai 5.")
+            status = 400
+        else:
+            try:
+                record_rating(
+                    consultation,
+                    by=f"visitor:{consultation.visitor_id}",
+                    score=score,
+                    feedback=request.POST.get("feedback", ""),
+                    gratuity=request.POST.get("gratuity") == "yes",
+                    illegal_fee=request.POST.get("illegal_fee") == "yes",
+                    channel="email",
+                )
+            except DomainError as exc:
+                context["error"] = getattr(exc, "message", str(exc))
+                status = 409
+            else:
+                context["done"] = True
+                context["thanks"] = True
+    return render(request, "channel_email/rate.html", context, status=status)

@@ -1,0 +1,109 @@
+"""Abuse limits of the LiveChat channel: fixed-window rate limits in the Django cache, and the origins allowed
+to embed the widget or open its socket."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.cache import cache
+
+# name -> (setting, default per minute)
+LIMITS: dict[str, tuple[str, int]] = {
+    "message_visitor": ("WIDGET_MESSAGES_PER_MINUTE", 20),
+    "message_ip": ("WIDGET_MESSAGES_PER_MINUTE_PER_IP", 60),
+    "session_ip": ("WIDGET_SESSIONS_PER_MINUTE_PER_IP", 10),
+    "verify_visitor": ("WIDGET_VERIFY_PER_MINUTE", 5),
+    "upload_visitor": ("WIDGET_UPLOADS_PER_MINUTE", 10),
+    "offline_ip": ("WIDGET_OFFLINE_PER_MINUTE_PER_IP", 5),
+    "transcript_visitor": ("WIDGET_TRANSCRIPTS_PER_MINUTE", 2),
+    "typing_visitor": ("WIDGET_TYPING_PER_MINUTE", 60),
+}
+
+
+def limit_of(name: str) -> int:
+    setting, default = LIMITS[name]
+    return int(getattr(settings, setting, default))
+
+
+def hit(name: str, key: Any, *, window: int = 60) -> bool:
+    """Count one use of `name` by `key`; False when the limit of the current window is exceeded."""
+    limit = limit_of(name)
+    bucket = int(time.time() // window)
+    cache_key = f"webchat:rl:{name}:{key}:{bucket}"
+    try:
+        if cache.add(cache_key, 1, timeout=window + 5):
+            count = 1
+        else:
+            count = cache.incr(cache_key)
+    except ValueError:  # the key expired between add and incr
+        cache.set(cache_key, 1, timeout=window + 5)
+        count = 1
+    return count <= limit
+
+
+def normalise_origin(value: str) -> str:
+    """scheme://host[:port] in lower case, or "" for anything else ("null", paths are dropped)."""
+    value = (value or "").strip()
+    if not value or value == "null":
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port and parts.port != default_port else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+def office_origins(office: Any) -> list[str]:
+    """The origins an office's widget may be embedded on: `Office.website_origins` plus
+    `settings.WIDGET_EXTRA_ORIGINS` (tests and staging hosts)."""
+    extra: Iterable[str] = getattr(settings, "WIDGET_EXTRA_ORIGINS", ()) or ()
+    origins = [normalise_origin(o) for o in [*(office.website_origins or []), *extra]]
+    return sorted({o for o in origins if o})
+
+
+def own_origins(host: str, secure: bool) -> set[str]:
+    """This service's origins: the PUBLIC_URL and the host the request came to (the frame and the PFA page)."""
+    origins = {normalise_origin(settings.PUBLIC_URL)}
+    if host:
+        origins.add(normalise_origin(("https://" if secure else "http://") + host))
+    return {o for o in origins if o}
+
+
+def socket_origin_allowed(origin: str, office: Any, *, host: str, secure: bool) -> bool:
+    """May a socket with this Origin header talk to `office`'s chat? Our own pages (the frame, the PFA page) and
+    the office's own website origins; anything else (another site, no Origin at all) is refused."""
+    origin = normalise_origin(origin)
+    if not origin:
+        return False
+    return origin in own_origins(host, secure) or origin in office_origins(office)
+
+
+def frame_ancestors(office: Any) -> str:
+    """The CSP frame-ancestors source list of an office's widget frame."""
+    return " ".join(["'self'", *office_origins(office)])
+
+
+def client_ip(meta_or_scope: Any) -> str:
+    """The client address of a request (META) or an ASGI scope. Proxies are trusted only when
+    settings.WIDGET_TRUST_X_FORWARDED_FOR is set (then the left-most X-Forwarded-For address)."""
+    trust = bool(getattr(settings, "WIDGET_TRUST_X_FORWARDED_FOR", False))
+    if isinstance(meta_or_scope, dict) and "type" in meta_or_scope and "headers" in meta_or_scope:
+        scope = meta_or_scope
+        if trust:
+            for name, value in scope.get("headers", []):
+                if name == b"x-forwarded-for":
+                    return value.decode("latin-1").split(",")[0].strip()
+        client = scope.get("client") or ("", 0)
+        return str(client[0] or "unknown")
+    meta = meta_or_scope
+    if trust and meta.get("HTTP_X_FORWARDED_FOR"):
+        return str(meta["HTTP_X_FORWARDED_FOR"]).split(",")[0].strip()
+    return str(meta.get("REMOTE_ADDR") or "unknown")

@@ -1,0 +1,315 @@
+"""Processing a signed webhook POST: every message and status of the batch, idempotently.
+
+Order of work (the view answers only after this returns, so what is accepted is committed before the 200):
+1. the raw body is stored in a `WebhookDelivery` row (its own commit): nothing Meta sent us can be lost;
+2. one query routes every `phone_number_id` to its office, one query finds the wamids already stored (a
+   redelivery skips them without downloading their media again);
+3. media is downloaded outside any transaction (network I/O never holds the database's write lock);
+4. one transaction, one savepoint per item: a failing item rolls back alone, its error is kept on the delivery row.
+
+What Meta should retry: nothing when every item was stored, or when a failure cannot heal (a bug, bad data; the
+delivery row keeps the body and the error for `reprocess`). When an item failed for a reason that may pass (the
+database busy, the media endpoint down) the answer is 503: Meta redelivers the whole POST, and the items already
+stored are skipped by their wamid / (wamid, status).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+
+from pstdesk.channels.base import ChannelError, InboundAttachment, InboundMessage
+from pstdesk.channels.whatsapp import client
+from pstdesk.channels.whatsapp.models import DeliveryState, RatingDialog, RatingStep, StatusEvent, WebhookDelivery
+from pstdesk.channels.whatsapp.parsing import (
+    ParsedError,
+    ParsedMessage,
+    ParsedStatus,
+    error_text,
+    parse_webhook,
+)
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "whatsapp"
+STATUS_MAP = {"sent": "sent", "delivered": "delivered", "read": "read", "played": "read", "failed": "failed"}
+
+
+@dataclass
+class Outcome:
+    items: int = 0
+    errors: list[str] = field(default_factory=list)
+    transient: bool = False
+    unrouted: set[str] = field(default_factory=set)
+
+    @property
+    def http_status(self) -> int:
+        return 503 if self.transient else 200
+
+
+def _extension_for(mime: str) -> str:
+    from pstdesk.consultations.attachments import ALLOWED
+
+    for ext, (content_type, _check) in ALLOWED.items():
+        if content_type == mime:
+            return ext
+    return (mimetypes.guess_extension(mime) or ".bin").lstrip(".")
+
+
+def _allowed_mime(mime: str) -> bool:
+    from pstdesk.consultations.attachments import ALLOWED
+
+    return any(content_type == mime for content_type, _check in ALLOWED.values())
+
+
+def fetch_media(parsed: ParsedMessage) -> tuple[tuple[InboundAttachment, ...], dict[str, Any]]:
+    """Download a message's media now (webhook media ids expire). Returns the attachment, or a note saying why it
+    was not taken (type or size). A transport failure raises GraphError (retryable: Meta redelivers)."""
+    media = parsed.media
+    if media is None:
+        return (), {}
+    note = {"media_id": media.media_id, "mime_type": media.mime_type}
+    if not _allowed_mime(media.mime_type):
+        return (), {**note, "skipped": "type"}
+    info = client.get_media(media.media_id)
+    size = int(info.get("file_size") or 0)
+    if size > settings.ATTACHMENT_MAX_BYTES:
+        return (), {**note, "skipped": "size", "size": size}
+    content = client.download_media(str(info["url"]), max_bytes=settings.ATTACHMENT_MAX_BYTES)
+    stem = f"whatsapp-{parsed.type}-{media.media_id}"
+    filename = media.filename or f"{stem}.{_extension_for(media.mime_type)}"
+    return (InboundAttachment(filename=filename, content_type=media.mime_type, content=content),), note
+
+
+def to_inbound(parsed: ParsedMessage, office_code: str, attachments: tuple[InboundAttachment, ...] = (),
+               media_note: dict[str, Any] | None = None) -> InboundMessage:
+    details: dict[str, Any] = {"type": parsed.type}
+    if parsed.reply_id:
+        details["reply_id"] = parsed.reply_id
+    if parsed.context_id:
+        details["context"] = parsed.context_id
+    if media_note:
+        details["media"] = media_note
+    if parsed.type not in {"text", "interactive", "button"} and parsed.raw.get(parsed.type) is not None:
+        details["content"] = parsed.raw.get(parsed.type)
+    body = parsed.body or ("" if attachments else f"[{parsed.type}]")
+    return InboundMessage(
+        channel=CHANNEL,
+        office_code=office_code,
+        external_id=parsed.wamid,
+        body=body[: settings.MESSAGE_MAX_CHARS],
+        sent_at=parsed.sent_at,
+        sender_name=parsed.name,
+        sender_whatsapp=("+" + parsed.wa_id) if parsed.wa_id else "",
+        sender_wa_id=parsed.wa_id,
+        sender_wa_user_id=parsed.user_id,
+        attachments=attachments,
+        payload={"whatsapp": details},
+    )
+
+
+def handle_post(body: bytes) -> int:
+    """Store and process one signed POST; returns the HTTP status to answer."""
+    delivery = WebhookDelivery.objects.create(body=body, attempts=1)
+    return process_delivery(delivery, body).http_status
+
+
+def process_delivery(delivery: WebhookDelivery, body: bytes | None = None) -> Outcome:
+    """Process (or re-process: it is idempotent) a stored delivery."""
+    from pstdesk.consultations.models import Message
+    from pstdesk.offices.models import Office
+
+    raw = bytes(body if body is not None else delivery.body)
+    outcome = Outcome()
+    try:
+        items = parse_webhook(json.loads(raw))
+    except ValueError:
+        _finish(delivery, DeliveryState.INVALID, outcome, error="body is not JSON")
+        return outcome
+    outcome.items = len(items)
+    pnids = {item.phone_number_id for item in items}
+    offices = dict(
+        Office.objects.filter(whatsapp_phone_number_id__in=pnids).values_list("whatsapp_phone_number_id", "code")
+    )
+    messages = [i for i in items if isinstance(i, ParsedMessage)]
+    known: set[str] = set()
+    if messages:
+        known = set(
+            Message.objects.filter(channel=CHANNEL, external_id__in=[m.wamid for m in messages]).values_list(
+                "external_id", flat=True
+            )
+        )
+    prepared: list[tuple[ParsedMessage | ParsedStatus | ParsedError, InboundMessage | None]] = []
+    for item in items:
+        if item.phone_number_id not in offices:
+            outcome.unrouted.add(item.phone_number_id)
+            continue
+        if isinstance(item, ParsedMessage):
+            if item.wamid in known:
+                continue
+            try:
+                attachments, note = fetch_media(item)
+            except client.GraphError as exc:
+                if exc.retryable:
+                    outcome.transient = True
+                    outcome.errors.append(f"{item.wamid}: media download failed ({exc}); awaiting redelivery")
+                    continue
+                attachments, note = (), {"media_id": item.media.media_id if item.media else "", "error": str(exc)}
+            prepared.append((item, to_inbound(item, offices[item.phone_number_id], attachments, note)))
+        else:
+            prepared.append((item, None))
+    feedback_waiting = _dialogs_awaiting_feedback([i for i, _ in prepared if isinstance(i, ParsedMessage)])
+
+    with transaction.atomic():
+        for item, inbound in prepared:
+            try:
+                with transaction.atomic():
+                    if isinstance(item, ParsedMessage) and inbound is not None:
+                        _handle_message(item, inbound, feedback_waiting)
+                    elif isinstance(item, ParsedStatus):
+                        _handle_status(item, delivery)
+                    elif isinstance(item, ParsedError):
+                        log.warning("WhatsApp reported errors for %s: %s", item.phone_number_id, error_text(item.errors))
+            except Exception as exc:
+                transient = isinstance(exc, OperationalError) or (
+                    isinstance(exc, ChannelError) and not exc.permanent
+                )
+                outcome.transient = outcome.transient or transient
+                ident = getattr(item, "wamid", item.phone_number_id)
+                outcome.errors.append(f"{ident}: {exc.__class__.__name__}: {exc}")
+                log.exception("WhatsApp webhook item %s of delivery %s failed", ident, delivery.pk)
+        if outcome.unrouted:
+            log.warning("WhatsApp webhook for unknown phone_number_id %s (delivery %s) stored, not processed",
+                        ", ".join(sorted(outcome.unrouted)), delivery.pk)
+            outcome.errors.append("unknown phone_number_id: " + ", ".join(sorted(outcome.unrouted)))
+        if outcome.errors:
+            state = DeliveryState.UNROUTED if outcome.unrouted and len(outcome.errors) == 1 else DeliveryState.PARTIAL
+        else:
+            state = DeliveryState.PROCESSED
+        _finish(delivery, state, outcome)
+    return outcome
+
+
+def _finish(delivery: WebhookDelivery, state: str, outcome: Outcome, *, error: str = "") -> None:
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        state=state,
+        items=outcome.items,
+        failed_items=len(outcome.errors),
+        error=(error or "\n".join(outcome.errors))[:10000],
+        processed_at=timezone.now(),
+    )
+
+
+def _sender_key(office_code: str, wa_id: str, user_id: str) -> tuple[str, str]:
+    return office_code, (wa_id or user_id)
+
+
+def _dialogs_awaiting_feedback(messages: list[ParsedMessage]) -> dict[tuple[str, str], RatingDialog]:
+    """Rating dialogs of closed consultations waiting for feedback text from these senders (one query per POST).
+    Their text is the feedback, not a new request: it must not reopen the consultation."""
+    texts = [m for m in messages if m.type == "text"]
+    if not texts:
+        return {}
+    from django.db.models import Q
+
+    senders = Q()
+    for m in texts:
+        senders |= Q(consultation__visitor__wa_id=m.wa_id) if m.wa_id else Q(consultation__visitor__wa_user_id=m.user_id)
+    rows = RatingDialog.objects.filter(senders, step=RatingStep.FEEDBACK, consultation__status="closed").select_related(
+        "consultation__visitor", "consultation__office"
+    )
+    return {
+        _sender_key(d.consultation.office_id, d.consultation.visitor.wa_id or "", d.consultation.visitor.wa_user_id or ""): d
+        for d in rows
+    }
+
+
+def _handle_message(parsed: ParsedMessage, inbound: InboundMessage,
+                    feedback_waiting: dict[tuple[str, str], RatingDialog]) -> None:
+    from pstdesk.channels.whatsapp import dialogs
+    from pstdesk.consultations.actions import receive_message
+    from pstdesk.consultations.models import Consultation
+
+    reply = dialogs.parse_reply(parsed.reply_id) if parsed.reply_id else None
+    if reply is not None:
+        target = Consultation.objects.select_related("office", "visitor").filter(
+            pk=reply.consultation_id, office_id=inbound.office_code).first()
+        if target is None or not _same_sender(target, parsed):
+            reply = None  # not a reply to one of our questions to this visitor: an ordinary message
+        elif target.status == "closed" and reply.what in {"score", "gratuity", "fee", "feedback"}:
+            # A rating answer after closing (close-then-rate offices): handled without reopening.
+            dialogs.handle_reply(reply, target, by=f"visitor:{target.visitor_id}")
+            return
+    waiting = feedback_waiting.get(_sender_key(inbound.office_code, parsed.wa_id, parsed.user_id))
+    if waiting is not None and parsed.type == "text":
+        dialogs.feedback_text(waiting.consultation, parsed.body, by=f"visitor:{waiting.consultation.visitor_id}")
+        return
+    received = receive_message(replace(inbound, consultation_id=reply.consultation_id if reply else None))
+    if not received.created:
+        return
+    consultation = received.consultation
+    by = f"visitor:{consultation.visitor_id}"
+    if reply is not None:
+        dialogs.handle_reply(reply, consultation, by=by)
+    elif parsed.type == "text" and _awaiting_feedback(consultation):
+        dialogs.feedback_text(consultation, parsed.body, by=by)
+    if received.message.seq == 1:
+        dialogs.greet_new_consultation(consultation)
+
+
+def _same_sender(consultation: Any, parsed: ParsedMessage) -> bool:
+    visitor = consultation.visitor
+    return bool((parsed.wa_id and visitor.wa_id == parsed.wa_id) or (parsed.user_id and visitor.wa_user_id == parsed.user_id))
+
+
+def _awaiting_feedback(consultation: Any) -> bool:
+    if consultation.rating_requested_at is None:
+        return False
+    return RatingDialog.objects.filter(consultation=consultation, step=RatingStep.FEEDBACK).exists()
+
+
+def _handle_status(parsed: ParsedStatus, delivery: WebhookDelivery) -> None:
+    from pstdesk.channels.whatsapp.models import OutboundSend
+    from pstdesk.channels.whatsapp.outbound import message_id_from_callback
+    from pstdesk.consultations.actions import update_delivery_status
+    from pstdesk.consultations.models import Message
+
+    message_id, part = message_id_from_callback(parsed.callback_data)
+    message = None
+    if message_id is not None and part == 0:
+        message = Message.objects.filter(pk=message_id, channel=CHANNEL, direction="out").first()
+    if message is None and message_id is None:
+        message = Message.objects.filter(channel=CHANNEL, external_id=parsed.wamid, direction="out").first()
+        if message is None:
+            send = OutboundSend.objects.filter(wamid=parsed.wamid, part=0).select_related("message").first()
+            message = send.message if send else None
+    try:
+        with transaction.atomic():
+            StatusEvent.objects.create(
+                wamid=parsed.wamid,
+                status=parsed.status,
+                timestamp=parsed.timestamp,
+                recipient_id=parsed.recipient_id,
+                message=message,
+                errors=list(parsed.errors),
+                delivery=delivery,
+            )
+    except IntegrityError:
+        return  # this (wamid, status) was applied already
+    status = STATUS_MAP.get(parsed.status)
+    if message is None or status is None:
+        return
+    update_delivery_status(
+        message,
+        status=status,
+        external_id=parsed.wamid,
+        error=error_text(parsed.errors) if status == "failed" else "",
+        at=parsed.timestamp,
+    )

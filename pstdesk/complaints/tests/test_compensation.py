@@ -1,0 +1,79 @@
+"""Compensation cases (opened by hand or by a breach, decided by the service manager) and complaints."""
+
+from __future__ import annotations
+
+import pytest
+
+from pstdesk.audit.models import AuditLog
+from pstdesk.complaints.actions import decide_compensation, file_complaint, open_compensation
+from pstdesk.complaints.models import Compensation, CompensationStatus, Complaint, ComplaintKind
+from pstdesk.complaints.tests.factories import make_consultation
+from pstdesk.conftest import make_user
+from pstdesk.consultations.errors import InvalidInput, InvalidTransition, NotAllowed
+from pstdesk.offices.models import Office
+
+pytestmark = pytest.mark.django_db
+
+
+def test_open_by_hand_by_a_supervisor(office_5102: Office, supervisor_5102: object) -> None:
+    c = make_consultation(office_5102)
+    case = open_compensation(office_5102, by=supervisor_5102, reason="Jawaban tidak lengkap", consultation=c)
+    assert case.status == CompensationStatus.OPEN and case.opened_by == supervisor_5102
+    audit = AuditLog.objects.get(verb="compensation.opened")
+    assert audit.actor == supervisor_5102 and audit.after["consultation"] == c.pk
+
+
+def test_open_is_refused_to_officers_outsiders_and_bad_input(
+    office_5102: Office, officer_5102: object, officer_5101: object, supervisor_5102: object
+) -> None:
+    for who in (officer_5102, officer_5101, make_user("sup5101", "5101", "supervisor")):
+        with pytest.raises(NotAllowed):
+            open_compensation(office_5102, by=who, reason="x")
+    with pytest.raises(InvalidInput):
+        open_compensation(office_5102, by=supervisor_5102, reason="   ")
+    with pytest.raises(InvalidInput):  # a consultation of another office
+        open_compensation(office_5102, by=supervisor_5102, reason="x", consultation=make_consultation("5101"))
+    assert not Compensation.objects.exists() and not AuditLog.objects.filter(verb="compensation.opened").exists()
+
+
+def test_the_manager_decides_once(office_5102: Office, manager_5102: object, supervisor_5102: object) -> None:
+    case = open_compensation(office_5102, by="system:sla", reason="Melewati 3 hari kerja")
+    with pytest.raises(NotAllowed):  # the supervisor watches, the manager decides
+        decide_compensation(case, by=supervisor_5102, granted=True, reason="x", given="y")
+    with pytest.raises(InvalidInput):
+        decide_compensation(case, by=manager_5102, granted=True, reason="Terlambat", given="")
+    with pytest.raises(InvalidInput):
+        decide_compensation(case, by=manager_5102, granted=False, reason=" ")
+    case.refresh_from_db()
+    assert case.status == CompensationStatus.OPEN
+
+    decide_compensation(case, by=manager_5102, granted=True, reason="Terlambat 1 hari", given="Prioritas layanan")
+    case.refresh_from_db()
+    assert case.status == CompensationStatus.GRANTED and case.given == "Prioritas layanan"
+    assert case.decided_by == manager_5102 and case.decided_at is not None
+    audit = AuditLog.objects.get(verb="compensation.decided")
+    assert audit.before == {"status": "open"} and audit.after["status"] == "granted"
+    with pytest.raises(InvalidTransition):
+        decide_compensation(case, by=manager_5102, granted=False, reason="berubah pikiran")
+
+
+def test_a_province_manager_decides_for_a_regency_but_not_the_other_way(office_5102: Office) -> None:
+    province_manager = make_user("pjprov", "5100", "manager")
+    manager_5101 = make_user("pj5101", "5101", "manager")
+    case = open_compensation(office_5102, by="system:sla", reason="x")
+    with pytest.raises(NotAllowed):
+        decide_compensation(case, by=manager_5101, granted=False, reason="bukan kantor saya")
+    decide_compensation(case, by=province_manager, granted=False, reason="Pengguna belum melengkapi persyaratan")
+    case.refresh_from_db()
+    assert case.status == CompensationStatus.DECLINED and case.given == ""
+
+
+def test_file_complaint(office_5102: Office) -> None:
+    complaint = file_complaint(office_5102, kind=ComplaintKind.SUGGESTION, text="  Tambah jam layanan  ")
+    assert complaint.text == "Tambah jam layanan" and complaint.contact == ""
+    assert AuditLog.objects.filter(verb="complaint.filed", subject_id=str(complaint.pk)).exists()
+    for bad in ({"kind": "praise", "text": "x"}, {"kind": "complaint", "text": "  "},
+                {"kind": "complaint", "text": "x" * 5001}, {"kind": "complaint", "text": "x", "contact": "y" * 201}):
+        with pytest.raises(InvalidInput):
+            file_complaint(office_5102, **bad)
+    assert Complaint.objects.count() == 1

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from pstdesk.complaints import views
+
+app_name = "complaints"
+urlpatterns = [
+    path("pengawasan/", views.supervision, name="supervision"),
+    path("pengawasan/kompensasi/<int:pk>/", views.compensation_detail, name="compensation"),
+    path("pengaduan/<str:code>/", views.complaint_form, name="complaint_form"),
+]

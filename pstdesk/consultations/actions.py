@@ -1,0 +1,735 @@
+"""The consultation procedure as named actions. Every state change of a consultation or message goes through here:
+one transaction, the transition checked against `transitions.TRANSITIONS`, `save(update_fields=...)`, an audit row,
+and the real-time event published after commit.
+
+Decisions (see docs/architecture.md, "consultations.actions"):
+- "Answered" is explicit (`mark_answered`, or `answer=True` on the API's reply): an officer's reply may be a
+  clarifying question, and the SLA is met by the answer, not by any reply.
+- Claiming a consultation is "accepting" it (DESIGN.md): it marks the request clear if nobody has.
+- Messages are their own record (author, time, seq); inbound messages write an audit row only when they open or
+  reopen a consultation, officer replies, notes and automatic messages write one each.
+- Events: the office group gets the staff view (`message_dict(for_staff=True)`, notes included); the
+  consultation group (which the visitor's widget also joins) gets the public view and never a note.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from pstdesk.audit.actions import record
+from pstdesk.channels.base import InboundMessage
+from pstdesk.consultations import transitions
+from pstdesk.consultations.assignment import (
+    assign_consultation,
+    auto_assign,
+    claim_consultation,
+    set_on_duty,
+    staffing_warning,
+    transfer_consultation,
+)
+from pstdesk.consultations.attachments import ValidFile, store_attachments, validate_attachment, validate_attachments
+from pstdesk.consultations.delivery import update_delivery_status
+from pstdesk.consultations.effects import is_user, lock, publish_consultation, publish_message, snapshot
+from pstdesk.consultations.errors import AttachmentRejected, InvalidInput, InvalidTransition, NotAllowed
+from pstdesk.consultations.models import (
+    CannedReply,
+    Consultation,
+    DeliveryStatus,
+    Direction,
+    Message,
+    MessageKind,
+    Status,
+    Topic,
+)
+from pstdesk.offices.models import ClosingOrder, Office
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Received:
+    """What `receive_message` did: the stored message, its consultation, and whether it was new."""
+
+    message: Message
+    consultation: Consultation
+    created: bool
+
+
+def _next_seq(consultation: Consultation) -> int:
+    """Allocate the next message cursor: an atomic increment, then read back inside the same transaction (works
+    alike on SQLite and PostgreSQL, and concurrent writers get distinct numbers)."""
+    Consultation.objects.filter(pk=consultation.pk).update(last_seq=F("last_seq") + 1)
+    consultation.last_seq = Consultation.objects.values_list("last_seq", flat=True).get(pk=consultation.pk)
+    return consultation.last_seq
+
+
+def _append_message(
+    consultation: Consultation,
+    *,
+    direction: str,
+    kind: str = MessageKind.MESSAGE,
+    body: str,
+    channel: str | None = None,
+    author: Any = None,
+    payload: dict[str, Any] | None = None,
+    external_id: str | None = None,
+    is_automatic: bool = False,
+    delivery_status: str = DeliveryStatus.NONE,
+    files: Sequence[ValidFile] = (),
+) -> Message:
+    seq = _next_seq(consultation)
+    message = Message.objects.create(
+        consultation=consultation,
+        seq=seq,
+        direction=direction,
+        kind=kind,
+        channel=channel or consultation.channel,
+        body=body,
+        payload=payload or {},
+        author=author if is_user(author) else None,
+        external_id=external_id or None,
+        is_automatic=is_automatic,
+        delivery_status=delivery_status,
+    )
+    message.consultation = consultation
+    store_attachments(message, files)
+    return message
+
+
+def _clean_body(body: str, *, has_files: bool) -> str:
+    body = (body or "").strip()
+    if not body and not has_files:
+        raise InvalidInput(_("Pesan kosong: tulis isi pesan atau lampirkan berkas."))
+    if len(body) > settings.MESSAGE_MAX_CHARS:
+        raise InvalidInput(
+            _("Pesan terlalu panjang (%(n)d karakter); batasnya %(max)d.")
+            % {"n": len(body), "max": settings.MESSAGE_MAX_CHARS}
+        )
+    return body
+
+
+def _enqueue_delivery(message_id: int) -> None:
+    def enqueue() -> None:
+        try:
+            from pstdesk.consultations.tasks import deliver_message
+
+            deliver_message(message_id)
+        except Exception:  # the sweep will pick the row up; a committed reply is never lost
+            log.exception("enqueueing delivery of message %s failed", message_id)
+
+    transaction.on_commit(enqueue)
+
+
+# --- intake ---------------------------------------------------------------------------------------------------
+
+
+def _find_inbound(inbound: InboundMessage) -> Message | None:
+    if not inbound.external_id:
+        return None
+    return (
+        Message.objects.select_related("consultation", "consultation__office")
+        .filter(channel=inbound.channel, external_id=inbound.external_id)
+        .first()
+    )
+
+
+def _identify_visitor(inbound: InboundMessage) -> Any:
+    from pstdesk.guestbook.models import Visitor
+
+    if inbound.visitor_id is not None:
+        visitor = Visitor.objects.filter(pk=inbound.visitor_id).first()
+        seen = set()
+        while visitor is not None and visitor.merged_into_id and visitor.pk not in seen:
+            seen.add(visitor.pk)
+            visitor = Visitor.objects.filter(pk=visitor.merged_into_id).first()
+        if visitor is not None:
+            return visitor
+    try:
+        from pstdesk.guestbook.actions import identify_visitor
+    except ImportError:
+        return _identify_visitor_fallback(inbound)
+    return identify_visitor(inbound)
+
+
+def _identify_visitor_fallback(inbound: InboundMessage) -> Any:
+    """Minimal matching until `guestbook.actions.identify_visitor` lands: WhatsApp id, then e-mail, else new."""
+    from pstdesk.guestbook.models import Visitor
+
+    visitor = None
+    if inbound.sender_wa_id:
+        visitor = Visitor.objects.filter(wa_id=inbound.sender_wa_id, merged_into__isnull=True).first()
+    if visitor is None and inbound.sender_email:
+        visitor = Visitor.objects.filter(email__iexact=inbound.sender_email, merged_into__isnull=True).first()
+    if visitor is None:
+        visitor = Visitor.objects.create(
+            name=inbound.sender_name[:200],
+            email=inbound.sender_email,
+            whatsapp=inbound.sender_whatsapp,
+            wa_id=inbound.sender_wa_id or None,
+            wa_user_id=inbound.sender_wa_user_id or None,
+        )
+    return visitor
+
+
+def _consultation_for(
+    inbound: InboundMessage, office: Office, visitor: Any, now: datetime
+) -> tuple[Consultation, str]:
+    """The consultation the message belongs to and how it was found: "existing", "reopened" or "opened"."""
+    standard = office.standard
+    reopen_days = standard.reopen_days if standard is not None else 7
+    candidate = None
+    if inbound.consultation_id is not None:
+        candidate = Consultation.objects.filter(pk=inbound.consultation_id, office=office).first()
+        if candidate is None:
+            log.warning("inbound %s names consultation %s outside office %s; threading by visitor",
+                        inbound.external_id, inbound.consultation_id, office.code)
+    if candidate is None:
+        candidate = (
+            Consultation.objects.filter(office=office, visitor=visitor, channel=inbound.channel)
+            .active()
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+    if candidate is None:
+        candidate = (
+            Consultation.objects.filter(
+                office=office,
+                visitor=visitor,
+                channel=inbound.channel,
+                status=Status.CLOSED,
+                closed_at__gte=now - timedelta(days=reopen_days),
+            )
+            .order_by("-closed_at", "-pk")
+            .first()
+        )
+    candidate_office = office
+    if candidate is not None:
+        candidate.office = candidate_office
+        if candidate.status != Status.CLOSED:
+            return candidate, "existing"
+        if candidate.closed_at is not None and candidate.closed_at >= now - timedelta(days=reopen_days):
+            reopen_consultation(candidate, by=f"visitor:{visitor.pk}")
+            return candidate, "reopened"
+    return open_consultation(office=office, visitor=visitor, channel=inbound.channel, title=inbound.body), "opened"
+
+
+def open_consultation(*, office: Office, visitor: Any, channel: str, title: str = "", by: Any = None) -> Consultation:
+    """A new consultation in status `new`, with its first-response deadline. Called by `receive_message`."""
+    with transaction.atomic():
+        consultation = Consultation.objects.create(
+            office=office, visitor=visitor, channel=channel, status=Status.NEW, title=" ".join(title.split())[:200]
+        )
+        consultation.office = office
+        fields = _sla_fields(consultation)
+        for name, value in fields.items():
+            setattr(consultation, name, value)
+        if fields:
+            consultation.save(update_fields=list(fields))
+        record(
+            "consultation.opened",
+            consultation,
+            by=by or f"visitor:{visitor.pk}",
+            office=office,
+            after={"channel": channel, "visitor": visitor.pk, "status": consultation.status},
+        )
+        publish_consultation(consultation, event_type="consultation.created")
+    return consultation
+
+
+def receive_message(inbound: InboundMessage) -> Received:
+    """The single entry of every channel: store one inbound message, exactly once per (channel, external_id).
+
+    A repeated delivery returns the stored message with `created=False` (also under a race: the losing insert
+    rolls back its whole savepoint and the winner's row is returned). Files that fail validation are not stored;
+    the message keeps their names and the reason in `payload["rejected_attachments"]`, so nothing the visitor
+    wrote is lost. After storing: requirements are refreshed, the consultation is auto-assigned if nobody has it,
+    and an out-of-hours reply is posted when due. Those follow-ups can never lose the message.
+    """
+    existing = _find_inbound(inbound)
+    if existing is not None:
+        return Received(existing, existing.consultation, False)
+    office = Office.objects.filter(code=inbound.office_code).first()
+    if office is None:
+        raise InvalidInput(_("Kantor %(code)s tidak dikenal.") % {"code": inbound.office_code})
+    files: list[ValidFile] = []
+    rejected: list[dict[str, str]] = []
+    for attachment in inbound.attachments:
+        try:
+            files.append(validate_attachment(attachment))
+        except AttachmentRejected as exc:
+            rejected.append({"filename": attachment.filename, "reason": exc.message})
+    payload = dict(inbound.payload)
+    if rejected:
+        payload["rejected_attachments"] = rejected
+    try:
+        with transaction.atomic():
+            now = timezone.now()
+            visitor = _identify_visitor(inbound)
+            consultation, how = _consultation_for(inbound, office, visitor, now)
+            message = _append_message(
+                consultation,
+                direction=Direction.IN,
+                body=inbound.body or "",
+                channel=inbound.channel,
+                payload=payload,
+                external_id=inbound.external_id,
+                files=files,
+            )
+            consultation.last_inbound_at = now
+            consultation.save(update_fields=["last_inbound_at", "updated_at"])
+            publish_message(message)
+    except IntegrityError:
+        existing = _find_inbound(inbound)
+        if existing is None:
+            raise
+        return Received(existing, existing.consultation, False)
+    _after_inbound(consultation, inbound, now)
+    return Received(message, consultation, True)
+
+
+def _after_inbound(consultation: Consultation, inbound: InboundMessage, now: datetime) -> None:
+    by = f"visitor:{consultation.visitor_id}"
+
+    def assign() -> None:
+        if consultation.assigned_to_id is None and consultation.status != Status.CLOSED:
+            auto_assign(consultation)
+
+    for step in (lambda: refresh_requirements(consultation, by=by), assign,
+                 lambda: _out_of_hours(consultation, inbound, now)):
+        try:
+            with transaction.atomic():
+                step()
+        except Exception:  # the message is stored; a failing follow-up must not lose it
+            log.exception("follow-up of inbound message on %s failed", consultation)
+
+
+def _out_of_hours(consultation: Consultation, inbound: InboundMessage, now: datetime) -> None:
+    try:
+        from pstdesk.consultations.out_of_hours import out_of_hours_reply
+    except ImportError:
+        return
+    text = out_of_hours_reply(consultation, now=now, auto_submitted=inbound.auto_submitted)
+    if text:
+        post_automatic_message(consultation, body=text, payload={"out_of_hours": True}, by="system:out_of_hours")
+
+
+# --- requirements, request clear, SLA -------------------------------------------------------------------------
+
+
+def missing_requirements(consultation: Consultation) -> list[str]:
+    """The requirement codes still missing (a read: `guestbook.requirements.missing_requirements`)."""
+    try:
+        from pstdesk.guestbook.requirements import missing_requirements
+    except ImportError:
+        return _missing_requirements_fallback(consultation)
+    return [str(getattr(item, "code", item)) for item in missing_requirements(consultation)]
+
+
+def _missing_requirements_fallback(consultation: Consultation) -> list[str]:
+    """Until `guestbook.requirements` lands: a guestbook entry for the office, a verified e-mail, a WhatsApp
+    number."""
+    from pstdesk.guestbook.models import GuestbookEntry
+
+    visitor = consultation.visitor
+    missing = []
+    if not GuestbookEntry.objects.filter(visitor=visitor, office_id=consultation.office_id).exists():
+        missing.append("guestbook")
+    if visitor.email_verified_at is None:
+        missing.append("active_email")
+    if not visitor.whatsapp:
+        missing.append("whatsapp_account")
+    return missing
+
+
+def _sla_fields(consultation: Consultation) -> dict[str, Any]:
+    try:
+        from pstdesk.consultations.sla import sla_fields_for
+    except ImportError:
+        start = None
+        if consultation.request_clear_at and consultation.requirements_complete_at:
+            start = max(consultation.request_clear_at, consultation.requirements_complete_at)
+        return {"sla_started_at": start}
+    return dict(sla_fields_for(consultation))
+
+
+def _advance(consultation: Consultation, *, now: datetime) -> list[str]:
+    """Move a consultation that is not yet open according to its two conditions. Returns the changed fields."""
+    if consultation.status not in (Status.NEW, Status.AWAITING_REQUIREMENTS):
+        return []
+    complete = consultation.requirements_complete_at is not None
+    clear = consultation.request_clear_at is not None
+    if complete and clear:
+        action = "open"
+    elif not complete and consultation.status == Status.NEW:
+        action = "await_requirements"
+    elif complete and consultation.status == Status.AWAITING_REQUIREMENTS:
+        action = "requirements_complete"
+    else:
+        return []
+    consultation.status = transitions.check_transition(consultation, action)
+    changed = ["status"]
+    if action == "open":
+        fields = _sla_fields(consultation)
+        for name, value in fields.items():
+            setattr(consultation, name, value)
+        changed += list(fields)
+    return changed
+
+
+def refresh_requirements(consultation: Consultation, *, by: Any) -> list[str]:
+    """Re-evaluate the office's requirements for this consultation (guestbook, verified e-mail, WhatsApp number,
+    introduction), record when they became complete, and move new/awaiting_requirements accordingly; when the
+    request is also clear the consultation opens and its SLA clock starts. Returns the missing requirement codes.
+    Once open, a consultation does not move back (the clock has started)."""
+    with transaction.atomic():
+        lock(consultation)
+        before = snapshot(consultation, ["status", "requirements_complete_at"])
+        missing = missing_requirements(consultation)
+        now = timezone.now()
+        changed: list[str] = []
+        if consultation.status in (Status.NEW, Status.AWAITING_REQUIREMENTS):
+            if not missing and consultation.requirements_complete_at is None:
+                consultation.requirements_complete_at = now
+                changed.append("requirements_complete_at")
+            elif missing and consultation.requirements_complete_at is not None:
+                consultation.requirements_complete_at = None
+                changed.append("requirements_complete_at")
+            changed += _advance(consultation, now=now)
+        if changed:
+            consultation.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
+            record(
+                "consultation.requirements",
+                consultation,
+                by=by,
+                office=consultation.office,
+                before=before,
+                after={**snapshot(consultation, ["status", "requirements_complete_at"]), "missing": missing},
+            )
+            publish_consultation(consultation)
+    return missing
+
+
+def mark_request_clear(consultation: Consultation, *, by: Any) -> Consultation:
+    """An officer states that the visitor's request is clear. With the requirements complete the consultation
+    opens and the SLA clock starts (at the later of the two moments)."""
+    with transaction.atomic():
+        lock(consultation)
+        if consultation.request_clear_at is not None:
+            raise InvalidTransition(_("Permintaan sudah ditandai jelas."))
+        transitions.check_transition(consultation, "mark_request_clear")
+        before = snapshot(consultation, ["status", "request_clear_at"])
+        now = timezone.now()
+        consultation.request_clear_at = now
+        changed = ["request_clear_at", *_advance(consultation, now=now)]
+        consultation.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
+        record(
+            "consultation.request_clear",
+            consultation,
+            by=by,
+            office=consultation.office,
+            before=before,
+            after=snapshot(consultation, ["status", "request_clear_at", "sla_started_at", "due_at"]),
+        )
+        publish_consultation(consultation)
+    return consultation
+
+
+# --- messages from the office -----------------------------------------------------------------------------------
+
+
+def post_reply(
+    consultation: Consultation,
+    *,
+    by: Any,
+    body: str,
+    attachments: Sequence[Any] = (),
+    payload: dict[str, Any] | None = None,
+) -> Message:
+    """An officer's reply: validated (body length, every file) before anything is written, then stored as an
+    outbox row (`delivery_status="pending"`) at the next seq; `tasks.deliver_message` sends it after commit. The
+    first officer reply records `first_response_at`."""
+    files = validate_attachments(attachments)
+    body = _clean_body(body, has_files=bool(files))
+    with transaction.atomic():
+        lock(consultation)
+        transitions.check_transition(consultation, "reply")
+        now = timezone.now()
+        message = _append_message(
+            consultation,
+            direction=Direction.OUT,
+            body=body,
+            author=by,
+            payload=payload,
+            delivery_status=DeliveryStatus.PENDING,
+            files=files,
+        )
+        consultation.last_outbound_at = now
+        changed = ["last_outbound_at", "updated_at"]
+        if consultation.first_response_at is None and is_user(by):
+            consultation.first_response_at = now
+            changed.append("first_response_at")
+        consultation.save(update_fields=changed)
+        record(
+            "message.replied",
+            message,
+            by=by,
+            office=consultation.office,
+            after={"consultation": consultation.pk, "seq": message.seq, "attachments": len(files)},
+        )
+        publish_message(message)
+        _enqueue_delivery(message.pk)
+    return message
+
+
+def post_automatic_message(
+    consultation: Consultation, *, body: str, payload: dict[str, Any] | None = None, by: Any = SYSTEM
+) -> Message:
+    """A message the system sends (out-of-hours reply, rating request, requirement reminder): an outbox row like a
+    reply, marked `is_automatic`, allowed in any status (a closed 5101 consultation still asks for its rating). It
+    does not count as the first response."""
+    body = _clean_body(body, has_files=False)
+    with transaction.atomic():
+        now = timezone.now()
+        message = _append_message(
+            consultation,
+            direction=Direction.OUT,
+            body=body,
+            payload=payload,
+            is_automatic=True,
+            delivery_status=DeliveryStatus.PENDING,
+        )
+        consultation.last_outbound_at = now
+        consultation.last_auto_reply_at = now
+        consultation.save(update_fields=["last_outbound_at", "last_auto_reply_at", "updated_at"])
+        record(
+            "message.automatic",
+            message,
+            by=by,
+            office=consultation.office,
+            after={"consultation": consultation.pk, "seq": message.seq, "payload": list((payload or {}).keys())},
+        )
+        publish_message(message)
+        _enqueue_delivery(message.pk)
+    return message
+
+
+def add_note(consultation: Consultation, *, by: Any, body: str) -> Message:
+    """An internal note: part of the transcript for staff, never sent, never shown to the visitor."""
+    body = _clean_body(body, has_files=False)
+    with transaction.atomic():
+        lock(consultation)
+        transitions.check_transition(consultation, "note")
+        message = _append_message(consultation, direction=Direction.OUT, kind=MessageKind.NOTE, body=body, author=by)
+        record("message.note", message, by=by, office=consultation.office, after={"consultation": consultation.pk})
+        publish_message(message)
+    return message
+
+
+def set_topic(consultation: Consultation, *, by: Any, topic: str, subject: str = "") -> Consultation:
+    """Tag the consultation's topic (data, metadata, classification) and its statistical subject."""
+    if topic not in Topic.values:
+        raise InvalidInput(
+            _("Topik tidak dikenal: %(topic)s. Pilih salah satu: %(choices)s.")
+            % {"topic": topic, "choices": ", ".join(Topic.values)}
+        )
+    subject = " ".join((subject or "").split())
+    if len(subject) > 200:
+        raise InvalidInput(_("Subjek statistik terlalu panjang (maksimal 200 karakter)."))
+    with transaction.atomic():
+        lock(consultation)
+        transitions.check_transition(consultation, "set_topic")
+        before = snapshot(consultation, ["topic", "subject"])
+        consultation.topic, consultation.subject = topic, subject
+        consultation.save(update_fields=["topic", "subject", "updated_at"])
+        record("consultation.topic", consultation, by=by, office=consultation.office, before=before,
+               after=snapshot(consultation, ["topic", "subject"]))
+        publish_consultation(consultation)
+    return consultation
+
+
+# --- the procedure ----------------------------------------------------------------------------------------------
+
+
+def _move(consultation: Consultation, action: str, *, by: Any, verb: str, stamp: dict[str, Any]) -> None:
+    """Shared body of the status actions (inside the caller's transaction, consultation locked)."""
+    target = transitions.check_transition(consultation, action)
+    before = snapshot(consultation, ["status", *stamp])
+    consultation.status = target
+    for name, value in stamp.items():
+        setattr(consultation, name, value)
+    consultation.save(update_fields=["status", *stamp, "updated_at"])
+    record(verb, consultation, by=by, office=consultation.office, before=before,
+           after=snapshot(consultation, ["status", *stamp]))
+    publish_consultation(consultation)
+
+
+def mark_answered(consultation: Consultation, *, by: Any) -> Consultation:
+    """The officer has given the statistical information (open → answered); `answered_at` is what the SLA
+    measures."""
+    with transaction.atomic():
+        lock(consultation)
+        _move(consultation, "answer", by=by, verb="consultation.answered", stamp={"answered_at": timezone.now()})
+    return consultation
+
+
+RATING_REQUEST_TEXT = gettext_noop(
+    "Terima kasih telah menggunakan layanan konsultasi statistik. Mohon beri penilaian (1–5) dan umpan balik "
+    "atas layanan kami."
+)
+
+
+def _ask_for_rating(consultation: Consultation) -> None:
+    post_automatic_message(
+        consultation,
+        body=_(RATING_REQUEST_TEXT),
+        payload={"rating_request": True},
+        by="system:rating",
+    )
+
+
+def request_rating(consultation: Consultation, *, by: Any) -> Consultation:
+    """Ask the visitor for a rating: in 5102's order answered → awaiting_rating (again as a reminder); in 5101's
+    order only after closing (closing asks automatically; this re-sends). The request is an automatic outbox
+    message with `payload={"rating_request": True}` that each channel renders its own way."""
+    with transaction.atomic():
+        lock(consultation)
+        if consultation.rated_at is not None:
+            raise InvalidTransition(_("Konsultasi ini sudah dinilai."))
+        _move(consultation, "request_rating", by=by, verb="consultation.rating_requested",
+              stamp={"rating_requested_at": timezone.now()})
+        _ask_for_rating(consultation)
+    return consultation
+
+
+def _is_supervisor(by: Any) -> bool:
+    return is_user(by) and bool(getattr(by, "sees_subtree", False))
+
+
+def close_consultation(consultation: Consultation, *, by: Any, without_rating: bool = False) -> Consultation:
+    """Close in the office's order. 5102 (rate, then close): only a rated consultation closes, except
+    `without_rating=True` on an awaiting_rating one after `transitions.RATING_WAIT` since the request (at any time
+    for a supervisor). 5101 (close, then rate): an answered consultation closes and the rating is requested."""
+    with transaction.atomic():
+        lock(consultation)
+        now = timezone.now()
+        action = "close_without_rating" if without_rating else "close"
+        transitions.check_transition(consultation, action)
+        if without_rating and not _is_supervisor(by):
+            requested = consultation.rating_requested_at
+            if requested is None or now - requested < transitions.RATING_WAIT:
+                raise NotAllowed(
+                    _("Tunggu penilaian pengguna: penutupan tanpa penilaian baru boleh %(hours)d jam setelah "
+                      "penilaian diminta (atau oleh koordinator).")
+                    % {"hours": int(transitions.RATING_WAIT.total_seconds() // 3600)}
+                )
+        stamp: dict[str, Any] = {"closed_at": now}
+        order = transitions.closing_order_of(consultation)
+        ask = order == ClosingOrder.CLOSE_THEN_RATE and consultation.rated_at is None
+        if ask:
+            stamp["rating_requested_at"] = now
+        _move(consultation, action, by=by, verb="consultation.closed", stamp=stamp)
+        if ask:
+            _ask_for_rating(consultation)
+    return consultation
+
+
+def reopen_consultation(consultation: Consultation, *, by: Any) -> Consultation:
+    """A closed consultation starts again (closed → new): the visitor wrote within the standard's `reopen_days`.
+    The new request must be marked clear again, which starts a new SLA clock; the rating (one per consultation)
+    and the first response are kept."""
+    with transaction.atomic():
+        lock(consultation)
+        stamp = {
+            "closed_at": None,
+            "answered_at": None,
+            "rating_requested_at": None,
+            "request_clear_at": None,
+            "sla_started_at": None,
+            "due_at": None,
+            "reopened_count": consultation.reopened_count + 1,
+        }
+        _move(consultation, "reopen", by=by, verb="consultation.reopened", stamp=stamp)
+    return consultation
+
+
+def save_canned_reply(reply: CannedReply, *, by: Any, created: bool) -> CannedReply:
+    """Create or change an office's canned reply (admin), with an audit row."""
+    if not (reply.title or "").strip() or not (reply.body or "").strip():
+        raise InvalidInput(_("Judul dan isi balasan siap pakai wajib diisi."))
+    with transaction.atomic():
+        before = {}
+        if not created:
+            before = snapshot(CannedReply.objects.get(pk=reply.pk), ["title", "body", "language"])
+        reply.save()
+        record("canned_reply.created" if created else "canned_reply.changed", reply, by=by, office=reply.office,
+               before=before, after=snapshot(reply, ["title", "body", "language"]))
+    return reply
+
+
+def delete_canned_reply(reply: CannedReply, *, by: Any) -> None:
+    """Remove a canned reply, keeping its text in the audit row."""
+    with transaction.atomic():
+        record("canned_reply.deleted", reply, by=by, office=reply.office,
+               before=snapshot(reply, ["title", "body", "language"]))
+        reply.delete()
+
+
+def render_canned_reply(reply: CannedReply, consultation: Consultation, *, officer: Any = None) -> str:
+    """A canned reply's text for this consultation. Placeholders: {visitor_name}, {office_name}, {officer_name},
+    {consultation_id}; unknown placeholders are left as written."""
+
+    class _Keep(dict[str, str]):
+        def __missing__(self, key: str) -> str:
+            return "{" + key + "}"
+
+    values = _Keep(
+        visitor_name=consultation.visitor.name or "",
+        office_name=consultation.office.name,
+        officer_name=(officer.get_full_name() or officer.username) if officer is not None else "",
+        consultation_id=str(consultation.pk),
+    )
+    try:
+        return reply.body.format_map(values)
+    except (ValueError, IndexError):  # a stray brace in the text: use it as written
+        return reply.body
+
+
+__all__ = [
+    "Received",
+    "add_note",
+    "assign_consultation",
+    "auto_assign",
+    "claim_consultation",
+    "close_consultation",
+    "mark_answered",
+    "mark_request_clear",
+    "open_consultation",
+    "post_automatic_message",
+    "post_reply",
+    "publish_message",
+    "receive_message",
+    "refresh_requirements",
+    "render_canned_reply",
+    "save_canned_reply",
+    "delete_canned_reply",
+    "reopen_consultation",
+    "request_rating",
+    "set_on_duty",
+    "set_topic",
+    "staffing_warning",
+    "transfer_consultation",
+    "update_delivery_status",
+]

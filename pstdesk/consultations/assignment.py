@@ -1,0 +1,179 @@
+"""Who handles a consultation: automatic round-robin among the officers on duty, manual claim, assign and
+transfer, and the duty roster with its staffing warning. Re-exported by `consultations.actions`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pstdesk.accounts.models import User
+from pstdesk.audit.actions import record
+from pstdesk.consultations import transitions
+from pstdesk.consultations.effects import is_user, lock, publish_consultation
+from pstdesk.consultations.errors import InvalidInput, NotAllowed
+from pstdesk.consultations.models import Consultation, Status
+from pstdesk.lib.events import office_group, publish_on_commit
+from pstdesk.offices.models import Office
+
+
+def _display(user: Any) -> str:
+    return user.get_full_name() or user.username
+
+
+def _set_assignee(consultation: Consultation, to: User | None, *, by: Any, verb: str) -> None:
+    """Inside the caller's transaction, consultation locked and transition checked."""
+    before = {"assigned_to": consultation.assigned_to_id}
+    consultation.assigned_to = to
+    consultation.save(update_fields=["assigned_to", "updated_at"])
+    if to is not None:
+        to.last_assigned_at = timezone.now()
+        to.save(update_fields=["last_assigned_at"])
+    record(verb, consultation, by=by, office=consultation.office, before=before,
+           after={"assigned_to": consultation.assigned_to_id})
+    publish_consultation(consultation)
+
+
+def _check_assignee(consultation: Consultation, to: Any) -> User:
+    if not is_user(to) or not to.is_active or to.office_id != consultation.office_id:
+        raise NotAllowed(_("Petugas yang dipilih bukan petugas aktif kantor ini."))
+    return to  # type: ignore[no-any-return]
+
+
+def active_load() -> Count:
+    """Annotation: the number of consultations assigned to a user that are not closed."""
+    return Count("assigned", filter=~Q(assigned__status=Status.CLOSED))
+
+
+def assign_consultation(consultation: Consultation, *, to: User, by: Any) -> Consultation:
+    """Give the consultation to an officer of its office (any status but closed). Assigning it to its current
+    assignee changes nothing."""
+    to = _check_assignee(consultation, to)
+    with transaction.atomic():
+        lock(consultation)
+        transitions.check_transition(consultation, "assign")
+        if consultation.assigned_to_id == to.pk:
+            return consultation
+        _set_assignee(consultation, to, by=by, verb="consultation.assigned")
+    return consultation
+
+
+def claim_consultation(consultation: Consultation, *, by: User) -> Consultation:
+    """An officer takes an unassigned consultation (or confirms their own). Claiming is accepting the request
+    (DESIGN.md): it is marked clear if nobody has, which may open it and start the SLA clock."""
+    from pstdesk.consultations.actions import mark_request_clear
+
+    to = _check_assignee(consultation, by)
+    with transaction.atomic():
+        lock(consultation)
+        transitions.check_transition(consultation, "assign")
+        if consultation.assigned_to_id not in (None, to.pk):
+            raise NotAllowed(
+                _("Konsultasi ini sudah ditangani %(name)s; minta pemindahan kepadanya atau koordinator.")
+                % {"name": _display(consultation.assigned_to)}
+            )
+        if consultation.assigned_to_id is None:
+            _set_assignee(consultation, to, by=by, verb="consultation.claimed")
+        if consultation.request_clear_at is None and consultation.status in (
+            Status.NEW,
+            Status.AWAITING_REQUIREMENTS,
+        ):
+            mark_request_clear(consultation, by=by)
+    return consultation
+
+
+def transfer_consultation(consultation: Consultation, *, to: User, by: Any) -> Consultation:
+    """Hand a consultation over to another officer of the office: by its assignee, or by a supervisor."""
+    to = _check_assignee(consultation, to)
+    with transaction.atomic():
+        lock(consultation)
+        transitions.check_transition(consultation, "assign")
+        is_assignee = is_user(by) and consultation.assigned_to_id == by.pk
+        if not is_assignee and not (is_user(by) and by.sees_subtree) and consultation.assigned_to_id is not None:
+            raise NotAllowed(_("Hanya petugas yang menangani atau koordinator yang dapat memindahkan konsultasi ini."))
+        if consultation.assigned_to_id == to.pk:
+            raise InvalidInput(_("Konsultasi ini sudah ditangani petugas tersebut."))
+        _set_assignee(consultation, to, by=by, verb="consultation.transferred")
+    return consultation
+
+
+def next_officer(office_code: str) -> User | None:
+    """Round-robin: the office's active officers on duty with room under their capacity, the one assigned least
+    recently first (never assigned counts as longest ago)."""
+    return (
+        User.objects.filter(office_id=office_code, on_duty=True, is_active=True)
+        .annotate(load=active_load())
+        .filter(load__lt=F("capacity"))
+        .order_by(F("last_assigned_at").asc(nulls_first=True), "pk")
+        .first()
+    )
+
+
+def auto_assign(consultation: Consultation, *, by: Any = "system:assign") -> User | None:
+    """Assign an unassigned consultation to the next officer on duty; None (and nothing changed) when it is
+    already assigned, closed, or nobody on duty has room (it then waits in the "unassigned" queue)."""
+    with transaction.atomic():
+        lock(consultation)
+        if consultation.assigned_to_id is not None or consultation.status == Status.CLOSED:
+            return None
+        officer = next_officer(consultation.office_id)
+        if officer is None:
+            return None
+        transitions.check_transition(consultation, "assign")
+        _set_assignee(consultation, officer, by=by, verb="consultation.auto_assigned")
+    return officer
+
+
+def on_duty_count(office: Office | str) -> int:
+    code = office if isinstance(office, str) else office.code
+    return User.objects.filter(office_id=code, on_duty=True, is_active=True).count()
+
+
+def staffing_warning(office: Office) -> str | None:
+    """A warning when fewer officers are on duty than the standard's minimum (two where it is silent)."""
+    standard = office.standard
+    minimum = standard.officers_minimum if standard is not None else 2
+    count = on_duty_count(office)
+    if count >= minimum:
+        return None
+    return _(
+        "Petugas yang bertugas di %(office)s hanya %(count)d orang; standar pelayanan mensyaratkan minimal "
+        "%(minimum)d."
+    ) % {"office": office.name, "count": count, "minimum": minimum}
+
+
+def set_on_duty(user: User, *, on_duty: bool, by: Any) -> User:
+    """Put an officer on or off the duty roster (themself, or a supervisor of their office). Publishes
+    `staffing.warning` to the office group with the current count and the warning text (None when staffed)."""
+    from pstdesk.accounts.access import visible_offices
+
+    if is_user(by) and by.pk != user.pk:
+        if not (by.sees_subtree and visible_offices(by).filter(code=user.office_id).exists()):
+            raise NotAllowed(_("Hanya petugas itu sendiri atau koordinatornya yang dapat mengubah jadwal tugas."))
+    if user.office_id is None:
+        raise InvalidInput(_("Pengguna ini tidak terikat pada kantor mana pun."))
+    with transaction.atomic():
+        user.refresh_from_db(from_queryset=User.objects.select_for_update())
+        if user.on_duty == on_duty:
+            return user
+        before = {"on_duty": user.on_duty}
+        user.on_duty = on_duty
+        user.save(update_fields=["on_duty"])
+        record("user.duty", user, by=by, office=user.office, before=before, after={"on_duty": on_duty})
+        office = user.office
+        warning = staffing_warning(office)
+        standard = office.standard
+        publish_on_commit(
+            [office_group(office.code)],
+            {
+                "type": "staffing.warning",
+                "office": office.code,
+                "on_duty": on_duty_count(office),
+                "minimum": standard.officers_minimum if standard is not None else 2,
+                "warning": warning,
+            },
+        )
+    return user

@@ -1,0 +1,1 @@
+"""The officer console: `/console/` (queues, the consultation view) and its WebSocket `ws/console/`."""

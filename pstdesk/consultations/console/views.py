@@ -1,0 +1,328 @@
+"""The officer console's pages and the small JSON endpoints its script calls.
+
+Pages: `/console/` (the queues) and `/console/<id>/` (one consultation). JSON: the rows of a queue, a
+consultation's state, and one POST endpoint per console verb, each calling one action of
+`consultations.actions` (views never write fields). Missing and forbidden consultations both answer 404; a refused
+action answers its `DomainError` message with the error's status code and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, cast
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from pstdesk.accounts.access import visible_offices
+from pstdesk.accounts.models import Role, User
+from pstdesk.consultations import actions, transitions
+from pstdesk.consultations.access import get_consultation_for
+from pstdesk.consultations.console import queries
+from pstdesk.consultations.errors import DomainError, InvalidInput
+from pstdesk.consultations.models import CannedReply, Consultation, Status, Topic
+from pstdesk.consultations.serializers import message_dict, messages_queryset
+from pstdesk.offices.models import Channel, Office
+
+
+def _staff_offices(user: Any) -> list[Office]:
+    """The offices the user works for; 403 for accounts without any (a visitor never has an account)."""
+    offices = list(visible_offices(user))
+    if not offices:
+        raise PermissionDenied(_("Akun ini tidak terdaftar sebagai petugas kantor mana pun."))
+    return offices
+
+
+def staffing_warnings(offices: list[Office]) -> list[dict[str, Any]]:
+    """The banner texts: offices with fewer officers on duty than their standard's minimum."""
+    warnings = []
+    for office in offices:
+        warning = actions.staffing_warning(office)
+        if warning:
+            warnings.append(_jsonable_warning(office, warning))
+    return warnings
+
+
+def _jsonable_warning(office: Office, warning: Any) -> dict[str, Any]:
+    if isinstance(warning, dict):
+        data = {k: v for k, v in warning.items() if isinstance(v, str | int | float | bool) or v is None}
+    else:
+        data = {"message": str(warning)}
+    data.setdefault("office", office.code)
+    if not data.get("message"):
+        data["message"] = _(
+            "Petugas yang bertugas di %(office)s kurang dari minimum standar pelayanan (%(minimum)s)."
+        ) % {"office": office.name, "minimum": data.get("minimum", 2)}
+    return data
+
+
+def _texts() -> dict[str, str]:
+    """The words the script shows, translated here (the script has no catalogue of its own)."""
+    return {
+        "online": _("Terhubung"),
+        "offline": _("Terputus — menyambung ulang…"),
+        "connecting": _("Menghubungkan…"),
+        "onDuty": _("Sedang bertugas"),
+        "offDuty": _("Tidak bertugas"),
+        "typingVisitor": _("Pengguna layanan sedang mengetik…"),
+        "typingStaff": _("%(name)s sedang mengetik…"),
+        "dueIn": _("sisa %(time)s"),
+        "overdue": _("lewat %(time)s"),
+        "noDue": _("belum berjalan"),
+        "unassigned": _("belum ditugaskan"),
+        "note": _("Catatan internal"),
+        "visitor": _("Pengguna layanan"),
+        "automatic": _("otomatis"),
+        "failed": _("Gagal terkirim"),
+        "error": _("Permintaan gagal. Coba lagi."),
+        "days": _("h"),
+        "hours": _("j"),
+        "minutes": _("m"),
+        "rated": _("Sudah dinilai"),
+        "ratingRequested": _("Diminta, belum dinilai"),
+        "pending": _("Menunggu"),
+        "sent": _("Terkirim"),
+        "delivered": _("Diterima"),
+        "read": _("Dibaca"),
+    }
+
+
+def _officer(request: HttpRequest) -> User:
+    """The logged-in staff member (every view here is behind `login_required`)."""
+    return cast(User, request.user)
+
+
+def _page_config(request: HttpRequest, offices: list[Office], **extra: Any) -> dict[str, Any]:
+    user = _officer(request)
+    return {
+        "user": {"id": user.pk, "name": user.get_full_name() or user.get_username()},
+        "onDuty": bool(getattr(user, "on_duty", False)),
+        "offices": [{"code": o.code, "name": o.name} for o in offices],
+        "staffing": staffing_warnings(offices),
+        "wsPath": "/ws/console/",
+        "dutyUrl": "/console/duty/",
+        "text": _texts(),
+        **extra,
+    }
+
+
+@login_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The three queues with their filters; the script keeps them live."""
+    offices = _staff_offices(request.user)
+    filters = queries.Filters.from_query(request.GET)
+    config = _page_config(
+        request,
+        offices,
+        page="inbox",
+        filters=filters.as_dict(),
+        rows=queries.inbox_rows(request.user, filters),
+        counts=queries.queue_counts(request.user),
+        rowsUrl="/console/rows/",
+    )
+    context = {
+        "config": config,
+        "filters": filters,
+        "queues": [
+            ("unassigned", _("Belum ditugaskan")),
+            ("mine", _("Milik saya")),
+            ("office", _("Kantor saya")),
+        ],
+        "channels": Channel.choices,
+        "statuses": Status.choices,
+        "topics": Topic.choices,
+        "offices": offices,
+    }
+    return render(request, "consultations/console/inbox.html", context)
+
+
+@login_required
+@require_GET
+def inbox_rows(request: HttpRequest) -> JsonResponse:
+    _staff_offices(request.user)
+    filters = queries.Filters.from_query(request.GET)
+    return JsonResponse(
+        {
+            "filters": filters.as_dict(),
+            "rows": queries.inbox_rows(request.user, filters),
+            "counts": queries.queue_counts(request.user),
+        }
+    )
+
+
+def _load(user: Any, pk: int) -> Consultation:
+    return get_consultation_for(user, pk)
+
+
+@login_required
+@require_GET
+def consultation_view(request: HttpRequest, pk: int) -> HttpResponse:
+    offices = _staff_offices(request.user)
+    consultation = _load(request.user, pk)
+    messages = [
+        message_dict(m, for_staff=True) for m in messages_queryset().filter(consultation=consultation).order_by("seq")
+    ]
+    entry = queries.latest_guestbook(consultation)
+    colleagues = (
+        User.objects.filter(is_active=True, office_id=consultation.office_id)
+        .filter(Q(role=Role.OFFICER) | Q(role=Role.SUPERVISOR))
+        .exclude(pk=_officer(request).pk)
+        .order_by("username")
+    )
+    canned = list(CannedReply.objects.filter(office_id=consultation.office_id).order_by("title"))
+    canned_texts = [
+        {"id": r.pk, "title": r.title, "body": actions.render_canned_reply(r, consultation, officer=request.user)}
+        for r in canned
+    ]
+    config = _page_config(
+        request,
+        offices,
+        page="consultation",
+        consultation=consultation.pk,
+        state=queries.state_dict(consultation),
+        messages=messages,
+        canned=canned_texts,
+        actionUrl=f"/console/{consultation.pk}/",
+    )
+    context = {
+        "config": config,
+        "consultation": consultation,
+        "visitor": consultation.visitor,
+        "guestbook": entry,
+        "guestbook_rows": queries.guestbook_rows(entry),
+        "requirements": queries.requirement_status(consultation),
+        "colleagues": colleagues,
+        "canned": canned_texts,
+        "topics": Topic.choices,
+        "offices": offices,
+    }
+    return render(request, "consultations/console/consultation.html", context)
+
+
+@login_required
+@require_GET
+def consultation_state(request: HttpRequest, pk: int) -> JsonResponse:
+    _staff_offices(request.user)
+    return JsonResponse({"state": queries.state_dict(_load(request.user, pk))})
+
+
+# --- the verbs -------------------------------------------------------------------------------------------------
+
+Result = dict[str, Any]
+
+
+def _text(request: HttpRequest, name: str) -> str:
+    return str(request.POST.get(name, ""))
+
+
+def _reply(request: HttpRequest, c: Consultation) -> Result:
+    answer = request.POST.get("answer") in {"1", "true", "on"}
+    if answer:
+        transitions.check_transition(c, "answer")  # refuse before anything is written
+    message = actions.post_reply(
+        c, by=request.user, body=_text(request, "body"), attachments=request.FILES.getlist("files")
+    )
+    if answer:
+        actions.mark_answered(c, by=request.user)
+    return {"message": message_dict(message, for_staff=True)}
+
+
+def _note(request: HttpRequest, c: Consultation) -> Result:
+    message = actions.add_note(c, by=request.user, body=_text(request, "body"))
+    return {"message": message_dict(message, for_staff=True)}
+
+
+def _topic(request: HttpRequest, c: Consultation) -> Result:
+    actions.set_topic(c, by=request.user, topic=_text(request, "topic"), subject=_text(request, "subject"))
+    return {}
+
+
+def _transfer(request: HttpRequest, c: Consultation) -> Result:
+    try:
+        target_id = int(_text(request, "to"))
+    except ValueError:
+        raise InvalidInput(_("Pilih petugas tujuan pengalihan.")) from None
+    # Only a colleague of the consultation's office; anyone else answers like a missing account.
+    target = User.objects.filter(pk=target_id, is_active=True, office_id=c.office_id).first()
+    if target is None:
+        raise InvalidInput(_("Petugas tujuan tidak ditemukan di kantor ini."))
+    actions.transfer_consultation(c, by=request.user, to=target)
+    return {}
+
+
+def _simple(fn: Callable[..., Any], **kwargs: Any) -> Callable[[HttpRequest, Consultation], Result]:
+    def run(request: HttpRequest, c: Consultation) -> Result:
+        fn(c, by=request.user, **kwargs)
+        return {}
+
+    return run
+
+
+def _close(request: HttpRequest, c: Consultation) -> Result:
+    without = request.POST.get("without_rating") in {"1", "true", "on"}
+    actions.close_consultation(c, by=request.user, without_rating=without)
+    return {}
+
+
+VERBS: dict[str, Callable[[HttpRequest, Consultation], Result]] = {
+    "reply": _reply,
+    "note": _note,
+    "topic": _topic,
+    "transfer": _transfer,
+    "close": _close,
+    "claim": _simple(actions.claim_consultation),
+    "clear": _simple(actions.mark_request_clear),
+    "answer": _simple(actions.mark_answered),
+    "request-rating": _simple(actions.request_rating),
+}
+
+
+def _error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+@login_required
+@require_POST
+def consultation_verb(request: HttpRequest, pk: int, verb: str) -> JsonResponse:
+    """One console verb on one consultation. JSON: {"state": ..., "message": ...} or {"error": "..."}."""
+    handler = VERBS.get(verb)
+    if handler is None:
+        raise Http404("Unknown console action")
+    _staff_offices(request.user)
+    consultation = _load(request.user, pk)
+    try:
+        result = handler(request, consultation)
+    except DomainError as exc:
+        return _error(exc.message, exc.status_code)
+    consultation = _load(request.user, pk)  # re-read: the action may have changed status or assignment
+    return JsonResponse({"state": queries.state_dict(consultation), **result})
+
+
+@login_required
+@require_POST
+def set_duty(request: HttpRequest) -> JsonResponse:
+    """The officer's own "on duty" switch in the console header."""
+    offices = _staff_offices(request.user)
+    raw = request.POST.get("on_duty")
+    if raw is None and request.content_type == "application/json":
+        try:
+            raw = json.loads(request.body or b"{}").get("on_duty")
+        except (ValueError, AttributeError):
+            raw = None
+    if raw not in {True, False, "1", "0", "true", "false"}:
+        return _error(_("Nilai 'sedang bertugas' harus ya atau tidak."), 400)
+    on_duty = raw in {True, "1", "true"}
+    user = _officer(request)
+    try:
+        actions.set_on_duty(user, on_duty=on_duty, by=user)
+    except DomainError as exc:
+        return _error(exc.message, exc.status_code)
+    user.refresh_from_db(fields=["on_duty"])
+    return JsonResponse({"on_duty": user.on_duty, "staffing": staffing_warnings(offices)})

@@ -1,0 +1,94 @@
+"""What a visitor still has to give before the service standard's requirements are complete (the SLA clock starts
+only then), and how to tell them in their channel.
+
+The office's standard in force lists its requirements by code (`ServiceStandard.requirements`):
+
+- `guestbook` → "guestbook": the consultation's guestbook entry, or the visitor's latest entry for that office,
+  exists, and the visitor consents to the privacy notice in force;
+- `active_email` → "verified_email": the visitor's e-mail address is verified;
+- `whatsapp_account` → "whatsapp_number": the visitor has a WhatsApp number;
+- on the e-mail channel, when the e-mail procedure has an "introduce" step (or the code `introduction` is listed)
+  → "introduction": `consultation.introduction_given`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+# In the order they are asked for.
+REQUIREMENT_ORDER = ("guestbook", "verified_email", "whatsapp_number", "introduction")
+STANDARD_CODES = {"guestbook": "guestbook", "active_email": "verified_email", "whatsapp_account": "whatsapp_number"}
+
+
+def _codes(requirements: Any) -> set[str]:
+    codes: set[str] = set()
+    for item in requirements or []:
+        code = item.get("code") if isinstance(item, dict) else item
+        if isinstance(code, str):
+            codes.add(code)
+    return codes
+
+
+def required_items(standard: Any, channel: str) -> list[str]:
+    """The items the standard asks of a visitor on `channel`, in REQUIREMENT_ORDER."""
+    if standard is None:
+        return []
+    codes = _codes(standard.requirements)
+    wanted = {STANDARD_CODES[code] for code in codes if code in STANDARD_CODES}
+    if channel == "email":
+        steps = (standard.procedures or {}).get("email") or []
+        if "introduction" in codes or any(isinstance(s, dict) and s.get("action") == "introduce" for s in steps):
+            wanted.add("introduction")
+    return [item for item in REQUIREMENT_ORDER if item in wanted]
+
+
+def missing_requirements(consultation: Any) -> list[str]:
+    """The requirement items still missing for this consultation (empty when complete), in REQUIREMENT_ORDER."""
+    from pstdesk.guestbook.actions import has_current_consent
+    from pstdesk.guestbook.models import GuestbookEntry
+
+    wanted = required_items(consultation.office.standard, consultation.channel)
+    visitor = consultation.visitor
+    missing: list[str] = []
+    for item in wanted:
+        if item == "guestbook":
+            has_entry = consultation.guestbook_entry_id is not None or (
+                GuestbookEntry.objects.filter(visitor=visitor, office_id=consultation.office_id).exists()
+            )
+            if not (has_entry and has_current_consent(visitor)):
+                missing.append(item)
+        elif item == "verified_email":
+            if visitor.email_verified_at is None or not visitor.email:
+                missing.append(item)
+        elif item == "whatsapp_number":
+            if not visitor.whatsapp:
+                missing.append(item)
+        elif item == "introduction" and not consultation.introduction_given:
+            missing.append(item)
+    return missing
+
+
+def requirements_message(missing: list[str], *, language: str, link: str | None) -> str:
+    """The message that tells a visitor, in their channel and language ("id" or "en"), what is still missing,
+    with the link to the web guestbook when one is given. Empty when nothing is missing."""
+    if not missing:
+        return ""
+    with translation.override(language if language in {"id", "en"} else "id"):
+        texts = {
+            "guestbook": _("isi buku tamu elektronik dan setujui pemberitahuan privasi"),
+            "verified_email": _("verifikasi alamat e-mail aktif Anda (kode dikirim ke e-mail Anda)"),
+            "whatsapp_number": _("berikan nomor WhatsApp Anda"),
+            "introduction": _(
+                "perkenalkan diri Anda: nama dan instansi/universitas, lalu data atau hal yang ingin dikonsultasikan"
+            ),
+        }
+        lines = [_("Sebelum konsultasi dapat kami proses sesuai standar pelayanan, mohon:")]
+        lines += [f"{n}. {texts.get(item, item)}" for n, item in enumerate(missing, start=1)]
+        if link and any(item in {"guestbook", "verified_email", "whatsapp_number"} for item in missing):
+            lines.append(_("Isi di sini: %(link)s") % {"link": link})
+        if "introduction" in missing:
+            lines.append(_("Untuk perkenalan, cukup balas pesan ini."))
+        return "\n".join(lines)

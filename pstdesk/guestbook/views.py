@@ -1,0 +1,345 @@
+"""Public pages of the guestbook, and its JSON endpoints for the LiveChat widget.
+
+Pages (Indonesian by default, `?lang=en` for English, kept in the session):
+- `GET/POST /bukutamu/<office>/?t=<signed token>` — the web guestbook. The token (`lib.signing.guestbook_url`,
+  sent by the channels) names the visitor; without one, the browser session's visitor is used, or a new visitor
+  is created on save. Opening a token link in a browser whose session holds another visitor merges the two
+  (reason "signed_link"). POST saves through `fill_guestbook` + `give_consent`, then goes to verification.
+- `GET/POST /bukutamu/<office>/verifikasi/` — send a 6-digit code to the e-mail, then enter it.
+- `GET /privasi/` — the privacy notice (UU 27/2022), both languages, version `PRIVACY_NOTICE_VERSION`.
+
+JSON for the widget (no cookies, no CSRF: the visitor is named by a signed token, never by a cookie):
+- `GET /bukutamu/api/<office>/` → `{"notice_version", "privacy_url", "code_lists": {name: {"version",
+  "items": [{"code", "label": {"id", "en"}, "requires_text"}]}}}`.
+- `POST /bukutamu/api/<office>/` with a JSON object: the guestbook fields (as `GuestbookForm`: name, email,
+  whatsapp, sex, age_group, education, occupation[_other], institution_category[_other], institution_name,
+  purpose[_other], disability (bool), disability_kinds (list of codes)), `"consent": true`, and optionally
+  `"visitor_token"` (from an earlier answer) or `"t"` (a guestbook link token). → 201 `{"visitor": public id,
+  "visitor_token", "entry": id, "email_verified": bool}`; 400 `{"errors": {field: message}}`.
+- `POST /bukutamu/api/<office>/verifikasi/` with `{"visitor_token", "action": "send", "email"}` or
+  `{"visitor_token", "action": "verify", "code"}` → 200 `{"visitor", "visitor_token", "email_verified"}` (the
+  token may name another visitor after a merge); 400 `{"errors": {...}}`; 404 for a bad token.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from pstdesk.guestbook import actions
+from pstdesk.guestbook.forms import GuestbookForm, VerificationCodeForm, code_choices
+from pstdesk.guestbook.models import Visitor, VisitorMerge
+from pstdesk.lib import signing
+from pstdesk.offices.models import Office
+
+log = logging.getLogger(__name__)
+
+SESSION_VISITOR = "guestbook_visitor"
+SESSION_LANGUAGE = "guestbook_language"
+SESSION_CONSULTATION = "guestbook_consultation"
+WEB_CHANNEL = "web"
+
+
+# --- helpers -------------------------------------------------------------------------------------------------------
+
+
+def _language(request: HttpRequest) -> str:
+    requested = request.GET.get("lang") or request.POST.get("lang")
+    if requested in {"id", "en"}:
+        request.session[SESSION_LANGUAGE] = requested
+        return requested
+    return request.session.get(SESSION_LANGUAGE, "id")
+
+
+def _visitor_by_public_id(public_id: str | None) -> Visitor | None:
+    if not public_id:
+        return None
+    visitor = Visitor.objects.filter(public_id=public_id).first()
+    if visitor is None:
+        return None
+    visitor = visitor.resolve()
+    return None if visitor.erased_at else visitor
+
+
+def session_visitor(request: HttpRequest) -> Visitor | None:
+    return _visitor_by_public_id(request.session.get(SESSION_VISITOR))
+
+
+def remember_visitor(request: HttpRequest, visitor: Visitor) -> None:
+    if request.session.get(SESSION_VISITOR) != str(visitor.public_id):
+        request.session.cycle_key()  # a new identity in this browser: no session fixation
+    request.session[SESSION_VISITOR] = str(visitor.public_id)
+
+
+def adopt_signed_link(request: HttpRequest, token: str, office: Office) -> Visitor:
+    """The visitor named by a guestbook link token; merges the browser's other visitor into it. Http404 for a
+    forged, expired or other office's token."""
+    try:
+        link = signing.read_guestbook_token(token)
+    except signing.BadToken:
+        raise Http404("invalid link") from None
+    if link.office_code != office.code:
+        raise Http404("invalid link")
+    visitor = _visitor_by_public_id(link.visitor_public_id)
+    if visitor is None:
+        raise Http404("invalid link")
+    current = session_visitor(request)
+    if current is not None and current.pk != visitor.pk:
+        try:
+            visitor = actions.merge_visitors(
+                current, visitor, reason=VisitorMerge.Reason.SIGNED_LINK, by=actions.visitor_label(visitor)
+            )
+        except actions.GuestbookError:
+            log.info("signed-link merge of visitor %s into %s refused", current.pk, visitor.pk)
+    remember_visitor(request, visitor)
+    if link.consultation_id:
+        request.session[SESSION_CONSULTATION] = link.consultation_id
+    return visitor
+
+
+def refresh_consultations(visitor: Visitor, office: Office) -> None:
+    """Tell the visitor's open consultations at this office that requirements may now be complete."""
+    try:
+        from pstdesk.consultations.actions import refresh_requirements
+        from pstdesk.consultations.models import Consultation, Status
+    except ImportError:  # the consultation app is optional for the guestbook's own tests
+        return
+    for consultation in Consultation.objects.filter(
+        visitor=visitor, office=office, status__in=[Status.NEW, Status.AWAITING_REQUIREMENTS]
+    ).select_related("office", "visitor"):
+        try:
+            refresh_requirements(consultation, by=actions.visitor_label(visitor))
+        except Exception:  # a refused refresh must not lose the saved guestbook; the console shows the state
+            log.warning("refresh_requirements failed for consultation %s", consultation.pk, exc_info=True)
+
+
+def _page_context(request: HttpRequest, office: Office, language: str, **extra: Any) -> dict[str, Any]:
+    other = "en" if language == "id" else "id"
+    return {
+        "office": office,
+        "language": language,
+        "other_language": other,
+        "switch_url": f"{request.path}?lang={other}",
+        "notice_version": actions.PRIVACY_NOTICE_VERSION,
+        "privacy_url": reverse("guestbook:privacy") + f"?lang={language}",
+        **extra,
+    }
+
+
+# --- pages ---------------------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def guestbook_form(request: HttpRequest, office_code: str) -> HttpResponse:
+    office = get_object_or_404(Office, code=office_code)
+    language = _language(request)
+    with translation.override(language):
+        token = request.GET.get("t") or ""
+        if token:
+            visitor: Visitor | None = adopt_signed_link(request, token, office)
+            # Drop the token from the address bar: the session now knows the visitor.
+            return redirect(f"{request.path}?lang={language}")
+        visitor = session_visitor(request)
+        if request.method == "POST":
+            form = GuestbookForm(request.POST, visitor=visitor)
+            entry = form.save(visitor, office=office, channel=WEB_CHANNEL)
+            if entry is not None:
+                remember_visitor(request, entry.visitor)
+                refresh_consultations(entry.visitor, office)
+                return redirect(reverse("guestbook:verify", kwargs={"office_code": office.code}) + f"?lang={language}")
+            status = 400
+        else:
+            form = GuestbookForm(visitor=visitor)
+            status = 200
+        context = _page_context(request, office, language, form=form, visitor=visitor)
+        return render(request, "guestbook/form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest, office_code: str) -> HttpResponse:
+    office = get_object_or_404(Office, code=office_code)
+    language = _language(request)
+    with translation.override(language):
+        visitor = session_visitor(request)
+        if visitor is None:
+            return redirect(reverse("guestbook:form", kwargs={"office_code": office.code}) + f"?lang={language}")
+        form = VerificationCodeForm()
+        errors: dict[str, str] = {}
+        notice = ""
+        status = 200
+        if request.method == "POST":
+            try:
+                if request.POST.get("action") == "send":
+                    actions.start_email_verification(
+                        visitor, email=request.POST.get("email") or visitor.email, by=actions.visitor_label(visitor)
+                    )
+                    notice = "sent"
+                else:
+                    form = VerificationCodeForm(request.POST)
+                    if form.is_valid():
+                        visitor = actions.verify_email(
+                            visitor, code=form.cleaned_data["code"], by=actions.visitor_label(visitor)
+                        )
+                        remember_visitor(request, visitor)
+                        refresh_consultations(visitor, office)
+                        notice = "verified"
+                    else:
+                        status = 400
+            except actions.GuestbookError as exc:
+                errors = exc.errors
+                status = 400
+            visitor.refresh_from_db()
+        context = _page_context(
+            request,
+            office,
+            language,
+            visitor=visitor,
+            form=form,
+            errors=errors,
+            notice=notice,
+            pending=visitor.verifications.filter(verified_at__isnull=True, closed_at__isnull=True).exists(),
+        )
+        return render(request, "guestbook/verify.html", context, status=status)
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    language = _language(request)
+    with translation.override(language):
+        return render(
+            request,
+            "guestbook/privacy.html",
+            {
+                "language": language,
+                "other_language": "en" if language == "id" else "id",
+                "switch_url": "?lang=" + ("en" if language == "id" else "id"),
+                "notice_version": actions.PRIVACY_NOTICE_VERSION,
+                "retention_months": PRIVACY_RETENTION_MONTHS,
+            },
+        )
+
+
+PRIVACY_RETENTION_MONTHS = 24
+
+
+# --- JSON for the widget ---------------------------------------------------------------------------------------------
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise actions.GuestbookError({"__all__": "JSON tidak valid / invalid JSON."}) from None
+    if not isinstance(data, dict):
+        raise actions.GuestbookError({"__all__": "JSON harus berupa objek / JSON must be an object."})
+    return data
+
+
+def _token_visitor(data: dict[str, Any], request: HttpRequest, office: Office) -> Visitor | None:
+    token = str(data.get("visitor_token") or request.headers.get("X-Visitor-Token") or "")
+    if token:
+        try:
+            public_id = signing.read_visitor_token(token)
+        except signing.BadToken:
+            raise Http404("invalid token") from None
+        visitor = _visitor_by_public_id(public_id)
+        if visitor is None:
+            raise Http404("invalid token")
+        return visitor
+    link = str(data.get("t") or "")
+    if link:
+        try:
+            parsed = signing.read_guestbook_token(link)
+        except signing.BadToken:
+            raise Http404("invalid token") from None
+        visitor = _visitor_by_public_id(parsed.visitor_public_id) if parsed.office_code == office.code else None
+        if visitor is None:
+            raise Http404("invalid token")
+        return visitor
+    return None
+
+
+def _visitor_json(visitor: Visitor, **extra: Any) -> dict[str, Any]:
+    return {
+        "visitor": str(visitor.public_id),
+        "visitor_token": signing.visitor_token(visitor),
+        "email_verified": visitor.email_verified,
+        **extra,
+    }
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def api_guestbook(request: HttpRequest, office_code: str) -> JsonResponse:
+    office = get_object_or_404(Office, code=office_code)
+    language = request.GET.get("lang") if request.GET.get("lang") in {"id", "en"} else "id"
+    with translation.override(language):
+        if request.method == "GET":
+            lists = actions.current_code_lists()
+            return JsonResponse(
+                {
+                    "notice_version": actions.PRIVACY_NOTICE_VERSION,
+                    "privacy_url": request.build_absolute_uri(reverse("guestbook:privacy")),
+                    "code_lists": {
+                        name: {
+                            "version": code_list.version,
+                            "items": [
+                                {"code": item.code, "label": item.label, "requires_text": item.requires_text}
+                                for item in code_list.items.all()
+                            ],
+                        }
+                        for name, code_list in lists.items()
+                    },
+                }
+            )
+        try:
+            data = _json_body(request)
+            visitor = _token_visitor(data, request, office)
+        except actions.GuestbookError as exc:
+            return JsonResponse({"errors": exc.errors}, status=400)
+        form_data: dict[str, Any] = {key: value for key, value in data.items() if key not in {"visitor_token", "t"}}
+        if isinstance(form_data.get("disability"), bool):
+            form_data["disability"] = "1" if form_data["disability"] else "2"
+        form_data["consent"] = "on" if data.get("consent") is True else ""
+        form = GuestbookForm(form_data, visitor=visitor)
+        entry = form.save(visitor, office=office, channel=str(data.get("channel") or WEB_CHANNEL)[:20])
+        if entry is None:
+            errors = {field: " ".join(str(m) for m in messages) for field, messages in form.errors.items()}
+            return JsonResponse({"errors": errors}, status=400)
+        refresh_consultations(entry.visitor, office)
+        return JsonResponse(_visitor_json(entry.visitor, entry=entry.pk), status=201)
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def api_verify(request: HttpRequest, office_code: str) -> JsonResponse:
+    office = get_object_or_404(Office, code=office_code)
+    language = request.GET.get("lang") if request.GET.get("lang") in {"id", "en"} else "id"
+    with translation.override(language):
+        try:
+            data = _json_body(request)
+            visitor = _token_visitor(data, request, office)
+            if visitor is None:
+                raise Http404("no visitor")
+            by = actions.visitor_label(visitor)
+            if data.get("action") == "send":
+                actions.start_email_verification(visitor, email=str(data.get("email") or visitor.email), by=by)
+                visitor.refresh_from_db()
+            elif data.get("action") == "verify":
+                visitor = actions.verify_email(visitor, code=str(data.get("code") or ""), by=by)
+                refresh_consultations(visitor, office)
+            else:
+                raise actions.GuestbookError({"action": "action: send | verify"})
+        except actions.GuestbookError as exc:
+            return JsonResponse({"errors": exc.errors}, status=400)
+        return JsonResponse(_visitor_json(visitor))
+
+
+__all__ = ["GuestbookForm", "code_choices", "guestbook_form", "verify", "privacy", "api_guestbook", "api_verify"]

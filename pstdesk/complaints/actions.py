@@ -97,9 +97,7 @@ def detect_breaches(now: datetime | None = None, *, limit: int = DETECT_BATCH) -
 # --- breaches --------------------------------------------------------------------------------------------------
 def _supervisors(office: Office) -> list[User]:
     return list(
-        User.objects.filter(
-            office=office, is_active=True, role__in=[Role.SUPERVISOR, Role.MANAGER]
-        ).order_by("pk")
+        User.objects.filter(office=office, is_active=True, role__in=[Role.SUPERVISOR, Role.MANAGER]).order_by("pk")
     )
 
 
@@ -125,9 +123,11 @@ def _notify_breach(consultation: Consultation, breach: Breach) -> None:
         "id": consultation.pk,
         "office": consultation.office_id,
     }
-    body = _(
-        "%(kind)s pada konsultasi PST#%(id)s. Batas waktu: %(due)s. Mohon segera ditindaklanjuti."
-    ) % {"kind": breach.get_kind_display(), "id": consultation.pk, "due": breach.due_at.isoformat()}
+    body = _("%(kind)s pada konsultasi PST#%(id)s. Batas waktu: %(due)s. Mohon segera ditindaklanjuti.") % {
+        "kind": breach.get_kind_display(),
+        "id": consultation.pk,
+        "due": breach.due_at.isoformat(),
+    }
 
     def send() -> None:
         try:
@@ -291,8 +291,12 @@ def decide_compensation(case: Compensation, *, by: Any, granted: bool, reason: s
         )
         publish_on_commit(
             [office_group(locked.office_id)],
-            {"type": "compensation.updated", "office": locked.office_id, "compensation": locked.pk,
-             "status": locked.status},
+            {
+                "type": "compensation.updated",
+                "office": locked.office_id,
+                "compensation": locked.pk,
+                "status": locked.status,
+            },
         )
     for name in ("status", "decision_reason", "given", "decided_by", "decided_at"):
         setattr(case, name, getattr(locked, name))

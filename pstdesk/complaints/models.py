@@ -18,9 +18,7 @@ class Breach(models.Model):
     (`complaints.actions.record_breach`): one first-response breach per consultation, one resolution breach per
     SLA clock. Rows are history: a later recomputation of the deadline does not remove them."""
 
-    consultation = models.ForeignKey(
-        "consultations.Consultation", on_delete=models.CASCADE, related_name="breaches"
-    )
+    consultation = models.ForeignKey("consultations.Consultation", on_delete=models.CASCADE, related_name="breaches")
     office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=BreachKind.choices)
     due_at = models.DateTimeField(_("batas waktu"))
@@ -35,7 +33,8 @@ class Breach(models.Model):
                 fields=["consultation"], condition=models.Q(kind="first_response"), name="breach_first_response_once"
             ),
             models.UniqueConstraint(
-                fields=["consultation", "due_at"], condition=models.Q(kind="resolution"),
+                fields=["consultation", "due_at"],
+                condition=models.Q(kind="resolution"),
                 name="breach_resolution_once_per_deadline",
             ),
         ]
@@ -64,9 +63,7 @@ class Compensation(models.Model):
     consultation = models.ForeignKey(
         "consultations.Consultation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    breach = models.OneToOneField(
-        Breach, null=True, blank=True, on_delete=models.SET_NULL, related_name="compensation"
-    )
+    breach = models.OneToOneField(Breach, null=True, blank=True, on_delete=models.SET_NULL, related_name="compensation")
     complaint = models.ForeignKey(
         "complaints.Complaint", null=True, blank=True, on_delete=models.SET_NULL, related_name="compensations"
     )

@@ -51,15 +51,18 @@ class DecisionForm(forms.Form):
     )
     reason = forms.CharField(label=gettext_lazy("Alasan"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
     given = forms.CharField(
-        label=gettext_lazy("Kompensasi yang diberikan"), required=False, max_length=2000,
+        label=gettext_lazy("Kompensasi yang diberikan"),
+        required=False,
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class OpenCompensationForm(forms.Form):
     office = forms.ModelChoiceField(queryset=Office.objects.none(), label=gettext_lazy("Kantor"))
-    consultation = forms.IntegerField(label=gettext_lazy("Nomor konsultasi (PST#, opsional)"), required=False,
-                                      min_value=1)
+    consultation = forms.IntegerField(
+        label=gettext_lazy("Nomor konsultasi (PST#, opsional)"), required=False, min_value=1
+    )
     reason = forms.CharField(label=gettext_lazy("Alasan"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
     def __init__(self, *args: Any, offices: Any, **kwargs: Any) -> None:
@@ -120,7 +123,8 @@ def compensation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     offices = _supervisor_offices(request)
     case = get_object_or_404(
         Compensation.objects.select_related("office", "consultation", "breach", "decided_by", "opened_by"),
-        pk=pk, office__in=offices,
+        pk=pk,
+        office__in=offices,
     )
     may_decide = case.is_open and can_decide_compensation(request.user, case.office)
     form = DecisionForm(request.POST or None)
@@ -130,8 +134,11 @@ def compensation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         elif form.is_valid():
             try:
                 decide_compensation(
-                    case, by=request.user, granted=form.cleaned_data["granted"],
-                    reason=form.cleaned_data["reason"], given=form.cleaned_data["given"],
+                    case,
+                    by=request.user,
+                    granted=form.cleaned_data["granted"],
+                    reason=form.cleaned_data["reason"],
+                    given=form.cleaned_data["given"],
                 )
             except DomainError as exc:
                 form.add_error(None, exc.message)
@@ -140,13 +147,17 @@ def compensation_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("complaints:compensation", pk=case.pk)
     from pstdesk.audit.models import AuditLog
 
-    trail = AuditLog.objects.filter(subject_type="complaints.compensation", subject_id=str(case.pk)).select_related(
-        "actor"
-    ).order_by("id")
+    trail = (
+        AuditLog.objects.filter(subject_type="complaints.compensation", subject_id=str(case.pk))
+        .select_related("actor")
+        .order_by("id")
+    )
     status = 400 if request.method == "POST" and form.errors else 200
     return render(
-        request, "complaints/compensation.html",
-        {"case": case, "form": form, "may_decide": may_decide, "trail": trail}, status=status,
+        request,
+        "complaints/compensation.html",
+        {"case": case, "form": form, "may_decide": may_decide, "trail": trail},
+        status=status,
     )
 
 
@@ -155,7 +166,8 @@ class ComplaintForm(forms.Form):
     text = forms.CharField(label=gettext_lazy("Isi"), widget=forms.Textarea(attrs={"rows": 6}), max_length=5000)
     contact = forms.CharField(
         label=gettext_lazy("Kontak (opsional: e-mail atau nomor WhatsApp, jika ingin ditanggapi)"),
-        required=False, max_length=200,
+        required=False,
+        max_length=200,
     )
 
 
@@ -181,12 +193,17 @@ def complaint_form(request: HttpRequest, code: str) -> HttpResponse:
     form = ComplaintForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            file_complaint(office, kind=form.cleaned_data["kind"], text=form.cleaned_data["text"],
-                           contact=form.cleaned_data["contact"])
+            file_complaint(
+                office,
+                kind=form.cleaned_data["kind"],
+                text=form.cleaned_data["text"],
+                contact=form.cleaned_data["contact"],
+            )
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
             return render(request, "complaints/complaint_thanks.html", {"office": office})
     status = 400 if request.method == "POST" else 200
-    return render(request, "complaints/complaint_form.html",
-                  {"office": office, "form": form, "channels": channels}, status=status)
+    return render(
+        request, "complaints/complaint_form.html", {"office": office, "form": form, "channels": channels}, status=status
+    )

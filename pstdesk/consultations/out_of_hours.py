@@ -51,10 +51,34 @@ _DAY_NAMES = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
 }
 _MONTH_NAMES = {
-    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-           "November", "Desember"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
+    "id": (
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
 }
 # Indonesian usage writes times with a dot (08.00); the zone abbreviation is the official one where known.
 _ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
@@ -74,7 +98,7 @@ def _clock(moment_time: object, lang: str) -> str:
 
 
 def format_moment(moment: datetime, cal: WorkCalendar, lang: str) -> str:
-    """"Senin, 23 November 2026 pukul 08.00 WITA" / "Monday, 23 November 2026 at 08:00 WITA"."""
+    """ "Senin, 23 November 2026 pukul 08.00 WITA" / "Monday, 23 November 2026 at 08:00 WITA"."""
     local = moment.astimezone(cal.zone)
     day = _DAY_NAMES[lang][local.weekday()]
     month = _MONTH_NAMES[lang][local.month - 1]
@@ -134,13 +158,17 @@ def out_of_hours_reply(
         return None
     local_day_start = datetime.combine(now.astimezone(cal.zone).date(), time(0), tzinfo=cal.zone)
     last_auto = consultation.last_auto_reply_at
-    if last_auto is not None and last_auto >= local_day_start and _confirmed(
-        consultation, automatic=True, since=local_day_start
+    if (
+        last_auto is not None
+        and last_auto >= local_day_start
+        and _confirmed(consultation, automatic=True, since=local_day_start)
     ):
         return None
     last_out = consultation.last_outbound_at
-    if last_out is not None and now - last_out < RECENT_OFFICER_REPLY and _confirmed(
-        consultation, automatic=False, since=now - RECENT_OFFICER_REPLY
+    if (
+        last_out is not None
+        and now - last_out < RECENT_OFFICER_REPLY
+        and _confirmed(consultation, automatic=False, since=now - RECENT_OFFICER_REPLY)
     ):
         return None
     lang = _lang(getattr(consultation.visitor, "language", None))

@@ -143,7 +143,11 @@ def recompute_office_due_dates(office: Office, *, reason: str = "", by: Any = SY
             office,
             by=by,
             office=office,
-            after={"reason": reason, "checked": len(rows), "changed": len(changed),
-                   "consultations": [row.pk for row in changed][:200]},
+            after={
+                "reason": reason,
+                "checked": len(rows),
+                "changed": len(changed),
+                "consultations": [row.pk for row in changed][:200],
+            },
         )
     return len(changed)

@@ -155,8 +155,11 @@ def import_closures_ical(office: Office, ics_bytes: bytes, *, by: Any) -> Import
         raise InvalidInput(_("Terlalu banyak hari dalam satu impor (paling banyak %(n)s).") % {"n": MAX_IMPORT_DAYS})
     with transaction.atomic():
         existing = set(OfficeClosure.objects.filter(office=office, date__in=wanted).values_list("date", flat=True))
-        new = [OfficeClosure(office=office, date=day, reason=reason)
-               for day, reason in sorted(wanted.items()) if day not in existing]
+        new = [
+            OfficeClosure(office=office, date=day, reason=reason)
+            for day, reason in sorted(wanted.items())
+            if day not in existing
+        ]
         OfficeClosure.objects.bulk_create(new)
         result.added = [closure.date for closure in new]
         result.skipped += [_("%(date)s sudah tercatat") % {"date": day.isoformat()} for day in sorted(existing)]

@@ -26,8 +26,11 @@ def make_consultation(office: Office | str, *, started: datetime | None = None, 
     office_code = office if isinstance(office, str) else office.code
     visitor = fields.pop("visitor", None) or make_visitor()
     consultation = Consultation.objects.create(
-        office_id=office_code, visitor=visitor, channel=fields.pop("channel", "whatsapp"),
-        status=fields.pop("status", Status.OPEN if started else Status.NEW), **fields,
+        office_id=office_code,
+        visitor=visitor,
+        channel=fields.pop("channel", "whatsapp"),
+        status=fields.pop("status", Status.OPEN if started else Status.NEW),
+        **fields,
     )
     if started is not None:
         created_at = fields.get("created_at", started)

@@ -49,7 +49,9 @@ page = client.get("/pengawasan/")
 print(json.dumps({
     "consultations": Consultation.objects.count(),
     "breached": Consultation.objects.filter(breached_at__isnull=False).count(),
-    "breaches": list(Breach.objects.values("consultation_id", "kind").annotate(n=Count("id")).values_list("n", flat=True)),
+    "breaches": list(
+        Breach.objects.values("consultation_id", "kind").annotate(n=Count("id")).values_list("n", flat=True)
+    ),
     "resolution": Breach.objects.filter(kind="resolution").count(),
     "first_response": Breach.objects.filter(kind="first_response").count(),
     "cases": list(Compensation.objects.values("consultation_id").annotate(n=Count("id")).values_list("n", flat=True)),
@@ -64,8 +66,12 @@ def _bin(name: str) -> str:
 
 
 def test_concurrent_workers_record_each_breach_once(tmp_path: Path) -> None:
-    env = {**os.environ, "DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "pstdesk.settings",
-           "TASKS_IMMEDIATE": "false"}
+    env = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "pstdesk.settings",
+        "TASKS_IMMEDIATE": "false",
+    }
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
     subprocess.run([_bin("pstdesk"), "migrate", "--skip-checks", "-v0"], env=env, check=True, timeout=300)
@@ -73,8 +79,13 @@ def test_concurrent_workers_record_each_breach_once(tmp_path: Path) -> None:
 
     release = time.time() + 4.0
     workers = [
-        subprocess.Popen([sys.executable, "-c", WORKER, str(release)], env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(release)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(WORKERS)
     ]
     results = []
@@ -83,8 +94,9 @@ def test_concurrent_workers_record_each_breach_once(tmp_path: Path) -> None:
         assert worker.returncode == 0, err
         results.append(json.loads(out.strip().splitlines()[-1])["recorded"])
 
-    report = subprocess.run([_bin("pstdesk"), "shell", "-c", REPORT], env=env, check=True, timeout=120,
-                            capture_output=True, text=True)
+    report = subprocess.run(
+        [_bin("pstdesk"), "shell", "-c", REPORT], env=env, check=True, timeout=120, capture_output=True, text=True
+    )
     state = json.loads(report.stdout.strip().splitlines()[-1])
     assert state["consultations"] == OVERDUE
     assert state["breached"] == OVERDUE

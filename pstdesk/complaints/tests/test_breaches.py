@@ -31,7 +31,10 @@ AFTER_DUE = wita(2026, 11, 26, 16, 1)
 
 
 def test_record_breach_claims_once_and_opens_a_case(
-    office_5102: object, officer_5102: object, supervisor_5102: object, manager_5102: object,
+    office_5102: object,
+    officer_5102: object,
+    supervisor_5102: object,
+    manager_5102: object,
     django_capture_on_commit_callbacks: object,
 ) -> None:
     c = make_consultation("5102", started=START, assigned_to=officer_5102)

@@ -72,8 +72,12 @@ def test_file_complaint(office_5102: Office) -> None:
     complaint = file_complaint(office_5102, kind=ComplaintKind.SUGGESTION, text="  Tambah jam layanan  ")
     assert complaint.text == "Tambah jam layanan" and complaint.contact == ""
     assert AuditLog.objects.filter(verb="complaint.filed", subject_id=str(complaint.pk)).exists()
-    for bad in ({"kind": "praise", "text": "x"}, {"kind": "complaint", "text": "  "},
-                {"kind": "complaint", "text": "x" * 5001}, {"kind": "complaint", "text": "x", "contact": "y" * 201}):
+    for bad in (
+        {"kind": "praise", "text": "x"},
+        {"kind": "complaint", "text": "  "},
+        {"kind": "complaint", "text": "x" * 5001},
+        {"kind": "complaint", "text": "x", "contact": "y" * 201},
+    ):
         with pytest.raises(InvalidInput):
             file_complaint(office_5102, **bad)
     assert Complaint.objects.count() == 1

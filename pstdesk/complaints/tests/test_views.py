@@ -81,8 +81,10 @@ def test_open_a_case_by_hand_from_the_page(supervisor_5102: object) -> None:
     consultation = make_consultation("5102")
     other = make_consultation("5101")
     page = client_for(supervisor_5102)
-    response = page.post(reverse("complaints:supervision"),
-                         {"office": "5102", "consultation": consultation.pk, "reason": "Keluhan pengguna"})
+    response = page.post(
+        reverse("complaints:supervision"),
+        {"office": "5102", "consultation": consultation.pk, "reason": "Keluhan pengguna"},
+    )
     assert response.status_code == 302
     assert Compensation.objects.get().consultation == consultation
     # Another office's consultation or office is refused, nothing opened.
@@ -91,9 +93,7 @@ def test_open_a_case_by_hand_from_the_page(supervisor_5102: object) -> None:
     assert Compensation.objects.count() == 1
 
 
-def test_supervision_page_queries_do_not_grow(
-    supervisor_5102: object, django_assert_max_num_queries: object
-) -> None:
+def test_supervision_page_queries_do_not_grow(supervisor_5102: object, django_assert_max_num_queries: object) -> None:
     for _ in range(5):
         overdue_case()
     open_compensation(make_consultation("5102").office, by="system:sla", reason="x")

@@ -91,8 +91,15 @@ def _message(c: object, at: datetime, *, automatic: bool, payload: dict | None =
     from pstdesk.consultations.models import Message
 
     seq = Message.objects.filter(consultation=c).count() + 1
-    m = Message.objects.create(consultation=c, seq=seq, direction="out", channel="whatsapp", body="x",
-                               is_automatic=automatic, payload=payload or {})
+    m = Message.objects.create(
+        consultation=c,
+        seq=seq,
+        direction="out",
+        channel="whatsapp",
+        body="x",
+        is_automatic=automatic,
+        payload=payload or {},
+    )
     Message.objects.filter(pk=m.pk).update(created_at=at)
 
 
@@ -100,8 +107,9 @@ def _message(c: object, at: datetime, *, automatic: bool, payload: dict | None =
 def test_other_automatic_messages_do_not_count(office_5102: object) -> None:
     """A guestbook prompt stamps last_auto_reply_at and last_outbound_at too: it must not block the reply."""
     now = wita(2026, 11, 27, 22)
-    c = make_consultation("5102", last_auto_reply_at=now - timedelta(minutes=1),
-                          last_outbound_at=now - timedelta(minutes=1))
+    c = make_consultation(
+        "5102", last_auto_reply_at=now - timedelta(minutes=1), last_outbound_at=now - timedelta(minutes=1)
+    )
     _message(c, now - timedelta(minutes=1), automatic=True, payload={"guestbook_prompt": True})
     assert out_of_hours_reply(c, now=now, auto_submitted=False) is not None
     # An out-of-hours reply earlier the same office day does block it.

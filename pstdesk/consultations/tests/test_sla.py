@@ -56,14 +56,34 @@ CASES = [
     # Input in UTC and other offsets: the office's zone decides the day.
     ("5102", datetime(2026, 11, 23, 2, 0, tzinfo=UTC), (), wita(2026, 11, 26, 16), "02:00Z = Mon 10:00 WITA"),
     ("5102", datetime(2026, 11, 23, 8, 0, tzinfo=UTC), (), wita(2026, 11, 27, 16, 30), "08:00Z = Mon 16:00 WITA"),
-    ("5102", datetime(2026, 11, 22, 23, 30, tzinfo=UTC), (), wita(2026, 11, 26, 16),
-     "Sun 23:30Z = Mon 07:30 WITA → Mon d0 (not Sunday)"),
-    ("5101", datetime(2026, 11, 22, 16, 0, tzinfo=UTC), (), wita(2026, 11, 26, 15, 30),
-     "Sun 16:00Z = Mon 00:00 WITA → Mon d0"),
-    ("5102", datetime(2026, 11, 23, 15, 30, tzinfo=WIB), (), wita(2026, 11, 27, 16, 30),
-     "15:30 WIB = 16:30 WITA, after closing → Tue d0"),
-    ("5102", datetime(2026, 11, 23, 21, 0, tzinfo=ZoneInfo("America/New_York")), (), wita(2026, 11, 27, 16, 30),
-     "Mon 21:00 EST = Tue 10:00 WITA → Tue d0"),
+    (
+        "5102",
+        datetime(2026, 11, 22, 23, 30, tzinfo=UTC),
+        (),
+        wita(2026, 11, 26, 16),
+        "Sun 23:30Z = Mon 07:30 WITA → Mon d0 (not Sunday)",
+    ),
+    (
+        "5101",
+        datetime(2026, 11, 22, 16, 0, tzinfo=UTC),
+        (),
+        wita(2026, 11, 26, 15, 30),
+        "Sun 16:00Z = Mon 00:00 WITA → Mon d0",
+    ),
+    (
+        "5102",
+        datetime(2026, 11, 23, 15, 30, tzinfo=WIB),
+        (),
+        wita(2026, 11, 27, 16, 30),
+        "15:30 WIB = 16:30 WITA, after closing → Tue d0",
+    ),
+    (
+        "5102",
+        datetime(2026, 11, 23, 21, 0, tzinfo=ZoneInfo("America/New_York")),
+        (),
+        wita(2026, 11, 27, 16, 30),
+        "Mon 21:00 EST = Tue 10:00 WITA → Tue d0",
+    ),
     # Christmas 2026: Thu 24 Dec cuti bersama, Fri 25 Dec Natal.
     ("5102", wita(2026, 12, 23, 10), (), wita(2026, 12, 30, 16), "Wed d0 → (24, 25, weekend) Mon, Tue, Wed"),
     ("5102", wita(2026, 12, 22, 10), (), wita(2026, 12, 29, 16), "Tue d0 → Wed 23, (24, 25, wknd) Mon, Tue"),
@@ -76,20 +96,34 @@ CASES = [
     ("5101", wita(2026, 3, 18, 9), (), wita(2026, 3, 30, 15, 30), "Wed 18 holiday → opens Wed 25 = d0 → Mon 30"),
     ("5102", wita(2026, 3, 16, 10), (), wita(2026, 3, 26, 16), "Mon 16 d0 → Tue 17, Wed 25, Thu 26"),
     # Office closures (an admin's closure day is not a working day).
-    ("5102", wita(2026, 11, 23, 10), (date(2026, 11, 25),), wita(2026, 11, 27, 16, 30),
-     "closure Wed → Mon d0 → Tue, Thu, Fri"),
-    ("5102", wita(2026, 11, 23, 10), (date(2026, 11, 23),), wita(2026, 11, 27, 16, 30),
-     "closure on Mon itself → opens Tue = d0 → Fri"),
-    ("5101", wita(2026, 11, 23, 10), (date(2026, 11, 26), date(2026, 11, 27)), wita(2026, 11, 30, 15, 30),
-     "closures Thu, Fri → Mon d0 → Tue, Wed, (Thu, Fri, weekend) Mon"),
+    (
+        "5102",
+        wita(2026, 11, 23, 10),
+        (date(2026, 11, 25),),
+        wita(2026, 11, 27, 16, 30),
+        "closure Wed → Mon d0 → Tue, Thu, Fri",
+    ),
+    (
+        "5102",
+        wita(2026, 11, 23, 10),
+        (date(2026, 11, 23),),
+        wita(2026, 11, 27, 16, 30),
+        "closure on Mon itself → opens Tue = d0 → Fri",
+    ),
+    (
+        "5101",
+        wita(2026, 11, 23, 10),
+        (date(2026, 11, 26), date(2026, 11, 27)),
+        wita(2026, 11, 30, 15, 30),
+        "closures Thu, Fri → Mon d0 → Tue, Wed, (Thu, Fri, weekend) Mon",
+    ),
 ]
 
 
-@pytest.mark.parametrize(
-    ("office", "start", "closures", "expected", "why"), CASES, ids=[case[4] for case in CASES]
-)
-def test_sla_due_at_table(office: str, start: datetime, closures: tuple[date, ...], expected: datetime,
-                          why: str) -> None:
+@pytest.mark.parametrize(("office", "start", "closures", "expected", "why"), CASES, ids=[case[4] for case in CASES])
+def test_sla_due_at_table(
+    office: str, start: datetime, closures: tuple[date, ...], expected: datetime, why: str
+) -> None:
     cal = seed_calendar(office, closures)
     due = sla_due_at(start, cal, N)
     assert due == expected, why

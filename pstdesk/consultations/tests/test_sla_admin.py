@@ -54,7 +54,9 @@ def test_admin_imports_ical(admin_5102: object, admin_5101: object) -> None:
     )
     assert response.status_code == 302
     assert sorted(OfficeClosure.objects.values_list("date", flat=True)) == [
-        date(2026, 11, 25), date(2026, 11, 26), date(2026, 12, 1)
+        date(2026, 11, 25),
+        date(2026, 11, 26),
+        date(2026, 12, 1),
     ]
     bad = SimpleUploadedFile("x.ics", b"garbage", content_type="text/calendar")
     response = client_for(admin_5102).post("/admin/offices/officeclosure/import-ical/", {"office": "5102", "file": bad})

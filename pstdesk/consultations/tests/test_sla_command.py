@@ -80,7 +80,10 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def test_console_script_prints_the_deadline(data_dir: dict[str, str]) -> None:
     done = subprocess.run(
         [_script(), "sla", "due", "--office", "5102", "--start", "2026-11-23T10:00:00+08:00"],
-        env=data_dir, capture_output=True, text=True, timeout=120,
+        env=data_dir,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "2026-11-26T16:00:00+08:00\n"

@@ -16,8 +16,15 @@ YEARS = (2025, 2026, 2027, 2028)
 
 # Tabanan: Monday–Thursday 08.00–16.00, Friday 08.00–16.30. Jembrana: Monday–Friday 08.00–15.30. WITA.
 HOURS = {
-    "5102": {0: (time(8), time(16)), 1: (time(8), time(16)), 2: (time(8), time(16)), 3: (time(8), time(16)),
-             4: (time(8), time(16, 30)), 5: None, 6: None},
+    "5102": {
+        0: (time(8), time(16)),
+        1: (time(8), time(16)),
+        2: (time(8), time(16)),
+        3: (time(8), time(16)),
+        4: (time(8), time(16, 30)),
+        5: None,
+        6: None,
+    },
     "5101": {**{d: (time(8), time(15, 30)) for d in range(5)}, 5: None, 6: None},
 }
 

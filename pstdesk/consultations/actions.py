@@ -716,6 +716,7 @@ __all__ = [
     "close_consultation",
     "mark_answered",
     "mark_request_clear",
+    "missing_requirements",
     "open_consultation",
     "post_automatic_message",
     "post_reply",

@@ -34,9 +34,14 @@ EVALUATION_CADENCES = {
 ACTORS = {"visitor": _("Pengguna layanan"), "officer": _("Petugas layanan")}
 
 
-def _requested_language(request: HttpRequest) -> str | None:
-    lang = request.GET.get("lang", "")
-    return lang if lang in LANGUAGE_CODES else None
+def page_language(request: HttpRequest) -> str:
+    """The language of a public page: `?lang=`, else the visitor's choice (the language cookie set by the
+    switch), else Indonesian. The browser's Accept-Language is deliberately ignored: the standard is published
+    in Indonesian, and English is a reading the visitor asks for."""
+    for lang in (request.GET.get("lang", ""), request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")):
+        if lang in LANGUAGE_CODES:
+            return lang
+    return settings.LANGUAGE_CODE
 
 
 def _channel_rows(office: Office, standard: ServiceStandard | None) -> list[dict[str, str]]:
@@ -59,7 +64,12 @@ def _channel_rows(office: Office, standard: ServiceStandard | None) -> list[dict
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Every office that publishes a standard, with its channels and contacts, grouped under its parent."""
+    """Every office that publishes a standard, with its channels and contacts."""
+    with translation.override(page_language(request)):
+        return _render_home(request)
+
+
+def _render_home(request: HttpRequest) -> HttpResponse:
     offices = list(Office.objects.select_related("parent").prefetch_related("standards"))
     cards = []
     for office in offices:
@@ -80,13 +90,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def standard(request: HttpRequest, code: str) -> HttpResponse:
     """The office's service standard, every component, generated from the data (`?version=N` for an old one)."""
-    lang = _requested_language(request)
-    if lang:
-        with translation.override(lang):
-            response = _render_standard(request, code)
-    else:
+    lang = page_language(request)
+    with translation.override(lang):
         response = _render_standard(request, code)
-    response["Content-Language"] = lang or translation.get_language() or "id"
+    response["Content-Language"] = lang
     return response
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from zoneinfo import ZoneInfo
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import send_mail

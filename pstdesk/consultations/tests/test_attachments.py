@@ -27,7 +27,7 @@ GOOD = {
     "a.JPG": b"\xff\xd8\xff\xe0....",
     "a.gif": b"GIF89a....",
     "a.webp": b"RIFF\x10\x00\x00\x00WEBPVP8 ",
-    "a.csv": "kode,nama\n5102,Tabanan\n".encode(),
+    "a.csv": b"kode,nama\n5102,Tabanan\n",
     "a.txt": "Catatan ñ".encode("cp1252"),
     "a.xlsx": ooxml("xl/"),
     "a.docx": ooxml("word/"),

@@ -161,3 +161,33 @@ def test_auto_assigns_an_officer_on_duty(officer_5102):
     received = receive_message(make_inbound())
     received.consultation.refresh_from_db()
     assert received.consultation.assigned_to_id == officer_5102.pk
+
+
+def test_out_of_hours_reply_is_posted_as_an_automatic_message(monkeypatch):
+    from pstdesk.consultations import out_of_hours
+
+    calls = []
+
+    def fake_reply(consultation, *, now, auto_submitted):
+        calls.append(auto_submitted)
+        return None if auto_submitted else "Di luar jam pelayanan."
+
+    monkeypatch.setattr(out_of_hours, "out_of_hours_reply", fake_reply)
+    received = receive_message(make_inbound())
+    auto = Message.objects.filter(consultation=received.consultation, is_automatic=True).get()
+    assert auto.body == "Di luar jam pelayanan." and auto.payload == {"out_of_hours": True}
+    assert auto.delivery_status == "pending" and auto.seq == 2
+    receive_message(make_inbound(auto_submitted=True))
+    assert calls == [False, True]
+    assert Message.objects.filter(is_automatic=True).count() == 1
+
+
+def test_a_failing_follow_up_never_loses_the_message(monkeypatch):
+    from pstdesk.consultations import actions
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("guestbook bug")
+
+    monkeypatch.setattr(actions, "refresh_requirements", broken)
+    received = receive_message(make_inbound(body="jangan hilang"))
+    assert Message.objects.get(pk=received.message.pk).body == "jangan hilang"

@@ -108,6 +108,12 @@ def test_english_switch(client: Client) -> None:
     assert "Not stated in the standard." in body and "Closing, then rating" in body
 
 
+def test_browser_language_does_not_switch_the_standard(client: Client) -> None:
+    response = client.get("/standar/5102/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response["Content-Language"] == "id" and "Tidak dipungut biaya" in response.content.decode()
+    assert "Konsultasi statistik online" in client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
 def test_old_versions_stay_readable(client: Client) -> None:
     office = Office.objects.get(code="5102")
     revise_standard(office, by="system:test", changes={"sla_working_days": 2}, note="uji")

@@ -20,8 +20,11 @@ def hello(token: str, *, channel: str = "livechat_website", consultation: int | 
     return {"type": "hello", "token": token, "channel": channel, "consultation": consultation, "cursor": cursor}
 
 
-def run(fn: Any) -> Any:
-    return async_to_sync(fn)()
+def run(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    async def main() -> Any:
+        return await fn(*args, **kwargs)
+
+    return async_to_sync(main)()
 
 
 def test_foreign_origin_is_refused(widget_session: Any) -> None:
@@ -210,11 +213,11 @@ def test_reload_without_cursor_replays_everything_in_order(widget_session: Any, 
         await comm.disconnect()
         return frames
 
-    run(lambda: visit("satu"))
+    run(visit, "satu")
     consultation = Consultation.objects.get()
     post_reply(consultation, by=officer_5102, body="dua")
-    run(lambda: visit("tiga", cursor=99, consultation=consultation.pk))
-    frames = run(lambda: visit(None))
+    run(visit, "tiga", cursor=99, consultation=consultation.pk)
+    frames = run(visit, None)
     seqs = [f["message"]["seq"] for f in frames if f["type"] == "message"]
     assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
     bodies = [f["message"]["body"] for f in frames if f["type"] == "message"]

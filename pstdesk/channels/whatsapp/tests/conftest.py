@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 from django.utils import timezone
 
@@ -47,6 +49,13 @@ class ClientTransport:
     def get(self, params: dict[str, str]) -> tuple[int, str]:
         response = self.client.get(URL, params)
         return response.status_code, response.content.decode()
+
+
+@pytest.fixture(autouse=True)
+def office_hours() -> Iterator[None]:
+    """Monday 10:00 WITA: inside both offices' service hours, so no out-of-hours reply joins the conversation."""
+    with time_machine.travel(datetime(2026, 11, 23, 2, 0, tzinfo=UTC), tick=True):
+        yield
 
 
 @pytest.fixture

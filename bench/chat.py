@@ -210,7 +210,9 @@ class Desk(Target):
 
     async def open_officer(self, flow: Flow) -> Any:
         c = flow.conversation
-        ws = await _connect(f"ws://{self.host}/ws/console/", origin=self.origin, additional_headers={"Cookie": c.cookie})
+        ws = await _connect(
+            f"ws://{self.host}/ws/console/", origin=self.origin, additional_headers={"Cookie": c.cookie}
+        )
         await _until(ws, lambda f: f.get("type") == "hello" or _refused(f))
         await ws.send(json.dumps({"type": "subscribe", "consultation": c.consultation, "after": c.cursor}))
         await _until(ws, lambda f: (f.get("type") == "replay" and f.get("done")) or _refused(f))

@@ -40,7 +40,9 @@ def approved_templates(consultation: Any) -> list[WhatsAppTemplate]:
     return list(WhatsAppTemplate.objects.filter(waba_id=waba, status=TemplateStatus.APPROVED))
 
 
-def send_template(consultation: Any, *, by: Any, name: str, language: str, params: list[str] | tuple[str, ...] = ()) -> Any:
+def send_template(
+    consultation: Any, *, by: Any, name: str, language: str, params: list[str] | tuple[str, ...] = ()
+) -> Any:
     """Queue an approved template to the visitor (allowed in and outside the 24-hour window). The body shown in
     the transcript is the template's text with the parameters filled in. Refused with a clear error when the
     consultation is not a WhatsApp one, the template is not approved for the office, or the parameter count is
@@ -68,7 +70,7 @@ def send_template(consultation: Any, *, by: Any, name: str, language: str, param
         raise InvalidInput(_("Parameter templat tidak boleh kosong atau lebih dari 1024 karakter."))
     text = template.body_text
     for index, value in enumerate(params, start=1):
-        text = text.replace("{{%d}}" % index, value)
+        text = text.replace("{{" + str(index) + "}}", value)
     return post_reply(
         consultation,
         by=by,
@@ -87,8 +89,9 @@ def mark_read(consultation: Any, *, by: Any) -> bool:
     if consultation.channel != "whatsapp" or not consultation.office.whatsapp_phone_number_id:
         return False
     latest = (
-        Message.objects.filter(consultation=consultation, direction=Direction.IN, channel="whatsapp",
-                               external_id__isnull=False)
+        Message.objects.filter(
+            consultation=consultation, direction=Direction.IN, channel="whatsapp", external_id__isnull=False
+        )
         .order_by("-seq")
         .values_list("external_id", flat=True)
         .first()

@@ -130,7 +130,9 @@ def download_media(url: str, *, max_bytes: int) -> bytes:
     try:
         with _shared_client().stream("GET", url, headers=_headers()) as response:
             if response.status_code >= 400:
-                raise GraphError(f"media download failed: HTTP {response.status_code}", http_status=response.status_code)
+                raise GraphError(
+                    f"media download failed: HTTP {response.status_code}", http_status=response.status_code
+                )
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_bytes():

@@ -114,8 +114,12 @@ NEXT = {
     RatingStep.ILLEGAL_FEE: RatingStep.FEEDBACK,
     RatingStep.FEEDBACK: RatingStep.DONE,
 }
-EXPECTS = {"score": RatingStep.SCORE, "gratuity": RatingStep.GRATUITY, "fee": RatingStep.ILLEGAL_FEE,
-           "feedback": RatingStep.FEEDBACK}
+EXPECTS = {
+    "score": RatingStep.SCORE,
+    "gratuity": RatingStep.GRATUITY,
+    "fee": RatingStep.ILLEGAL_FEE,
+    "feedback": RatingStep.FEEDBACK,
+}
 
 
 def rating_answer(consultation: Any, reply: Reply, *, by: str, feedback: str = "") -> None:
@@ -173,6 +177,8 @@ def _record(consultation: Any, dialog: RatingDialog, *, by: str) -> None:
         return
     with override(_language(consultation)):
         post_automatic_message(
-            consultation, body=_("Terima kasih atas penilaian dan masukan Anda."), payload={"rating_thanks": True},
+            consultation,
+            body=_("Terima kasih atas penilaian dan masukan Anda."),
+            payload={"rating_thanks": True},
             by=BY,
         )

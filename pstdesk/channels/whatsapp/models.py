@@ -109,9 +109,7 @@ class WhatsAppTemplate(models.Model):
 
     class Meta:
         ordering = ["waba_id", "name", "language"]
-        constraints = [
-            models.UniqueConstraint(fields=["waba_id", "name", "language"], name="wa_template_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["waba_id", "name", "language"], name="wa_template_unique")]
         verbose_name = _("templat WhatsApp")
         verbose_name_plural = _("templat WhatsApp")
 
@@ -166,3 +164,6 @@ class ReadMark(models.Model):
     )
     wamid = models.CharField(max_length=255)
     marked_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"PST#{self.consultation_id} read up to {self.wamid}"

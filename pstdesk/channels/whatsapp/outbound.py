@@ -105,8 +105,9 @@ def buttons(body: str, options: list[tuple[str, str]]) -> dict[str, Any]:
             "type": "button",
             "body": {"text": _clip(body, 1024)},
             "action": {
-                "buttons": [{"type": "reply", "reply": {"id": rid, "title": _clip(title, 20)}}
-                            for rid, title in options[:3]]
+                "buttons": [
+                    {"type": "reply", "reply": {"id": rid, "title": _clip(title, 20)}} for rid, title in options[:3]
+                ]
             },
         },
     }
@@ -121,11 +122,15 @@ def list_message(body: str, button: str, rows: list[tuple[str, str, str]], *, se
             "body": {"text": _clip(body, 4096)},
             "action": {
                 "button": _clip(button, 20),
-                "sections": [{
-                    "title": _clip(section or button, 24),
-                    "rows": [{"id": rid, "title": _clip(title, 24), "description": _clip(desc, 72)}
-                             for rid, title, desc in rows[:10]],
-                }],
+                "sections": [
+                    {
+                        "title": _clip(section or button, 24),
+                        "rows": [
+                            {"id": rid, "title": _clip(title, 24), "description": _clip(desc, 72)}
+                            for rid, title, desc in rows[:10]
+                        ],
+                    }
+                ],
             },
         },
     }
@@ -144,21 +149,13 @@ def rating_list(consultation_id: int, body: str, language: str = "id") -> dict[s
 
 
 def _rating_link(consultation: Any) -> str:
-    from django.urls import NoReverseMatch, reverse
-
-    for name, kwargs in (("ratings:form", {"consultation_id": consultation.pk}),
-                         ("ratings:rate", {"consultation_id": consultation.pk})):
-        try:
-            path = reverse(name, kwargs=kwargs)
-        except NoReverseMatch:
-            continue
-        try:
-            from pstdesk.ratings.links import rating_url  # type: ignore[import-not-found]
-
-            return str(rating_url(consultation))
-        except ImportError:
-            return f"{settings.PUBLIC_URL}{path}"
-    return f"{settings.PUBLIC_URL}/standar/{consultation.office_id}/"
+    """The page where the visitor rates this consultation: the ratings app's `rating_url(consultation)` when it
+    provides one, else the office's public standard page (which links to the rating and complaint forms)."""
+    try:
+        from pstdesk.ratings.links import rating_url  # type: ignore[import-not-found]
+    except ImportError:
+        return f"{settings.PUBLIC_URL}/standar/{consultation.office_id}/"
+    return str(rating_url(consultation))
 
 
 def find_template(waba_id: str, name: str, language: str) -> WhatsAppTemplate | None:
@@ -206,8 +203,10 @@ def render(message: Any, outbound: OutboundMessage, *, in_window: bool) -> list[
         return [template_body(template.name, template.language, params)]
     if not in_window:
         raise ChannelError(
-            _("Tidak terkirim: lebih dari 24 jam sejak pesan terakhir pengguna (aturan WhatsApp, kode 131047). "
-              "Pesan bebas hanya boleh dalam 24 jam; kirim templat yang disetujui untuk menghubungi pengguna."),
+            _(
+                "Tidak terkirim: lebih dari 24 jam sejak pesan terakhir pengguna (aturan WhatsApp, kode 131047). "
+                "Pesan bebas hanya boleh dalam 24 jam; kirim templat yang disetujui untuk menghubungi pengguna."
+            ),
             permanent=True,
             code="131047",
         )
@@ -270,7 +269,7 @@ def send_outbound(outbound: OutboundMessage) -> ProviderRef:
         .first()
     )
     if message is None:
-        raise ChannelError("outbox row %s not found" % outbound.message_id, permanent=True)
+        raise ChannelError(f"outbox row {outbound.message_id} not found", permanent=True)
     consultation = message.consultation
     sent = {row.part: row.wamid for row in _sent_parts(message.pk)}
     if message.external_id and not sent:
@@ -278,7 +277,8 @@ def send_outbound(outbound: OutboundMessage) -> ProviderRef:
     phone_number_id = consultation.office.whatsapp_phone_number_id
     if not phone_number_id:
         raise ChannelError(
-            _("Kantor %(code)s belum punya nomor WhatsApp Cloud API (phone_number_id).") % {"code": consultation.office_id},
+            _("Kantor %(code)s belum punya nomor WhatsApp Cloud API (phone_number_id).")
+            % {"code": consultation.office_id},
             permanent=True,
         )
     visitor = consultation.visitor

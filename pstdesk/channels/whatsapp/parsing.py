@@ -97,12 +97,14 @@ def _contact_for(message: dict[str, Any], contacts: list[dict[str, Any]]) -> dic
 def _describe(message: dict[str, Any]) -> tuple[str, str, MediaRef | None]:
     """(body, reply_id, media) of one inbound message, whatever its type."""
     kind = str(message.get("type") or "unknown")
-    content = message.get(kind) if isinstance(message.get(kind), dict) else {}
+    found = message.get(kind)
+    content: dict[str, Any] = found if isinstance(found, dict) else {}
     if kind == "text":
         return str(content.get("body", "")), "", None
     if kind == "interactive":
         sub = str(content.get("type", ""))
-        reply = content.get(sub) if isinstance(content.get(sub), dict) else {}
+        chosen = content.get(sub)
+        reply: dict[str, Any] = chosen if isinstance(chosen, dict) else {}
         if sub in {"button_reply", "list_reply"}:
             return str(reply.get("title", "")), str(reply.get("id", "")), None
         if sub == "nfm_reply":
@@ -160,7 +162,9 @@ def parse_webhook(payload: Any) -> list[Item]:
                     continue
                 contact = _contact_for(message, contacts)
                 body, reply_id, media = _describe(message)
-                wa_id = str(contact.get("wa_id") or (message.get("from") if not message.get("from_user_id") else "") or "")
+                wa_id = str(
+                    contact.get("wa_id") or (message.get("from") if not message.get("from_user_id") else "") or ""
+                )
                 if wa_id.startswith("US."):
                     wa_id = ""
                 items.append(

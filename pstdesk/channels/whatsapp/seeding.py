@@ -20,9 +20,11 @@ def load_demo_whatsapp_ids() -> int:
     for code, (phone_number_id, waba_id) in DEMO_IDS.items():
         taken = Office.objects.filter(whatsapp_phone_number_id=phone_number_id).exclude(code=code).exists()
         if not taken:
-            changed += Office.objects.filter(code=code).filter(
-                Q(whatsapp_phone_number_id__isnull=True) | Q(whatsapp_phone_number_id="")
-            ).update(whatsapp_phone_number_id=phone_number_id)
+            changed += (
+                Office.objects.filter(code=code)
+                .filter(Q(whatsapp_phone_number_id__isnull=True) | Q(whatsapp_phone_number_id=""))
+                .update(whatsapp_phone_number_id=phone_number_id)
+            )
         changed += Office.objects.filter(code=code, whatsapp_business_account_id="").update(
             whatsapp_business_account_id=waba_id
         )

@@ -202,7 +202,9 @@ class Simulator:
         if tokens < 1.0:
             self._pair_tokens[(pnid, to)] = (tokens, now)
             raise GraphError(
-                400, 131056, "(Business Account, Consumer Account) pair rate limit hit",
+                400,
+                131056,
+                "(Business Account, Consumer Account) pair rate limit hit",
                 "Message failed to send because there were too many messages sent from this phone number to the "
                 "same phone number in a short period of time.",
             )
@@ -248,13 +250,23 @@ class Simulator:
             bubble = Bubble("out", wamid, kind, text, self.now(), payload=body, callback_data=callback)
             self.chats.setdefault((pnid, to), []).append(bubble)
             self._by_wamid[wamid] = ((pnid, to), bubble)
-            self.accepted.append({"wamid": wamid, "pnid": pnid, "to": to, "type": kind, "text": text,
-                                  "callback_data": callback, "body": body})
+            self.accepted.append(
+                {
+                    "wamid": wamid,
+                    "pnid": pnid,
+                    "to": to,
+                    "type": kind,
+                    "text": text,
+                    "callback_data": callback,
+                    "body": body,
+                }
+            )
             if kind != "template" and not self.in_window(pnid, to):
                 self._enqueue_statuses(pnid, to, wamid, callback, ["failed"])
             else:
-                self._enqueue_statuses(pnid, to, wamid, callback, ["sent", "delivered"] + (
-                    ["read"] if self.auto_read else []))
+                self._enqueue_statuses(
+                    pnid, to, wamid, callback, ["sent", "delivered"] + (["read"] if self.auto_read else [])
+                )
         answer: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "contacts": [{"input": to, "wa_id": to}],
@@ -288,14 +300,18 @@ class Simulator:
                 if template["name"] == name and template["language"] == language:
                     if template["status"] != "APPROVED":
                         raise GraphError(400, 132015, "Template is paused or not approved")
-                    params = [p.get("text", "") for c in content.get("components") or []
-                              if c.get("type") == "body" for p in c.get("parameters") or []]
+                    params = [
+                        p.get("text", "")
+                        for c in content.get("components") or []
+                        if c.get("type") == "body"
+                        for p in c.get("parameters") or []
+                    ]
                     text = template["components"][0]["text"]
                     expected = len({part.split("}}")[0] for part in text.split("{{")[1:]})
                     if len(params) != expected:
                         raise GraphError(400, 132000, "Number of parameters does not match the expected number")
                     for index, value in enumerate(params, start=1):
-                        text = text.replace("{{%d}}" % index, value)
+                        text = text.replace("{{" + str(index) + "}}", value)
                     return text
             raise GraphError(404, 132001, "Template name does not exist in the translation")
         if kind in {"image", "document", "audio", "video", "sticker"}:
@@ -315,7 +331,8 @@ class Simulator:
                 mime = part.get_content().strip()
         if file_part is None:
             raise GraphError(400, 100, "(#100) The parameter file is required.")
-        data = file_part.get_payload(decode=True) or b""
+        payload = file_part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
         return {"id": self.add_media(data, mime, file_part.get_filename() or "file")}
 
     def add_media(self, content: bytes, mime: str, filename: str = "") -> str:
@@ -342,12 +359,12 @@ class Simulator:
             raise GraphError(400, 100, f"Unsupported get request. Object with ID '{waba}' does not exist")
         limit = max(1, min(int((query.get("limit") or ["25"])[0]), 100))
         start = int(base64.b64decode((query.get("after") or ["MA=="])[0]).decode() or 0)
-        rows = self.templates[start:start + limit]
+        rows = self.templates[start : start + limit]
         after = base64.b64encode(str(start + limit).encode()).decode()
         page: dict[str, Any] = {"data": rows, "paging": {"cursors": {"before": "MA==", "after": after}}}
         if start + limit < len(self.templates):
-            page["paging"]["next"] = (
-                f"{self.base_url}/{version}/{waba}/message_templates?" + urlencode({"limit": limit, "after": after})
+            page["paging"]["next"] = f"{self.base_url}/{version}/{waba}/message_templates?" + urlencode(
+                {"limit": limit, "after": after}
             )
         return page
 
@@ -356,27 +373,47 @@ class Simulator:
         number = self.numbers[pnid]
         return {
             "object": "whatsapp_business_account",
-            "entry": [{"id": number["waba"], "changes": [{"field": "messages", "value": {
-                "messaging_product": "whatsapp",
-                "metadata": {"display_phone_number": number["display"], "phone_number_id": pnid},
-                **value,
-            }}]}],
+            "entry": [
+                {
+                    "id": number["waba"],
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {"display_phone_number": number["display"], "phone_number_id": pnid},
+                                **value,
+                            },
+                        }
+                    ],
+                }
+            ],
         }
 
     def _status(self, wamid: str, status: str, to: str, callback: str) -> dict[str, Any]:
-        row: dict[str, Any] = {"id": wamid, "status": status, "timestamp": str(int(self.now())),
-                               "recipient_id": to}
+        row: dict[str, Any] = {"id": wamid, "status": status, "timestamp": str(int(self.now())), "recipient_id": to}
         if callback:
             row["biz_opaque_callback_data"] = callback
         if status in {"sent", "delivered"}:
-            row["pricing"] = {"billable": False, "pricing_model": "PMP", "category": "service",
-                              "type": "free_customer_service"}
+            row["pricing"] = {
+                "billable": False,
+                "pricing_model": "PMP",
+                "category": "service",
+                "type": "free_customer_service",
+            }
         if status == "failed":
-            row["errors"] = [{"code": 131047, "title": "Re-engagement message",
-                              "message": "Re-engagement message",
-                              "error_data": {"details": "Message failed to send because more than 24 hours have "
-                                                        "passed since the customer last replied to this number."},
-                              "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"}]
+            row["errors"] = [
+                {
+                    "code": 131047,
+                    "title": "Re-engagement message",
+                    "message": "Re-engagement message",
+                    "error_data": {
+                        "details": "Message failed to send because more than 24 hours have "
+                        "passed since the customer last replied to this number."
+                    },
+                    "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
+                }
+            ]
         return row
 
     def _enqueue_statuses(self, pnid: str, to: str, wamid: str, callback: str, statuses: list[str]) -> None:
@@ -403,8 +440,9 @@ class Simulator:
                 if bubble.direction == "out" and "read" not in bubble.statuses and "failed" not in bubble.statuses:
                     self._enqueue_statuses(pnid, user, bubble.wamid, bubble.callback_data, ["read"])
 
-    def user_sends(self, pnid: str, user: str, message: dict[str, Any], *, name: str = "", user_id: str = "",
-                   text: str = "") -> str:
+    def user_sends(
+        self, pnid: str, user: str, message: dict[str, Any], *, name: str = "", user_id: str = "", text: str = ""
+    ) -> str:
         """The WhatsApp user sends `message` (the type-specific part); returns its wamid."""
         wamid = new_wamid()
         contact: dict[str, Any] = {"profile": {"name": name or self.names.get(user, "Pengguna")}}
@@ -422,30 +460,55 @@ class Simulator:
                 self.names[user] = name
             self.last_inbound[(pnid, user)] = self.now()
             self.chats.setdefault((pnid, user), []).append(
-                Bubble("in", wamid, str(message.get("type")), text, self.now(), payload=message))
+                Bubble("in", wamid, str(message.get("type")), text, self.now(), payload=message)
+            )
             self.queue.append(Pending(self._envelope(pnid, {"contacts": [contact], "messages": [full]})))
         return wamid
 
     def user_says(self, pnid: str, user: str, text: str, **kwargs: Any) -> str:
         return self.user_sends(pnid, user, {"type": "text", "text": {"body": text}}, text=text, **kwargs)
 
-    def user_chooses(self, pnid: str, user: str, reply_id: str, title: str = "", *, kind: str = "button_reply",
-                     context: str = "", **kwargs: Any) -> str:
+    def user_chooses(
+        self,
+        pnid: str,
+        user: str,
+        reply_id: str,
+        title: str = "",
+        *,
+        kind: str = "button_reply",
+        context: str = "",
+        **kwargs: Any,
+    ) -> str:
         """Press a reply button (`button_reply`), pick a list row (`list_reply`), or a template button (`button`)."""
         if kind == "button":
             message: dict[str, Any] = {"type": "button", "button": {"payload": reply_id, "text": title or reply_id}}
         else:
-            message = {"type": "interactive",
-                       "interactive": {"type": kind, kind: {"id": reply_id, "title": title or reply_id}}}
+            message = {
+                "type": "interactive",
+                "interactive": {"type": kind, kind: {"id": reply_id, "title": title or reply_id}},
+            }
         if context:
             message["context"] = {"from": self.numbers[pnid]["display"], "id": context}
         return self.user_sends(pnid, user, message, text=title or reply_id, **kwargs)
 
-    def user_sends_media(self, pnid: str, user: str, content: bytes, mime: str, *, kind: str = "document",
-                         filename: str = "", caption: str = "", **kwargs: Any) -> str:
+    def user_sends_media(
+        self,
+        pnid: str,
+        user: str,
+        content: bytes,
+        mime: str,
+        *,
+        kind: str = "document",
+        filename: str = "",
+        caption: str = "",
+        **kwargs: Any,
+    ) -> str:
         media_id = self.add_media(content, mime, filename)
-        part: dict[str, Any] = {"mime_type": mime, "sha256": base64.b64encode(hashlib.sha256(content).digest())
-                                .decode(), "id": media_id}
+        part: dict[str, Any] = {
+            "mime_type": mime,
+            "sha256": base64.b64encode(hashlib.sha256(content).digest()).decode(),
+            "id": media_id,
+        }
         if filename:
             part["filename"] = filename
         if caption:
@@ -456,7 +519,8 @@ class Simulator:
         """The GET handshake: deliver nothing until our endpoint echoes the challenge."""
         challenge = secrets.token_hex(8)
         status, text = self.transport.get(
-            {"hub.mode": "subscribe", "hub.verify_token": self.verify_token, "hub.challenge": challenge})
+            {"hub.mode": "subscribe", "hub.verify_token": self.verify_token, "hub.challenge": challenge}
+        )
         self.verified = status == 200 and text == challenge
         return self.verified
 
@@ -477,8 +541,10 @@ class Simulator:
                     batch += [p for p in due[1:4] if p.mergeable]
                 for item in batch:
                     self.queue.remove(item)
-            payload = {"object": "whatsapp_business_account",
-                       "entry": [e for item in batch for e in item.payload["entry"]]}
+            payload = {
+                "object": "whatsapp_business_account",
+                "entry": [e for item in batch for e in item.payload["entry"]],
+            }
             body = json.dumps(payload, ensure_ascii=False).encode()
             headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(self.app_secret, body)}
             status = self.transport.post(body, headers)
@@ -504,8 +570,15 @@ class Simulator:
     def chat(self, pnid: str, user: str) -> list[dict[str, Any]]:
         with self.lock:
             return [
-                {"direction": b.direction, "wamid": b.wamid, "type": b.type, "text": b.text, "at": b.at,
-                 "statuses": list(b.statuses), "payload": b.payload}
+                {
+                    "direction": b.direction,
+                    "wamid": b.wamid,
+                    "type": b.type,
+                    "text": b.text,
+                    "at": b.at,
+                    "statuses": list(b.statuses),
+                    "payload": b.payload,
+                }
                 for b in self.chats.get((pnid, user), [])
             ]
 
@@ -582,9 +655,15 @@ class _Handler(BaseHTTPRequestHandler):
             data = json.loads(self._body() or b"{}")
             pnid, user, name = str(data["pnid"]), str(data["user"]), str(data.get("name", ""))
             if data.get("reply_id"):
-                wamid = sim.user_chooses(pnid, user, data["reply_id"], data.get("title", ""),
-                                         kind=data.get("kind", "button_reply"), context=data.get("context", ""),
-                                         name=name)
+                wamid = sim.user_chooses(
+                    pnid,
+                    user,
+                    data["reply_id"],
+                    data.get("title", ""),
+                    kind=data.get("kind", "button_reply"),
+                    context=data.get("context", ""),
+                    name=name,
+                )
             else:
                 wamid = sim.user_says(pnid, user, str(data["text"]), name=name)
             self.server.wake()
@@ -605,8 +684,15 @@ class _Server(ThreadingHTTPServer):
 class RunningSimulator:
     """A simulator served on a port in background threads; `pump_in_background` delivers webhooks by itself."""
 
-    def __init__(self, sim: Simulator, *, host: str = "127.0.0.1", port: int = 0, pump_in_background: bool = False,
-                 verbose: bool = False) -> None:
+    def __init__(
+        self,
+        sim: Simulator,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        pump_in_background: bool = False,
+        verbose: bool = False,
+    ) -> None:
         self.sim = sim
         self._event = threading.Event()
         self._stop = threading.Event()

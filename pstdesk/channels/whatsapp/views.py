@@ -36,10 +36,6 @@ def verify(request: HttpRequest) -> HttpResponse:
     """Meta's subscription handshake: echo `hub.challenge` when the mode and our verify token match."""
     token = settings.WHATSAPP_VERIFY_TOKEN
     given = request.GET.get("hub.verify_token", "")
-    if (
-        token
-        and request.GET.get("hub.mode") == "subscribe"
-        and hmac.compare_digest(given.encode(), token.encode())
-    ):
+    if token and request.GET.get("hub.mode") == "subscribe" and hmac.compare_digest(given.encode(), token.encode()):
         return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
     return HttpResponse("Forbidden", status=403, content_type="text/plain")

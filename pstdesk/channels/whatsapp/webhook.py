@@ -88,8 +88,12 @@ def fetch_media(parsed: ParsedMessage) -> tuple[tuple[InboundAttachment, ...], d
     return (InboundAttachment(filename=filename, content_type=media.mime_type, content=content),), note
 
 
-def to_inbound(parsed: ParsedMessage, office_code: str, attachments: tuple[InboundAttachment, ...] = (),
-               media_note: dict[str, Any] | None = None) -> InboundMessage:
+def to_inbound(
+    parsed: ParsedMessage,
+    office_code: str,
+    attachments: tuple[InboundAttachment, ...] = (),
+    media_note: dict[str, Any] | None = None,
+) -> InboundMessage:
     details: dict[str, Any] = {"type": parsed.type}
     if parsed.reply_id:
         details["reply_id"] = parsed.reply_id
@@ -141,11 +145,12 @@ def process_delivery(delivery: WebhookDelivery, body: bytes | None = None) -> Ou
     messages = [i for i in items if isinstance(i, ParsedMessage)]
     known: set[str] = set()
     if messages:
-        known = set(
-            Message.objects.filter(channel=CHANNEL, external_id__in=[m.wamid for m in messages]).values_list(
-                "external_id", flat=True
-            )
-        )
+        known = {
+            str(wamid)
+            for wamid in Message.objects.filter(
+                channel=CHANNEL, external_id__in=[m.wamid for m in messages]
+            ).values_list("external_id", flat=True)
+        }
     prepared: list[tuple[ParsedMessage | ParsedStatus | ParsedError, InboundMessage | None]] = []
     for item in items:
         if item.phone_number_id not in offices:
@@ -176,18 +181,21 @@ def process_delivery(delivery: WebhookDelivery, body: bytes | None = None) -> Ou
                     elif isinstance(item, ParsedStatus):
                         _handle_status(item, delivery)
                     elif isinstance(item, ParsedError):
-                        log.warning("WhatsApp reported errors for %s: %s", item.phone_number_id, error_text(item.errors))
+                        log.warning(
+                            "WhatsApp reported errors for %s: %s", item.phone_number_id, error_text(item.errors)
+                        )
             except Exception as exc:
-                transient = isinstance(exc, OperationalError) or (
-                    isinstance(exc, ChannelError) and not exc.permanent
-                )
+                transient = isinstance(exc, OperationalError) or (isinstance(exc, ChannelError) and not exc.permanent)
                 outcome.transient = outcome.transient or transient
                 ident = getattr(item, "wamid", item.phone_number_id)
                 outcome.errors.append(f"{ident}: {exc.__class__.__name__}: {exc}")
                 log.exception("WhatsApp webhook item %s of delivery %s failed", ident, delivery.pk)
         if outcome.unrouted:
-            log.warning("WhatsApp webhook for unknown phone_number_id %s (delivery %s) stored, not processed",
-                        ", ".join(sorted(outcome.unrouted)), delivery.pk)
+            log.warning(
+                "WhatsApp webhook for unknown phone_number_id %s (delivery %s) stored, not processed",
+                ", ".join(sorted(outcome.unrouted)),
+                delivery.pk,
+            )
             outcome.errors.append("unknown phone_number_id: " + ", ".join(sorted(outcome.unrouted)))
         if outcome.errors:
             state = DeliveryState.UNROUTED if outcome.unrouted and len(outcome.errors) == 1 else DeliveryState.PARTIAL
@@ -221,26 +229,34 @@ def _dialogs_awaiting_feedback(messages: list[ParsedMessage]) -> dict[tuple[str,
 
     senders = Q()
     for m in texts:
-        senders |= Q(consultation__visitor__wa_id=m.wa_id) if m.wa_id else Q(consultation__visitor__wa_user_id=m.user_id)
+        senders |= (
+            Q(consultation__visitor__wa_id=m.wa_id) if m.wa_id else Q(consultation__visitor__wa_user_id=m.user_id)
+        )
     rows = RatingDialog.objects.filter(senders, step=RatingStep.FEEDBACK, consultation__status="closed").select_related(
         "consultation__visitor", "consultation__office"
     )
     return {
-        _sender_key(d.consultation.office_id, d.consultation.visitor.wa_id or "", d.consultation.visitor.wa_user_id or ""): d
+        _sender_key(
+            d.consultation.office_id, d.consultation.visitor.wa_id or "", d.consultation.visitor.wa_user_id or ""
+        ): d
         for d in rows
     }
 
 
-def _handle_message(parsed: ParsedMessage, inbound: InboundMessage,
-                    feedback_waiting: dict[tuple[str, str], RatingDialog]) -> None:
+def _handle_message(
+    parsed: ParsedMessage, inbound: InboundMessage, feedback_waiting: dict[tuple[str, str], RatingDialog]
+) -> None:
     from pstdesk.channels.whatsapp import dialogs
     from pstdesk.consultations.actions import receive_message
     from pstdesk.consultations.models import Consultation
 
     reply = dialogs.parse_reply(parsed.reply_id) if parsed.reply_id else None
     if reply is not None:
-        target = Consultation.objects.select_related("office", "visitor").filter(
-            pk=reply.consultation_id, office_id=inbound.office_code).first()
+        target = (
+            Consultation.objects.select_related("office", "visitor")
+            .filter(pk=reply.consultation_id, office_id=inbound.office_code)
+            .first()
+        )
         if target is None or not _same_sender(target, parsed):
             reply = None  # not a reply to one of our questions to this visitor: an ordinary message
         elif target.status == "closed" and reply.what in {"score", "gratuity", "fee", "feedback"}:
@@ -266,7 +282,9 @@ def _handle_message(parsed: ParsedMessage, inbound: InboundMessage,
 
 def _same_sender(consultation: Any, parsed: ParsedMessage) -> bool:
     visitor = consultation.visitor
-    return bool((parsed.wa_id and visitor.wa_id == parsed.wa_id) or (parsed.user_id and visitor.wa_user_id == parsed.user_id))
+    return bool(
+        (parsed.wa_id and visitor.wa_id == parsed.wa_id) or (parsed.user_id and visitor.wa_user_id == parsed.user_id)
+    )
 
 
 def _awaiting_feedback(consultation: Any) -> bool:

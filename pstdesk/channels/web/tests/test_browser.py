@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from playwright.sync_api import expect
 
 from pstdesk.testing.browser import asgi_server, browser_page, login, use_file_test_database  # noqa: F401
 
@@ -251,7 +252,7 @@ def test_widget_on_office_website_full_procedure(
     chat.locator("#pc-input").focus()
     page.keyboard.press("Escape")
     launcher = page.locator("[data-pstdesk-widget] button.launcher")
-    assert launcher.get_attribute("aria-expanded") == "false"
+    expect(launcher).to_have_attribute("aria-expanded", "false")
     assert page.evaluate("document.activeElement && document.activeElement.dataset.pstdeskWidget") == "5102"
     page.context.close()
 

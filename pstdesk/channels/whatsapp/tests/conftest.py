@@ -40,7 +40,9 @@ class ClientTransport:
     def post(self, body: bytes, headers: dict[str, str]) -> int:
         with self.capture(execute=True):
             response = self.client.post(
-                URL, data=body, content_type="application/json",
+                URL,
+                data=body,
+                content_type="application/json",
                 headers={"X-Hub-Signature-256": headers["X-Hub-Signature-256"]},
             )
         self.answers.append(response.status_code)
@@ -89,9 +91,13 @@ def post_webhook(client: Client, wa_settings: Any, django_capture_on_commit_call
 @pytest.fixture
 def sim(db: None, client: Client, wa_settings: Any, django_capture_on_commit_callbacks: Any) -> Iterator[Simulator]:
     simulator = Simulator(
-        app_secret=SECRET, access_token=TOKEN, verify_token=VERIFY,
+        app_secret=SECRET,
+        access_token=TOKEN,
+        verify_token=VERIFY,
         transport=ClientTransport(client, django_capture_on_commit_callbacks),
-        seed=20260101, retry_base=0.0, auto_read=True,
+        seed=20260101,
+        retry_base=0.0,
+        auto_read=True,
     )
     running = RunningSimulator(simulator)
     wa_settings.WHATSAPP_API_BASE = running.url
@@ -105,8 +111,15 @@ def complete_requirements(visitor: Any, office: str) -> Any:
     from pstdesk.guestbook.models import Consent, GuestbookEntry
 
     GuestbookEntry.objects.create(
-        visitor=visitor, office_id=office, sex="2", age_group="2", education="3", occupation="1",
-        institution_category="6", institution_name="Universitas Udayana", purpose="1",
+        visitor=visitor,
+        office_id=office,
+        sex="2",
+        age_group="2",
+        education="3",
+        occupation="1",
+        institution_category="6",
+        institution_name="Universitas Udayana",
+        purpose="1",
     )
     Consent.objects.create(visitor=visitor, notice_version=PRIVACY_NOTICE_VERSION)
     visitor.email = visitor.email or "putu@example.test"

@@ -27,7 +27,9 @@ def drive_outbox(sim: Simulator, *, rounds: int = 200) -> None:
     raise AssertionError("outbox did not drain")
 
 
-def start(sim: Simulator, office: str, user: str, text: str = "Saya butuh data kemiskinan Tabanan 2024") -> Consultation:
+def start(
+    sim: Simulator, office: str, user: str, text: str = "Saya butuh data kemiskinan Tabanan 2024"
+) -> Consultation:
     sim.user_says(PNID[office], user, text, name="Putu")
     sim.pump()
     return Consultation.objects.get(office_id=office, visitor__wa_id=user)

@@ -116,9 +116,9 @@ def test_jembrana_close_then_rate(sim: Simulator, officer_5101: Any) -> None:
 
 
 def test_rating_outside_the_window_is_a_template_with_a_link(sim: Simulator, officer_5101: Any) -> None:
-    import time_machine
     from datetime import timedelta
 
+    import time_machine
     from django.utils import timezone
 
     user = "6281298760003"

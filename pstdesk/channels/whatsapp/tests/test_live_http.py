@@ -24,8 +24,14 @@ def wait_for(predicate: Any, timeout: float = 20.0) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_signed_webhooks_and_sends_over_real_http(live_server: Any, wa_settings: Any) -> None:
-    sim = Simulator(app_secret=SECRET, access_token=TOKEN, verify_token=VERIFY,
-                    transport=Transport(live_server.url + URL), require_verification=True, retry_base=0.2)
+    sim = Simulator(
+        app_secret=SECRET,
+        access_token=TOKEN,
+        verify_token=VERIFY,
+        transport=Transport(live_server.url + URL),
+        require_verification=True,
+        retry_base=0.2,
+    )
     running = RunningSimulator(sim, pump_in_background=True)
     wa_settings.WHATSAPP_API_BASE = running.url
     try:

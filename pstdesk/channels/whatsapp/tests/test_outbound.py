@@ -32,7 +32,9 @@ def test_greeting_guestbook_link_and_topic_list(sim: Simulator) -> None:
     assert [row["type"] for row in sent] == ["text", "interactive"]
     assert "/?t=" in sent[0]["text"] or "?t=" in sent[0]["text"]  # the signed guestbook link
     rows = sent[1]["body"]["interactive"]["action"]["sections"][0]["rows"]
-    assert [r["id"] for r in rows] == [f"pst:topic:{consultation.pk}:{t}" for t in ("data", "metadata", "classification")]
+    assert [r["id"] for r in rows] == [
+        f"pst:topic:{consultation.pk}:{t}" for t in ("data", "metadata", "classification")
+    ]
     # the visitor picks "Metadata" in the list: the topic is set
     sim.user_chooses("105102", "6281234560001", rows[1]["id"], rows[1]["title"], kind="list_reply")
     sim.pump()
@@ -66,8 +68,9 @@ def test_with_30_percent_failures_every_message_is_sent_once_and_in_order(sim: S
     assert all(count == 1 for count in callbacks.values()), "a message was sent twice"
     for user, consultation in zip(users, consultations, strict=True):
         messages = outbound(consultation)
-        assert all(m.delivery_status in {DeliveryStatus.DELIVERED, DeliveryStatus.READ, DeliveryStatus.SENT}
-                   for m in messages)
+        assert all(
+            m.delivery_status in {DeliveryStatus.DELIVERED, DeliveryStatus.READ, DeliveryStatus.SENT} for m in messages
+        )
         assert [f"pst:{m.pk}" for m in messages] == [r["callback_data"] for r in accepted_for(sim, user)]
         assert [m.body for m in messages][-12:] == [f"balasan {n} untuk {consultation.pk}" for n in range(12)]
 
@@ -78,7 +81,8 @@ def test_free_text_outside_the_window_is_refused_before_sending(sim: Simulator, 
     before = len(sim.accepted)
     later = timezone.now() + timedelta(hours=25)
     with time_machine.travel(later, tick=False):
-        assert window_closes_at(consultation) < timezone.now()
+        closes = window_closes_at(consultation)
+        assert closes is not None and closes < timezone.now()
         message = post_reply(consultation, by=officer_5102, body="Maaf baru membalas")
         drive_outbox(sim)
     message.refresh_from_db()
@@ -100,8 +104,9 @@ def test_131047_from_meta_fails_the_message_with_metas_error(sim: Simulator, off
     assert StatusEvent.objects.filter(message=message, status="failed").exists()
 
 
-def test_templates_are_synced_with_paging_and_sent_outside_the_window(sim: Simulator, officer_5102: Any,
-                                                                     officer_5101: Any) -> None:
+def test_templates_are_synced_with_paging_and_sent_outside_the_window(
+    sim: Simulator, officer_5102: Any, officer_5101: Any
+) -> None:
     consultation = start(sim, "5102", "6281234560005")
     drive_outbox(sim)
     sim.templates += [dict(t, name=f"{t['name']}_{i}") for i in range(30) for t in sim.templates[:1]]
@@ -114,10 +119,12 @@ def test_templates_are_synced_with_paging_and_sent_outside_the_window(sim: Simul
         with pytest.raises(InvalidInput):
             wa_actions.send_template(consultation, by=officer_5102, name="pst_promo", language="id", params=["x"])
         with pytest.raises(NotAllowed):
-            wa_actions.send_template(consultation, by=officer_5101, name="pst_lanjutan", language="id",
-                                     params=["Putu", "x"])
-        message = wa_actions.send_template(consultation, by=officer_5102, name="pst_lanjutan", language="id",
-                                           params=["Putu", "data kemiskinan"])
+            wa_actions.send_template(
+                consultation, by=officer_5101, name="pst_lanjutan", language="id", params=["Putu", "x"]
+            )
+        message = wa_actions.send_template(
+            consultation, by=officer_5102, name="pst_lanjutan", language="id", params=["Putu", "data kemiskinan"]
+        )
         drive_outbox(sim)
     message.refresh_from_db()
     assert message.body == "Halo Putu, petugas PST ingin melanjutkan konsultasi Anda: data kemiskinan"
@@ -131,15 +138,27 @@ def test_graph_errors_map_to_retryable_or_permanent(sim: Simulator, officer_5102
     drive_outbox(sim)
     message = post_reply(consultation, by=officer_5102, body="x")
     adapter = WhatsAppAdapter()
-    out = OutboundMessage(message_id=message.pk, consultation_id=consultation.pk, office_code="5102",
-                          channel="whatsapp", body="x", payload={})
+    out = OutboundMessage(
+        message_id=message.pk,
+        consultation_id=consultation.pk,
+        office_code="5102",
+        channel="whatsapp",
+        body="x",
+        payload={},
+    )
     sim.failure_rate = 1.0
     with pytest.raises(ChannelError) as retryable:
         adapter.send(out)
     assert not retryable.value.permanent
     sim.failure_rate = 0.0
-    bad = OutboundMessage(message_id=message.pk, consultation_id=consultation.pk, office_code="5102",
-                          channel="whatsapp", body="x", payload={"whatsapp_template": {"name": "nope", "language": "id"}})
+    bad = OutboundMessage(
+        message_id=message.pk,
+        consultation_id=consultation.pk,
+        office_code="5102",
+        channel="whatsapp",
+        body="x",
+        payload={"whatsapp_template": {"name": "nope", "language": "id"}},
+    )
     with pytest.raises(ChannelError) as permanent:
         adapter.send(bad)
     assert permanent.value.permanent
@@ -154,15 +173,22 @@ def test_a_retried_send_after_meta_accepted_is_not_sent_again(sim: Simulator, of
     message.refresh_from_db()
     assert message.external_id
     count = len(sim.accepted)
-    out = OutboundMessage(message_id=message.pk, consultation_id=consultation.pk, office_code="5102",
-                          channel="whatsapp", body="sekali saja", payload={})
+    out = OutboundMessage(
+        message_id=message.pk,
+        consultation_id=consultation.pk,
+        office_code="5102",
+        channel="whatsapp",
+        body="sekali saja",
+        payload={},
+    )
     ref = WhatsAppAdapter().send(out)  # e.g. a worker died after Meta answered, before the row was updated
     assert ref.external_id == message.external_id
     assert len(sim.accepted) == count
 
 
-def test_pacing_per_recipient_defers_instead_of_hitting_metas_limit(sim: Simulator, officer_5102: Any,
-                                                                   wa_settings: Any) -> None:
+def test_pacing_per_recipient_defers_instead_of_hitting_metas_limit(
+    sim: Simulator, officer_5102: Any, wa_settings: Any
+) -> None:
     wa_settings.WHATSAPP_PAIR_BURST = 3
     wa_settings.WHATSAPP_PAIR_PERIOD = 3600
     consultation = start(sim, "5102", "6281234560008")  # greeting: 2 messages
@@ -177,7 +203,8 @@ def test_pacing_per_recipient_defers_instead_of_hitting_metas_limit(sim: Simulat
         deliver_now(pk)
     messages = outbound(consultation)
     assert [m.delivery_status for m in messages[:3]] == [DeliveryStatus.SENT] * 3 or all(
-        m.delivery_status != DeliveryStatus.PENDING for m in messages[:3])
+        m.delivery_status != DeliveryStatus.PENDING for m in messages[:3]
+    )
     assert messages[3].delivery_status == DeliveryStatus.PENDING
     assert "Terlalu banyak pesan" in messages[3].delivery_error
     assert len(accepted_for(sim, "6281234560008")) == 3
@@ -202,5 +229,6 @@ def test_mark_read_sends_once_per_latest_message(sim: Simulator, officer_5102: A
     assert wa_actions.mark_read(consultation, by=officer_5102) is True
     assert wa_actions.mark_read(consultation, by=officer_5102) is False
     latest = consultation.messages.filter(direction="in").order_by("-seq").first()
+    assert latest is not None
     assert sim.marked_read == [latest.external_id]
     assert ReadMark.objects.get(consultation=consultation).wamid == latest.external_id

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from pstdesk.channels.whatsapp.models import WhatsAppTemplate
-from pstdesk.channels.whatsapp.parsing import parse_webhook, signature_valid
+from pstdesk.channels.whatsapp.parsing import ParsedMessage, parse_webhook, signature_valid
 from pstdesk.channels.whatsapp.seeding import load_demo_whatsapp_ids
 from pstdesk.channels.whatsapp.simulator import RunningSimulator, Simulator
 from pstdesk.channels.whatsapp.tests.conftest import SECRET, TOKEN, VERIFY
@@ -49,7 +49,8 @@ def test_webhooks_are_signed_and_retried_with_backoff_until_2xx() -> None:
     assert sim.pump() == 1
     assert len(receiver.bodies) == 4  # three 500s, then accepted
     assert all(b == receiver.bodies[0] for b in receiver.bodies)
-    assert parse_webhook(json.loads(receiver.bodies[0]))[0].wamid == wamid
+    item = parse_webhook(json.loads(receiver.bodies[0]))[0]
+    assert isinstance(item, ParsedMessage) and item.wamid == wamid
     assert sim.queue == []
 
 
@@ -65,8 +66,9 @@ def test_backoff_waits_between_attempts() -> None:
 def test_no_delivery_before_the_verification_handshake() -> None:
     receiver = Flaky(failures=0)
     receiver.challenge_ok = False
-    sim = Simulator(app_secret=SECRET, access_token=TOKEN, verify_token=VERIFY, transport=receiver,
-                    require_verification=True)
+    sim = Simulator(
+        app_secret=SECRET, access_token=TOKEN, verify_token=VERIFY, transport=receiver, require_verification=True
+    )
     sim.user_says("105102", "6281234567890", "halo")
     assert sim.pump() == 0 and receiver.bodies == []
     receiver.challenge_ok = True
@@ -85,9 +87,12 @@ def test_graph_api_requires_the_bearer_token_and_serves_media() -> None:
         assert info["file_size"] == 8 and info["mime_type"] == "application/pdf"
         assert httpx.get(info["url"]).status_code == 401
         assert httpx.get(info["url"], headers=auth).content == b"%PDF-1.4"
-        upload = httpx.post(f"{running.url}/v25.0/105102/media", headers=auth,
-                            data={"messaging_product": "whatsapp", "type": "image/png"},
-                            files={"file": ("x.png", b"\x89PNG\r\n\x1a\nrest", "image/png")})
+        upload = httpx.post(
+            f"{running.url}/v25.0/105102/media",
+            headers=auth,
+            data={"messaging_product": "whatsapp", "type": "image/png"},
+            files={"file": ("x.png", b"\x89PNG\r\n\x1a\nrest", "image/png")},
+        )
         assert sim.media[upload.json()["id"]][0] == b"\x89PNG\r\n\x1a\nrest"
         page = httpx.get(f"{running.url}/")
         assert page.status_code == 200 and "WhatsApp" in page.text

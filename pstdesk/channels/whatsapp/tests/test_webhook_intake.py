@@ -28,12 +28,26 @@ def _batch(n: int, *, pnid: str = "105102") -> dict[str, Any]:
                 k = e * 100 + c * 10 + m
                 user = f"62812000{e}{c}{m:03d}"
                 contacts.append({"profile": {"name": f"User {k}"}, "wa_id": user})
-                messages.append({"from": user, "id": f"wamid.batch{k}", "timestamp": "1700000000",
-                                 "type": "text", "text": {"body": f"pesan {k}"}})
-            changes.append({"field": "messages", "value": {
-                "messaging_product": "whatsapp",
-                "metadata": {"display_phone_number": "6285173215102", "phone_number_id": pnid},
-                "contacts": contacts, "messages": messages}})
+                messages.append(
+                    {
+                        "from": user,
+                        "id": f"wamid.batch{k}",
+                        "timestamp": "1700000000",
+                        "type": "text",
+                        "text": {"body": f"pesan {k}"},
+                    }
+                )
+            changes.append(
+                {
+                    "field": "messages",
+                    "value": {
+                        "messaging_product": "whatsapp",
+                        "metadata": {"display_phone_number": "6285173215102", "phone_number_id": pnid},
+                        "contacts": contacts,
+                        "messages": messages,
+                    },
+                }
+            )
         entries.append({"id": "205102", "changes": changes})
     return {"object": "whatsapp_business_account", "entry": entries}
 
@@ -141,8 +155,9 @@ def test_media_over_the_size_limit_is_noted_not_downloaded(sim: Simulator, wa_se
     assert message.payload["whatsapp"]["media"]["skipped"] == "size"
 
 
-def test_one_failing_item_does_not_lose_the_others(post_webhook: Any, sim: Simulator,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_failing_item_does_not_lose_the_others(
+    post_webhook: Any, sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pstdesk.consultations import actions
 
     real = actions.receive_message
@@ -167,8 +182,9 @@ def test_one_failing_item_does_not_lose_the_others(post_webhook: Any, sim: Simul
     assert Message.objects.filter(direction=Direction.IN).count() == 50
 
 
-def test_a_transient_failure_asks_meta_to_redeliver(post_webhook: Any, sim: Simulator,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_transient_failure_asks_meta_to_redeliver(
+    post_webhook: Any, sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from django.db import OperationalError
 
     from pstdesk.consultations import actions

@@ -32,6 +32,8 @@ class Command(BaseCommand):
                 self.stderr.write(f"{waba}: {exc}")
                 failed = True
                 continue
-            self.stdout.write(f"{waba}: {counts['templates']} templates ({counts['created']} new, {counts['removed']} removed)")
+            self.stdout.write(
+                f"{waba}: {counts['templates']} templates ({counts['created']} new, {counts['removed']} removed)"
+            )
         if failed:
             raise CommandError("Some template syncs failed.")

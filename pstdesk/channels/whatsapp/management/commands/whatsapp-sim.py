@@ -22,11 +22,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8025)
-        parser.add_argument("--webhook", default="", help="our webhook URL (default PUBLIC_URL/channels/whatsapp/webhook)")
+        parser.add_argument(
+            "--webhook", default="", help="our webhook URL (default PUBLIC_URL/channels/whatsapp/webhook)"
+        )
         parser.add_argument("--failure-rate", type=float, default=0.0, help="share of sends answered 5xx/429 (0–1)")
         parser.add_argument("--seed", type=int, default=None, help="random seed (reproducible chaos)")
         parser.add_argument("--no-chaos", action="store_true", help="no duplicate, out-of-order or batched statuses")
-        parser.add_argument("--auto-read", action="store_true", help="send `read` at once instead of when the page shows it")
+        parser.add_argument(
+            "--auto-read", action="store_true", help="send `read` at once instead of when the page shows it"
+        )
         parser.add_argument("--verbose", action="store_true", help="log every request")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -49,8 +53,9 @@ class Command(BaseCommand):
             seed=options["seed"],
             require_verification=bool(settings.WHATSAPP_VERIFY_TOKEN),
         )
-        running = RunningSimulator(sim, host=options["host"], port=options["port"], pump_in_background=True,
-                                   verbose=options["verbose"])
+        running = RunningSimulator(
+            sim, host=options["host"], port=options["port"], pump_in_background=True, verbose=options["verbose"]
+        )
         self.stdout.write(f"WhatsApp simulator on {running.url} (Graph API base for WHATSAPP_API_BASE)")
         self.stdout.write(f"Play the WhatsApp user at {running.url}/ ; webhooks go to {webhook}")
         try:

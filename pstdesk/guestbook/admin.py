@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from pstdesk.accounts.access import visible_office_codes
@@ -110,6 +110,12 @@ class VisitorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Visitor]:
         return visitors_visible_to(request.user) & super().get_queryset(request)
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("Not found")  # missing and not visible look the same
+        return obj
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -144,7 +144,30 @@ def _guestbook_entry(world: World) -> Any:
     return GuestbookEntry.objects.create(visitor=world.get("visitor"), office=world.office_5102)
 
 
+def _mailbox(world: World) -> Any:
+    from pstdesk.channels.email.models import Mailbox
+
+    return Mailbox.objects.create(office=world.office_5102, address=f"{MARKER.lower()}@example.test")
+
+
+def _mailbox_state(world: World) -> Any:
+    from pstdesk.channels.email.models import MailboxState
+
+    return MailboxState.objects.create(mailbox=world.get("mailbox"), folder=MARKER)
+
+
+def _inbound_email(world: World) -> Any:
+    from pstdesk.channels.email.models import InboundEmail
+
+    return InboundEmail.objects.create(
+        mailbox=world.get("mailbox"), dedupe_key=MARKER, raw=b"Subject: x\r\n\r\nx", subject=MARKER
+    )
+
+
 BUILDERS: dict[str, Callable[[World], Any]] = {
+    "mailbox": _mailbox,
+    "mailbox_state": _mailbox_state,
+    "inbound_email": _inbound_email,
     "visitor": _visitor,
     "consultation": _consultation,
     "message": _message,
@@ -286,6 +309,9 @@ ADMIN_FACTORIES: dict[str, str] = {
     "guestbook.visitor": "visitor",
     "consultations.consultation": "consultation",
     "consultations.cannedreply": "canned_reply",
+    "channel_email.mailbox": "mailbox",
+    "channel_email.mailboxstate": "mailbox_state",
+    "channel_email.inboundemail": "inbound_email",
 }
 
 # Admin models that hold no office's data (reference data, framework tables), with the reason.

@@ -2,23 +2,28 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from pstdesk.accounts.admin_scope import OfficeScopedAdmin
 from pstdesk.channels.email.models import InboundEmail, Mailbox, MailboxState
 
 
 @admin.register(Mailbox)
-class MailboxAdmin(admin.ModelAdmin):
+class MailboxAdmin(OfficeScopedAdmin, admin.ModelAdmin):
+    office_field = "office"
     list_display = ["office", "address", "imap_host", "smtp_host", "is_active"]
 
 
 @admin.register(MailboxState)
-class MailboxStateAdmin(admin.ModelAdmin):
+class MailboxStateAdmin(OfficeScopedAdmin, admin.ModelAdmin):
+    office_field = "mailbox__office"
     list_display = ["mailbox", "folder", "uidvalidity", "last_uid", "last_poll_at", "rescans"]
     readonly_fields = ["mailbox", "folder", "uidvalidity", "last_uid", "last_poll_at", "rescans"]
 
 
 @admin.register(InboundEmail)
-class InboundEmailAdmin(admin.ModelAdmin):
+class InboundEmailAdmin(OfficeScopedAdmin, admin.ModelAdmin):
     """The intake list: every stored message and what became of it; failed ones with their reason."""
+
+    office_field = "mailbox__office"
 
     list_display = ["received_at", "mailbox", "status", "sender", "subject", "consultation", "error"]
     list_filter = ["status", "mailbox"]
@@ -30,8 +35,3 @@ class InboundEmailAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
-
-    def get_queryset(self, request):  # type: ignore[no-untyped-def]
-        from pstdesk.accounts.access import visible_office_codes
-
-        return super().get_queryset(request).filter(mailbox__office_id__in=visible_office_codes(request.user))

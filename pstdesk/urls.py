@@ -20,5 +20,5 @@ urlpatterns = [
     path("", include("pstdesk.guestbook.urls")),
     path("channels/whatsapp/", include("pstdesk.channels.whatsapp.urls")),
     path("", include("pstdesk.channels.web.urls")),
-    path("", include("pstdesk.channels.email.urls")),
+    path("", include("pstdesk.ratings.urls")),
 ]

@@ -47,6 +47,9 @@ class InboundMessage:
     attachments: tuple[InboundAttachment, ...] = ()
     payload: dict[str, Any] = field(default_factory=dict)
     auto_submitted: bool = False  # never answer automatically (auto-replies, bounces, lists)
+    # False for an answer that belongs to a closed consultation's own procedure (a rating given after closing,
+    # close-then-rate offices): stored in that consultation without reopening it.
+    reopens: bool = True
 
 
 @dataclass(frozen=True)

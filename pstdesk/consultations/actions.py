@@ -157,31 +157,9 @@ def _identify_visitor(inbound: InboundMessage) -> Any:
             visitor = Visitor.objects.filter(pk=visitor.merged_into_id).first()
         if visitor is not None:
             return visitor
-    try:
-        from pstdesk.guestbook.actions import identify_visitor
-    except ImportError:
-        return _identify_visitor_fallback(inbound)
+    from pstdesk.guestbook.actions import identify_visitor
+
     return identify_visitor(inbound)
-
-
-def _identify_visitor_fallback(inbound: InboundMessage) -> Any:
-    """Minimal matching until `guestbook.actions.identify_visitor` lands: WhatsApp id, then e-mail, else new."""
-    from pstdesk.guestbook.models import Visitor
-
-    visitor = None
-    if inbound.sender_wa_id:
-        visitor = Visitor.objects.filter(wa_id=inbound.sender_wa_id, merged_into__isnull=True).first()
-    if visitor is None and inbound.sender_email:
-        visitor = Visitor.objects.filter(email__iexact=inbound.sender_email, merged_into__isnull=True).first()
-    if visitor is None:
-        visitor = Visitor.objects.create(
-            name=inbound.sender_name[:200],
-            email=inbound.sender_email,
-            whatsapp=inbound.sender_whatsapp,
-            wa_id=inbound.sender_wa_id or None,
-            wa_user_id=inbound.sender_wa_user_id or None,
-        )
-    return visitor
 
 
 def _consultation_for(
@@ -218,7 +196,7 @@ def _consultation_for(
     candidate_office = office
     if candidate is not None:
         candidate.office = candidate_office
-        if candidate.status != Status.CLOSED:
+        if candidate.status != Status.CLOSED or (not inbound.reopens and inbound.consultation_id == candidate.pk):
             return candidate, "existing"
         if candidate.closed_at is not None and candidate.closed_at >= now - timedelta(days=reopen_days):
             reopen_consultation(candidate, by=f"visitor:{visitor.pk}")
@@ -317,10 +295,10 @@ def _after_inbound(consultation: Consultation, inbound: InboundMessage, now: dat
 
 
 def _out_of_hours(consultation: Consultation, inbound: InboundMessage, now: datetime) -> None:
-    try:
-        from pstdesk.consultations.out_of_hours import out_of_hours_reply
-    except ImportError:
-        return
+    from pstdesk.consultations.out_of_hours import out_of_hours_reply
+
+    if consultation.status == Status.CLOSED:
+        return  # an answer to a closed consultation's rating needs no "we are closed" reply
     text = out_of_hours_reply(consultation, now=now, auto_submitted=inbound.auto_submitted)
     if text:
         post_automatic_message(consultation, body=text, payload={"out_of_hours": True}, by="system:out_of_hours")
@@ -331,37 +309,14 @@ def _out_of_hours(consultation: Consultation, inbound: InboundMessage, now: date
 
 def missing_requirements(consultation: Consultation) -> list[str]:
     """The requirement codes still missing (a read: `guestbook.requirements.missing_requirements`)."""
-    try:
-        from pstdesk.guestbook.requirements import missing_requirements
-    except ImportError:
-        return _missing_requirements_fallback(consultation)
-    return [str(getattr(item, "code", item)) for item in missing_requirements(consultation)]
+    from pstdesk.guestbook.requirements import missing_requirements
 
-
-def _missing_requirements_fallback(consultation: Consultation) -> list[str]:
-    """Until `guestbook.requirements` lands: a guestbook entry for the office, a verified e-mail, a WhatsApp
-    number."""
-    from pstdesk.guestbook.models import GuestbookEntry
-
-    visitor = consultation.visitor
-    missing = []
-    if not GuestbookEntry.objects.filter(visitor=visitor, office_id=consultation.office_id).exists():
-        missing.append("guestbook")
-    if visitor.email_verified_at is None:
-        missing.append("active_email")
-    if not visitor.whatsapp:
-        missing.append("whatsapp_account")
-    return missing
+    return [str(code) for code in missing_requirements(consultation)]
 
 
 def _sla_fields(consultation: Consultation) -> dict[str, Any]:
-    try:
-        from pstdesk.consultations.sla import sla_fields_for
-    except ImportError:
-        start = None
-        if consultation.request_clear_at and consultation.requirements_complete_at:
-            start = max(consultation.request_clear_at, consultation.requirements_complete_at)
-        return {"sla_started_at": start}
+    from pstdesk.consultations.sla import sla_fields_for
+
     return dict(sla_fields_for(consultation))
 
 

@@ -170,8 +170,11 @@ def identify_visitor(
     wa_id = (wa_id or "").strip()
     wa_user_id = (wa_user_id or "").strip()
     if wa_id and not whatsapp:
-        whatsapp = "+" + "".join(ch for ch in wa_id if ch.isdigit())
-    number = _clean_whatsapp(whatsapp)
+        # WhatsApp has already proven the number: keep it as E.164 digits even where the phonenumbers
+        # metadata disagrees (new ranges, foreign numbers), rather than refuse a real person's message.
+        number = "+" + "".join(ch for ch in wa_id if ch.isdigit())
+    else:
+        number = _clean_whatsapp(whatsapp)
     name = (name or "").strip()[:TEXT_MAX]
     from_whatsapp = bool(wa_id or wa_user_id)
     if email_channel and not email:

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
+from django.conf import settings
+
 
 def start_demo_services(out: TextIO) -> list[Any]:
-    """Start the local WhatsApp Cloud API simulator, when the WhatsApp channel provides one."""
-    services: list[Any] = []
-    try:
-        from pstdesk.channels.whatsapp.simulator import start_demo_simulator
-    except ImportError:
-        return services
-    services.append(start_demo_simulator(out))
-    return services
+    """Start the local WhatsApp Cloud API simulator on WHATSAPP_SIMULATOR_PORT, wired to this server's webhook,
+    so a newcomer can play the WhatsApp user offline (settings default WHATSAPP_API_BASE to it in DEMO mode)."""
+    from pstdesk.channels.whatsapp.simulator import RunningSimulator, Simulator, Transport
+
+    webhook = f"{settings.PUBLIC_URL}/channels/whatsapp/webhook"
+    sim = Simulator(
+        app_secret=settings.WHATSAPP_APP_SECRET,
+        access_token=settings.WHATSAPP_ACCESS_TOKEN,
+        verify_token=settings.WHATSAPP_VERIFY_TOKEN,
+        transport=Transport(webhook),
+        require_verification=bool(settings.WHATSAPP_VERIFY_TOKEN),
+    )
+    running = RunningSimulator(sim, host="127.0.0.1", port=settings.WHATSAPP_SIMULATOR_PORT, pump_in_background=True)
+    out.write(f"WhatsApp simulator: play the WhatsApp user at {running.url}/ (webhooks go to {webhook})\n")
+    return [running]

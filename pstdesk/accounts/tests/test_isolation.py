@@ -221,7 +221,7 @@ PUBLIC_URLS: dict[str, str] = {
     "channel_web:api_rate": "visitor widget API (visitor session)",
     "channel_web:api_transcript": "visitor widget API (visitor session)",
     "channel_web:api_forget": "visitor widget API (visitor session)",
-    "channel_email:rate": "visitor rating link (signed token)",
+    "ratings:rate": "visitor rating link (signed token)",
 }
 
 # Admin site pages that belong to no model.

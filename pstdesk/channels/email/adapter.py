@@ -16,7 +16,6 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -24,6 +23,7 @@ from pstdesk.channels.base import ChannelError, OutboundMessage, ProviderRef
 from pstdesk.channels.email.models import InboundEmail, Intake, Mailbox, OutboundEmail, Security
 from pstdesk.channels.email.parsing import reply_subject
 from pstdesk.channels.email.threading import reply_address
+from pstdesk.ratings.links import rating_url
 
 TIMEOUT = 30
 MAX_REFERENCES = 20
@@ -31,14 +31,6 @@ MAX_REFERENCES = 20
 
 def new_message_id(mailbox: Mailbox, consultation_id: int, message_id: int) -> str:
     return f"<pst.{consultation_id}.{message_id}.{secrets.token_hex(6)}@{mailbox.domain}>"
-
-
-def rating_url(consultation_id: int) -> str:
-    from django.urls import reverse
-
-    from pstdesk.channels.email.views import rating_token
-
-    return settings.PUBLIC_URL + reverse("channel_email:rate", kwargs={"token": rating_token(consultation_id)})
 
 
 def _thread(consultation: Any) -> tuple[str, list[str], str, str]:
@@ -72,7 +64,7 @@ def build_email(mailbox: Mailbox, out: OutboundMessage, *, consultation: Any, me
         body = out.body.rstrip()
         if out.payload.get("rating_request"):
             body += "\n\n" + _("Beri penilaian di sini (satu kali klik tidak menilai; kirim formulirnya):")
-            body += "\n" + rating_url(consultation.pk)
+            body += "\n" + rating_url(consultation)
         body += "\n\n-- \n" + (mailbox.display_name or consultation.office.name)
         body += "\n" + _("Balas e-mail ini untuk melanjutkan konsultasi PST#%(id)s.") % {"id": consultation.pk}
     msg = EmailMessage()

@@ -149,13 +149,10 @@ def rating_list(consultation_id: int, body: str, language: str = "id") -> dict[s
 
 
 def _rating_link(consultation: Any) -> str:
-    """The page where the visitor rates this consultation: the ratings app's `rating_url(consultation)` when it
-    provides one, else the office's public standard page (which links to the rating and complaint forms)."""
-    try:
-        from pstdesk.ratings.links import rating_url  # type: ignore[import-not-found]
-    except ImportError:
-        return f"{settings.PUBLIC_URL}/standar/{consultation.office_id}/"
-    return str(rating_url(consultation))
+    """The page where the visitor rates this consultation (explicit submit only)."""
+    from pstdesk.ratings.links import rating_url
+
+    return rating_url(consultation)
 
 
 def find_template(waba_id: str, name: str, language: str) -> WhatsAppTemplate | None:

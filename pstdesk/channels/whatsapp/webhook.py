@@ -260,12 +260,15 @@ def _handle_message(
         if target is None or not _same_sender(target, parsed):
             reply = None  # not a reply to one of our questions to this visitor: an ordinary message
         elif target.status == "closed" and reply.what in {"score", "gratuity", "fee", "feedback"}:
-            # A rating answer after closing (close-then-rate offices): handled without reopening.
-            dialogs.handle_reply(reply, target, by=f"visitor:{target.visitor_id}")
+            # A rating answer after closing (close-then-rate offices): kept in the transcript without reopening.
+            if receive_message(replace(inbound, consultation_id=target.pk, reopens=False)).created:
+                dialogs.handle_reply(reply, target, by=f"visitor:{target.visitor_id}")
             return
     waiting = feedback_waiting.get(_sender_key(inbound.office_code, parsed.wa_id, parsed.user_id))
     if waiting is not None and parsed.type == "text":
-        dialogs.feedback_text(waiting.consultation, parsed.body, by=f"visitor:{waiting.consultation.visitor_id}")
+        consultation = waiting.consultation
+        if receive_message(replace(inbound, consultation_id=consultation.pk, reopens=False)).created:
+            dialogs.feedback_text(consultation, parsed.body, by=f"visitor:{consultation.visitor_id}")
         return
     received = receive_message(replace(inbound, consultation_id=reply.consultation_id if reply else None))
     if not received.created:

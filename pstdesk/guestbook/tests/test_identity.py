@@ -86,3 +86,13 @@ def test_invalid_identifiers_are_refused_and_nothing_is_created(db: None, kwargs
     assert field in info.value.errors
     assert Visitor.objects.count() == 0
     assert AuditLog.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_whatsapp_id_is_trusted_even_where_number_metadata_disagrees() -> None:
+    from pstdesk.guestbook.actions import identify_visitor
+
+    visitor = identify_visitor(wa_id="972987654321", name="Test Name", by="channel:whatsapp")
+    assert visitor.wa_id == "972987654321"
+    assert visitor.whatsapp == "+972987654321"
+    assert identify_visitor(wa_id="972987654321", by="channel:whatsapp").pk == visitor.pk

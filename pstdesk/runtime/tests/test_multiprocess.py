@@ -29,6 +29,7 @@ import psycopg
 import pytest
 import redis
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Origin
 
 pytestmark = pytest.mark.multiprocess
 
@@ -189,7 +190,7 @@ class Visitor:
         return max((int(f["seq"]) for f in self.frames), default=0)
 
     async def connect(self) -> None:
-        origin = f"http://127.0.0.1:{self.port}"
+        origin = Origin(f"http://127.0.0.1:{self.port}")
         self.ws = await connect(
             f"ws://127.0.0.1:{self.port}/ws/widget/{self.office}/", origin=origin, compression=None, open_timeout=10
         )
@@ -256,7 +257,7 @@ class Officer:
         return {int(m["seq"]) for m in self.live + self.replayed}
 
     async def connect(self) -> None:
-        origin = f"http://127.0.0.1:{self.port}"
+        origin = Origin(f"http://127.0.0.1:{self.port}")
         self.ws = await connect(
             f"ws://127.0.0.1:{self.port}/ws/console/",
             origin=origin,

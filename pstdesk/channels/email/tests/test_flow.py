@@ -123,7 +123,7 @@ def test_consultation_from_first_mail_to_rating(imap_mailbox, imap_server, smtp_
 
 def test_rating_link_refuses_forged_tokens_and_early_ratings(mailbox, client, officer_5101):
     from pstdesk.channels.email.intake import ingest
-    from pstdesk.channels.email.views import rating_token
+    from pstdesk.ratings.links import rating_token
 
     assert client.get("/nilai/forged-token/").status_code == 404
     email = ingest(mailbox, fixture("intro_plain.eml"))

@@ -73,7 +73,7 @@ def test_subject_tag_from_a_stranger_opens_a_new_consultation(mailbox):
     assert email.thread_key == "new" and email.consultation_id != consultation.pk
 
 
-def test_intake_list_is_office_scoped(mailbox, officer_5101, officer_5102, rf):
+def test_intake_list_is_office_scoped(mailbox, admin_5101, admin_5102, rf):
     from django.contrib.admin.sites import site
 
     from pstdesk.channels.email.admin import InboundEmailAdmin
@@ -82,7 +82,7 @@ def test_intake_list_is_office_scoped(mailbox, officer_5101, officer_5102, rf):
     intake.ingest(mailbox, fixture("garbage.eml"))
     admin = InboundEmailAdmin(InboundEmail, site)
     request = rf.get("/admin/")
-    request.user = officer_5101
+    request.user = admin_5101
     assert admin.get_queryset(request).count() == 1
-    request.user = officer_5102
+    request.user = admin_5102
     assert admin.get_queryset(request).count() == 0

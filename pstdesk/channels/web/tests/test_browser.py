@@ -54,6 +54,9 @@ def new_page(browser_page: Any, asgi_server: Any) -> Any:  # noqa: F811
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
     page.js_errors = []  # type: ignore[attr-defined]
     page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
+    page.console_log = []  # type: ignore[attr-defined]
+    page.on("console", lambda m: page.console_log.append(m.text))
+    page.on("requestfailed", lambda r: page.console_log.append(f"failed {r.url} {r.failure}"))
     return page
 
 
@@ -62,7 +65,10 @@ def open_widget_on_host_page(page: Any, asgi_server: Any, host_origin: str) -> A
     chat frame after opening it with the keyboard."""
     page.goto(f"{host_origin}/office-website/")
     launcher = page.locator("[data-pstdesk-widget] button.launcher")
-    launcher.wait_for()
+    try:
+        launcher.wait_for()
+    except Exception as exc:
+        raise AssertionError(f"no launcher: {page.console_log} {page.js_errors} {page.content()[:2000]}") from exc
     assert launcher.get_attribute("aria-label") == "Buka obrolan dengan PST"
     launcher.focus()
     page.keyboard.press("Enter")
@@ -297,7 +303,7 @@ def test_dropped_socket_loses_and_duplicates_nothing(
     # network cut: the socket dies and cannot come back
     page.context.set_offline(True)
     page.evaluate("window.PSTChat.socket() && window.PSTChat.socket().close()")
-    chat.locator("#pc-conn", has_text="putus").or_(chat.locator("#pc-conn", has_text="luring")).wait_for()
+    page.wait_for_function("!window.PSTChat.socket() || window.PSTChat.socket().readyState >= 2")
     send(chat, "pesan 2 saat luring")
     send(chat, "pesan 3 saat luring")
     officer_reply(console, "balasan 2 saat pengguna luring")

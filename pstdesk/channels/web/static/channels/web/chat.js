@@ -445,6 +445,7 @@
   var retryDelay = 500;
   var retryTimer = null;
   var stopped = false;
+  var everConnected = false;
 
   function setConn(text) { $("pc-conn").textContent = text; }
 
@@ -458,7 +459,7 @@
   function connect() {
     if (socket && (socket.readyState === 0 || socket.readyState === 1)) { return; }
     stopped = false;
-    setConn(T.connecting);
+    if (!everConnected) { setConn(T.connecting); }  // after a drop, "reconnecting" stays until we are back
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     var ws = new WebSocket(scheme + location.host + config.socket);
     socket = ws;
@@ -497,6 +498,7 @@
   function handle(frame) {
     if (frame.type === "ready") {
       socketReady = true;
+      everConnected = true;
       retryDelay = 500;
       setConn(T.connected);
       if (frame.consultation && consultation && frame.consultation.id !== consultation.id) {

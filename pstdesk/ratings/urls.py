@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from django.urls import path
 
-from pstdesk.channels.email import views
+from pstdesk.ratings import views
 
-app_name = "channel_email"
+app_name = "ratings"
 
 urlpatterns = [
     path("nilai/<str:token>/", views.rate, name="rate"),

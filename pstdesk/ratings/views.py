@@ -1,4 +1,5 @@
-"""The rating page linked from e-mails: `/nilai/<signed token>/`.
+"""The rating page linked from e-mails and from WhatsApp templates outside the 24-hour window:
+`/nilai/<signed token>/` (tokens from `ratings.links.rating_url`).
 
 GET only shows the form and never records anything — mail scanners and link previewers open every link in a
 mail. A rating is recorded only by an explicit POST of the form (CSRF-protected), through
@@ -7,30 +8,13 @@ mail. A rating is recorded only by an explicit POST of the form (CSRF-protected)
 
 from __future__ import annotations
 
-from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from pstdesk.consultations.errors import DomainError
-
-SALT = "pstdesk.email.rating"
-MAX_AGE = 60 * 24 * 3600  # a rating link stays valid for 60 days
-
-
-def rating_token(consultation_id: int) -> str:
-    return signing.dumps({"c": consultation_id}, salt=SALT, compress=True)
-
-
-def read_rating_token(token: str) -> int:
-    try:
-        data = signing.loads(token, salt=SALT, max_age=MAX_AGE)
-    except signing.BadSignature:  # includes SignatureExpired
-        raise Http404("rating link invalid or expired") from None
-    if not isinstance(data, dict) or not isinstance(data.get("c"), int):
-        raise Http404("rating link invalid")
-    return int(data["c"])
+from pstdesk.ratings.links import read_rating_token
 
 
 @require_http_methods(["GET", "POST"])
@@ -61,7 +45,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
                     feedback=request.POST.get("feedback", ""),
                     gratuity=request.POST.get("gratuity") == "yes",
                     illegal_fee=request.POST.get("illegal_fee") == "yes",
-                    channel="email",
+                    channel=consultation.channel,
                 )
             except DomainError as exc:
                 context["error"] = getattr(exc, "message", str(exc))
@@ -69,4 +53,4 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
             else:
                 context["done"] = True
                 context["thanks"] = True
-    return render(request, "channel_email/rate.html", context, status=status)
+    return render(request, "ratings/rate.html", context, status=status)

@@ -105,8 +105,9 @@ def _notify_breach(consultation: Consultation, breach: Breach) -> None:
     """Event to the office's consoles, the assigned officer and the supervisors; an e-mail to those with an
     address, after commit (a mail failure never undoes the recorded breach)."""
     people = _supervisors(consultation.office)
-    if consultation.assigned_to_id and consultation.assigned_to not in people:
-        people.insert(0, consultation.assigned_to)
+    assigned = consultation.assigned_to  # None without a query when nobody is assigned
+    if assigned is not None and assigned not in people:
+        people.insert(0, assigned)
     event = {
         "type": "sla.breached",
         "consultation": consultation.pk,

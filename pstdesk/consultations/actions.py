@@ -162,9 +162,7 @@ def _identify_visitor(inbound: InboundMessage) -> Any:
     return identify_visitor(inbound)
 
 
-def _consultation_for(
-    inbound: InboundMessage, office: Office, visitor: Any, now: datetime
-) -> tuple[Consultation, str]:
+def _consultation_for(inbound: InboundMessage, office: Office, visitor: Any, now: datetime) -> tuple[Consultation, str]:
     """The consultation the message belongs to and how it was found: "existing", "reopened" or "opened"."""
     standard = office.standard
     reopen_days = standard.reopen_days if standard is not None else 7
@@ -172,8 +170,12 @@ def _consultation_for(
     if inbound.consultation_id is not None:
         candidate = Consultation.objects.filter(pk=inbound.consultation_id, office=office).first()
         if candidate is None:
-            log.warning("inbound %s names consultation %s outside office %s; threading by visitor",
-                        inbound.external_id, inbound.consultation_id, office.code)
+            log.warning(
+                "inbound %s names consultation %s outside office %s; threading by visitor",
+                inbound.external_id,
+                inbound.consultation_id,
+                office.code,
+            )
     if candidate is None:
         candidate = (
             Consultation.objects.filter(office=office, visitor=visitor, channel=inbound.channel)
@@ -285,8 +287,11 @@ def _after_inbound(consultation: Consultation, inbound: InboundMessage, now: dat
         if consultation.assigned_to_id is None and consultation.status != Status.CLOSED:
             auto_assign(consultation)
 
-    for step in (lambda: refresh_requirements(consultation, by=by), assign,
-                 lambda: _out_of_hours(consultation, inbound, now)):
+    for step in (
+        lambda: refresh_requirements(consultation, by=by),
+        assign,
+        lambda: _out_of_hours(consultation, inbound, now),
+    ):
         try:
             with transaction.atomic():
                 step()
@@ -509,8 +514,14 @@ def set_topic(consultation: Consultation, *, by: Any, topic: str, subject: str =
         before = snapshot(consultation, ["topic", "subject"])
         consultation.topic, consultation.subject = topic, subject
         consultation.save(update_fields=["topic", "subject", "updated_at"])
-        record("consultation.topic", consultation, by=by, office=consultation.office, before=before,
-               after=snapshot(consultation, ["topic", "subject"]))
+        record(
+            "consultation.topic",
+            consultation,
+            by=by,
+            office=consultation.office,
+            before=before,
+            after=snapshot(consultation, ["topic", "subject"]),
+        )
         publish_consultation(consultation)
     return consultation
 
@@ -526,8 +537,14 @@ def _move(consultation: Consultation, action: str, *, by: Any, verb: str, stamp:
     for name, value in stamp.items():
         setattr(consultation, name, value)
     consultation.save(update_fields=["status", *stamp, "updated_at"])
-    record(verb, consultation, by=by, office=consultation.office, before=before,
-           after=snapshot(consultation, ["status", *stamp]))
+    record(
+        verb,
+        consultation,
+        by=by,
+        office=consultation.office,
+        before=before,
+        after=snapshot(consultation, ["status", *stamp]),
+    )
     publish_consultation(consultation)
 
 
@@ -563,8 +580,13 @@ def request_rating(consultation: Consultation, *, by: Any) -> Consultation:
         lock(consultation)
         if consultation.rated_at is not None:
             raise InvalidTransition(_("Konsultasi ini sudah dinilai."))
-        _move(consultation, "request_rating", by=by, verb="consultation.rating_requested",
-              stamp={"rating_requested_at": timezone.now()})
+        _move(
+            consultation,
+            "request_rating",
+            by=by,
+            verb="consultation.rating_requested",
+            stamp={"rating_requested_at": timezone.now()},
+        )
         _ask_for_rating(consultation)
     return consultation
 
@@ -586,8 +608,10 @@ def close_consultation(consultation: Consultation, *, by: Any, without_rating: b
             requested = consultation.rating_requested_at
             if requested is None or now - requested < transitions.RATING_WAIT:
                 raise NotAllowed(
-                    _("Tunggu penilaian pengguna: penutupan tanpa penilaian baru boleh %(hours)d jam setelah "
-                      "penilaian diminta (atau oleh koordinator).")
+                    _(
+                        "Tunggu penilaian pengguna: penutupan tanpa penilaian baru boleh %(hours)d jam setelah "
+                        "penilaian diminta (atau oleh koordinator)."
+                    )
                     % {"hours": int(transitions.RATING_WAIT.total_seconds() // 3600)}
                 )
         stamp: dict[str, Any] = {"closed_at": now}
@@ -629,16 +653,27 @@ def save_canned_reply(reply: CannedReply, *, by: Any, created: bool) -> CannedRe
         if not created:
             before = snapshot(CannedReply.objects.get(pk=reply.pk), ["title", "body", "language"])
         reply.save()
-        record("canned_reply.created" if created else "canned_reply.changed", reply, by=by, office=reply.office,
-               before=before, after=snapshot(reply, ["title", "body", "language"]))
+        record(
+            "canned_reply.created" if created else "canned_reply.changed",
+            reply,
+            by=by,
+            office=reply.office,
+            before=before,
+            after=snapshot(reply, ["title", "body", "language"]),
+        )
     return reply
 
 
 def delete_canned_reply(reply: CannedReply, *, by: Any) -> None:
     """Remove a canned reply, keeping its text in the audit row."""
     with transaction.atomic():
-        record("canned_reply.deleted", reply, by=by, office=reply.office,
-               before=snapshot(reply, ["title", "body", "language"]))
+        record(
+            "canned_reply.deleted",
+            reply,
+            by=by,
+            office=reply.office,
+            before=snapshot(reply, ["title", "body", "language"]),
+        )
         reply.delete()
 
 

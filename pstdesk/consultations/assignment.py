@@ -32,8 +32,14 @@ def _set_assignee(consultation: Consultation, to: User | None, *, by: Any, verb:
     if to is not None:
         to.last_assigned_at = timezone.now()
         to.save(update_fields=["last_assigned_at"])
-    record(verb, consultation, by=by, office=consultation.office, before=before,
-           after={"assigned_to": consultation.assigned_to_id})
+    record(
+        verb,
+        consultation,
+        by=by,
+        office=consultation.office,
+        before=before,
+        after={"assigned_to": consultation.assigned_to_id},
+    )
     publish_consultation(consultation)
 
 
@@ -140,8 +146,7 @@ def staffing_warning(office: Office) -> str | None:
     if count >= minimum:
         return None
     return _(
-        "Petugas yang bertugas di %(office)s hanya %(count)d orang; standar pelayanan mensyaratkan minimal "
-        "%(minimum)d."
+        "Petugas yang bertugas di %(office)s hanya %(count)d orang; standar pelayanan mensyaratkan minimal %(minimum)d."
     ) % {"office": office.name, "count": count, "minimum": minimum}
 
 
@@ -164,6 +169,7 @@ def set_on_duty(user: User, *, on_duty: bool, by: Any) -> User:
         user.save(update_fields=["on_duty"])
         record("user.duty", user, by=by, office=user.office, before=before, after={"on_duty": on_duty})
         office = user.office
+        assert office is not None  # office_id checked before the transaction
         warning = staffing_warning(office)
         standard = office.standard
         publish_on_commit(

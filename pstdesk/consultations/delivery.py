@@ -17,10 +17,19 @@ from pstdesk.consultations.effects import publish_message
 from pstdesk.consultations.errors import InvalidInput
 from pstdesk.consultations.models import DeliveryStatus, Direction, Message
 
-RANK = {DeliveryStatus.PENDING: 0, DeliveryStatus.SENT: 1, DeliveryStatus.DELIVERED: 2, DeliveryStatus.READ: 3}
+RANK: dict[str, int] = {
+    DeliveryStatus.PENDING: 0,
+    DeliveryStatus.SENT: 1,
+    DeliveryStatus.DELIVERED: 2,
+    DeliveryStatus.READ: 3,
+}
 # A failure is accepted while the message has not reached the visitor.
 FAILABLE = (DeliveryStatus.PENDING, DeliveryStatus.SENT)
-STAMP = {DeliveryStatus.SENT: "sent_at", DeliveryStatus.DELIVERED: "delivered_at", DeliveryStatus.READ: "read_at"}
+STAMP: dict[str, str] = {
+    DeliveryStatus.SENT: "sent_at",
+    DeliveryStatus.DELIVERED: "delivered_at",
+    DeliveryStatus.READ: "read_at",
+}
 
 
 def update_delivery_status(

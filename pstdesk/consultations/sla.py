@@ -128,10 +128,12 @@ def recompute_office_due_dates(office: Office, *, reason: str = "", by: Any = SY
             return 0
         years: set[int] = set()
         for row in rows:
+            assert row.sla_started_at is not None  # filtered on sla_started_at__isnull=False
             years |= set(years_for(row.sla_started_at)) | set(years_for(row.created_at))
         cal = calendar_for(office, years=years)
         changed = []
         for row in rows:
+            assert row.sla_started_at is not None
             due = sla_due_at(row.sla_started_at, cal, working_days)
             first = first_response_due_at(row.created_at, cal, minutes)
             if due != row.due_at or first != row.first_response_due_at:

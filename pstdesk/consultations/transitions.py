@@ -112,9 +112,14 @@ def check_transition(consultation: Any, action: str, *, closing_order: str | Non
 def _refusal(status: str, action: str, order: str) -> str:
     if action == "record_rating" and order == ClosingOrder.CLOSE_THEN_RATE and status != Status.CLOSED:
         return _("Kantor ini menutup konsultasi sebelum penilaian: tutup konsultasi dulu, lalu minta penilaian.")
-    if action == "close" and order == ClosingOrder.RATE_THEN_CLOSE and status in (
-        Status.ANSWERED,
-        Status.AWAITING_RATING,
+    if (
+        action == "close"
+        and order == ClosingOrder.RATE_THEN_CLOSE
+        and status
+        in (
+            Status.ANSWERED,
+            Status.AWAITING_RATING,
+        )
     ):
         return _(
             "Kantor ini meminta penilaian sebelum menutup konsultasi: minta penilaian dulu, atau tutup tanpa "
@@ -130,9 +135,7 @@ def _refusal(status: str, action: str, order: str) -> str:
         Status.NEW,
         Status.AWAITING_REQUIREMENTS,
     ):
-        return _(
-            "Konsultasi belum terbuka: permintaan harus dinyatakan jelas dan persyaratan lengkap lebih dahulu."
-        )
+        return _("Konsultasi belum terbuka: permintaan harus dinyatakan jelas dan persyaratan lengkap lebih dahulu.")
     if action in ("request_rating", "close", "record_rating") and status == Status.OPEN:
         return _("Konsultasi belum dijawab: tandai terjawab dulu.")
     return _("Tindakan '%(action)s' tidak diizinkan saat konsultasi berstatus '%(status)s'.") % {

@@ -13,9 +13,7 @@ from pstdesk.consultations.models import Attachment, MessageKind
 def download_attachment(request: HttpRequest, pk: int) -> FileResponse:
     """A file of a message, for staff who can see the office or for the consultation's visitor; 404 for a missing
     and a forbidden file alike. Always a download (never rendered inline) with our own content type."""
-    attachment = (
-        Attachment.objects.select_related("message", "message__consultation").filter(pk=pk).first()
-    )
+    attachment = Attachment.objects.select_related("message", "message__consultation").filter(pk=pk).first()
     if attachment is None:
         raise Http404("Attachment not found")
     consultation = attachment.message.consultation
@@ -30,8 +28,9 @@ def download_attachment(request: HttpRequest, pk: int) -> FileResponse:
         handle = attachment.file.open("rb")
     except (FileNotFoundError, OSError):
         raise Http404("Attachment not found") from None
-    response = FileResponse(handle, as_attachment=True, filename=attachment.filename,
-                            content_type=attachment.content_type)
+    response = FileResponse(
+        handle, as_attachment=True, filename=attachment.filename, content_type=attachment.content_type
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

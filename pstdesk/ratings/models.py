@@ -11,9 +11,7 @@ class Rating(models.Model):
     """The visitor's score (1–5), feedback, and the two integrity questions BPS offices ask. One per
     consultation."""
 
-    consultation = models.OneToOneField(
-        "consultations.Consultation", on_delete=models.CASCADE, related_name="rating"
-    )
+    consultation = models.OneToOneField("consultations.Consultation", on_delete=models.CASCADE, related_name="rating")
     score = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
     feedback = models.TextField(blank=True)
     gratuity = models.BooleanField(_("petugas meminta/menerima imbalan"), default=False)

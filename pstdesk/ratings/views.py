@@ -22,13 +22,16 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
     from pstdesk.consultations.models import Consultation
     from pstdesk.ratings.actions import record_rating
 
-    consultation = (
-        Consultation.objects.select_related("office", "visitor").filter(pk=read_rating_token(token)).first()
-    )
+    consultation = Consultation.objects.select_related("office", "visitor").filter(pk=read_rating_token(token)).first()
     if consultation is None:
         raise Http404("consultation not found")
-    context: dict[str, object] = {"consultation": consultation, "scores": [1, 2, 3, 4, 5], "error": "",
-                                  "done": consultation.rated_at is not None, "form": request.POST}
+    context: dict[str, object] = {
+        "consultation": consultation,
+        "scores": [1, 2, 3, 4, 5],
+        "error": "",
+        "done": consultation.rated_at is not None,
+        "form": request.POST,
+    }
     status = 200
     if request.method == "POST" and not context["done"]:
         try:

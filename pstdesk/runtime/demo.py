@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, TextIO
+from io import TextIOBase
+from typing import Any
 
 from django.conf import settings
 
 
-def start_demo_services(out: TextIO) -> list[Any]:
+def start_demo_services(out: TextIOBase) -> list[Any]:
     """Start the local WhatsApp Cloud API simulator on WHATSAPP_SIMULATOR_PORT, wired to this server's webhook,
     so a newcomer can play the WhatsApp user offline (settings default WHATSAPP_API_BASE to it in DEMO mode)."""
     from pstdesk.channels.whatsapp.simulator import RunningSimulator, Simulator, Transport

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from huey.consumer import Consumer
 
 log = logging.getLogger(__name__)
@@ -16,6 +18,16 @@ class EmbeddedConsumer(Consumer):
 
     def _set_signal_handlers(self) -> None:
         return None
+
+
+def default_task_threads() -> int:
+    """The consumer thread count of `settings.HUEY["consumer"]["workers"]` (WORKER_THREADS), the default of
+    `serve --task-threads` and `worker --threads`."""
+    consumer = settings.HUEY["consumer"]
+    workers = consumer.get("workers") if isinstance(consumer, dict) else None
+    if not isinstance(workers, int):
+        raise ImproperlyConfigured('settings.HUEY["consumer"]["workers"] must be an integer')
+    return workers
 
 
 def start_embedded_consumer(workers: int) -> EmbeddedConsumer:

@@ -73,8 +73,9 @@ def build_email(mailbox: Mailbox, out: OutboundMessage, *, consultation: Any, me
     msg["Subject"] = reply_subject(subject, consultation.pk)
     msg["Date"] = format_datetime(timezone.now())
     msg["Message-ID"] = message_id
-    msg["Reply-To"] = formataddr((mailbox.display_name or consultation.office.name,
-                                  reply_address(mailbox, consultation.pk)))
+    msg["Reply-To"] = formataddr(
+        (mailbox.display_name or consultation.office.name, reply_address(mailbox, consultation.pk))
+    )
     if in_reply_to:
         msg["In-Reply-To"] = in_reply_to
     if references:
@@ -100,15 +101,15 @@ def _attach_files(msg: EmailMessage, out: OutboundMessage) -> None:
     for attachment in Attachment.objects.filter(message_id=out.message_id).order_by("pk"):
         maintype, _sep, subtype = (attachment.content_type or "application/octet-stream").partition("/")
         with attachment.file.open("rb") as handle:
-            msg.add_attachment(handle.read(), maintype=maintype, subtype=subtype or "octet-stream",
-                               filename=attachment.filename)
+            msg.add_attachment(
+                handle.read(), maintype=maintype, subtype=subtype or "octet-stream", filename=attachment.filename
+            )
 
 
 def _smtp(mailbox: Mailbox) -> smtplib.SMTP:
     context = ssl.create_default_context()
     if mailbox.smtp_security == Security.TLS:
-        client: smtplib.SMTP = smtplib.SMTP_SSL(mailbox.smtp_host, mailbox.smtp_port, timeout=TIMEOUT,
-                                                context=context)
+        client: smtplib.SMTP = smtplib.SMTP_SSL(mailbox.smtp_host, mailbox.smtp_port, timeout=TIMEOUT, context=context)
     else:
         client = smtplib.SMTP(mailbox.smtp_host, mailbox.smtp_port, timeout=TIMEOUT)
         if mailbox.smtp_security == Security.STARTTLS:
@@ -130,18 +131,21 @@ def send_email(mailbox: Mailbox, msg: EmailMessage, to: str) -> None:
             except (smtplib.SMTPException, OSError):
                 client.close()
     except smtplib.SMTPRecipientsRefused as exc:
-        code, text = next(iter(exc.recipients.values()))
-        raise ChannelError(f"SMTP {code}: {text.decode(errors='replace')}", permanent=code >= 500,
-                           code=str(code)) from exc
+        code, reply = next(iter(exc.recipients.values()))
+        raise ChannelError(
+            f"SMTP {code}: {reply.decode(errors='replace')}", permanent=code >= 500, code=str(code)
+        ) from exc
     except smtplib.SMTPAuthenticationError as exc:
         raise ChannelError(f"SMTP login refused ({exc.smtp_code})", permanent=False, code="auth") from exc
     except smtplib.SMTPResponseException as exc:
         text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
-        raise ChannelError(f"SMTP {exc.smtp_code}: {text}", permanent=exc.smtp_code >= 500,
-                           code=str(exc.smtp_code)) from exc
+        raise ChannelError(
+            f"SMTP {exc.smtp_code}: {text}", permanent=exc.smtp_code >= 500, code=str(exc.smtp_code)
+        ) from exc
     except (TimeoutError, smtplib.SMTPException, OSError) as exc:
-        raise ChannelError(f"SMTP unreachable: {exc.__class__.__name__}: {exc}", permanent=False,
-                           code="network") from exc
+        raise ChannelError(
+            f"SMTP unreachable: {exc.__class__.__name__}: {exc}", permanent=False, code="network"
+        ) from exc
 
 
 class EmailAdapter:
@@ -154,8 +158,11 @@ class EmailAdapter:
 
         mailbox = Mailbox.objects.filter(office_id=message.office_code, is_active=True).first()
         if mailbox is None:
-            raise ChannelError(_("Kantor %(code)s belum punya kotak surat e-mail aktif.")
-                               % {"code": message.office_code}, permanent=True, code="no_mailbox")
+            raise ChannelError(
+                _("Kantor %(code)s belum punya kotak surat e-mail aktif.") % {"code": message.office_code},
+                permanent=True,
+                code="no_mailbox",
+            )
         consultation = Consultation.objects.select_related("visitor", "office").get(pk=message.consultation_id)
         outbox = Message.objects.get(pk=message.message_id)
         record = OutboundEmail.objects.filter(outbox=outbox).first()
@@ -163,8 +170,11 @@ class EmailAdapter:
         msg = build_email(mailbox, message, consultation=consultation, message_id=message_id)
         if record is None:  # before sending: a reply to this mail must thread even if we crash right after
             record = OutboundEmail.objects.create(
-                outbox=outbox, consultation=consultation, message_id=message_id,
-                to_address=str(msg["To"]), subject=str(msg["Subject"])[:500],
+                outbox=outbox,
+                consultation=consultation,
+                message_id=message_id,
+                to_address=str(msg["To"]),
+                subject=str(msg["Subject"])[:500],
             )
         send_email(mailbox, msg, str(msg["To"]))
         return ProviderRef(external_id=message_id)

@@ -29,9 +29,29 @@ class InboundEmailAdmin(OfficeScopedAdmin, admin.ModelAdmin):
     list_filter = ["status", "mailbox"]
     search_fields = ["message_id", "sender", "subject"]
     exclude = ["raw"]
-    readonly_fields = [f for f in ["mailbox", "dedupe_key", "message_id", "folder", "uidvalidity", "uid", "source",
-                                   "size", "received_at", "status", "error", "attempts", "processed_at", "sender",
-                                   "subject", "consultation", "desk_message", "thread_key"]]
+    readonly_fields = [
+        f
+        for f in [
+            "mailbox",
+            "dedupe_key",
+            "message_id",
+            "folder",
+            "uidvalidity",
+            "uid",
+            "source",
+            "size",
+            "received_at",
+            "status",
+            "error",
+            "attempts",
+            "processed_at",
+            "sender",
+            "subject",
+            "consultation",
+            "desk_message",
+            "thread_key",
+        ]
+    ]
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False

@@ -180,19 +180,21 @@ def _handle_bounce(mailbox: Mailbox, email: InboundEmail, parsed: ParsedEmail) -
     if consultation is not None:
         addresses = ", ".join(recipients) or "?"
         if bounce is not None and bounce.permanent:
-            text = _("E-mail ke %(to)s gagal terkirim secara permanen (%(reason)s). Alamat ditandai bermasalah; "
-                     "hubungi pengguna layanan lewat saluran lain.") % {"to": addresses, "reason": reason}
+            text = _(
+                "E-mail ke %(to)s gagal terkirim secara permanen (%(reason)s). Alamat ditandai bermasalah; "
+                "hubungi pengguna layanan lewat saluran lain."
+            ) % {"to": addresses, "reason": reason}
         else:
             text = _("Pemberitahuan pengiriman untuk e-mail ke %(to)s: %(reason)s.") % {
-                "to": addresses, "reason": reason}
+                "to": addresses,
+                "reason": reason,
+            }
         _note(consultation, text)
         if outbound is not None and bounce is not None and bounce.permanent:
             try:
                 from pstdesk.consultations.actions import update_delivery_status
 
-                update_delivery_status(
-                    Message.objects.get(pk=outbound.outbox_id), status="failed", error=reason[:500]
-                )
+                update_delivery_status(Message.objects.get(pk=outbound.outbox_id), status="failed", error=reason[:500])
             except Exception:  # a forward-only status may refuse (e.g. already failed): the note says it all
                 log.info("delivery status of %s not updated from bounce", outbound.message_id, exc_info=True)
     email.status = Intake.BOUNCE
@@ -296,8 +298,10 @@ def process_stored(email: InboundEmail) -> InboundEmail:
                     _handle_bounce(mailbox, locked, parsed)
                 elif not parsed.from_address:
                     locked.status = Intake.FAILED
-                    locked.error = _("Tidak ada alamat pengirim (From) yang dapat dibaca; e-mail disimpan "
-                                     "tanpa konsultasi. %(problems)s") % {"problems": "; ".join(parsed.problems)}
+                    locked.error = _(
+                        "Tidak ada alamat pengirim (From) yang dapat dibaca; e-mail disimpan "
+                        "tanpa konsultasi. %(problems)s"
+                    ) % {"problems": "; ".join(parsed.problems)}
                 else:
                     _deliver(mailbox, locked, parsed)
             locked.processed_at = timezone.now()
@@ -310,7 +314,9 @@ def process_stored(email: InboundEmail) -> InboundEmail:
             row = InboundEmail.objects.select_for_update().get(pk=email.pk)
             row.attempts += 1
             row.error = _("Pemrosesan gagal (percobaan %(n)d): %(error)s") % {
-                "n": row.attempts, "error": f"{exc.__class__.__name__}: {exc}"[:500]}
+                "n": row.attempts,
+                "error": f"{exc.__class__.__name__}: {exc}"[:500],
+            }
             if row.attempts >= MAX_ATTEMPTS:
                 row.status = Intake.FAILED
             row.save(update_fields=["attempts", "error", "status"])
@@ -319,9 +325,7 @@ def process_stored(email: InboundEmail) -> InboundEmail:
 
 def process_pending(mailbox: Mailbox, *, limit: int = 500) -> int:
     """Process every stored row of the mailbox, oldest first. Returns how many were processed."""
-    rows = list(
-        InboundEmail.objects.filter(mailbox=mailbox, status=Intake.STORED).order_by("id").only("pk")[:limit]
-    )
+    rows = list(InboundEmail.objects.filter(mailbox=mailbox, status=Intake.STORED).order_by("id").only("pk")[:limit])
     for row in rows:
         row.mailbox = mailbox
         process_stored(row)

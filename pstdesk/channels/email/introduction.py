@@ -73,9 +73,9 @@ def introduction_satisfied(consultation: Any, *, from_name: str, from_address: s
     if introduces_sender(from_name=from_name, from_address=from_address, text=text):
         return True
     visitor = consultation.visitor
-    return bool(visitor.name) and GuestbookEntry.objects.filter(
-        visitor=visitor, office_id=consultation.office_id
-    ).exists()
+    return (
+        bool(visitor.name) and GuestbookEntry.objects.filter(visitor=visitor, office_id=consultation.office_id).exists()
+    )
 
 
 def introduction_required(consultation: Any) -> bool:

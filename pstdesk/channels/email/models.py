@@ -132,9 +132,7 @@ class InboundEmail(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["mailbox", "dedupe_key"], name="inboundemail_dedupe_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["mailbox", "dedupe_key"], name="inboundemail_dedupe_unique")]
         verbose_name = _("e-mail masuk")
         verbose_name_plural = _("e-mail masuk")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes, policy
@@ -131,6 +132,8 @@ def _decode_part(part: Message, problems: list[str]) -> str:
     payload = part.get_payload(decode=True) or b""
     if isinstance(payload, str):
         return payload
+    if not isinstance(payload, bytes):  # decode=True gives bytes for a leaf part; the stubs also allow a Message
+        return ""
     charset = part.get_content_charset() or "utf-8"
     try:
         return payload.decode(charset, errors="replace")
@@ -138,7 +141,7 @@ def _decode_part(part: Message, problems: list[str]) -> str:
         return payload.decode("utf-8", errors="replace")
 
 
-def _walk(msg: Message, problems: list[str], depth: int = 0, counter: list[int] | None = None):  # type: ignore[no-untyped-def]
+def _walk(msg: Message, problems: list[str], depth: int = 0, counter: list[int] | None = None) -> Iterator[Message]:
     """Leaf parts, depth-first, with nesting and part-count limits."""
     counter = counter if counter is not None else [0]
     counter[0] += 1
@@ -152,7 +155,8 @@ def _walk(msg: Message, problems: list[str], depth: int = 0, counter: list[int] 
     if msg.is_multipart():
         payload = msg.get_payload()
         for sub in payload if isinstance(payload, list) else []:
-            yield from _walk(sub, problems, depth + 1, counter)
+            if isinstance(sub, Message):  # the parser only puts messages in a multipart payload
+                yield from _walk(sub, problems, depth + 1, counter)
     else:
         yield msg
 
@@ -179,7 +183,8 @@ def _auto_reason(msg: Message, problems: list[str]) -> str:
 def _bounce(msg: Message, problems: list[str]) -> Bounce | None:
     if msg.get_content_type() != "multipart/report":
         return None
-    if (msg.get_param("report-type") or "").lower() != "delivery-status":
+    report_type = msg.get_param("report-type")
+    if not isinstance(report_type, str) or report_type.lower() != "delivery-status":  # an RFC 2231 tuple: not ours
         return None
     recipients: list[str] = []
     action = status = diagnostic = original = ""
@@ -191,6 +196,8 @@ def _bounce(msg: Message, problems: list[str]) -> Bounce | None:
                 text = blocks if isinstance(blocks, str) else ""
                 blocks = [message_from_bytes(b.encode(), policy=policy.default) for b in text.split("\n\n")]
             for block in blocks:
+                if not isinstance(block, Message):
+                    continue
                 rcpt = str(block.get("Final-Recipient") or block.get("Original-Recipient") or "")
                 if rcpt:
                     recipients.append(rcpt.split(";", 1)[-1].strip().strip("<>").lower())
@@ -199,7 +206,7 @@ def _bounce(msg: Message, problems: list[str]) -> Bounce | None:
                     diagnostic = diagnostic or str(block.get("Diagnostic-Code") or "").strip()
         elif ctype in {"message/rfc822", "text/rfc822-headers"} and not original:
             inner = part.get_payload()
-            if isinstance(inner, list) and inner:
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                 original = next(iter(message_ids(_raw_header(inner[0], "Message-ID"))), "")
             else:
                 text = _decode_part(part, problems)

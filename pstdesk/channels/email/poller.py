@@ -61,8 +61,13 @@ def _state(mailbox: Mailbox, folder: str, uidvalidity: int) -> tuple[MailboxStat
         rescan = state.uidvalidity is not None and state.uidvalidity != uidvalidity
         if state.uidvalidity != uidvalidity:
             if rescan:
-                log.warning("mailbox %s folder %s: UIDVALIDITY %s -> %s, rescanning", mailbox, folder,
-                            state.uidvalidity, uidvalidity)
+                log.warning(
+                    "mailbox %s folder %s: UIDVALIDITY %s -> %s, rescanning",
+                    mailbox,
+                    folder,
+                    state.uidvalidity,
+                    uidvalidity,
+                )
                 state.rescans += 1
             state.uidvalidity = uidvalidity
             state.last_uid = 0
@@ -90,8 +95,7 @@ def fetch_new(client: IMAPClient, mailbox: Mailbox, result: PollResult) -> None:
                     state.last_uid = max(state.last_uid, uid)
                 continue
             result.fetched += 1
-            stored = intake.store_raw(mailbox, bytes(raw), source="imap", state=state,
-                                      uidvalidity=uidvalidity, uid=uid)
+            stored = intake.store_raw(mailbox, bytes(raw), source="imap", state=state, uidvalidity=uidvalidity, uid=uid)
             if stored.created:
                 result.stored += 1
             else:

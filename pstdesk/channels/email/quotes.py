@@ -63,8 +63,35 @@ def strip_quoted(text: str) -> tuple[str, bool]:
 
 # --- HTML ---------------------------------------------------------------------------------------------------------
 _ALLOWED_TAGS = {
-    "p", "br", "div", "span", "a", "b", "strong", "i", "em", "u", "ul", "ol", "li", "table", "thead", "tbody",
-    "tr", "td", "th", "blockquote", "pre", "code", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+    "p",
+    "br",
+    "div",
+    "span",
+    "a",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ul",
+    "ol",
+    "li",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "td",
+    "th",
+    "blockquote",
+    "pre",
+    "code",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
 }
 _BLOCK = {"p", "div", "li", "tr", "table", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "ul", "ol"}
 # Containers mail clients put quoted replies in.
@@ -96,9 +123,7 @@ class _TextExtractor(HTMLParser):
                 self.parts.append("\n")
             return
         marker = " ".join(v or "" for k, v in attrs if k in {"class", "id"}).lower()
-        opens_quote = self.drop_quotes and (
-            tag == "blockquote" or any(m in marker for m in _QUOTE_MARKERS)
-        )
+        opens_quote = self.drop_quotes and (tag == "blockquote" or any(m in marker for m in _QUOTE_MARKERS))
         self.stack.append(opens_quote)
         if opens_quote:
             self.quote_depth += 1

@@ -83,10 +83,11 @@ def _by_references(mailbox: Mailbox, parsed: ParsedEmail) -> int | None:
         mailbox=mailbox, message_id__in=ids, consultation__isnull=False
     ).values_list("message_id", "consultation_id"):
         found.setdefault(mid, cid)
-    for mid, cid in Message.objects.filter(
+    for external_id, cid in Message.objects.filter(
         channel="email", external_id__in=ids, consultation__office_id=mailbox.office_id
     ).values_list("external_id", "consultation_id"):
-        found.setdefault(mid, cid)
+        if external_id is not None:  # always set here (filtered by external_id__in); the column is nullable
+            found.setdefault(external_id, cid)
     for mid in ids:  # the most recent reference that we know wins
         if mid in found:
             return found[mid]
@@ -116,8 +117,9 @@ def find_thread(mailbox: Mailbox, parsed: ParsedEmail) -> Thread:
 
     for key, finder in (("token", _by_token), ("references", _by_references), ("subject", _by_subject)):
         consultation_id = finder(mailbox, parsed)
-        if consultation_id is not None and Consultation.objects.filter(
-            pk=consultation_id, office_id=mailbox.office_id
-        ).exists():
+        if (
+            consultation_id is not None
+            and Consultation.objects.filter(pk=consultation_id, office_id=mailbox.office_id).exists()
+        ):
             return Thread(consultation_id, key)
     return Thread(None, "new")

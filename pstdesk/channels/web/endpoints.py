@@ -266,7 +266,9 @@ def offline(request: HttpRequest, office: Office, session: WidgetSession | None,
             if session is None:
                 visitor = identify_visitor(name=name, email=email, by=f"channel:{channel}")
                 session, token = open_widget_session(office, visitor, by=f"visitor:{visitor.pk}", ip=ip, language=lang)
-            give_consent(session.visitor, notice_version=PRIVACY_NOTICE_VERSION, channel=channel, by=chat.actor(session))
+            give_consent(
+                session.visitor, notice_version=PRIVACY_NOTICE_VERSION, channel=channel, by=chat.actor(session)
+            )
             sent = chat.submit_message(session, channel=channel, client_id=client_id, body=body)
     except GuestbookError as exc:
         return error(_("Periksa isian yang ditandai."), errors=exc.errors)

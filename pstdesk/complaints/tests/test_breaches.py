@@ -22,8 +22,8 @@ WITA = ZoneInfo("Asia/Makassar")
 pytestmark = pytest.mark.django_db
 
 
-def wita(*args: int) -> datetime:
-    return datetime(*args, tzinfo=WITA)
+def wita(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=WITA)
 
 
 START = wita(2026, 11, 23, 10)  # due Thu 2026-11-26 16:00 WITA (5102)

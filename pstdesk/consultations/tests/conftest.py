@@ -39,8 +39,15 @@ def complete_requirements(visitor: Visitor, office: str) -> Visitor:
     from pstdesk.guestbook.actions import PRIVACY_NOTICE_VERSION
 
     GuestbookEntry.objects.create(
-        visitor=visitor, office_id=office, sex="2", age_group="2", education="3", occupation="1",
-        institution_category="6", institution_name="Universitas Udayana", purpose="1",
+        visitor=visitor,
+        office_id=office,
+        sex="2",
+        age_group="2",
+        education="3",
+        occupation="1",
+        institution_category="6",
+        institution_name="Universitas Udayana",
+        purpose="1",
     )
     Consent.objects.create(visitor=visitor, notice_version=PRIVACY_NOTICE_VERSION)
     visitor.email = visitor.email or "putu@example.test"

@@ -14,8 +14,10 @@ pytestmark = pytest.mark.django_db
 def test_supervisor_creates_and_deletes_a_canned_reply(client):
     supervisor = make_user("koordadmin", "5102", "supervisor", is_staff=True)
     client.force_login(supervisor)
-    r = client.post("/admin/consultations/cannedreply/add/",
-                    {"office": "5102", "title": "Salam", "body": "Halo {visitor_name}", "language": "id"})
+    r = client.post(
+        "/admin/consultations/cannedreply/add/",
+        {"office": "5102", "title": "Salam", "body": "Halo {visitor_name}", "language": "id"},
+    )
     assert r.status_code == 302, r.content[:2000]
     reply = CannedReply.objects.get()
     assert AuditLog.objects.filter(verb="canned_reply.created", subject_id=str(reply.pk)).exists()

@@ -97,8 +97,14 @@ def test_refusal_changes_nothing(client, officer_5102):
     api(client, officer_5102)
     row = Consultation.objects.filter(pk=c.pk).values().get()
     audits = AuditLog.objects.count()
-    for path, data in [("/answered", None), ("/close", None), ("/request-rating", None), ("/rating", {"score": 3}),
-                       ("/topic", {"topic": "gossip"}), ("/reply", {"body": ""})]:
+    for path, data in [
+        ("/answered", None),
+        ("/close", None),
+        ("/request-rating", None),
+        ("/rating", {"score": 3}),
+        ("/topic", {"topic": "gossip"}),
+        ("/reply", {"body": ""}),
+    ]:
         r = post(client, f"/api/v1/consultations/{c.pk}{path}", data)
         assert r.status_code in (400, 409), path
         assert r.json()["detail"], path
@@ -140,8 +146,19 @@ def test_outsider_gets_404_everywhere(client, officer_5101, officer_5102):
     base = f"/api/v1/consultations/{c.pk}"
     for path in ["", "/messages", "/canned-replies"]:
         assert client.get(base + path).status_code == 404, path
-    for path in ["/reply", "/note", "/close", "/request-rating", "/rating", "/assign", "/claim", "/transfer",
-                 "/topic", "/request-clear", "/answered"]:
+    for path in [
+        "/reply",
+        "/note",
+        "/close",
+        "/request-rating",
+        "/rating",
+        "/assign",
+        "/claim",
+        "/transfer",
+        "/topic",
+        "/request-clear",
+        "/answered",
+    ]:
         body = {"body": "x", "score": 5, "to": officer_5101.pk, "topic": "data"}
         assert post(client, base + path, body).status_code == 404, path
     assert client.get(f"/lampiran/{attachment.pk}/").status_code == 404
@@ -206,8 +223,14 @@ def test_query_counts_do_not_grow(client, officer_5102):
     for i in range(3):
         actions.post_reply(target, by=officer_5102, body=f"r{i}", attachments=[_pdf()])
     _bulk(9)
-    small = {p: _count(client, p) for p in ["/api/v1/consultations", f"/api/v1/consultations/{target.pk}",
-                                            f"/api/v1/consultations/{target.pk}/messages"]}
+    small = {
+        p: _count(client, p)
+        for p in [
+            "/api/v1/consultations",
+            f"/api/v1/consultations/{target.pk}",
+            f"/api/v1/consultations/{target.pk}/messages",
+        ]
+    }
     _bulk(990)
     for i in range(20):
         actions.post_reply(target, by=officer_5102, body=f"s{i}", attachments=[_pdf()])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,12 +13,15 @@ from pstdesk.complaints.tests.factories import make_consultation, make_visitor
 from pstdesk.consultations.out_of_hours import format_hours, out_of_hours_reply
 from pstdesk.lib.tests.calendars import seed_calendar
 
+if TYPE_CHECKING:
+    from pstdesk.consultations.models import Consultation
+
 WITA = ZoneInfo("Asia/Makassar")
 CAL = seed_calendar("5102")
 
 
-def wita(*args: int) -> datetime:
-    return datetime(*args, tzinfo=WITA)
+def wita(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=WITA)
 
 
 def consultation(language: str = "id", **fields: object) -> SimpleNamespace:
@@ -87,7 +91,7 @@ def test_with_a_real_consultation_and_office_calendar(office_5101: object) -> No
     assert out_of_hours_reply(c, now=wita(2026, 11, 27, 15, 29), auto_submitted=False) is None
 
 
-def _message(c: object, at: datetime, *, automatic: bool, payload: dict | None = None) -> None:
+def _message(c: Consultation, at: datetime, *, automatic: bool, payload: dict | None = None) -> None:
     from pstdesk.consultations.models import Message
 
     seq = Message.objects.filter(consultation=c).count() + 1

@@ -89,8 +89,11 @@ def test_5102_rate_then_close(officer_5102, events, commit, fake_adapter):
     assert_refused(c, record_rating, by="visitor:1", score=4, channel="whatsapp", error=AlreadyRated)
     commit(actions.close_consultation, c, by=officer_5102)
     assert c.status == Status.CLOSED and c.closed_at
-    verbs = list(AuditLog.objects.filter(subject_id=str(c.pk), subject_type="consultations.consultation")
-                 .values_list("verb", flat=True))
+    verbs = list(
+        AuditLog.objects.filter(subject_id=str(c.pk), subject_type="consultations.consultation").values_list(
+            "verb", flat=True
+        )
+    )
     assert {"consultation.answered", "consultation.rating_requested", "consultation.closed"} <= set(verbs)
     assert AuditLog.objects.filter(verb="rating.recorded").count() == 1
     assert any(e["type"] == "consultation.updated" and e["status"] == "closed" for _g, e in events)

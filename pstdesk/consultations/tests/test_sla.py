@@ -26,8 +26,8 @@ WIB = ZoneInfo("Asia/Jakarta")
 N = 3
 
 
-def wita(*args: int) -> datetime:
-    return datetime(*args, tzinfo=WITA)
+def wita(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=WITA)
 
 
 # (office, start, closures, expected due in WITA, derivation)

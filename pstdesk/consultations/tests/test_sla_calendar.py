@@ -27,8 +27,8 @@ WITA = ZoneInfo("Asia/Makassar")
 pytestmark = pytest.mark.django_db
 
 
-def wita(*args: int) -> datetime:
-    return datetime(*args, tzinfo=WITA)
+def wita(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=WITA)
 
 
 def test_calendar_for_reads_the_standard_holidays_and_closures(office_5102: Office, office_5101: Office) -> None:

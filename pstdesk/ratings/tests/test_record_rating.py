@@ -35,8 +35,15 @@ def test_records_score_feedback_and_integrity_answers(officer_5102, events, djan
     c = answered("5102", officer_5102)
     actions.request_rating(c, by=officer_5102)
     with django_capture_on_commit_callbacks(execute=True):
-        rating = record_rating(c, by=f"visitor:{c.visitor_id}", score=2, feedback="Lambat", gratuity=True,
-                               illegal_fee=False, channel="whatsapp")
+        rating = record_rating(
+            c,
+            by=f"visitor:{c.visitor_id}",
+            score=2,
+            feedback="Lambat",
+            gratuity=True,
+            illegal_fee=False,
+            channel="whatsapp",
+        )
     rating.refresh_from_db()
     assert (rating.score, rating.feedback, rating.gratuity, rating.illegal_fee) == (2, "Lambat", True, False)
     c.refresh_from_db()

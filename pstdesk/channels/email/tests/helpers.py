@@ -36,13 +36,22 @@ def visitor_mail(
     return msg.as_bytes()
 
 
-def answer_to(sent: Received, *, body: str, subject: str | None = None, keep_references: bool = True,
-              keep_in_reply_to: bool = True, to_reply_address: bool = True, **kwargs: str) -> bytes:
+def answer_to(
+    sent: Received,
+    *,
+    body: str,
+    subject: str | None = None,
+    keep_references: bool = True,
+    keep_in_reply_to: bool = True,
+    to_reply_address: bool = True,
+    **kwargs: str,
+) -> bytes:
     """The visitor's reply to a mail we sent, as a mail client would build it."""
     mail = sent.message
     refs = f"{mail.get('References', '')} {mail['Message-ID']}".strip()
     return visitor_mail(
-        body=body + "\n\nOn Mon, 3 Aug 2026 at 10:00, BPS Jembrana <bps5101@bps.go.id> wrote:\n> "
+        body=body
+        + "\n\nOn Mon, 3 Aug 2026 at 10:00, BPS Jembrana <bps5101@bps.go.id> wrote:\n> "
         + "\n> ".join(mail.get_content().splitlines()),
         subject=subject if subject is not None else "Re: " + str(mail["Subject"]),
         to=str(mail["Reply-To"]) if to_reply_address else "bps5101@bps.go.id",

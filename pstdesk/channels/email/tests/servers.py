@@ -83,9 +83,19 @@ class ImapServer:
         from pymap.imap import IMAPService
 
         args = Namespace(
-            host=["127.0.0.1"], port=str(self.port), debug=False, cert=None, key=None, tls=False,
-            demo_data=False, demo_user=self.user, demo_password=self.password, proxy_protocol=None,
-            inherited_sockets=None, passlib_cfg=None, skip_services=[],
+            host=["127.0.0.1"],
+            port=str(self.port),
+            debug=False,
+            cert=None,
+            key=None,
+            tls=False,
+            demo_data=False,
+            demo_user=self.user,
+            demo_password=self.password,
+            proxy_protocol=None,
+            inherited_sockets=None,
+            passlib_cfg=None,
+            skip_services=[],
         )
 
         async def main() -> None:

@@ -25,10 +25,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _complete_other_requirements(consultation: Consultation) -> None:
     """Guestbook, consent, verified e-mail, WhatsApp number: given through the web guestbook in real life."""
     visitor = consultation.visitor
-    guestbook.fill_guestbook(visitor, office=consultation.office, channel="email", data=guestbook_data(
-        name="Budi Santoso", email="budi.santoso@student.unud.ac.id"), by=f"visitor:{visitor.pk}")
-    guestbook.give_consent(visitor, notice_version=guestbook.PRIVACY_NOTICE_VERSION, channel="email",
-                           by=f"visitor:{visitor.pk}")
+    guestbook.fill_guestbook(
+        visitor,
+        office=consultation.office,
+        channel="email",
+        data=guestbook_data(name="Budi Santoso", email="budi.santoso@student.unud.ac.id"),
+        by=f"visitor:{visitor.pk}",
+    )
+    guestbook.give_consent(
+        visitor, notice_version=guestbook.PRIVACY_NOTICE_VERSION, channel="email", by=f"visitor:{visitor.pk}"
+    )
     visitor.refresh_from_db()
     visitor.email_verified_at = timezone.now()  # the code round-trip is the guestbook's own test
     visitor.whatsapp = visitor.whatsapp or "+6281234567890"
@@ -40,8 +46,10 @@ def test_consultation_from_first_mail_to_rating(imap_mailbox, imap_server, smtp_
     sent = smtp_server.sink.messages
 
     # 1. The first mail, without an introduction: a consultation, and an acknowledgement asking for it.
-    imap_server.append(fixture("no_intro.eml").replace(b"kontak1987@gmail.com", b"budi.santoso@student.unud.ac.id"),
-                       imap_mailbox.imap_folder)
+    imap_server.append(
+        fixture("no_intro.eml").replace(b"kontak1987@gmail.com", b"budi.santoso@student.unud.ac.id"),
+        imap_mailbox.imap_folder,
+    )
     result = poll_once(imap_mailbox)
     assert (result.stored, result.processed) == (1, 1)
     consultation = Consultation.objects.get(office_id="5101", channel="email")
@@ -61,9 +69,16 @@ def test_consultation_from_first_mail_to_rating(imap_mailbox, imap_server, smtp_
 
     # 2. The visitor answers the acknowledgement, introducing themself; the client rewrote the subject and
     #    dropped References and In-Reply-To: the signed reply address threads it.
-    imap_server.append(answer_to(sent[0], subject="perkenalan", keep_references=False, keep_in_reply_to=False,
-                                 body="Nama saya Budi Santoso, mahasiswa Universitas Udayana."),
-                       imap_mailbox.imap_folder)
+    imap_server.append(
+        answer_to(
+            sent[0],
+            subject="perkenalan",
+            keep_references=False,
+            keep_in_reply_to=False,
+            body="Nama saya Budi Santoso, mahasiswa Universitas Udayana.",
+        ),
+        imap_mailbox.imap_folder,
+    )
     poll_once(imap_mailbox)
     consultation.refresh_from_db()
     assert consultation.introduction_given
@@ -86,15 +101,24 @@ def test_consultation_from_first_mail_to_rating(imap_mailbox, imap_server, smtp_
 
     # 4. A reply sent to the plain address (not Reply-To) with a rewritten subject and no References:
     #    In-Reply-To threads it.
-    imap_server.append(answer_to(sent[1], subject="pertanyaan lain", keep_references=False,
-                                 to_reply_address=False, body="Apakah ada data per desa?"),
-                       imap_mailbox.imap_folder)
+    imap_server.append(
+        answer_to(
+            sent[1],
+            subject="pertanyaan lain",
+            keep_references=False,
+            to_reply_address=False,
+            body="Apakah ada data per desa?",
+        ),
+        imap_mailbox.imap_folder,
+    )
     # 5. A fresh mail (new client, no headers at all) with only the subject tag kept.
-    imap_server.append(visitor_mail(subject=f"Tambahan [PST#{consultation.pk}]", body="Dan data 2024?"),
-                       imap_mailbox.imap_folder)
+    imap_server.append(
+        visitor_mail(subject=f"Tambahan [PST#{consultation.pk}]", body="Dan data 2024?"), imap_mailbox.imap_folder
+    )
     poll_once(imap_mailbox)
-    keys = list(InboundEmail.objects.filter(consultation=consultation).order_by("id")
-                .values_list("thread_key", flat=True))
+    keys = list(
+        InboundEmail.objects.filter(consultation=consultation).order_by("id").values_list("thread_key", flat=True)
+    )
     assert keys == ["new", "token", "references", "subject"]
     assert Consultation.objects.filter(office_id="5101").count() == 1
     texts = list(consultation.messages.filter(direction="in").order_by("seq").values_list("body", flat=True))

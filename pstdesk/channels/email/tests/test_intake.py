@@ -19,8 +19,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _mails(n: int, start: int = 0) -> list[bytes]:
     return [
-        visitor_mail(subject=f"Permintaan {i}", body=f"Saya Budi dari Universitas Udayana, pertanyaan {i}.",
-                     sender=f"Pengguna {i} <user{i}@example.id>")
+        visitor_mail(
+            subject=f"Permintaan {i}",
+            body=f"Saya Budi dari Universitas Udayana, pertanyaan {i}.",
+            sender=f"Pengguna {i} <user{i}@example.id>",
+        )
         for i in range(start, start + n)
     ]
 

@@ -51,8 +51,9 @@ def test_no_mailbox_is_permanent(db):
     from pstdesk.channels.base import OutboundMessage
 
     with pytest.raises(ChannelError) as error:
-        EmailAdapter().send(OutboundMessage(message_id=1, consultation_id=1, office_code="5102", channel="email",
-                                            body="x", payload={}))
+        EmailAdapter().send(
+            OutboundMessage(message_id=1, consultation_id=1, office_code="5102", channel="email", body="x", payload={})
+        )
     assert error.value.permanent and error.value.code == "no_mailbox"
 
 
@@ -67,8 +68,9 @@ def test_reply_tokens_are_signed_and_office_bound():
 
 def test_subject_tag_from_a_stranger_opens_a_new_consultation(mailbox):
     consultation = intake.ingest(mailbox, fixture("intro_plain.eml")).consultation
-    raw = visitor_mail(subject=f"Re: data [PST#{consultation.pk}]", body="Saya dari Dinas X",
-                       sender="Orang Lain <lain@example.id>")
+    raw = visitor_mail(
+        subject=f"Re: data [PST#{consultation.pk}]", body="Saya dari Dinas X", sender="Orang Lain <lain@example.id>"
+    )
     email = intake.ingest(mailbox, raw)
     assert email.thread_key == "new" and email.consultation_id != consultation.pk
 

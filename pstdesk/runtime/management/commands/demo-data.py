@@ -137,6 +137,7 @@ class Command(BaseCommand):
         consultations = Consultation.objects.bulk_create(consultations)
         # auto_now_add ignores the values given: spread creation times over the year afterwards.
         for consultation in consultations:
+            assert consultation.request_clear_at is not None  # set to the creation time above
             consultation.created_at = consultation.request_clear_at
         Consultation.objects.bulk_update(consultations, ["created_at"], batch_size=1000)
         messages = []

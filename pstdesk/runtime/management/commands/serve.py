@@ -13,6 +13,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from pstdesk.runtime.workers import default_task_threads
+
 
 class Command(BaseCommand):
     help = "Serve PST Desk (web, WebSockets and, without Redis, the task workers)."
@@ -22,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--workers", type=int, default=1, help="web processes (needs REDIS_URL when > 1)")
         parser.add_argument("--no-tasks", action="store_true", help="do not run task workers in this process")
-        parser.add_argument("--task-threads", type=int, default=settings.HUEY["consumer"]["workers"])
+        parser.add_argument("--task-threads", type=int, default=default_task_threads())
 
     def handle(self, *args: Any, **options: Any) -> None:
         import uvicorn

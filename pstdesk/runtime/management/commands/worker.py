@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+
+from pstdesk.runtime.workers import default_task_threads
 
 
 class Command(BaseCommand):
     help = "Run a task worker process (use with REDIS_URL or PostgreSQL deployments; `serve` embeds one otherwise)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--threads", type=int, default=settings.HUEY["consumer"]["workers"])
+        parser.add_argument("--threads", type=int, default=default_task_threads())
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("run_huey", workers=options["threads"], worker_type="thread")

@@ -25,10 +25,10 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=60.0, help="seconds between polls without IDLE")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        mailboxes = Mailbox.objects.filter(is_active=True)
+        active = Mailbox.objects.filter(is_active=True)
         if options.get("office"):
-            mailboxes = mailboxes.filter(office_id=options["office"])
-        mailboxes = list(mailboxes)
+            active = active.filter(office_id=options["office"])
+        mailboxes = list(active)
         if not mailboxes:
             raise CommandError("no active mailbox to poll")
         if options["once"]:
@@ -52,8 +52,13 @@ class Command(BaseCommand):
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         threads = [
-            threading.Thread(target=run_mailbox, args=(m.pk, stop), kwargs={"interval": options["interval"]},
-                             name=f"email-{m.office_id}", daemon=True)
+            threading.Thread(
+                target=run_mailbox,
+                args=(m.pk, stop),
+                kwargs={"interval": options["interval"]},
+                name=f"email-{m.office_id}",
+                daemon=True,
+            )
             for m in mailboxes
         ]
         for thread in threads:

@@ -39,7 +39,7 @@ from pstdesk.consultations.assignment import (
     transfer_consultation,
 )
 from pstdesk.consultations.attachments import ValidFile, store_attachments, validate_attachment, validate_attachments
-from pstdesk.consultations.delivery import update_delivery_status
+from pstdesk.consultations.delivery import mark_read_by_office, update_delivery_status
 from pstdesk.consultations.effects import is_user, lock, publish_consultation, publish_message, snapshot
 from pstdesk.consultations.errors import AttachmentRejected, InvalidInput, InvalidTransition, NotAllowed
 from pstdesk.consultations.models import (
@@ -705,6 +705,7 @@ __all__ = [
     "claim_consultation",
     "close_consultation",
     "mark_answered",
+    "mark_read_by_office",
     "mark_request_clear",
     "missing_requirements",
     "open_consultation",

@@ -76,3 +76,29 @@ def update_delivery_status(
             )
         publish_message(fresh, event_type="message.updated")
     return True
+
+
+def mark_read_by_office(consultation: Any, *, up_to_seq: int, by: Any) -> int:
+    """The office has read the visitor's messages up to `up_to_seq`: stamp their `read_at` (only moving forward)
+    and tell the visitor's channel (`messages.read` on the consultation group; the widget shows "Dibaca"; WhatsApp
+    gets a mark-as-read). Returns how many messages were newly marked. Like delivery receipts, read receipts
+    write no audit row: they are delivery facts of messages, not decisions."""
+    from pstdesk.lib.events import consultation_group, office_group, publish_on_commit
+
+    with transaction.atomic():
+        marked = Message.objects.filter(
+            consultation=consultation, direction=Direction.IN, seq__lte=up_to_seq, read_at__isnull=True
+        ).update(read_at=timezone.now())
+        if marked:
+            event = {
+                "type": "messages.read",
+                "consultation": consultation.pk,
+                "office": consultation.office_id,
+                "up_to": up_to_seq,
+            }
+            publish_on_commit([consultation_group(consultation.pk), office_group(consultation.office_id)], event)
+    if marked and consultation.channel == "whatsapp":
+        from pstdesk.channels.whatsapp.actions import mark_read
+
+        mark_read(consultation, by=by)
+    return marked

@@ -265,6 +265,15 @@ def _simple(fn: Callable[..., Any], **kwargs: Any) -> Callable[[HttpRequest, Con
     return run
 
 
+def _read(request: HttpRequest, c: Consultation) -> Result:
+    try:
+        up_to = int(_text(request, "up_to"))
+    except ValueError:
+        raise InvalidInput(_("Nomor urut pesan tidak valid.")) from None
+    actions.mark_read_by_office(c, up_to_seq=up_to, by=request.user)
+    return {}
+
+
 def _close(request: HttpRequest, c: Consultation) -> Result:
     without = request.POST.get("without_rating") in {"1", "true", "on"}
     actions.close_consultation(c, by=request.user, without_rating=without)
@@ -281,6 +290,7 @@ VERBS: dict[str, Callable[[HttpRequest, Consultation], Result]] = {
     "clear": _simple(actions.mark_request_clear),
     "answer": _simple(actions.mark_answered),
     "request-rating": _simple(actions.request_rating),
+    "read": _read,
 }
 
 

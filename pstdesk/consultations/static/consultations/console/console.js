@@ -343,7 +343,29 @@
       }
       bySeq[m.seq] = node;
       while (bySeq[cursor + 1]) { cursor += 1; }
+      if (m.direction === "in" && m.kind !== "note") {
+        highestInbound = Math.max(highestInbound, Number(m.seq));
+        markRead();
+      }
     }
+
+    // Read receipts: the visitor's messages on screen while the page is visible are read by the office.
+    var highestInbound = 0;
+    var readUpTo = 0;
+    var readTimer = null;
+    function markRead() {
+      if (document.hidden || highestInbound <= readUpTo) { return; }
+      window.clearTimeout(readTimer);
+      readTimer = window.setTimeout(function () {
+        var upTo = highestInbound;
+        var data = new FormData();
+        data.append("up_to", String(upTo));
+        post(config.actionUrl + "read/", data).then(function () {
+          readUpTo = Math.max(readUpTo, upTo);
+        }).catch(function () { /* the next message or visibility change retries */ });
+      }, 300);
+    }
+    document.addEventListener("visibilitychange", markRead);
 
     function resubscribe() {
       socket.send({ type: "subscribe", consultation: id, after: cursor });

@@ -38,7 +38,8 @@ CODED_FIELDS = {
 class Filters:
     """The queue and the filters of the inbox, validated: unknown values fall back to "no filter"."""
 
-    queue: str = "unassigned"
+    # Consultations are assigned round-robin as they arrive, so an officer's work is "mine" by default.
+    queue: str = "mine"
     channel: str = ""
     status: str = ""
     topic: str = ""
@@ -50,7 +51,7 @@ class Filters:
         status = params.get("status", "")
         topic = params.get("topic", "")
         return cls(
-            queue=queue if queue in QUEUES else "unassigned",
+            queue=queue if queue in QUEUES else cls.queue,
             channel=channel if channel in Channel.values else "",
             status=status if status in Status.values else "",
             topic=topic if topic in Topic.values else "",
@@ -120,6 +121,12 @@ def state_dict(consultation: Consultation) -> dict[str, Any]:
     data = row_dict(consultation)
     data["closing_order"] = order
     data["allowed"] = transitions.allowed_actions(consultation.status, order)
+    data["whatsapp_window_closes_at"] = None
+    if consultation.channel == "whatsapp":
+        from pstdesk.channels.whatsapp.actions import window_closes_at
+
+        closes = window_closes_at(consultation)
+        data["whatsapp_window_closes_at"] = closes.isoformat() if closes else None
     return data
 
 

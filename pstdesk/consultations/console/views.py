@@ -75,6 +75,8 @@ def _texts() -> dict[str, str]:
         "dueIn": _("sisa %(time)s"),
         "overdue": _("lewat %(time)s"),
         "noDue": _("belum berjalan"),
+        "windowOpen": _("teks bebas boleh, sisa %(time)s"),
+        "windowClosed": _("tertutup: hanya templat"),
         "unassigned": _("belum ditugaskan"),
         "note": _("Catatan internal"),
         "visitor": _("Pengguna layanan"),
@@ -200,10 +202,19 @@ def consultation_view(request: HttpRequest, pk: int) -> HttpResponse:
         "requirements": queries.requirement_status(consultation),
         "colleagues": colleagues,
         "canned": canned_texts,
+        "templates": _whatsapp_templates(consultation),
         "topics": Topic.choices,
         "offices": offices,
     }
     return render(request, "consultations/console/consultation.html", context)
+
+
+def _whatsapp_templates(consultation: Consultation) -> list[Any]:
+    if consultation.channel != "whatsapp":
+        return []
+    from pstdesk.channels.whatsapp.actions import approved_templates
+
+    return approved_templates(consultation)
 
 
 @login_required
@@ -274,6 +285,15 @@ def _read(request: HttpRequest, c: Consultation) -> Result:
     return {}
 
 
+def _template(request: HttpRequest, c: Consultation) -> Result:
+    from pstdesk.channels.whatsapp.actions import send_template
+
+    name, _sep, language = _text(request, "template").partition("|")
+    params = [line.strip() for line in _text(request, "params").splitlines() if line.strip()]
+    message = send_template(c, by=request.user, name=name, language=language, params=params)
+    return {"message": message_dict(message, for_staff=True)}
+
+
 def _close(request: HttpRequest, c: Consultation) -> Result:
     without = request.POST.get("without_rating") in {"1", "true", "on"}
     actions.close_consultation(c, by=request.user, without_rating=without)
@@ -291,6 +311,7 @@ VERBS: dict[str, Callable[[HttpRequest, Consultation], Result]] = {
     "answer": _simple(actions.mark_answered),
     "request-rating": _simple(actions.request_rating),
     "read": _read,
+    "template": _template,
 }
 
 

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from pstdesk.accounts.models import User
 from pstdesk.audit.models import AuditLog
 from pstdesk.consultations.actions import receive_message
 from pstdesk.consultations.models import Consultation, Message, MessageKind, Status
@@ -325,3 +326,45 @@ def test_duty_toggle_and_staffing_warning(officer_5102):
     assert client.post("/console/duty/", {"on_duty": "maybe"}).status_code == 400
     html = client.get("/console/").content.decode()
     assert 'id="staffing"' in html and "minimal" in html
+
+
+def test_whatsapp_consultation_shows_its_24_hour_window_and_sends_templates(officer_5102: User) -> None:
+    from datetime import timedelta
+
+    from pstdesk.channels.base import InboundMessage
+    from pstdesk.channels.whatsapp.models import TemplateStatus, WhatsAppTemplate
+    from pstdesk.consultations.actions import receive_message
+    from pstdesk.offices.models import Office
+
+    office = Office.objects.get(code="5102")
+    received = receive_message(
+        InboundMessage(
+            channel="whatsapp",
+            office_code="5102",
+            external_id="wamid.window-1",
+            body="Halo",
+            sender_wa_id="6281234500001",
+        )
+    )
+    consultation = received.consultation
+    WhatsAppTemplate.objects.create(
+        waba_id=office.whatsapp_business_account_id,
+        name="pst_lanjutan",
+        language="id",
+        status=TemplateStatus.APPROVED,
+        components=[{"type": "BODY", "text": "Halo {{1}}, jawaban konsultasi Anda sudah siap."}],
+    )
+    client = Client()
+    client.force_login(officer_5102)
+    state = client.get(f"/console/{consultation.pk}/state/").json()["state"]
+    assert state["whatsapp_window_closes_at"].startswith(
+        (consultation.last_inbound_at + timedelta(hours=24)).isoformat()[:16]
+    )
+    page = client.get(f"/console/{consultation.pk}/").content.decode()
+    assert 'id="state-window"' in page and "pst_lanjutan" in page
+
+    wrong = client.post(f"/console/{consultation.pk}/template/", {"template": "pst_lanjutan|id", "params": ""})
+    assert wrong.status_code == 400 and "parameter" in wrong.json()["error"]
+    sent = client.post(f"/console/{consultation.pk}/template/", {"template": "pst_lanjutan|id", "params": "Wayan"})
+    assert sent.status_code == 200
+    assert sent.json()["message"]["body"] == "Halo Wayan, jawaban konsultasi Anda sudah siap."

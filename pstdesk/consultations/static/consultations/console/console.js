@@ -72,6 +72,13 @@
 
   function renderCountdown(node) {
     var result = countdown(node.getAttribute("data-due") || "");
+    if (node.id === "state-window") {
+      // The WhatsApp customer-service window: free text until it closes, templates only after.
+      var left = new Date(node.getAttribute("data-due") || 0).getTime() - Date.now();
+      result = left > 0
+        ? { text: fill(T.windowOpen, { time: span(left) }), level: left < 3600 * 1000 ? "soon" : "ok" }
+        : { text: T.windowClosed, level: "over" };
+    }
     node.textContent = result.text;
     node.setAttribute("data-level", result.level);
   }
@@ -387,6 +394,11 @@
       var sla = document.getElementById("state-sla");
       sla.setAttribute("data-due", next.due_at || "");
       renderCountdown(sla);
+      var windowNode = document.getElementById("state-window");
+      if (windowNode) {
+        windowNode.setAttribute("data-due", next.whatsapp_window_closes_at || "");
+        renderCountdown(windowNode);
+      }
       var rating = document.getElementById("state-rating");
       rating.textContent = next.rated_at ? T.rated : (next.rating_requested_at ? T.ratingRequested : "—");
       rating.setAttribute("data-rated", next.rated_at ? "true" : "false");

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import time_machine
 from django.test import Client
-from django.utils import timezone
 
 from pstdesk.channels.whatsapp.parsing import sign
 from pstdesk.channels.whatsapp.simulator import RunningSimulator, Simulator
@@ -103,26 +102,3 @@ def sim(db: None, client: Client, wa_settings: Any, django_capture_on_commit_cal
     wa_settings.WHATSAPP_API_BASE = running.url
     yield simulator
     running.stop()
-
-
-def complete_requirements(visitor: Any, office: str) -> Any:
-    """What both seed standards require: a guestbook entry with consent, a verified e-mail, a WhatsApp number."""
-    from pstdesk.guestbook.actions import PRIVACY_NOTICE_VERSION
-    from pstdesk.guestbook.models import Consent, GuestbookEntry
-
-    GuestbookEntry.objects.create(
-        visitor=visitor,
-        office_id=office,
-        sex="2",
-        age_group="2",
-        education="3",
-        occupation="1",
-        institution_category="6",
-        institution_name="Universitas Udayana",
-        purpose="1",
-    )
-    Consent.objects.create(visitor=visitor, notice_version=PRIVACY_NOTICE_VERSION)
-    visitor.email = visitor.email or "putu@example.test"
-    visitor.email_verified_at = timezone.now()
-    visitor.save()
-    return visitor

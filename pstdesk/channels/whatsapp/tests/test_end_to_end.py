@@ -9,10 +9,10 @@ import pytest
 
 from pstdesk.channels.whatsapp.models import RatingDialog, RatingStep
 from pstdesk.channels.whatsapp.simulator import Simulator
-from pstdesk.channels.whatsapp.tests.conftest import complete_requirements
 from pstdesk.channels.whatsapp.tests.helpers import PNID, accepted_for, drive_outbox, outbound, start
 from pstdesk.consultations import actions
 from pstdesk.consultations.models import DeliveryStatus, Direction, Status
+from pstdesk.consultations.tests.conftest import complete_requirements
 from pstdesk.ratings.models import Rating
 
 pytestmark = pytest.mark.django_db

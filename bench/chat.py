@@ -155,6 +155,11 @@ class Flow:
     counter: int = 0
 
 
+def connect_budget(count: int) -> float:
+    """Seconds allowed to open every socket (a console login and a widget hello each cost database reads)."""
+    return 60 + 0.3 * count
+
+
 class Target:
     """Where the load goes: how to connect, how to frame a message, how to read one on the officer side."""
 
@@ -264,7 +269,7 @@ class Load:
                 flow.officer = await self.target.open_officer(flow)
                 flow.visitor = await self.target.open_visitor(flow)
 
-        async with asyncio.timeout(180):
+        async with asyncio.timeout(connect_budget(len(self.flows))):
             await asyncio.gather(*(one(flow) for flow in self.flows))
         for flow in self.flows:
             self.readers.append(asyncio.create_task(self._read_officer(flow)))
@@ -379,7 +384,7 @@ async def _measure(target: Target, conversations: list[Conversation], seconds: f
 
 def measure(target: Target, conversations: list[Conversation], seconds: float) -> Result:
     async def bounded() -> Result:
-        async with asyncio.timeout(180 + 3 * seconds + 6 * GRACE):
+        async with asyncio.timeout(connect_budget(len(conversations)) + 3 * seconds + 6 * GRACE):
             return await _measure(target, conversations, seconds)
 
     try:
@@ -481,7 +486,7 @@ def _rows(n: int, label: str, desk: Result, base: Result) -> list[harness.Row]:
             label,
             f"{desk.saturated.rate:,.0f} msg/s ({_lat(desk.saturated)})" + (f" [{errors}]" if errors else ""),
             f"relay {base.saturated.rate:,.0f} msg/s ({_lat(base.saturated)})",
-            f"{ratio:.2f}",
+            f"{ratio:.4f}",
             ">= 0.30 of relay",
             "yes" if ratio >= 0.30 else "no",
         ),

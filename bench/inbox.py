@@ -13,7 +13,7 @@ from bench import harness
 PAGES = {
     "console inbox": "/console/",
     "console consultation": "/console/{id}/",
-    "api list": "/api/v1/consultations/?limit=50",
+    "api list": "/api/v1/consultations?limit=50",
     "api detail": "/api/v1/consultations/{id}",
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from pstdesk.offices.models import Channel
 
@@ -109,7 +110,7 @@ class DeliveryStatus(models.TextChoices):
     NONE = "", _("-")
     PENDING = "pending", _("Menunggu")
     SENT = "sent", _("Terkirim")
-    DELIVERED = "delivered", _("Diterima")
+    DELIVERED = "delivered", pgettext_lazy("message delivery", "Diterima")
     READ = "read", _("Dibaca")
     FAILED = "failed", _("Gagal")
 

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from pstdesk.accounts.access import visible_offices
@@ -90,7 +91,7 @@ def _texts() -> dict[str, str]:
         "ratingRequested": _("Diminta, belum dinilai"),
         "pending": _("Menunggu"),
         "sent": _("Terkirim"),
-        "delivered": _("Diterima"),
+        "delivered": pgettext("message delivery", "Diterima"),
         "read": _("Dibaca"),
     }
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -94,11 +95,14 @@ class Command(BaseCommand):
         )
         consultations = []
         entries = []
+        message_counts = []
         for visitor in visitors:
             office = rng.choice(offices)
             channel = rng.choice(standards[office.code].channels if standards[office.code] else ["whatsapp"])
             created = now - timedelta(minutes=rng.randrange(0, 365 * 24 * 60))
             status = Status.OPEN if options["open"] else rng.choice(CLOSED_STATUSES)
+            count = max(2, int(rng.gauss(options["messages"], 1)))
+            message_counts.append(count)
             entries.append(
                 GuestbookEntry(
                     visitor=visitor,
@@ -131,19 +135,16 @@ class Command(BaseCommand):
                     closed_at=created + timedelta(days=1) if status == Status.CLOSED else None,
                     rated_at=created + timedelta(days=1) if status == Status.CLOSED else None,
                     last_inbound_at=created,
+                    last_seq=count,
                 )
             )
         GuestbookEntry.objects.bulk_create(entries)
         consultations = Consultation.objects.bulk_create(consultations)
-        # auto_now_add ignores the values given: spread creation times over the year afterwards.
-        for consultation in consultations:
-            assert consultation.request_clear_at is not None  # set to the creation time above
-            consultation.created_at = consultation.request_clear_at
-        Consultation.objects.bulk_update(consultations, ["created_at"], batch_size=1000)
+        # auto_now_add overrides the creation times given: spread them over the year with one UPDATE per batch.
+        Consultation.objects.filter(pk__in=[c.pk for c in consultations]).update(created_at=F("request_clear_at"))
         messages = []
         ratings = []
-        for consultation in consultations:
-            count = max(2, int(rng.gauss(options["messages"], 1)))
+        for consultation, count in zip(consultations, message_counts, strict=True):
             for seq in range(1, count + 1):
                 inbound = seq % 2 == 1
                 messages.append(
@@ -156,7 +157,6 @@ class Command(BaseCommand):
                         delivery_status="" if inbound else DeliveryStatus.READ,
                     )
                 )
-            consultation.last_seq = count
             if consultation.status == Status.CLOSED:
                 ratings.append(
                     Rating(
@@ -167,5 +167,4 @@ class Command(BaseCommand):
                     )
                 )
         Message.objects.bulk_create(messages, batch_size=5000)
-        Consultation.objects.bulk_update(consultations, ["last_seq"], batch_size=1000)
         Rating.objects.bulk_create(ratings, batch_size=5000)

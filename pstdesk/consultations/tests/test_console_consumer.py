@@ -9,7 +9,6 @@ import pytest
 import time_machine
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.test import Client
 
@@ -17,6 +16,7 @@ from pstdesk.asgi import application
 from pstdesk.consultations.actions import add_note, receive_message
 from pstdesk.consultations.models import Message
 from pstdesk.consultations.tests.conftest import make_inbound
+from pstdesk.testing.bus import flush_channel_layer
 from pstdesk.testing.websocket import WebsocketClient as WebsocketCommunicator
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,7 +26,7 @@ WORKING_TIME = "2026-03-10 02:00:00+00:00"  # Tuesday 10:00 WITA
 
 @pytest.fixture(autouse=True)
 def _in_hours_and_clean_bus():
-    async_to_sync(get_channel_layer().flush)()
+    flush_channel_layer()
     with time_machine.travel(WORKING_TIME, tick=True):
         yield
 

@@ -15,6 +15,7 @@ from pstdesk.channels.web.actions import open_widget_session
 from pstdesk.channels.web.models import WidgetSession
 from pstdesk.guestbook.models import Consent, GuestbookEntry, Visitor
 from pstdesk.offices.models import Office
+from pstdesk.testing.bus import flush_channel_layer
 from pstdesk.testing.websocket import WebsocketClient as WebsocketCommunicator
 
 LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "webchat-tests"}}
@@ -37,10 +38,8 @@ def private_cache(settings: Any) -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def in_hours_and_clean_bus() -> Iterator[None]:
     import time_machine
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
 
-    async_to_sync(get_channel_layer().flush)()
+    flush_channel_layer()
     with time_machine.travel(WORKING_TIME, tick=True):
         yield
 
@@ -53,8 +52,15 @@ def complete_visitor(office: str = "5102", *, email: str = "putu@example.test") 
         name="Putu", email=email, email_verified_at=timezone.now(), whatsapp="+6281234567890"
     )
     GuestbookEntry.objects.create(
-        visitor=visitor, office_id=office, sex="2", age_group="2", education="3", occupation="1",
-        institution_category="6", institution_name="Universitas Udayana", purpose="1",
+        visitor=visitor,
+        office_id=office,
+        sex="2",
+        age_group="2",
+        education="3",
+        occupation="1",
+        institution_category="6",
+        institution_name="Universitas Udayana",
+        purpose="1",
     )
     Consent.objects.create(visitor=visitor, notice_version=PRIVACY_NOTICE_VERSION)
     return visitor

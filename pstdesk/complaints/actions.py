@@ -39,6 +39,7 @@ from pstdesk.complaints.models import (
     Complaint,
     ComplaintChannel,
     ComplaintKind,
+    ComplaintStatus,
 )
 from pstdesk.consultations.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed
 from pstdesk.consultations.models import Consultation
@@ -337,12 +338,64 @@ def file_complaint(
     return complaint
 
 
+def handle_complaint(complaint: Complaint, *, by: Any, response: str, upheld: bool) -> Complaint:
+    """Record the office's follow-up of a complaint, suggestion or input: what was done or answered, and whether
+    a complaint is upheld. An upheld complaint means the service did not meet the standard, so a compensation
+    case is opened for the service manager in the same transaction.
+
+    Only a supervisor, manager or admin who sees the office (`NotAllowed`); once handled it is final
+    (`InvalidTransition`); an empty response, or upholding something that is not a complaint, is refused
+    (`InvalidInput`)."""
+    office = complaint.office
+    if not _is_staff_of(by, office, {Role.SUPERVISOR, Role.MANAGER, Role.ADMIN}):
+        raise NotAllowed(_("Hanya koordinator atau penanggung jawab pelayanan yang dapat menindaklanjuti pengaduan."))
+    response = (response or "").strip()
+    if not response:
+        raise InvalidInput(_("Tuliskan tindak lanjutnya."))
+    if upheld and complaint.kind != ComplaintKind.COMPLAINT:
+        raise InvalidInput(_("Hanya pengaduan yang dapat dinyatakan beralasan."))
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        if locked.status != ComplaintStatus.RECEIVED:
+            raise InvalidTransition(_("Pengaduan ini sudah ditindaklanjuti."))
+        locked.status = ComplaintStatus.HANDLED
+        locked.response = response
+        locked.upheld = upheld if locked.kind == ComplaintKind.COMPLAINT else None
+        locked.handled_by = by
+        locked.handled_at = timezone.now()
+        locked.save(update_fields=["status", "response", "upheld", "handled_by", "handled_at"])
+        record(
+            "complaint.handled",
+            locked,
+            by=by,
+            office=office,
+            before={"status": ComplaintStatus.RECEIVED},
+            after={"status": locked.status, "upheld": locked.upheld},
+        )
+        if locked.upheld:
+            open_compensation(
+                office,
+                by=by,
+                reason=_("Pengaduan #%(id)s dinyatakan beralasan: %(response)s")
+                % {"id": locked.pk, "response": response},
+                complaint=locked,
+            )
+        publish_on_commit(
+            [office_group(office.pk)],
+            {"type": "complaint.updated", "office": office.pk, "complaint": locked.pk, "status": locked.status},
+        )
+    for name in ("status", "response", "upheld", "handled_by", "handled_at"):
+        setattr(complaint, name, getattr(locked, name))
+    return complaint
+
+
 __all__ = [
     "DomainError",
     "can_decide_compensation",
     "decide_compensation",
     "detect_breaches",
     "file_complaint",
+    "handle_complaint",
     "open_compensation",
     "overdue_first_response",
     "overdue_resolution",

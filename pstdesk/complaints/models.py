@@ -128,6 +128,14 @@ class Complaint(models.Model):
     contact = models.CharField(_("kontak (opsional)"), max_length=200, blank=True)
     status = models.CharField(max_length=10, choices=ComplaintStatus.choices, default=ComplaintStatus.RECEIVED)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The follow-up (tindak lanjut): what the office did or answered, and whether the complaint was upheld
+    # (the service did not meet the standard; an upheld complaint opens a compensation case).
+    response = models.TextField(_("tindak lanjut"), blank=True)
+    upheld = models.BooleanField(_("pengaduan beralasan"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -20,7 +20,13 @@ from django.views.decorators.http import require_http_methods
 
 from pstdesk.accounts.access import get_office_for, visible_offices
 from pstdesk.accounts.models import Role
-from pstdesk.complaints.actions import can_decide_compensation, decide_compensation, file_complaint, open_compensation
+from pstdesk.complaints.actions import (
+    can_decide_compensation,
+    decide_compensation,
+    file_complaint,
+    handle_complaint,
+    open_compensation,
+)
 from pstdesk.complaints.models import Breach, Compensation, CompensationStatus, Complaint, ComplaintKind
 from pstdesk.consultations.errors import DomainError
 from pstdesk.consultations.models import Consultation
@@ -157,6 +163,53 @@ def compensation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "complaints/compensation.html",
         {"case": case, "form": form, "may_decide": may_decide, "trail": trail},
+        status=status,
+    )
+
+
+class HandleComplaintForm(forms.Form):
+    response = forms.CharField(
+        label=gettext_lazy("Tindak lanjut"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000
+    )
+    upheld = forms.BooleanField(
+        label=gettext_lazy("Pengaduan beralasan: pelayanan tidak sesuai standar (membuka kasus kompensasi)"),
+        required=False,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One complaint, suggestion or input, its follow-up form and its audit trail (supervisors and managers)."""
+    offices = _supervisor_offices(request)
+    complaint = get_object_or_404(Complaint.objects.select_related("office", "handled_by"), pk=pk, office__in=offices)
+    form = HandleComplaintForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            handle_complaint(
+                complaint,
+                by=request.user,
+                response=form.cleaned_data["response"],
+                upheld=form.cleaned_data["upheld"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Tindak lanjut pengaduan disimpan."))
+            return redirect("complaints:complaint", pk=complaint.pk)
+    from pstdesk.audit.models import AuditLog
+
+    trail = (
+        AuditLog.objects.filter(subject_type="complaints.complaint", subject_id=str(complaint.pk))
+        .select_related("actor")
+        .order_by("id")
+    )
+    case = Compensation.objects.filter(complaint=complaint).first()
+    status = 400 if request.method == "POST" and form.errors else 200
+    return render(
+        request,
+        "complaints/complaint.html",
+        {"complaint": complaint, "form": form, "trail": trail, "case": case},
         status=status,
     )
 

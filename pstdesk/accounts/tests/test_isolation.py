@@ -292,6 +292,7 @@ OBJECT_URLS: dict[str, Case] = {
     "console:verb": Case(lambda w: {"pk": w.get("consultation").pk, "verb": "close"}, method="post"),
     "consultations:attachment": Case(lambda w: {"pk": w.get("attachment").pk}),
     "complaints:compensation": Case(lambda w: {"pk": w.get("compensation").pk}),
+    "complaints:complaint": Case(lambda w: {"pk": w.get("complaint").pk}),
     # Django names the user admin's password page after auth.User whatever the user model is.
     "admin:auth_user_password_change": Case(lambda w: {"id": w.officer_5102.pk}, client="admin"),
 }

@@ -81,3 +81,60 @@ def test_file_complaint(office_5102: Office) -> None:
         with pytest.raises(InvalidInput):
             file_complaint(office_5102, **bad)
     assert Complaint.objects.count() == 1
+
+
+def test_an_upheld_complaint_is_handled_once_and_opens_a_compensation_case(
+    office_5102: Office, supervisor_5102: object
+) -> None:
+    from pstdesk.complaints.actions import handle_complaint
+    from pstdesk.complaints.models import ComplaintStatus
+
+    complaint = file_complaint(office_5102, kind=ComplaintKind.COMPLAINT, text="Tiga hari tidak dijawab.")
+    handle_complaint(complaint, by=supervisor_5102, response="Petugas lalai; jawaban dikirim hari ini.", upheld=True)
+    complaint.refresh_from_db()
+    assert complaint.status == ComplaintStatus.HANDLED and complaint.upheld is True
+    assert complaint.handled_by == supervisor_5102
+    case = Compensation.objects.get(complaint=complaint)
+    assert case.status == CompensationStatus.OPEN and f"#{complaint.pk}" in case.reason
+    assert AuditLog.objects.filter(verb="complaint.handled", subject_id=str(complaint.pk)).count() == 1
+    with pytest.raises(InvalidTransition):
+        handle_complaint(complaint, by=supervisor_5102, response="lagi", upheld=True)
+    assert Compensation.objects.filter(complaint=complaint).count() == 1
+
+
+def test_complaint_follow_up_refuses_officers_outsiders_and_bad_input(
+    office_5102: Office, officer_5102: object, supervisor_5102: object
+) -> None:
+    from pstdesk.complaints.actions import handle_complaint
+    from pstdesk.complaints.models import ComplaintStatus
+
+    complaint = file_complaint(office_5102, kind=ComplaintKind.COMPLAINT, text="Petugas tidak ramah.")
+    suggestion = file_complaint(office_5102, kind=ComplaintKind.SUGGESTION, text="Tambah jam layanan.")
+    for who in (officer_5102, make_user("sup5101", "5101", "supervisor")):
+        with pytest.raises(NotAllowed):
+            handle_complaint(complaint, by=who, response="x", upheld=False)
+    with pytest.raises(InvalidInput):
+        handle_complaint(complaint, by=supervisor_5102, response="  ", upheld=False)
+    with pytest.raises(InvalidInput):  # a suggestion cannot be "upheld"
+        handle_complaint(suggestion, by=supervisor_5102, response="Dipertimbangkan.", upheld=True)
+    assert set(Complaint.objects.values_list("status", flat=True)) == {ComplaintStatus.RECEIVED}
+    assert not Compensation.objects.exists()
+    assert not AuditLog.objects.filter(verb="complaint.handled").exists()
+
+
+def test_complaint_page_is_office_scoped_and_records_the_follow_up(
+    office_5102: Office, supervisor_5102: object, officer_5101: object
+) -> None:
+    from django.test import Client
+
+    complaint = file_complaint(office_5102, kind=ComplaintKind.COMPLAINT, text="RAHASIA-5102 keluhan")
+    outsider = Client()
+    outsider.force_login(make_user("sup5101b", "5101", "supervisor"))
+    assert outsider.get(f"/pengawasan/pengaduan/{complaint.pk}/").status_code == 404
+    insider = Client()
+    insider.force_login(supervisor_5102)
+    assert "RAHASIA-5102" in insider.get(f"/pengawasan/pengaduan/{complaint.pk}/").content.decode()
+    response = insider.post(f"/pengawasan/pengaduan/{complaint.pk}/", {"response": "Sudah ditangani.", "upheld": ""})
+    assert response.status_code == 302
+    complaint.refresh_from_db()
+    assert complaint.upheld is False and complaint.response == "Sudah ditangani."

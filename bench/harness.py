@@ -141,9 +141,7 @@ class Row:
 
 def print_table(rows: list[Row]) -> None:
     headers = ["benchmark", "backend", "measured", "baseline", "ratio", "target", "met"]
-    table = [headers] + [
-        [r.benchmark, r.backend, r.measured, r.baseline, r.ratio, r.target, r.verdict] for r in rows
-    ]
+    table = [headers] + [[r.benchmark, r.backend, r.measured, r.baseline, r.ratio, r.target, r.verdict] for r in rows]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(headers))]
     for n, row in enumerate(table):
         print("  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)))

@@ -29,8 +29,11 @@ def run(backend: harness.Backend, *, full: bool) -> list[harness.Row]:
     for page in PAGES:
         s, b = small.get(page), large.get(page)
         if not s or not b or "error" in s or "error" in b:
-            rows.append(harness.Row(f"{page} ({big:,} open)", backend.name, f"error: {(b or s or {}).get('error')}",
-                                    "", "", "", "no"))
+            rows.append(
+                harness.Row(
+                    f"{page} ({big:,} open)", backend.name, f"error: {(b or s or {}).get('error')}", "", "", "", "no"
+                )
+            )
             continue
         same = s["queries"] == b["queries"]
         target_ms = 50.0

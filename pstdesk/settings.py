@@ -1,7 +1,7 @@
 """PST Desk settings: every value comes from the environment, with defaults for one office on a laptop.
 
-The embedded default needs no other service: SQLite in WAL mode under DATA_DIR, an in-memory channel layer and a
-file-backed (SQLite) task queue. DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis for scale-out.
+The embedded default needs no other service: SQLite in WAL mode under DATA_DIR, an in-memory channel layer and
+cache, and a file-backed (SQLite) task queue. DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis for scale-out.
 """
 
 from __future__ import annotations
@@ -144,12 +144,10 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(DATA_DIR / "cache"),
-        }
-    }
+    # In memory: the embedded profile serves web, WebSockets and task workers in one process (`serve`), so the
+    # rate-limit counters and the WhatsApp pacing buckets are all counted in that process. A file cache cost a
+    # file write and rename per rate-limit increment on every chat message.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pstdesk"}}
     HUEY = {
         "huey_class": "huey.SqliteHuey",
         "name": "pstdesk",

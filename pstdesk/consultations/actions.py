@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -38,9 +38,16 @@ from pstdesk.consultations.assignment import (
     staffing_warning,
     transfer_consultation,
 )
-from pstdesk.consultations.attachments import ValidFile, store_attachments, validate_attachment, validate_attachments
+from pstdesk.consultations.attachments import ValidFile, validate_attachment, validate_attachments
 from pstdesk.consultations.delivery import mark_read_by_office, update_delivery_status
-from pstdesk.consultations.effects import is_user, lock, publish_consultation, publish_message, snapshot
+from pstdesk.consultations.effects import (
+    append_message,
+    is_user,
+    lock,
+    publish_consultation,
+    publish_message,
+    snapshot,
+)
 from pstdesk.consultations.errors import AttachmentRejected, InvalidInput, InvalidTransition, NotAllowed
 from pstdesk.consultations.models import (
     CannedReply,
@@ -66,47 +73,6 @@ class Received:
     message: Message
     consultation: Consultation
     created: bool
-
-
-def _next_seq(consultation: Consultation) -> int:
-    """Allocate the next message cursor: an atomic increment, then read back inside the same transaction (works
-    alike on SQLite and PostgreSQL, and concurrent writers get distinct numbers)."""
-    Consultation.objects.filter(pk=consultation.pk).update(last_seq=F("last_seq") + 1)
-    consultation.last_seq = Consultation.objects.values_list("last_seq", flat=True).get(pk=consultation.pk)
-    return consultation.last_seq
-
-
-def _append_message(
-    consultation: Consultation,
-    *,
-    direction: str,
-    kind: str = MessageKind.MESSAGE,
-    body: str,
-    channel: str | None = None,
-    author: Any = None,
-    payload: dict[str, Any] | None = None,
-    external_id: str | None = None,
-    is_automatic: bool = False,
-    delivery_status: str = DeliveryStatus.NONE,
-    files: Sequence[ValidFile] = (),
-) -> Message:
-    seq = _next_seq(consultation)
-    message = Message.objects.create(
-        consultation=consultation,
-        seq=seq,
-        direction=direction,
-        kind=kind,
-        channel=channel or consultation.channel,
-        body=body,
-        payload=payload or {},
-        author=author if is_user(author) else None,
-        external_id=external_id or None,
-        is_automatic=is_automatic,
-        delivery_status=delivery_status,
-    )
-    message.consultation = consultation
-    store_attachments(message, files)
-    return message
 
 
 def _clean_body(body: str, *, has_files: bool) -> str:
@@ -139,11 +105,12 @@ def _enqueue_delivery(message_id: int) -> None:
 def _find_inbound(inbound: InboundMessage) -> Message | None:
     if not inbound.external_id:
         return None
-    return (
-        Message.objects.select_related("consultation", "consultation__office")
-        .filter(channel=inbound.channel, external_id=inbound.external_id)
-        .first()
-    )
+    # A new message is the common case: ask for the key alone, and load the row only when it is there.
+    keys = Message.objects.filter(channel=inbound.channel, external_id=inbound.external_id).order_by()
+    found = list(keys.values_list("pk", flat=True)[:1])
+    if not found:
+        return None
+    return Message.objects.select_related("consultation", "consultation__office").filter(pk=found[0]).first()
 
 
 def _identify_visitor(inbound: InboundMessage) -> Any:
@@ -162,10 +129,31 @@ def _identify_visitor(inbound: InboundMessage) -> Any:
     return identify_visitor(inbound)
 
 
+def _known_visitor_consultation(inbound: InboundMessage) -> Consultation | None:
+    """The common case of a channel that knows its visitor (the widget): the active consultation the message
+    continues, read with its office and visitor in one query. None whenever the full lookup of `_consultation_for`
+    is needed (a named consultation, no active one, a merged visitor)."""
+    if inbound.visitor_id is None or inbound.consultation_id is not None:
+        return None
+    candidate = (
+        Consultation.objects.select_related("office", "visitor")
+        .filter(office_id=inbound.office_code, visitor_id=inbound.visitor_id, channel=inbound.channel)
+        .active()
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if candidate is None or candidate.visitor.merged_into_id is not None:
+        return None
+    return candidate
+
+
 def _consultation_for(inbound: InboundMessage, office: Office, visitor: Any, now: datetime) -> tuple[Consultation, str]:
     """The consultation the message belongs to and how it was found: "existing", "reopened" or "opened"."""
-    standard = office.standard
-    reopen_days = standard.reopen_days if standard is not None else 7
+
+    def reopen_days() -> int:  # the standard is read only when a closed consultation is in question
+        standard = office.standard
+        return standard.reopen_days if standard is not None else 7
+
     candidate = None
     if inbound.consultation_id is not None:
         candidate = Consultation.objects.filter(pk=inbound.consultation_id, office=office).first()
@@ -190,17 +178,18 @@ def _consultation_for(inbound: InboundMessage, office: Office, visitor: Any, now
                 visitor=visitor,
                 channel=inbound.channel,
                 status=Status.CLOSED,
-                closed_at__gte=now - timedelta(days=reopen_days),
+                closed_at__gte=now - timedelta(days=reopen_days()),
             )
             .order_by("-closed_at", "-pk")
             .first()
         )
-    candidate_office = office
     if candidate is not None:
-        candidate.office = candidate_office
+        candidate.office = office
+        if candidate.visitor_id == visitor.pk:
+            candidate.visitor = visitor
         if candidate.status != Status.CLOSED or (not inbound.reopens and inbound.consultation_id == candidate.pk):
             return candidate, "existing"
-        if candidate.closed_at is not None and candidate.closed_at >= now - timedelta(days=reopen_days):
+        if candidate.closed_at is not None and candidate.closed_at >= now - timedelta(days=reopen_days()):
             reopen_consultation(candidate, by=f"visitor:{visitor.pk}")
             return candidate, "reopened"
     return open_consultation(office=office, visitor=visitor, channel=inbound.channel, title=inbound.body), "opened"
@@ -235,15 +224,13 @@ def receive_message(inbound: InboundMessage) -> Received:
     A repeated delivery returns the stored message with `created=False` (also under a race: the losing insert
     rolls back its whole savepoint and the winner's row is returned). Files that fail validation are not stored;
     the message keeps their names and the reason in `payload["rejected_attachments"]`, so nothing the visitor
-    wrote is lost. After storing: requirements are refreshed, the consultation is auto-assigned if nobody has it,
-    and an out-of-hours reply is posted when due. Those follow-ups can never lose the message.
+    wrote is lost. After storing: requirements are refreshed while the consultation waits for them, the
+    consultation is auto-assigned if nobody has it, and an out-of-hours reply is posted when due. Those
+    follow-ups can never lose the message.
     """
     existing = _find_inbound(inbound)
     if existing is not None:
         return Received(existing, existing.consultation, False)
-    office = Office.objects.filter(code=inbound.office_code).first()
-    if office is None:
-        raise InvalidInput(_("Kantor %(code)s tidak dikenal.") % {"code": inbound.office_code})
     files: list[ValidFile] = []
     rejected: list[dict[str, str]] = []
     for attachment in inbound.attachments:
@@ -254,59 +241,90 @@ def receive_message(inbound: InboundMessage) -> Received:
     payload = dict(inbound.payload)
     if rejected:
         payload["rejected_attachments"] = rejected
-    try:
-        with transaction.atomic():
-            now = timezone.now()
-            visitor = _identify_visitor(inbound)
-            consultation, how = _consultation_for(inbound, office, visitor, now)
-            message = _append_message(
-                consultation,
-                direction=Direction.IN,
-                body=inbound.body or "",
-                channel=inbound.channel,
-                payload=payload,
-                external_id=inbound.external_id,
-                files=files,
-            )
-            consultation.last_inbound_at = now
-            consultation.save(update_fields=["last_inbound_at", "updated_at"])
-            publish_message(message)
-    except IntegrityError:
-        existing = _find_inbound(inbound)
-        if existing is None:
-            raise
-        return Received(existing, existing.consultation, False)
-    _after_inbound(consultation, inbound, now)
+    with ExitStack() as pinned:  # the office's standard is read once for the intake and its follow-ups
+        try:
+            with transaction.atomic():
+                now = timezone.now()
+                consultation = _known_visitor_consultation(inbound)
+                if consultation is None:
+                    office = Office.objects.filter(code=inbound.office_code).first()
+                    if office is None:
+                        raise InvalidInput(_("Kantor %(code)s tidak dikenal.") % {"code": inbound.office_code})
+                    pinned.enter_context(office.standard_pinned())
+                    visitor = _identify_visitor(inbound)
+                    consultation, _how = _consultation_for(inbound, office, visitor, now)
+                else:
+                    pinned.enter_context(consultation.office.standard_pinned())
+                message = append_message(
+                    consultation,
+                    direction=Direction.IN,
+                    body=inbound.body or "",
+                    channel=inbound.channel,
+                    payload=payload,
+                    external_id=inbound.external_id,
+                    files=files,
+                    stamps={"last_inbound_at": now},
+                )
+                publish_message(message)
+        except IntegrityError:
+            existing = _find_inbound(inbound)
+            if existing is None:
+                raise
+            return Received(existing, existing.consultation, False)
+        _after_inbound(consultation, inbound, now)
     return Received(message, consultation, True)
 
 
 def _after_inbound(consultation: Consultation, inbound: InboundMessage, now: datetime) -> None:
+    """The follow-ups of a stored message, each skipped when it cannot change anything (the status and assignee
+    were read back when the message took its seq): requirements only move a consultation that is new or waiting
+    for them, and an assigned or closed one is not auto-assigned."""
     by = f"visitor:{consultation.visitor_id}"
 
-    def assign() -> None:
-        if consultation.assigned_to_id is None and consultation.status != Status.CLOSED:
-            auto_assign(consultation)
+    def requirements() -> None:  # read first: most messages change nothing, and need no lock for that
+        if _requirements_would_change(consultation, missing_requirements(consultation)):
+            refresh_requirements(consultation, by=by)
 
-    for step in (
-        lambda: refresh_requirements(consultation, by=by),
-        assign,
-        lambda: _out_of_hours(consultation, inbound, now),
-    ):
-        try:
+    if consultation.status in (Status.NEW, Status.AWAITING_REQUIREMENTS):
+        _follow_up(consultation, requirements)
+    if consultation.assigned_to_id is None and consultation.status != Status.CLOSED:
+        _follow_up(consultation, lambda: auto_assign(consultation))
+    if consultation.status != Status.CLOSED:  # a rating answer to a closed consultation needs no "we are closed"
+        _follow_up(consultation, lambda: _out_of_hours(consultation, inbound, now))
+
+
+def _follow_up(consultation: Consultation, step: Any) -> None:
+    """Run one follow-up so that its failure cannot lose the stored message. Inside a caller's transaction (the
+    WhatsApp webhook) it gets its own savepoint; standalone, the step's own transactions are enough and a step
+    that only reads opens none."""
+    try:
+        if connection.in_atomic_block:
             with transaction.atomic():
                 step()
-        except Exception:  # the message is stored; a failing follow-up must not lose it
-            log.exception("follow-up of inbound message on %s failed", consultation)
+        else:
+            step()
+    except Exception:  # the message is stored; a failing follow-up must not lose it
+        log.exception("follow-up of inbound message on %s failed", consultation)
 
 
 def _out_of_hours(consultation: Consultation, inbound: InboundMessage, now: datetime) -> None:
-    from pstdesk.consultations.out_of_hours import out_of_hours_reply
+    """Post the out-of-hours reply when due. Decided without a lock (the common answer is "not due"); when due,
+    posted under the consultation's lock, re-deciding if another reply or an officer's message came in between,
+    so two messages arriving at once get one reply."""
+    from pstdesk.consultations import out_of_hours
 
-    if consultation.status == Status.CLOSED:
-        return  # an answer to a closed consultation's rating needs no "we are closed" reply
-    text = out_of_hours_reply(consultation, now=now, auto_submitted=inbound.auto_submitted)
-    if text:
-        post_automatic_message(consultation, body=text, payload={"out_of_hours": True}, by="system:out_of_hours")
+    seen = (consultation.last_auto_reply_at, consultation.last_outbound_at, consultation.status)
+    text = out_of_hours.out_of_hours_reply(consultation, now=now, auto_submitted=inbound.auto_submitted)
+    if not text:
+        return
+    with transaction.atomic():
+        lock(consultation)
+        if (consultation.last_auto_reply_at, consultation.last_outbound_at, consultation.status) != seen:
+            if consultation.status == Status.CLOSED:
+                return
+            text = out_of_hours.out_of_hours_reply(consultation, now=now, auto_submitted=inbound.auto_submitted)
+        if text:
+            post_automatic_message(consultation, body=text, payload={"out_of_hours": True}, by="system:out_of_hours")
 
 
 # --- requirements, request clear, SLA -------------------------------------------------------------------------
@@ -347,6 +365,19 @@ def _advance(consultation: Consultation, *, now: datetime) -> list[str]:
             setattr(consultation, name, value)
         changed += list(fields)
     return changed
+
+
+def _requirements_would_change(consultation: Consultation, missing: list[str]) -> bool:
+    """Whether `refresh_requirements` would change the consultation as loaded (a read: the same rules as
+    `refresh_requirements` and `_advance`, without writing)."""
+    if consultation.status not in (Status.NEW, Status.AWAITING_REQUIREMENTS):
+        return False
+    complete = not missing
+    if complete != (consultation.requirements_complete_at is not None):
+        return True
+    if complete and consultation.request_clear_at is not None:
+        return True  # it would open
+    return consultation.status != (Status.NEW if complete else Status.AWAITING_REQUIREMENTS)
 
 
 def refresh_requirements(consultation: Consultation, *, by: Any) -> list[str]:
@@ -427,7 +458,10 @@ def post_reply(
         lock(consultation)
         transitions.check_transition(consultation, "reply")
         now = timezone.now()
-        message = _append_message(
+        stamps = {"last_outbound_at": now}
+        if consultation.first_response_at is None and is_user(by):
+            stamps["first_response_at"] = now
+        message = append_message(
             consultation,
             direction=Direction.OUT,
             body=body,
@@ -435,13 +469,8 @@ def post_reply(
             payload=payload,
             delivery_status=DeliveryStatus.PENDING,
             files=files,
+            stamps=stamps,
         )
-        consultation.last_outbound_at = now
-        changed = ["last_outbound_at", "updated_at"]
-        if consultation.first_response_at is None and is_user(by):
-            consultation.first_response_at = now
-            changed.append("first_response_at")
-        consultation.save(update_fields=changed)
         record(
             "message.replied",
             message,
@@ -463,17 +492,15 @@ def post_automatic_message(
     body = _clean_body(body, has_files=False)
     with transaction.atomic():
         now = timezone.now()
-        message = _append_message(
+        message = append_message(
             consultation,
             direction=Direction.OUT,
             body=body,
             payload=payload,
             is_automatic=True,
             delivery_status=DeliveryStatus.PENDING,
+            stamps={"last_outbound_at": now, "last_auto_reply_at": now},
         )
-        consultation.last_outbound_at = now
-        consultation.last_auto_reply_at = now
-        consultation.save(update_fields=["last_outbound_at", "last_auto_reply_at", "updated_at"])
         record(
             "message.automatic",
             message,
@@ -492,7 +519,7 @@ def add_note(consultation: Consultation, *, by: Any, body: str) -> Message:
     with transaction.atomic():
         lock(consultation)
         transitions.check_transition(consultation, "note")
-        message = _append_message(consultation, direction=Direction.OUT, kind=MessageKind.NOTE, body=body, author=by)
+        message = append_message(consultation, direction=Direction.OUT, kind=MessageKind.NOTE, body=body, author=by)
         record("message.note", message, by=by, office=consultation.office, after={"consultation": consultation.pk})
         publish_message(message)
     return message

@@ -120,7 +120,12 @@ def next_officer(office_code: str) -> User | None:
 
 def auto_assign(consultation: Consultation, *, by: Any = "system:assign") -> User | None:
     """Assign an unassigned consultation to the next officer on duty; None (and nothing changed) when it is
-    already assigned, closed, or nobody on duty has room (it then waits in the "unassigned" queue)."""
+    already assigned, closed, or nobody on duty has room (it then waits in the "unassigned" queue).
+
+    When nobody has room the answer is given without locking anything (outside hours every message of an
+    unassigned consultation asks); otherwise the choice is made again under the lock."""
+    if next_officer(consultation.office_id) is None:
+        return None
     with transaction.atomic():
         lock(consultation)
         if consultation.assigned_to_id is not None or consultation.status == Status.CLOSED:

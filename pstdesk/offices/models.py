@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +24,12 @@ class OfficeKind(models.TextChoices):
     NATIONAL = "national", _("BPS RI")
     PROVINCE = "province", _("Provinsi")
     REGENCY = "regency", _("Kabupaten/Kota")
+
+
+# `Office.standard_pinned()`: the instance attribute holding the pinned standard, and its two markers.
+_PINNED = "_pinned_standard"
+_UNPINNED = object()
+_NOT_READ = object()
 
 
 class OfficeQuerySet(models.QuerySet["Office"]):
@@ -70,8 +78,28 @@ class Office(models.Model):
 
     @property
     def standard(self) -> ServiceStandard | None:
-        """The version of the service standard in force (the newest)."""
-        return self.standards.order_by("-version").first()
+        """The version of the service standard in force (the newest): read on every use, except inside
+        `with office.standard_pinned():`, where it is read at most once."""
+        pinned = self.__dict__.get(_PINNED, _UNPINNED)
+        if pinned is _UNPINNED:
+            return self.standards.order_by("-version").first()
+        if pinned is _NOT_READ:
+            pinned = self.__dict__[_PINNED] = self.standards.order_by("-version").first()
+        return pinned  # type: ignore[no-any-return]
+
+    @contextmanager
+    def standard_pinned(self) -> Iterator[None]:
+        """Within the block, `standard` is read from the database at most once (when first used) and every use
+        sees that version: one inbound message's intake consults it several times (threading, requirements, the
+        calendar). Outside any block a long-lived instance never holds on to an old version."""
+        if _PINNED in self.__dict__:  # nested: the outer block decides
+            yield
+            return
+        self.__dict__[_PINNED] = _NOT_READ
+        try:
+            yield
+        finally:
+            self.__dict__.pop(_PINNED, None)
 
 
 class ClosingOrder(models.TextChoices):

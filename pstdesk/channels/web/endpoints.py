@@ -156,9 +156,11 @@ def _refresh_requirements(session: WidgetSession) -> None:
     """The visitor gave something the standard requires: let the core re-check their open consultations."""
     from pstdesk.consultations.actions import refresh_requirements
 
-    for consultation in Consultation.objects.select_related("office", "visitor").filter(
-        visitor_id=session.visitor_id, office_id=session.office_id
-    ).active():
+    for consultation in (
+        Consultation.objects.select_related("office", "visitor")
+        .filter(visitor_id=session.visitor_id, office_id=session.office_id)
+        .active()
+    ):
         refresh_requirements(consultation, by=chat.actor(session))
 
 
@@ -393,6 +395,6 @@ def transcript(request: HttpRequest, office: Office, session: WidgetSession, *, 
 
 @widget_api(session_required=True)
 def forget(request: HttpRequest, office: Office, session: WidgetSession, *, lang: str) -> JsonResponse:
-    """"Not you?": revoke this browser's session; the chat starts again at the guestbook."""
+    """ "Not you?": revoke this browser's session; the chat starts again at the guestbook."""
     revoke_widget_session(session, by=chat.actor(session))
     return JsonResponse({"ok": True})

@@ -34,9 +34,7 @@ def pick_language(request: HttpRequest) -> str:
 
 @lru_cache(maxsize=1)
 def _loader_source() -> str:
-    return (
-        resources.files("pstdesk.channels.web").joinpath("static/channels/web/loader.js").read_text(encoding="utf-8")
-    )
+    return resources.files("pstdesk.channels.web").joinpath("static/channels/web/loader.js").read_text(encoding="utf-8")
 
 
 @require_GET

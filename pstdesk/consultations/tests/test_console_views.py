@@ -357,6 +357,8 @@ def test_whatsapp_consultation_shows_its_24_hour_window_and_sends_templates(offi
     client = Client()
     client.force_login(officer_5102)
     state = client.get(f"/console/{consultation.pk}/state/").json()["state"]
+    consultation.refresh_from_db()
+    assert consultation.last_inbound_at is not None
     assert state["whatsapp_window_closes_at"].startswith(
         (consultation.last_inbound_at + timedelta(hours=24)).isoformat()[:16]
     )

@@ -19,9 +19,10 @@ def test_generates_consultations_with_messages_and_ratings() -> None:
     for consultation in Consultation.objects.all()[:20]:
         seqs = list(Message.objects.filter(consultation=consultation).values_list("seq", flat=True))
         assert seqs == list(range(1, consultation.last_seq + 1))
-    assert Rating.objects.filter(consultation__status="closed").count() == Consultation.objects.filter(
-        status="closed"
-    ).count()
+    assert (
+        Rating.objects.filter(consultation__status="closed").count()
+        == Consultation.objects.filter(status="closed").count()
+    )
 
 
 @pytest.mark.django_db

@@ -184,8 +184,16 @@ def officer_reply(console: Any, text: str, *, answer: bool = False) -> None:
     console.locator("#transcript > li .body", has_text=text).first.wait_for()
 
 
-def full_procedure(chat: Any, visitor_page: Any, browser_page: Any, asgi_server: Any, officer: Any, *,  # noqa: F811
-                   email: str, channel: str) -> None:
+def full_procedure(
+    chat: Any,
+    visitor_page: Any,
+    browser_page: Any,
+    asgi_server: Any,
+    officer: Any,
+    *,  # noqa: F811
+    email: str,
+    channel: str,
+) -> None:
     fill_prechat(chat, name="Putu Ayu", email=email)
     send(chat, "Selamat pagi, saya butuh data kemiskinan Kabupaten Tabanan 2024.")
     chat.locator(".pc-msg[data-seq] .pc-text", has_text="data kemiskinan").wait_for()
@@ -206,9 +214,9 @@ def full_procedure(chat: Any, visitor_page: Any, browser_page: Any, asgi_server:
     chat.locator(".pc-msg-out .pc-text", has_text="tabel 4.3").wait_for()
     # the visitor's widget has shown and read the office's messages: the console sees the receipts
     wait_until(
-        lambda: asgi_server.call(
-            lambda: consultation.messages.filter(direction="out", delivery_status="read").count()
-        ) >= 2,
+        lambda: (
+            asgi_server.call(lambda: consultation.messages.filter(direction="out", delivery_status="read").count()) >= 2
+        ),
         message="read receipts did not reach the office",
     )
 
@@ -246,14 +254,24 @@ def full_procedure(chat: Any, visitor_page: Any, browser_page: Any, asgi_server:
 
 
 def test_widget_on_office_website_full_procedure(
-    asgi_server: Any, browser_page: Any, officer_5102: Any, host_origin: str  # noqa: F811
+    asgi_server: Any,
+    browser_page: Any,
+    officer_5102: Any,
+    host_origin: str,  # noqa: F811
 ) -> None:
     page = new_page(browser_page, asgi_server)
     chat = open_widget_on_host_page(page, asgi_server, host_origin)
     # the host page's aggressive styles do not reach the chat (it lives in its own document)
     assert chat.locator("#pc-prechat button[type=submit]").evaluate("b => getComputedStyle(b).fontSize") != "40px"
-    full_procedure(chat, page, browser_page, asgi_server, officer_5102,
-                   email="putu.widget@example.test", channel="livechat_website")
+    full_procedure(
+        chat,
+        page,
+        browser_page,
+        asgi_server,
+        officer_5102,
+        email="putu.widget@example.test",
+        channel="livechat_website",
+    )
     # Escape closes the window and gives the focus back to the launcher
     chat.locator("#pc-input").focus()
     page.keyboard.press("Escape")
@@ -266,8 +284,9 @@ def test_widget_on_office_website_full_procedure(
 def test_pfa_page_full_procedure(asgi_server: Any, browser_page: Any, officer_5102: Any) -> None:  # noqa: F811
     page = new_page(browser_page, asgi_server)
     chat = open_pfa(page)
-    full_procedure(chat, page, browser_page, asgi_server, officer_5102,
-                   email="putu.pfa@example.test", channel="livechat_pfa")
+    full_procedure(
+        chat, page, browser_page, asgi_server, officer_5102, email="putu.pfa@example.test", channel="livechat_pfa"
+    )
     page.context.close()
 
 
@@ -285,7 +304,9 @@ def test_widget_is_refused_on_a_foreign_site(asgi_server: Any, browser_page: Any
 
 
 def test_dropped_socket_loses_and_duplicates_nothing(
-    asgi_server: Any, browser_page: Any, officer_5102: Any  # noqa: F811
+    asgi_server: Any,
+    browser_page: Any,
+    officer_5102: Any,  # noqa: F811
 ) -> None:
     page = new_page(browser_page, asgi_server)
     chat = open_pfa(page)
@@ -328,8 +349,13 @@ def test_dropped_socket_loses_and_duplicates_nothing(
     chat.locator(".pc-msg-out .pc-text", has_text="balasan 4").wait_for()
 
     expected = [
-        "pesan 1 sebelum putus", "balasan 1 sebelum putus", "pesan 2 saat luring", "pesan 3 saat luring",
-        "balasan 2 saat pengguna luring", "balasan 3 saat pengguna luring", "pesan 4 tanpa ack",
+        "pesan 1 sebelum putus",
+        "balasan 1 sebelum putus",
+        "pesan 2 saat luring",
+        "pesan 3 saat luring",
+        "balasan 2 saat pengguna luring",
+        "balasan 3 saat pengguna luring",
+        "pesan 4 tanpa ack",
         "balasan 4 setelah muat ulang",
     ]
     wait_until(lambda: widget_texts(chat) == console_texts(console), message="transcripts differ")
@@ -346,7 +372,10 @@ def test_dropped_socket_loses_and_duplicates_nothing(
 
 
 def test_script_injection_renders_as_text_on_both_sides(
-    asgi_server: Any, browser_page: Any, officer_5102: Any, host_origin: str  # noqa: F811
+    asgi_server: Any,
+    browser_page: Any,
+    officer_5102: Any,
+    host_origin: str,  # noqa: F811
 ) -> None:
     page = new_page(browser_page, asgi_server)
     chat = open_widget_on_host_page(page, asgi_server, host_origin)

@@ -142,8 +142,14 @@ def test_offline_form_creates_consultation_and_says_when_it_is_served(client: Cl
     with time_machine.travel(SATURDAY, tick=True):
         state = post(client, "5102", "state/", {"channel": "livechat_pfa"}, json=True).json()
         assert state["open"] is False and state["next_opening"].startswith("2026-03-16T08:00:00")
-        data = {"name": "Wayan", "email": "wayan@example.test", "message": "Minta data PDRB 2023",
-                "consent": "on", "channel": "livechat_pfa", "client_id": str(uuid.uuid4())}
+        data = {
+            "name": "Wayan",
+            "email": "wayan@example.test",
+            "message": "Minta data PDRB 2023",
+            "consent": "on",
+            "channel": "livechat_pfa",
+            "client_id": str(uuid.uuid4()),
+        }
         response = post(client, "5102", "offline/", data)
     assert response.status_code == 200, response.content
     answer = response.json()
@@ -185,14 +191,20 @@ def test_upload_is_validated_by_the_core_and_idempotent(client: Client, visitor:
     token, consultation = _chatting(client, visitor)
     client_id = str(uuid.uuid4())
     pdf = SimpleUploadedFile("tabel.pdf", b"%PDF-1.4 test", content_type="application/pdf")
-    ok = client.post("/widget/5102/api/upload/", {"file": pdf, "client_id": client_id, "channel": "livechat_website"},
-                     HTTP_X_WIDGET_TOKEN=token)
+    ok = client.post(
+        "/widget/5102/api/upload/",
+        {"file": pdf, "client_id": client_id, "channel": "livechat_website"},
+        HTTP_X_WIDGET_TOKEN=token,
+    )
     assert ok.status_code == 200, ok.content
     message = Message.objects.get(external_id=client_id)
     assert message.attachments.get().filename == "tabel.pdf"
     fake = SimpleUploadedFile("virus.pdf", b"MZ not a pdf", content_type="application/pdf")
-    refused = client.post("/widget/5102/api/upload/", {"file": fake, "client_id": str(uuid.uuid4()),
-                                                      "channel": "livechat_website"}, HTTP_X_WIDGET_TOKEN=token)
+    refused = client.post(
+        "/widget/5102/api/upload/",
+        {"file": fake, "client_id": str(uuid.uuid4()), "channel": "livechat_website"},
+        HTTP_X_WIDGET_TOKEN=token,
+    )
     assert refused.status_code == 400 and "virus.pdf" in refused.json()["error"]
     assert Message.objects.filter(consultation=consultation, direction="in").count() == 2
 
@@ -204,8 +216,12 @@ def test_visitor_downloads_only_own_attachments(client: Client, visitor: Visitor
     from pstdesk.consultations.actions import post_reply
 
     token, consultation = _chatting(client, visitor)
-    reply = post_reply(consultation, by=officer_5102, body="berkasnya",
-                       attachments=[SimpleUploadedFile("hasil.csv", b"a,b\n1,2\n", content_type="text/csv")])
+    reply = post_reply(
+        consultation,
+        by=officer_5102,
+        body="berkasnya",
+        attachments=[SimpleUploadedFile("hasil.csv", b"a,b\n1,2\n", content_type="text/csv")],
+    )
     session = find_widget_session(token, "5102")
     data = chat.visitor_message(reply, session)
     url = data["attachments"][0]["url"]
@@ -227,8 +243,14 @@ def test_rating_at_the_office_step_then_transcript(client: Client, visitor: Visi
     )
 
     token, consultation = _chatting(client, visitor)
-    body = {"consultation": consultation.pk, "score": 5, "feedback": "Bagus", "gratuity": "no",
-            "illegal_fee": "no", "channel": "livechat_website"}
+    body = {
+        "consultation": consultation.pk,
+        "score": 5,
+        "feedback": "Bagus",
+        "gratuity": "no",
+        "illegal_fee": "no",
+        "channel": "livechat_website",
+    }
     consultation.refresh_from_db()
     mark_request_clear(consultation, by=officer_5102)
     post_reply(consultation, by=officer_5102, body="<b>jawaban</b>")
@@ -251,8 +273,9 @@ def test_rating_at_the_office_step_then_transcript(client: Client, visitor: Visi
 
 def test_transcript_needs_a_verified_address_and_own_consultation(client: Client, visitor: Visitor) -> None:
     token, consultation = _chatting(client, visitor)
-    other = Consultation.objects.create(office_id="5102", visitor=Visitor.objects.create(name="x"),
-                                        channel="livechat_website")
+    other = Consultation.objects.create(
+        office_id="5102", visitor=Visitor.objects.create(name="x"), channel="livechat_website"
+    )
     assert post(client, "5102", "transcript/", {"consultation": other.pk}, token=token, json=True).status_code == 404
     Visitor.objects.filter(pk=visitor.pk).update(email_verified_at=None)
     refused = post(client, "5102", "transcript/", {"consultation": consultation.pk}, token=token, json=True)

@@ -34,7 +34,7 @@ def test_frame_may_be_embedded_only_by_the_office_origins(client: Client, settin
     body = response.content.decode()
     assert 'id="pstchat-config"' in body and '"channel": "livechat_website"' in body
     assert 'name="institution_name"' in body and 'name="consent"' in body
-    assert "<script>" not in body.replace('<script src=', "")  # no inline script (the CSP would block it)
+    assert "<script>" not in body.replace("<script src=", "")  # no inline script (the CSP would block it)
 
 
 def test_frame_of_unknown_office_is_404(client: Client) -> None:

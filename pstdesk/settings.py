@@ -119,6 +119,17 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
     _db.pop("CONN_HEALTH_CHECKS", None)
     _db["CONN_MAX_AGE"] = 0
+else:
+    # Under ASGI every sync view runs on a short-lived thread: persistent per-thread connections would pile up
+    # until PostgreSQL refuses more ("too many clients"). A pool per process takes each connection back at the
+    # end of its request instead.
+    _db["CONN_MAX_AGE"] = 0
+    _db["CONN_HEALTH_CHECKS"] = False
+    _db.setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": env_int("DATABASE_POOL_SIZE", 20, minimum=2),
+        "timeout": 30,
+    }
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

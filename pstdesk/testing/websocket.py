@@ -41,6 +41,9 @@ class WebsocketClient(ApplicationCommunicator):  # type: ignore[misc]
         await self.send_input({"type": "websocket.connect"})
         response = await self.receive_output(timeout)
         if response["type"] == "websocket.close":
+            # As a server does once the application closed the socket: tell it the connection is gone, so it
+            # finishes now instead of waiting out the timeout.
+            await self.send_input({"type": "websocket.disconnect", "code": response.get("code", 1000)})
             await self.wait(timeout)
             return False, response.get("code", 1000)
         self.connected = response["type"] == "websocket.accept"

@@ -125,10 +125,8 @@ else:
     # end of its request instead.
     _db["CONN_MAX_AGE"] = 0
     _db["CONN_HEALTH_CHECKS"] = False
-    _db.setdefault("OPTIONS", {})["pool"] = {
-        "min_size": 1,
-        "max_size": env_int("DATABASE_POOL_SIZE", 20, minimum=2),
-        "timeout": 30,
+    _db["OPTIONS"] = {
+        "pool": {"min_size": 1, "max_size": env_int("DATABASE_POOL_SIZE", 20, minimum=2), "timeout": 30},
     }
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -126,6 +126,7 @@ else:
     _db["CONN_MAX_AGE"] = 0
     _db["CONN_HEALTH_CHECKS"] = False
     _db["OPTIONS"] = {
+        **_db.get("OPTIONS", {}),  # e.g. sslmode from the URL's query string
         "pool": {"min_size": 1, "max_size": env_int("DATABASE_POOL_SIZE", 20, minimum=2), "timeout": 30},
     }
 DATABASES = {"default": _db}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -54,7 +55,7 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def database_from_url(name: str, url: str) -> dict[str, object]:
+def database_from_url(name: str, url: str) -> dict[str, Any]:
     """Parse DATABASE_URL; only SQLite and PostgreSQL are supported."""
     import dj_database_url
 

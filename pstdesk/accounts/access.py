@@ -23,6 +23,16 @@ def visible_offices(user: Any) -> OfficeQuerySet:
     return Office.objects.subtree_of(user.office)
 
 
+def own_office_only(user: Any) -> str | None:
+    """The office code when `user` sees exactly their own office (an officer), known without a query; else None
+    (see `visible_offices`). Lets hot reads filter by equality and walk an office index in order."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active or user.is_superuser:
+        return None
+    if user.role == Role.OFFICER and user.office_id is not None:
+        return str(user.office_id)
+    return None
+
+
 def visible_office_codes(user: Any) -> list[str]:
     return list(visible_offices(user).values_list("code", flat=True))
 

@@ -30,3 +30,12 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verb} {self.subject_type}:{self.subject_id}"
+
+
+def trail_of(subject: models.Model) -> models.QuerySet[AuditLog]:
+    """The audit rows of one object, oldest first (for the pages that show an object's trail)."""
+    return (
+        AuditLog.objects.filter(subject_type=subject._meta.label_lower, subject_id=str(subject.pk))
+        .select_related("actor")
+        .order_by("id")
+    )

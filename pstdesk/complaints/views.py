@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from pstdesk.accounts.access import get_office_for, visible_offices
 from pstdesk.accounts.models import Role
+from pstdesk.audit.models import trail_of
 from pstdesk.complaints.actions import (
     can_decide_compensation,
     decide_compensation,
@@ -151,13 +152,7 @@ def compensation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Keputusan kompensasi disimpan."))
                 return redirect("complaints:compensation", pk=case.pk)
-    from pstdesk.audit.models import AuditLog
-
-    trail = (
-        AuditLog.objects.filter(subject_type="complaints.compensation", subject_id=str(case.pk))
-        .select_related("actor")
-        .order_by("id")
-    )
+    trail = trail_of(case)
     status = 400 if request.method == "POST" and form.errors else 200
     return render(
         request,
@@ -197,13 +192,7 @@ def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Tindak lanjut pengaduan disimpan."))
             return redirect("complaints:complaint", pk=complaint.pk)
-    from pstdesk.audit.models import AuditLog
-
-    trail = (
-        AuditLog.objects.filter(subject_type="complaints.complaint", subject_id=str(complaint.pk))
-        .select_related("actor")
-        .order_by("id")
-    )
+    trail = trail_of(complaint)
     case = Compensation.objects.filter(complaint=complaint).first()
     status = 400 if request.method == "POST" and form.errors else 200
     return render(

@@ -7,14 +7,18 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 
-from pstdesk.accounts.access import visible_offices
+from pstdesk.accounts.access import own_office_only, visible_offices
 from pstdesk.consultations.models import Consultation, ConsultationQuerySet
 
 
 def consultations_for(user: Any) -> ConsultationQuerySet:
-    """The consultations `user` may see (one query with an office subquery, never a list of codes)."""
+    """The consultations `user` may see: an officer's own office by equality (newest-first reads then walk the
+    (office, -id) index instead of sorting the office's rows), anyone else through an office subquery."""
     if not getattr(user, "is_authenticated", False):
         return Consultation.objects.none()
+    own = own_office_only(user)
+    if own is not None:
+        return Consultation.objects.filter(office_id=own)
     return Consultation.objects.filter(office__in=visible_offices(user))
 
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from tqdm import tqdm
@@ -70,6 +70,10 @@ class Command(BaseCommand):
             made += size
             progress.update(size)
         progress.close()
+        if connection.vendor == "postgresql":
+            # Fresh planner statistics after a bulk load (autovacuum would get there later).
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self.stdout.write(f"{made} consultations generated")
 
     def _make_batch(

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from pstdesk.accounts.access import visible_offices
 from pstdesk.accounts.models import ApiToken, Role, User, hash_token
 from pstdesk.audit.actions import record
-from pstdesk.consultations.errors import DomainError, NotAllowed
+from pstdesk.lib.errors import DomainError, NotAllowed
 
 # Fields of a user worth an audit trail (never the password hash).
 AUDITED_USER_FIELDS = (

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from pstdesk.accounts.actions import create_api_token, revoke_api_token, save_staff_user, snapshot_user
 from pstdesk.accounts.admin_scope import OfficeScopedAdmin
 from pstdesk.accounts.models import ApiToken, User
-from pstdesk.consultations.errors import DomainError
+from pstdesk.lib.errors import DomainError
 
 SUPERUSER_ONLY_FIELDS = ("is_superuser", "groups", "user_permissions")
 

@@ -7,14 +7,18 @@ from typing import Any
 from django.db import models
 
 from pstdesk.audit.models import AuditLog
+from pstdesk.lib.actors import ChannelActor, SystemActor, VisitorActor
 
 
 def actor_fields(by: Any) -> dict[str, Any]:
-    """Split `by=` (a user, or a label like "channel:whatsapp") into the two actor columns."""
+    """Split `by=` (a `User` or a typed actor from `lib.actors`; legacy label strings such as "channel:whatsapp" are
+    still accepted) into the two actor columns."""
     if by is None:
         return {"actor": None, "actor_label": "system"}
     if isinstance(by, str):
         return {"actor": None, "actor_label": by}
+    if isinstance(by, SystemActor | VisitorActor | ChannelActor):
+        return {"actor": None, "actor_label": by.label}
     return {"actor": by, "actor_label": ""}
 
 

@@ -41,8 +41,8 @@ from pstdesk.complaints.models import (
     ComplaintKind,
     ComplaintStatus,
 )
-from pstdesk.consultations.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed
 from pstdesk.consultations.models import Consultation
+from pstdesk.lib.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed
 from pstdesk.lib.events import office_group, publish_on_commit, user_group
 from pstdesk.offices.models import Office
 

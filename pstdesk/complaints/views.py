@@ -29,8 +29,8 @@ from pstdesk.complaints.actions import (
     open_compensation,
 )
 from pstdesk.complaints.models import Breach, Compensation, CompensationStatus, Complaint, ComplaintKind
-from pstdesk.consultations.errors import DomainError
 from pstdesk.consultations.models import Consultation
+from pstdesk.lib.errors import DomainError
 from pstdesk.offices.models import Office
 
 SUPERVISING_ROLES = {Role.SUPERVISOR, Role.MANAGER, Role.ADMIN}

@@ -48,7 +48,6 @@ from pstdesk.consultations.effects import (
     publish_message,
     snapshot,
 )
-from pstdesk.consultations.errors import AttachmentRejected, InvalidInput, InvalidTransition, NotAllowed
 from pstdesk.consultations.models import (
     CannedReply,
     Consultation,
@@ -59,6 +58,7 @@ from pstdesk.consultations.models import (
     Status,
     Topic,
 )
+from pstdesk.lib.errors import AttachmentRejected, InvalidInput, InvalidTransition, NotAllowed
 from pstdesk.offices.models import ClosingOrder, Office
 
 log = logging.getLogger(__name__)

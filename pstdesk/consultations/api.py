@@ -21,7 +21,6 @@ from ninja import Router, Schema
 from pstdesk.accounts.models import User
 from pstdesk.consultations import actions, transitions
 from pstdesk.consultations.access import consultations_for, get_consultation_for
-from pstdesk.consultations.errors import DomainError, InvalidInput
 from pstdesk.consultations.models import CannedReply, Channel, Status, Topic
 from pstdesk.consultations.serializers import (
     consultation_dict,
@@ -29,6 +28,7 @@ from pstdesk.consultations.serializers import (
     message_dict,
     messages_queryset,
 )
+from pstdesk.lib.errors import DomainError, InvalidInput
 from pstdesk.ratings.actions import record_rating
 
 router = Router(tags=["consultations"])

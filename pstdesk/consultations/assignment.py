@@ -14,8 +14,8 @@ from pstdesk.accounts.models import User
 from pstdesk.audit.actions import record
 from pstdesk.consultations import transitions
 from pstdesk.consultations.effects import is_user, lock, publish_consultation
-from pstdesk.consultations.errors import InvalidInput, NotAllowed
 from pstdesk.consultations.models import Consultation, Status
+from pstdesk.lib.errors import InvalidInput, NotAllowed
 from pstdesk.lib.events import office_group, publish_on_commit
 from pstdesk.offices.models import Office
 

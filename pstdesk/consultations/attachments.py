@@ -23,7 +23,7 @@ from django.core.files.base import ContentFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from pstdesk.consultations.errors import AttachmentRejected
+from pstdesk.lib.errors import AttachmentRejected
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from pstdesk.audit.actions import record
 from pstdesk.consultations.effects import publish_message
-from pstdesk.consultations.errors import InvalidInput
 from pstdesk.consultations.models import DeliveryStatus, Direction, Message
+from pstdesk.lib.errors import InvalidInput
 
 RANK: dict[str, int] = {
     DeliveryStatus.PENDING: 0,

@@ -25,8 +25,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pstdesk.consultations.errors import InvalidTransition
 from pstdesk.consultations.models import Status
+from pstdesk.lib.errors import InvalidTransition
 from pstdesk.offices.models import ClosingOrder
 
 # How long an officer waits for the visitor's rating (5102) before `close_without_rating` is allowed.

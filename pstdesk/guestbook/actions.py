@@ -27,7 +27,6 @@ from django.utils.translation import gettext as _
 
 from pstdesk.accounts.models import User
 from pstdesk.audit.actions import record
-from pstdesk.consultations.errors import DomainError, NotAllowed
 from pstdesk.guestbook.models import (
     CodeList,
     Consent,
@@ -36,6 +35,7 @@ from pstdesk.guestbook.models import (
     Visitor,
     VisitorMerge,
 )
+from pstdesk.lib.errors import DomainError, NotAllowed
 from pstdesk.lib.phones import normalize_whatsapp
 
 # The version of the privacy notice shown at /privasi/. Changing the notice means a new version: consents given

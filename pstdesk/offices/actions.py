@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from pstdesk.accounts.access import can_administer
 from pstdesk.audit.actions import record
-from pstdesk.consultations.errors import DomainError, NotAllowed
+from pstdesk.lib.errors import DomainError, NotAllowed
 from pstdesk.lib.events import office_group, publish_on_commit
 from pstdesk.offices.models import Office, ServiceStandard
 

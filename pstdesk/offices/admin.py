@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pstdesk.accounts.access import can_administer
 from pstdesk.accounts.admin_scope import OfficeScopedAdmin
-from pstdesk.consultations.errors import DomainError
+from pstdesk.lib.errors import DomainError
 from pstdesk.offices.actions import STANDARD_FIELDS, revise_standard, save_office, snapshot_office
 from pstdesk.offices.models import Office, ServiceStandard
 

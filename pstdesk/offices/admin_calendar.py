@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from pstdesk.accounts.access import can_administer, visible_offices
 from pstdesk.accounts.admin_scope import OfficeScopedAdmin
-from pstdesk.consultations.errors import DomainError
+from pstdesk.lib.errors import DomainError
 from pstdesk.offices.closures import add_closure, import_closures_ical, remove_closure
 from pstdesk.offices.models import Office, OfficeClosure
 

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from pstdesk.audit.actions import record
 from pstdesk.consultations import transitions
 from pstdesk.consultations.effects import lock, publish_consultation, snapshot
-from pstdesk.consultations.errors import AlreadyRated, InvalidInput
 from pstdesk.consultations.models import Consultation
+from pstdesk.lib.errors import AlreadyRated, InvalidInput
 from pstdesk.ratings.models import Rating
 
 FEEDBACK_MAX_CHARS = 4000

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from pstdesk.consultations.errors import DomainError
+from pstdesk.lib.errors import DomainError
 from pstdesk.ratings.links import read_rating_token
 
 

@@ -9,7 +9,7 @@ from django.test import Client
 from pstdesk.accounts.actions import create_api_token, revoke_api_token
 from pstdesk.accounts.models import ApiToken, User, hash_token
 from pstdesk.audit.models import AuditLog
-from pstdesk.consultations.errors import DomainError, NotAllowed
+from pstdesk.lib.errors import DomainError, NotAllowed
 
 pytestmark = pytest.mark.django_db
 

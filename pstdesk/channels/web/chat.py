@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 
 from pstdesk.channels.base import InboundAttachment, InboundMessage
 from pstdesk.channels.web.models import WidgetSession
-from pstdesk.consultations.errors import DomainError, InvalidInput
 from pstdesk.consultations.models import Consultation, DeliveryStatus, Direction, Message, MessageKind, Status
+from pstdesk.lib.errors import DomainError, InvalidInput
 from pstdesk.offices.models import Channel, ClosingOrder
 
 WEB_CHANNELS = (Channel.LIVECHAT_WEBSITE, Channel.LIVECHAT_PFA)

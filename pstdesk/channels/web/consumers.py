@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from pstdesk.channels.web import chat, limits
 from pstdesk.channels.web.actions import find_widget_session
 from pstdesk.channels.web.models import WidgetSession
-from pstdesk.consultations.errors import DomainError
+from pstdesk.lib.errors import DomainError
 from pstdesk.lib.events import consultation_group
 from pstdesk.offices.models import Office
 

@@ -30,9 +30,9 @@ from pstdesk.channels.web import chat, limits
 from pstdesk.channels.web.actions import find_widget_session, open_widget_session, revoke_widget_session
 from pstdesk.channels.web.models import WidgetSession
 from pstdesk.channels.web.views import pick_language
-from pstdesk.consultations.errors import DomainError
 from pstdesk.consultations.models import Consultation, Direction, Message, MessageKind
 from pstdesk.guestbook.models import Visitor
+from pstdesk.lib.errors import DomainError
 from pstdesk.offices.models import Office
 from pstdesk.offices.presentation import zone_abbreviation
 

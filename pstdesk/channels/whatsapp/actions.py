@@ -20,7 +20,7 @@ from pstdesk.audit.actions import record
 from pstdesk.channels.whatsapp import client
 from pstdesk.channels.whatsapp.models import ReadMark, TemplateStatus, WebhookDelivery, WhatsAppTemplate
 from pstdesk.channels.whatsapp.outbound import window_closes_at, window_open
-from pstdesk.consultations.errors import InvalidInput, NotAllowed
+from pstdesk.lib.errors import InvalidInput, NotAllowed
 
 log = logging.getLogger(__name__)
 

@@ -157,7 +157,7 @@ def feedback_text(consultation: Any, text: str, *, by: str) -> None:
 
 def _record(consultation: Any, dialog: RatingDialog, *, by: str) -> None:
     from pstdesk.consultations.actions import post_automatic_message
-    from pstdesk.consultations.errors import DomainError
+    from pstdesk.lib.errors import DomainError
     from pstdesk.ratings.actions import record_rating
 
     try:

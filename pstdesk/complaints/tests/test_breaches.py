@@ -15,8 +15,8 @@ from pstdesk.audit.models import AuditLog
 from pstdesk.complaints.actions import detect_breaches, overdue_resolution, record_breach
 from pstdesk.complaints.models import Breach, BreachKind, Compensation, CompensationStatus
 from pstdesk.complaints.tests.factories import make_consultation
-from pstdesk.consultations.errors import InvalidInput
 from pstdesk.consultations.models import Consultation, Status
+from pstdesk.lib.errors import InvalidInput
 
 WITA = ZoneInfo("Asia/Makassar")
 pytestmark = pytest.mark.django_db

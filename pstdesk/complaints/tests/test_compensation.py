@@ -9,7 +9,7 @@ from pstdesk.complaints.actions import decide_compensation, file_complaint, open
 from pstdesk.complaints.models import Compensation, CompensationStatus, Complaint, ComplaintKind
 from pstdesk.complaints.tests.factories import make_consultation
 from pstdesk.conftest import make_user
-from pstdesk.consultations.errors import InvalidInput, InvalidTransition, NotAllowed
+from pstdesk.lib.errors import InvalidInput, InvalidTransition, NotAllowed
 from pstdesk.offices.models import Office
 
 pytestmark = pytest.mark.django_db

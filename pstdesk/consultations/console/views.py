@@ -26,9 +26,9 @@ from pstdesk.accounts.models import Role, User
 from pstdesk.consultations import actions, transitions
 from pstdesk.consultations.access import get_consultation_for
 from pstdesk.consultations.console import queries
-from pstdesk.consultations.errors import DomainError, InvalidInput
 from pstdesk.consultations.models import CannedReply, Consultation, Status, Topic
 from pstdesk.consultations.serializers import message_dict, messages_queryset
+from pstdesk.lib.errors import DomainError, InvalidInput
 from pstdesk.offices.models import Channel, Office
 
 

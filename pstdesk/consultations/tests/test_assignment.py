@@ -9,9 +9,9 @@ from pstdesk.accounts.models import User
 from pstdesk.audit.models import AuditLog
 from pstdesk.conftest import make_user
 from pstdesk.consultations import actions
-from pstdesk.consultations.errors import InvalidInput, NotAllowed
 from pstdesk.consultations.models import Consultation
 from pstdesk.consultations.tests.conftest import make_inbound
+from pstdesk.lib.errors import InvalidInput, NotAllowed
 
 pytestmark = pytest.mark.django_db
 

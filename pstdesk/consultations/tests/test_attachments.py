@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from pstdesk.channels.base import InboundAttachment
 from pstdesk.consultations.attachments import clean_filename, validate_attachment
-from pstdesk.consultations.errors import AttachmentRejected
+from pstdesk.lib.errors import AttachmentRejected
 
 
 def ooxml(prefix: str) -> bytes:

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from pstdesk.audit.models import AuditLog
 from pstdesk.consultations import actions
-from pstdesk.consultations.errors import AlreadyRated, InvalidInput, InvalidTransition, NotAllowed
 from pstdesk.consultations.models import Consultation, Message, Status
 from pstdesk.consultations.tests.conftest import complete_requirements, make_inbound
 from pstdesk.consultations.transitions import TRANSITIONS, allowed_actions, check_transition
+from pstdesk.lib.errors import AlreadyRated, InvalidInput, InvalidTransition, NotAllowed
 from pstdesk.offices.models import ClosingOrder
 from pstdesk.ratings.actions import record_rating
 from pstdesk.ratings.models import Rating

@@ -92,7 +92,7 @@ def test_consultation_id_of_another_office_is_not_used():
 
 
 def test_unknown_office_is_refused_and_nothing_is_stored():
-    from pstdesk.consultations.errors import InvalidInput
+    from pstdesk.lib.errors import InvalidInput
 
     with pytest.raises(InvalidInput):
         receive_message(make_inbound(office="9999"))

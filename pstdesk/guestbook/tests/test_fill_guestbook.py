@@ -6,7 +6,6 @@ import pytest
 from django.utils import timezone
 
 from pstdesk.audit.models import AuditLog
-from pstdesk.consultations.errors import DomainError
 from pstdesk.guestbook.actions import (
     PRIVACY_NOTICE_VERSION,
     GuestbookError,
@@ -17,6 +16,7 @@ from pstdesk.guestbook.actions import (
 )
 from pstdesk.guestbook.models import Consent, GuestbookEntry, Visitor
 from pstdesk.guestbook.tests.factories import guestbook_data, make_visitor
+from pstdesk.lib.errors import DomainError
 from pstdesk.offices.models import Office
 
 

@@ -5,7 +5,6 @@ from django.utils import timezone
 
 from pstdesk.accounts.models import User
 from pstdesk.audit.models import AuditLog
-from pstdesk.consultations.errors import NotAllowed
 from pstdesk.consultations.models import Consultation
 from pstdesk.guestbook.actions import (
     PRIVACY_NOTICE_VERSION,
@@ -19,6 +18,7 @@ from pstdesk.guestbook.actions import (
 )
 from pstdesk.guestbook.models import Consent, EmailVerification, GuestbookEntry, Visitor, VisitorMerge
 from pstdesk.guestbook.tests.factories import guestbook_data, make_visitor
+from pstdesk.lib.errors import NotAllowed
 from pstdesk.offices.models import Office
 
 

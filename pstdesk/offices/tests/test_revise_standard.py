@@ -4,7 +4,7 @@ import pytest
 
 from pstdesk.accounts.models import User
 from pstdesk.audit.models import AuditLog
-from pstdesk.consultations.errors import NotAllowed
+from pstdesk.lib.errors import NotAllowed
 from pstdesk.offices.actions import StandardError, revise_standard
 from pstdesk.offices.models import Office, ServiceStandard
 

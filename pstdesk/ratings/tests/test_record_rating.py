@@ -7,9 +7,9 @@ import time_machine
 
 from pstdesk.audit.models import AuditLog
 from pstdesk.consultations import actions
-from pstdesk.consultations.errors import AlreadyRated, InvalidInput, InvalidTransition
 from pstdesk.consultations.models import Consultation, Status
 from pstdesk.consultations.tests.conftest import complete_requirements, make_inbound
+from pstdesk.lib.errors import AlreadyRated, InvalidInput, InvalidTransition
 from pstdesk.ratings.actions import record_rating
 from pstdesk.ratings.models import Rating
 

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from pstdesk.accounts.actions import create_api_token
 from pstdesk.accounts.models import User
-from pstdesk.consultations.errors import DomainError
+from pstdesk.lib.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -19,8 +19,8 @@ from pstdesk.channels.whatsapp.outbound import window_closes_at
 from pstdesk.channels.whatsapp.simulator import Simulator
 from pstdesk.channels.whatsapp.tests.helpers import accepted_for, drive_outbox, outbound, start
 from pstdesk.consultations.actions import post_reply
-from pstdesk.consultations.errors import InvalidInput, NotAllowed
 from pstdesk.consultations.models import DeliveryStatus
+from pstdesk.lib.errors import InvalidInput, NotAllowed
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,6 @@
-"""Domain errors of the consultation procedure. Each carries a user-facing message (gettext); views, the API and
-consumers turn them into a 400/409 (or 403) answer with that message and change nothing."""
+"""Domain errors. Each carries a user-facing message (gettext); views, the API and consumers turn them into a
+400/409 (or 403) answer with that message and change nothing. Every app raises these (or subclasses of them), so
+no app needs to import `consultations` for its error types."""
 
 from __future__ import annotations
 

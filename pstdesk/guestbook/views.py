@@ -8,7 +8,7 @@ Pages (Indonesian by default, `?lang=en` for English, kept in the session):
   and asks "continue as …?"; only a POST there switches to the link's visitor, merges the two (reason
   "signed_link", audited) or keeps the browser's one. POST saves through `fill_guestbook` + `give_consent`, then
   goes to verification.
-- `GET/POST /bukutamu/<office>/verifikasi/` — send a 6-digit code to the e-mail, then enter it.
+- `GET/POST /bukutamu/<office>/verifikasi/` — send an 8-digit code to the e-mail, then enter it (limits: `guestbook.throttle`).
 - `GET /privasi/` — the privacy notice (UU 27/2022), both languages, version `PRIVACY_NOTICE_VERSION`.
 
 JSON for the widget (no cookies, no CSRF: the visitor is named by a signed token, never by a cookie):
@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from pstdesk.guestbook import actions
+from pstdesk.guestbook import actions, throttle
 from pstdesk.guestbook.forms import GuestbookForm, VerificationCodeForm, code_choices
 from pstdesk.guestbook.models import Visitor, VisitorMerge
 from pstdesk.lib import signing
@@ -55,6 +55,13 @@ WEB_CHANNEL = "web"
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client address, as the LiveChat channel reads it (its proxy setting included)."""
+    from pstdesk.channels.web.limits import client_ip as read_ip
+
+    return read_ip(request.META)
 
 
 def _language(request: HttpRequest) -> str:
@@ -190,6 +197,17 @@ def guestbook_form(request: HttpRequest, office_code: str) -> HttpResponse:
             return redirect(f"{request.path}?lang={language}")
         visitor: Visitor | None
         visitor = session_visitor(request)
+        if request.method == "POST" and visitor is None and throttle.allow_new_visitor(client_ip(request)):
+            form = GuestbookForm(visitor=visitor)
+            context = _page_context(
+                request,
+                office,
+                language,
+                form=form,
+                visitor=visitor,
+                limited=_("Terlalu banyak percobaan. Coba lagi sebentar lagi."),
+            )
+            return render(request, "guestbook/form.html", context, status=429)
         if request.method == "POST":
             form = GuestbookForm(request.POST, visitor=visitor)
             entry = form.save(visitor, office=office, channel=WEB_CHANNEL)
@@ -276,14 +294,22 @@ def verify(request: HttpRequest, office_code: str) -> HttpResponse:
             try:
                 if request.POST.get("action") == "send":
                     actions.start_email_verification(
-                        visitor, email=request.POST.get("email") or visitor.email, by=actions.visitor_label(visitor)
+                        visitor,
+                        email=request.POST.get("email") or visitor.email,
+                        by=actions.visitor_label(visitor),
+                        ip=client_ip(request),
+                        office=office,
                     )
                     notice = "sent"
                 else:
                     form = VerificationCodeForm(request.POST)
                     if form.is_valid():
                         visitor = actions.verify_email(
-                            visitor, code=form.cleaned_data["code"], by=actions.visitor_label(visitor)
+                            visitor,
+                            code=form.cleaned_data["code"],
+                            by=actions.visitor_label(visitor),
+                            ip=client_ip(request),
+                            office=office,
                         )
                         remember_visitor(request, visitor)
                         refresh_consultations(visitor, office)
@@ -292,7 +318,7 @@ def verify(request: HttpRequest, office_code: str) -> HttpResponse:
                         status = 400
             except actions.GuestbookError as exc:
                 errors = exc.errors
-                status = 400
+                status = exc.status_code
             visitor.refresh_from_db()
         context = _page_context(
             request,
@@ -401,6 +427,11 @@ def api_guestbook(request: HttpRequest, office_code: str) -> JsonResponse:
             visitor = _token_visitor(data, request, office)
         except actions.GuestbookError as exc:
             return JsonResponse({"errors": exc.errors}, status=400)
+        if visitor is None and (refusal := throttle.allow_new_visitor(client_ip(request))) is not None:
+            message = _("Terlalu banyak percobaan. Coba lagi sebentar lagi.")
+            response = JsonResponse({"errors": {"__all__": message}}, status=429)
+            response["Retry-After"] = str(refusal.retry_after)
+            return response
         form_data: dict[str, Any] = {key: value for key, value in data.items() if key not in {"visitor_token", "t"}}
         if isinstance(form_data.get("disability"), bool):
             form_data["disability"] = "1" if form_data["disability"] else "2"
@@ -426,16 +457,19 @@ def api_verify(request: HttpRequest, office_code: str) -> JsonResponse:
             if visitor is None:
                 raise Http404("no visitor")
             by = actions.visitor_label(visitor)
+            ip = client_ip(request)
             if data.get("action") == "send":
-                actions.start_email_verification(visitor, email=str(data.get("email") or visitor.email), by=by)
+                email = str(data.get("email") or visitor.email)
+                actions.start_email_verification(visitor, email=email, by=by, ip=ip, office=office)
                 visitor.refresh_from_db()
             elif data.get("action") == "verify":
-                visitor = actions.verify_email(visitor, code=str(data.get("code") or ""), by=by)
+                code = str(data.get("code") or "")
+                visitor = actions.verify_email(visitor, code=code, by=by, ip=ip, office=office)
                 refresh_consultations(visitor, office)
             else:
                 raise actions.GuestbookError({"action": "action: send | verify"})
         except actions.GuestbookError as exc:
-            return JsonResponse({"errors": exc.errors}, status=400)
+            return JsonResponse({"errors": exc.errors}, status=exc.status_code)
         return JsonResponse(_visitor_json(visitor))
 
 

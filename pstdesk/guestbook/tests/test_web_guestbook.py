@@ -80,9 +80,9 @@ def test_post_saves_guestbook_and_consent_then_verifies_email(client: Client, of
     page = client.get(response["Location"]).content.decode()
     assert "Kirim kode verifikasi" in page
     client.post("/bukutamu/5102/verifikasi/", {"action": "send", "email": "putu@example.test"})
-    code = re.search(r"\b(\d{6})\b", str(mail.outbox[-1].body)).group(1)  # type: ignore[union-attr]
+    code = re.search(r"\b(\d{8})\b", str(mail.outbox[-1].body)).group(1)  # type: ignore[union-attr]
     wrong = client.post(
-        "/bukutamu/5102/verifikasi/", {"action": "verify", "code": "000000" if code != "000000" else "111111"}
+        "/bukutamu/5102/verifikasi/", {"action": "verify", "code": "00000000" if code != "00000000" else "11111111"}
     )
     assert wrong.status_code == 400 and "Kode salah" in wrong.content.decode()
     done = client.post("/bukutamu/5102/verifikasi/", {"action": "verify", "code": code})
@@ -237,7 +237,7 @@ def test_api_fill_and_verify(client: Client, office_5102: Office) -> None:
     token = answer["visitor_token"]
     sent = _post(client, "/bukutamu/api/5102/verifikasi/", {"visitor_token": token, "action": "send"})
     assert sent.status_code == 200
-    code = re.search(r"\b(\d{6})\b", str(mail.outbox[-1].body)).group(1)  # type: ignore[union-attr]
+    code = re.search(r"\b(\d{8})\b", str(mail.outbox[-1].body)).group(1)  # type: ignore[union-attr]
     done = _post(client, "/bukutamu/api/5102/verifikasi/", {"visitor_token": token, "action": "verify", "code": code})
     assert done.status_code == 200 and done.json()["email_verified"] is True
     visitor.refresh_from_db()

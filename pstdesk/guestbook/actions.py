@@ -37,6 +37,7 @@ from pstdesk.guestbook.models import (
     VisitorMerge,
 )
 from pstdesk.lib.errors import DomainError, NotAllowed
+from pstdesk.lib.events import publish_on_commit, visitor_group
 from pstdesk.lib.phones import normalize_whatsapp
 
 # The version of the privacy notice shown at /privasi/. Changing the notice means a new version: consents given
@@ -695,7 +696,7 @@ def merge_visitors(source: Visitor, target: Visitor, *, reason: str, by: Any) ->
     """Join two identities of one person: everything that points at `source` (consultations, guestbook entries,
     consents, verifications, other apps' rows, visitors merged into it) moves to `target`; `target` gains the
     identifiers it lacks; `source.merged_into = target`. Writes a VisitorMerge row and the audit row
-    "visitor.merged". Returns the target (re-read)."""
+    "visitor.merged"; after commit, "visitor.changed" to the source's sockets. Returns the target (re-read)."""
     if reason not in VisitorMerge.Reason.values:
         raise GuestbookError(_("Alasan penggabungan tidak dikenal: %(r)s.") % {"r": reason})
     with transaction.atomic():
@@ -772,6 +773,12 @@ def merge_visitors(source: Visitor, target: Visitor, *, reason: str, by: Any) ->
             before={"source": source.pk},
             after={"merge": merge.pk, "reason": reason, "moved": moved},
         )
+        # Open widget sockets of the source speak for an identity that no longer exists: they close and start
+        # again from their session (now the target's).
+        publish_on_commit(
+            [visitor_group(source.pk)],
+            {"type": "visitor.changed", "visitor": source.pk, "reason": "merged", "into": target.pk},
+        )
         return target
 
 
@@ -819,5 +826,7 @@ def erase_visitor(visitor: Visitor, *, by: Any) -> Visitor:
             withdrawn_at=now, withdrawn_channel="erasure"
         )
         record("visitor.erased", visitor, by=by, after={"visitors": ids, "guestbook_entries": entries})
+        for pk in ids:
+            publish_on_commit([visitor_group(pk)], {"type": "visitor.changed", "visitor": pk, "reason": "erased"})
         visitor.refresh_from_db()
         return visitor

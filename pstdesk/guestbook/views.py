@@ -8,7 +8,8 @@ Pages (Indonesian by default, `?lang=en` for English, kept in the session):
   and asks "continue as …?"; only a POST there switches to the link's visitor, merges the two (reason
   "signed_link", audited) or keeps the browser's one. POST saves through `fill_guestbook` + `give_consent`, then
   goes to verification.
-- `GET/POST /bukutamu/<office>/verifikasi/` — send an 8-digit code to the e-mail, then enter it (limits: `guestbook.throttle`).
+- `GET/POST /bukutamu/<office>/verifikasi/` — send an 8-digit code to the e-mail, then enter it (limits:
+  `guestbook.throttle`).
 - `GET /privasi/` — the privacy notice (UU 27/2022), both languages, version `PRIVACY_NOTICE_VERSION`.
 
 JSON for the widget (no cookies, no CSRF: the visitor is named by a signed token, never by a cookie):

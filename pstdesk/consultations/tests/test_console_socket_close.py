@@ -56,7 +56,7 @@ async def _closed(ws: WebsocketClient, timeout: float = 3) -> tuple[int, list[di
     """The close code, and the frames before it."""
     import json
 
-    frames = []
+    frames: list[dict[str, Any]] = []
     while True:
         output = await ws.receive_output(timeout)
         if output["type"] == "websocket.close":

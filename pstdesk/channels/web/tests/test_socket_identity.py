@@ -37,7 +37,7 @@ async def _ready(token: str) -> tuple[WebsocketClient, dict[str, Any]]:
 
 
 async def _closed(ws: WebsocketClient, timeout: float = 3) -> tuple[int, list[dict[str, Any]]]:
-    frames = []
+    frames: list[dict[str, Any]] = []
     while True:
         output = await ws.receive_output(timeout)
         if output["type"] == "websocket.close":

@@ -165,3 +165,27 @@ def test_wrong_codes_lock_the_address_with_growing_waits(db: None) -> None:
         assert second is not None and 55 <= second.retry_after <= 61
         # Another address is not affected.
         assert throttle.allow_attempt("lain@example.test") is None
+
+
+def test_the_widget_endpoints_share_the_limits(client: Client, victim: Visitor) -> None:
+    """Two widget sessions (two fresh visitors) asking a code for one address: the second is refused with 429."""
+    from pstdesk.channels.web.actions import open_widget_session
+
+    statuses = []
+    with time_machine.travel(START, tick=False):
+        for n in range(2):
+            visitor = Visitor.objects.create(name=f"Tamu {n}")
+            _session, token = open_widget_session(victim_office(), visitor, by="visitor:test")
+            response = client.post(
+                "/widget/5102/api/verify/start/",
+                {"email": VICTIM},
+                HTTP_X_WIDGET_TOKEN=token,
+                REMOTE_ADDR=f"192.0.2.{n + 10}",
+            )
+            statuses.append(response.status_code)
+    assert statuses == [200, 429]
+    assert len(_codes_to(VICTIM)) == 1
+
+
+def victim_office() -> Office:
+    return Office.objects.get(code="5102")

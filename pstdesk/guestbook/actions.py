@@ -7,6 +7,9 @@ personal data (names, addresses, numbers), so erasing a visitor leaves nothing p
 Identity rules (why `identify_visitor` is careful): a claim typed into a form (an e-mail address, a phone number)
 proves nothing, so it never attaches the claimant to somebody else's identity. Identities are joined only on
 proof: a WhatsApp id given by the provider, an e-mail address verified by a code, or a signed link we sent.
+Joining two identities that each hold conversations needs proof of both (issue 11): a verified code joins only the
+e-mail channel's identity of that mailbox, never another visitor who verified the same address; a signed link
+merges only when the person confirms it with a POST in a browser that holds the other identity (`views.link_choice`).
 """
 
 from __future__ import annotations

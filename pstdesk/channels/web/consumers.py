@@ -26,7 +26,6 @@ client starts again from its session, which now names the surviving identity). T
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from collections.abc import Callable
@@ -45,6 +44,7 @@ from pstdesk.channels.web.actions import find_widget_session
 from pstdesk.channels.web.models import WidgetSession
 from pstdesk.lib.errors import DomainError
 from pstdesk.lib.events import consultation_group, visitor_group
+from pstdesk.lib.recheck import Recheck
 from pstdesk.offices.models import Office
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
     group: str | None = None
     token: str = ""
     identity_group: str | None = None
-    watcher: asyncio.Task[None] | None = None
+    watcher: Recheck | None = None
 
     async def connect(self) -> None:
         code = self.scope["url_route"]["kwargs"]["office_code"]
@@ -141,34 +141,31 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             return
         self.ip = limits.client_ip(self.scope)
         await self.accept()
-        self.watcher = asyncio.ensure_future(self.watch_session())
+        self.watcher = Recheck(float(getattr(settings, "WIDGET_SOCKET_RECHECK_SECONDS", 60)), self.check_session)
+        self.watcher.start()
 
     async def disconnect(self, code: int) -> None:
         if self.watcher is not None:
-            self.watcher.cancel()
+            self.watcher.stop()
             self.watcher = None
         for group in (self.group, self.identity_group):
             if group:
                 await self.channel_layer.group_discard(group, self.channel_name)
         self.group = self.identity_group = None
 
-    async def watch_session(self) -> None:
-        """Re-check the session now and then: a revoke or merge event lost on the bus still closes the socket."""
-        interval = float(getattr(settings, "WIDGET_SOCKET_RECHECK_SECONDS", 60))
-        while True:
-            await asyncio.sleep(interval)
-            if self.session is None or self.office is None:
-                continue
-            try:
-                session = await db(find_widget_session)(self.token, self.office.code)
-                if session is None or session.visitor.erased_at is not None:
-                    await self.refuse()
-                    return
-                if session.visitor_id != self.session.visitor_id:
-                    await self.identity_changed()
-                    return
-            except Exception:  # a failed check (database away) is retried at the next one
-                log.warning("widget socket session check failed", exc_info=True)
+    async def check_session(self) -> bool:
+        """Re-check the session now and then: a revoke or merge event lost on the bus still closes the socket.
+        False once the socket is closed."""
+        if self.session is None or self.office is None:
+            return True
+        session = await db(find_widget_session)(self.token, self.office.code)
+        if session is None or session.visitor.erased_at is not None:
+            await self.refuse()
+            return False
+        if session.visitor_id != self.session.visitor_id:
+            await self.identity_changed()
+            return False
+        return True
 
     async def identity_changed(self) -> None:
         await self.send_json(

@@ -26,8 +26,6 @@ once through `user.<id>`; a check every CONSOLE_SOCKET_RECHECK_SECONDS (60) catc
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
 from importlib import import_module
 from typing import Any
@@ -46,8 +44,7 @@ from pstdesk.consultations.access import consultations_for
 from pstdesk.consultations.console import queries
 from pstdesk.consultations.serializers import message_dict, messages_queryset, user_display
 from pstdesk.lib.events import consultation_group, office_group, user_group
-
-log = logging.getLogger(__name__)
+from pstdesk.lib.recheck import Recheck
 
 REPLAY_CHUNK = 200
 CLOSE_SESSION_ENDED = 4401
@@ -121,7 +118,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         self.groups_joined: set[str] = set()
         self.subscribed: set[int] = set()
         self.typing_sent: dict[int, float] = {}
-        self.watcher: asyncio.Task[None] | None = None
+        self.watcher: Recheck | None = None
         session = self.scope.get("session")
         self.session_key: str | None = getattr(session, "session_key", None)
         if self.user is None or not self.user.is_authenticated or not same_origin(self.scope):
@@ -135,27 +132,18 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             await self._join(group)
         await self.accept()
         await self.send_json({"type": "hello", "user": self.user.pk, "offices": self.offices})
-        self.watcher = asyncio.ensure_future(self._watch_login())
+        self.watcher = Recheck(float(getattr(settings, "CONSOLE_SOCKET_RECHECK_SECONDS", 60)), self._recheck)
+        self.watcher.start()
 
     async def disconnect(self, code: int) -> None:
         if self.watcher is not None:
-            self.watcher.cancel()
+            self.watcher.stop()
             self.watcher = None
         for group in list(self.groups_joined):
             await self.channel_layer.group_discard(group, self.channel_name)
         self.groups_joined.clear()
 
     # --- the login behind the socket ------------------------------------------------------------------------------
-
-    async def _watch_login(self) -> None:
-        interval = float(getattr(settings, "CONSOLE_SOCKET_RECHECK_SECONDS", 60))
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                if not await self._recheck():
-                    return
-            except Exception:  # a failed check (database away) is retried at the next one
-                log.warning("console socket login check failed", exc_info=True)
 
     async def _recheck(self) -> bool:
         """Close the socket if its login ended or its offices changed; True while it stays open."""

@@ -119,6 +119,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         self.subscribed: set[int] = set()
         self.typing_sent: dict[int, float] = {}
         self.watcher: Recheck | None = None
+        self.ended = False
         session = self.scope.get("session")
         self.session_key: str | None = getattr(session, "session_key", None)
         if self.user is None or not self.user.is_authenticated or not same_origin(self.scope):
@@ -147,6 +148,8 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
 
     async def _recheck(self) -> bool:
         """Close the socket if its login ended or its offices changed; True while it stays open."""
+        if self.ended:
+            return False
         state, offices = await database_sync_to_async(login_state)(self.user.pk, self.session_key)
         if state != "ok":
             await self._end("session_ended", _("Sesi Anda berakhir. Masuk lagi."), CLOSE_SESSION_ENDED)
@@ -158,6 +161,9 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
 
     async def _end(self, code: str, message: str, close_code: int) -> None:
         """Leave every group first (nothing more reaches this socket), then say why and close."""
+        if self.ended:
+            return
+        self.ended = True
         for group in list(self.groups_joined):
             await self.channel_layer.group_discard(group, self.channel_name)
         self.groups_joined.clear()
@@ -173,6 +179,8 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     # --- from the client ----------------------------------------------------------------------------------------
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if self.ended:
+            return  # closed for an ended login: frames still in flight get nothing
         if not isinstance(content, dict):
             await self._error("bad_request", _("Bingkai tidak dikenal."))
             return

@@ -7,6 +7,9 @@ personal data (names, addresses, numbers), so erasing a visitor leaves nothing p
 Identity rules (why `identify_visitor` is careful): a claim typed into a form (an e-mail address, a phone number)
 proves nothing, so it never attaches the claimant to somebody else's identity. Identities are joined only on
 proof: a WhatsApp id given by the provider, an e-mail address verified by a code, or a signed link we sent.
+Joining two identities that each hold conversations needs proof of both (issue 11): a verified code joins only the
+e-mail channel's identity of that mailbox, never another visitor who verified the same address; a signed link
+merges only when the person confirms it with a POST in a browser that holds the other identity (`views.link_choice`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from pstdesk.accounts.models import User
 from pstdesk.audit.actions import record
+from pstdesk.guestbook import throttle
 from pstdesk.guestbook.models import (
     CodeList,
     Consent,
@@ -36,6 +40,7 @@ from pstdesk.guestbook.models import (
     VisitorMerge,
 )
 from pstdesk.lib.errors import DomainError, NotAllowed
+from pstdesk.lib.events import publish_on_commit, visitor_group
 from pstdesk.lib.phones import normalize_whatsapp
 
 # The version of the privacy notice shown at /privasi/. Changing the notice means a new version: consents given
@@ -63,6 +68,8 @@ VERIFICATION_CODE_TTL = timedelta(minutes=30)
 VERIFICATION_MAX_ATTEMPTS = 5
 VERIFICATION_RESEND_AFTER = timedelta(seconds=60)
 VERIFICATION_MAX_PER_HOUR = 5
+# 10^8 codes: with the limits of `throttle` (20 tries a day on one address) guessing is hopeless.
+VERIFICATION_CODE_DIGITS = 8
 
 
 class GuestbookError(DomainError):
@@ -72,6 +79,28 @@ class GuestbookError(DomainError):
     def __init__(self, errors: dict[str, str] | str) -> None:
         self.errors: dict[str, str] = {"__all__": str(errors)} if isinstance(errors, str) else dict(errors)
         super().__init__(" ".join(f"{v}" for v in self.errors.values()))
+
+
+class VerificationLimited(GuestbookError):
+    """A code send or try refused by the limits across identities (`guestbook.throttle`): answered 429, with
+    `retry_after` seconds."""
+
+    status_code = 429
+
+    def __init__(self, errors: dict[str, str], retry_after: int) -> None:
+        super().__init__(errors)
+        self.retry_after = retry_after
+
+
+def _limited(field: str, refusal: throttle.Refusal) -> VerificationLimited:
+    minutes = max(1, -(-refusal.retry_after // 60))
+    if field == "code":
+        message = _("Terlalu banyak percobaan kode. Coba lagi dalam %(minutes)d menit.")
+    elif refusal.scope == "address":
+        message = _("Terlalu banyak kode dikirim ke alamat ini. Coba lagi dalam %(minutes)d menit.")
+    else:
+        message = _("Terlalu banyak permintaan kode. Coba lagi dalam %(minutes)d menit.")
+    return VerificationLimited({field: message % {"minutes": minutes}}, refusal.retry_after)
 
 
 # --- helpers -----------------------------------------------------------------------------------------------------
@@ -497,11 +526,12 @@ def _code_hash(verification_email: str, visitor_id: int, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
-def start_email_verification(visitor: Visitor, *, email: str, by: Any) -> None:
-    """Send a 6-digit code to `email` (which becomes the visitor's e-mail, unverified if it changed). Only an
+def start_email_verification(visitor: Visitor, *, email: str, by: Any, ip: str = "", office: Any = None) -> None:
+    """Send an 8-digit code to `email` (which becomes the visitor's e-mail, unverified if it changed). Only an
     HMAC of the code is stored; it expires after 30 minutes and allows 5 attempts; a new code replaces the
-    previous one. Rate limits: one code per minute and five per hour. A failed send changes nothing.
-    Audit: "email_verification.started"."""
+    previous one. Rate limits: one code per minute and five per hour for the visitor, and the limits of
+    `guestbook.throttle` per address, per client `ip` and per `office` (VerificationLimited, 429). A failed send
+    changes nothing. Audit: "email_verification.started"."""
     address = _clean_email(email)
     if not address:
         raise GuestbookError({"email": _("Wajib diisi.")})
@@ -517,6 +547,9 @@ def start_email_verification(visitor: Visitor, *, email: str, by: Any) -> None:
             raise GuestbookError({"email": _("Terlalu banyak permintaan kode. Coba lagi satu jam lagi.")})
         if visitor.email_verified_at is not None and visitor.email.lower() == address.lower():
             raise GuestbookError({"email": _("Alamat e-mail ini sudah terverifikasi.")})
+        refusal = throttle.allow_send(address, ip=ip, office=office)
+        if refusal is not None:
+            raise _limited("email", refusal)
 
         fields: list[str] = []
         if visitor.email != address:
@@ -525,7 +558,7 @@ def start_email_verification(visitor: Visitor, *, email: str, by: Any) -> None:
             fields = ["email", "email_verified_at"]
             visitor.save(update_fields=fields)
         visitor.verifications.filter(closed_at__isnull=True, verified_at__isnull=True).update(closed_at=now)
-        code = f"{secrets.randbelow(10**6):06d}"
+        code = f"{secrets.randbelow(10**VERIFICATION_CODE_DIGITS):0{VERIFICATION_CODE_DIGITS}d}"
         verification = EmailVerification.objects.create(
             visitor=visitor,
             email=address,
@@ -550,11 +583,14 @@ def start_email_verification(visitor: Visitor, *, email: str, by: Any) -> None:
             raise GuestbookError({"email": _("Kode tidak dapat dikirim ke alamat ini. Coba lagi nanti.")}) from None
 
 
-def verify_email(visitor: Visitor, *, code: str, by: Any) -> Visitor:
-    """Check a code from `start_email_verification`. On success the address is verified and the visitor is merged
-    with any other identity that verified the same address (the older one survives) and with the e-mail channel's
-    identity of that sender; returns the surviving visitor. A wrong code counts an attempt (kept even though the
-    call raises); after 5 the code is closed. Audit: "visitor.email_verified" or "email_verification.failed"."""
+def verify_email(visitor: Visitor, *, code: str, by: Any, ip: str = "", office: Any = None) -> Visitor:
+    """Check a code from `start_email_verification`. Every try is first counted by `guestbook.throttle` per
+    address, client `ip` and `office` (VerificationLimited, 429, without comparing the code). On success the
+    address is verified. Proving an address proves only the mailbox: another visitor who verified the same address
+    stays a separate identity (their conversations need their own proof: their session or a signed link), while
+    the e-mail channel's identity of that sender, whose only proof is that mailbox, is merged in. Returns the
+    surviving visitor. A wrong code counts an attempt (kept even though the call raises); after 5 the code is
+    closed. Audit: "visitor.email_verified" or "email_verification.failed"."""
     code = "".join(ch for ch in str(code or "") if ch.isdigit())
     failure: dict[str, str] | None = None
     with transaction.atomic():
@@ -577,9 +613,12 @@ def verify_email(visitor: Visitor, *, code: str, by: Any) -> Visitor:
             verification.closed_at = now
             verification.save(update_fields=["closed_at"])
             failure = {"code": _("Alamat e-mail sudah berubah sejak kode dikirim. Minta kode baru.")}
-        elif len(code) != 6 or not hmac.compare_digest(
+        elif (refusal := throttle.allow_attempt(verification.email, ip=ip, office=office)) is not None:
+            raise _limited("code", refusal)
+        elif len(code) != VERIFICATION_CODE_DIGITS or not hmac.compare_digest(
             verification.code_hash, _code_hash(verification.email, visitor.pk, code)
         ):
+            throttle.record_failure(verification.email)
             verification.attempts += 1
             fields = ["attempts"]
             if verification.attempts >= VERIFICATION_MAX_ATTEMPTS:
@@ -602,6 +641,7 @@ def verify_email(visitor: Visitor, *, code: str, by: Any) -> Visitor:
                 },
             )
         else:
+            throttle.record_success(verification.email)
             return _complete_verification(visitor, verification, now=now, by=by)
     raise GuestbookError(failure)
 
@@ -610,24 +650,32 @@ def _complete_verification(visitor: Visitor, verification: EmailVerification, *,
     verification.verified_at = now
     verification.save(update_fields=["verified_at"])
     address = verification.email
-    holder = (
+    visitor.email_verified_at = now
+    visitor.save(update_fields=["email_verified_at"])
+    # Another identity that verified this address keeps its conversations: a code (even a guessed one) proves the
+    # mailbox, not that person's WhatsApp or chat sessions. Joining them needs both proofs (a signed link opened
+    # in this browser, or staff).
+    others = (
         Visitor.objects.filter(email__iexact=address, email_verified_at__isnull=False, merged_into__isnull=True)
         .exclude(pk=visitor.pk)
         .filter(erased_at__isnull=True)
-        .order_by("id")
-        .first()
+        .count()
     )
-    if holder is None:
-        visitor.email_verified_at = now
-        visitor.save(update_fields=["email_verified_at"])
-        survivor = visitor
-    else:
-        survivor = merge_visitors(visitor, holder, reason=VisitorMerge.Reason.VERIFIED_EMAIL, by=by)
-    record("visitor.email_verified", survivor, by=by, after={"verification": verification.pk})
-    # The e-mail channel's identity of this sender is the same person: the address is now proven.
-    for other in Visitor.objects.filter(
-        email_channel_address__iexact=address, merged_into__isnull=True, erased_at__isnull=True
-    ).exclude(pk=survivor.pk):
+    record(
+        "visitor.email_verified",
+        visitor,
+        by=by,
+        after={"verification": verification.pk, "other_identities_with_address": others},
+    )
+    survivor = visitor
+    # The e-mail channel's identity of this sender is the same mailbox: merged in, unless it holds another proof
+    # (a WhatsApp id, a verified number or address) that this code does not give.
+    for other in (
+        Visitor.objects.filter(email_channel_address__iexact=address, merged_into__isnull=True, erased_at__isnull=True)
+        .exclude(pk=survivor.pk)
+        .filter(wa_id__isnull=True, wa_user_id__isnull=True, whatsapp_verified_at__isnull=True)
+        .exclude(email_verified_at__isnull=False)
+    ):
         survivor = merge_visitors(other, survivor, reason=VisitorMerge.Reason.VERIFIED_EMAIL, by=by)
     return survivor
 
@@ -651,7 +699,7 @@ def merge_visitors(source: Visitor, target: Visitor, *, reason: str, by: Any) ->
     """Join two identities of one person: everything that points at `source` (consultations, guestbook entries,
     consents, verifications, other apps' rows, visitors merged into it) moves to `target`; `target` gains the
     identifiers it lacks; `source.merged_into = target`. Writes a VisitorMerge row and the audit row
-    "visitor.merged". Returns the target (re-read)."""
+    "visitor.merged"; after commit, "visitor.changed" to the source's sockets. Returns the target (re-read)."""
     if reason not in VisitorMerge.Reason.values:
         raise GuestbookError(_("Alasan penggabungan tidak dikenal: %(r)s.") % {"r": reason})
     with transaction.atomic():
@@ -728,6 +776,12 @@ def merge_visitors(source: Visitor, target: Visitor, *, reason: str, by: Any) ->
             before={"source": source.pk},
             after={"merge": merge.pk, "reason": reason, "moved": moved},
         )
+        # Open widget sockets of the source speak for an identity that no longer exists: they close and start
+        # again from their session (now the target's).
+        publish_on_commit(
+            [visitor_group(source.pk)],
+            {"type": "visitor.changed", "visitor": source.pk, "reason": "merged", "into": target.pk},
+        )
         return target
 
 
@@ -775,5 +829,7 @@ def erase_visitor(visitor: Visitor, *, by: Any) -> Visitor:
             withdrawn_at=now, withdrawn_channel="erasure"
         )
         record("visitor.erased", visitor, by=by, after={"visitors": ids, "guestbook_entries": entries})
+        for pk in ids:
+            publish_on_commit([visitor_group(pk)], {"type": "visitor.changed", "visitor": pk, "reason": "erased"})
         visitor.refresh_from_db()
         return visitor

@@ -150,7 +150,7 @@ def initial_from_entry(entry: GuestbookEntry) -> dict[str, Any]:
 
 class VerificationCodeForm(forms.Form):
     code = forms.CharField(
-        label=_("Kode verifikasi (6 angka)"),
+        label=_("Kode verifikasi (8 angka)"),
         max_length=12,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*"}),
     )

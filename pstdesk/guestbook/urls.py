@@ -11,4 +11,5 @@ urlpatterns = [
     path("bukutamu/api/<str:office_code>/verifikasi/", views.api_verify, name="api_verify"),
     path("bukutamu/<str:office_code>/", views.guestbook_form, name="form"),
     path("bukutamu/<str:office_code>/verifikasi/", views.verify, name="verify"),
+    path("bukutamu/<str:office_code>/tautan/", views.link_choice, name="link"),
 ]

@@ -3,9 +3,13 @@
 Pages (Indonesian by default, `?lang=en` for English, kept in the session):
 - `GET/POST /bukutamu/<office>/?t=<signed token>` — the web guestbook. The token (`lib.signing.guestbook_url`,
   sent by the channels) names the visitor; without one, the browser session's visitor is used, or a new visitor
-  is created on save. Opening a token link in a browser whose session holds another visitor merges the two
-  (reason "signed_link"). POST saves through `fill_guestbook` + `give_consent`, then goes to verification.
-- `GET/POST /bukutamu/<office>/verifikasi/` — send a 6-digit code to the e-mail, then enter it.
+  is created on save. A link never merges identities by itself: opened in a browser whose session holds another
+  visitor it leads to `GET/POST /bukutamu/<office>/tautan/`, which shows both identities (name, masked contacts)
+  and asks "continue as …?"; only a POST there switches to the link's visitor, merges the two (reason
+  "signed_link", audited) or keeps the browser's one. POST saves through `fill_guestbook` + `give_consent`, then
+  goes to verification.
+- `GET/POST /bukutamu/<office>/verifikasi/` — send an 8-digit code to the e-mail, then enter it (limits:
+  `guestbook.throttle`).
 - `GET /privasi/` — the privacy notice (UU 27/2022), both languages, version `PRIVACY_NOTICE_VERSION`.
 
 JSON for the widget (no cookies, no CSRF: the visitor is named by a signed token, never by a cookie):
@@ -31,10 +35,11 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from pstdesk.guestbook import actions
+from pstdesk.guestbook import actions, throttle
 from pstdesk.guestbook.forms import GuestbookForm, VerificationCodeForm, code_choices
 from pstdesk.guestbook.models import Visitor, VisitorMerge
 from pstdesk.lib import signing
@@ -45,10 +50,19 @@ log = logging.getLogger(__name__)
 SESSION_VISITOR = "guestbook_visitor"
 SESSION_LANGUAGE = "guestbook_language"
 SESSION_CONSULTATION = "guestbook_consultation"
+# A guestbook link opened in a browser whose session holds another visitor, waiting for the person's choice.
+SESSION_PENDING_LINK = "guestbook_pending_link"
 WEB_CHANNEL = "web"
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client address, as the LiveChat channel reads it (its proxy setting included)."""
+    from pstdesk.channels.web.limits import client_ip as read_ip
+
+    return read_ip(request.META)
 
 
 def _language(request: HttpRequest) -> str:
@@ -79,9 +93,9 @@ def remember_visitor(request: HttpRequest, visitor: Visitor) -> None:
     request.session[SESSION_VISITOR] = str(visitor.public_id)
 
 
-def adopt_signed_link(request: HttpRequest, token: str, office: Office) -> Visitor:
-    """The visitor named by a guestbook link token; merges the browser's other visitor into it. Http404 for a
-    forged, expired or other office's token."""
+def read_signed_link(token: str, office: Office) -> tuple[signing.GuestbookLink, Visitor]:
+    """The link and the visitor a guestbook link token names. Http404 for a forged, expired or other office's
+    token, or a visitor that no longer exists."""
     try:
         link = signing.read_guestbook_token(token)
     except signing.BadToken:
@@ -91,18 +105,51 @@ def adopt_signed_link(request: HttpRequest, token: str, office: Office) -> Visit
     visitor = _visitor_by_public_id(link.visitor_public_id)
     if visitor is None:
         raise Http404("invalid link")
-    current = session_visitor(request)
-    if current is not None and current.pk != visitor.pk:
-        try:
-            visitor = actions.merge_visitors(
-                current, visitor, reason=VisitorMerge.Reason.SIGNED_LINK, by=actions.visitor_label(visitor)
-            )
-        except actions.GuestbookError:
-            log.info("signed-link merge of visitor %s into %s refused", current.pk, visitor.pk)
+    return link, visitor
+
+
+def _use_link(request: HttpRequest, link: signing.GuestbookLink, visitor: Visitor) -> None:
     remember_visitor(request, visitor)
     if link.consultation_id:
         request.session[SESSION_CONSULTATION] = link.consultation_id
-    return visitor
+
+
+def open_signed_link(request: HttpRequest, token: str, office: Office) -> Visitor | None:
+    """A guestbook link opened with GET. It never merges anything: in a browser without a visitor (or with the
+    link's own) the link's visitor is used; in a browser whose session holds another visitor the link waits in
+    the session and None is returned: the person is asked who they are (`link_choice`), and only a POST there
+    switches or merges the identities. Http404 for a bad token."""
+    link, visitor = read_signed_link(token, office)
+    current = session_visitor(request)
+    if current is None or current.pk == visitor.pk:
+        request.session.pop(SESSION_PENDING_LINK, None)
+        _use_link(request, link, visitor)
+        return visitor
+    request.session[SESSION_PENDING_LINK] = token
+    return None
+
+
+def mask_email(address: str) -> str:
+    local, _sep, domain = (address or "").rpartition("@")
+    if not local:
+        return ""
+    return f"{local[0]}•••@{domain}"
+
+
+def mask_phone(number: str) -> str:
+    if len(number or "") < 7:
+        return "•••" if number else ""
+    return f"{number[:5]}•••{number[-3:]}"
+
+
+def describe_visitor(visitor: Visitor) -> dict[str, str]:
+    """What the person is shown to recognise an identity: the name and masked contacts (enough to tell two
+    identities apart, not enough to learn an address from a link)."""
+    return {
+        "name": visitor.name or _("(tanpa nama)"),
+        "email": mask_email(visitor.email),
+        "whatsapp": mask_phone(visitor.whatsapp),
+    }
 
 
 def refresh_consultations(visitor: Visitor, office: Office) -> None:
@@ -144,10 +191,24 @@ def guestbook_form(request: HttpRequest, office_code: str) -> HttpResponse:
     with translation.override(language):
         token = request.GET.get("t") or ""
         if token:
-            visitor: Visitor | None = adopt_signed_link(request, token, office)
-            # Drop the token from the address bar: the session now knows the visitor.
+            # Drop the token from the address bar either way: the session now knows the visitor, or holds the
+            # link until the person says who they are.
+            if open_signed_link(request, token, office) is None:
+                return redirect(reverse("guestbook:link", kwargs={"office_code": office.code}) + f"?lang={language}")
             return redirect(f"{request.path}?lang={language}")
+        visitor: Visitor | None
         visitor = session_visitor(request)
+        if request.method == "POST" and visitor is None and throttle.allow_new_visitor(client_ip(request)):
+            form = GuestbookForm(visitor=visitor)
+            context = _page_context(
+                request,
+                office,
+                language,
+                form=form,
+                visitor=visitor,
+                limited=_("Terlalu banyak percobaan. Coba lagi sebentar lagi."),
+            )
+            return render(request, "guestbook/form.html", context, status=429)
         if request.method == "POST":
             form = GuestbookForm(request.POST, visitor=visitor)
             entry = form.save(visitor, office=office, channel=WEB_CHANNEL)
@@ -161,6 +222,61 @@ def guestbook_form(request: HttpRequest, office_code: str) -> HttpResponse:
             status = 200
         context = _page_context(request, office, language, form=form, visitor=visitor)
         return render(request, "guestbook/form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def link_choice(request: HttpRequest, office_code: str) -> HttpResponse:
+    """ "Continue as …?": a guestbook link opened in a browser whose session holds another visitor. The page shows
+    both identities; a POST (CSRF-checked) decides: "switch" uses the link's visitor (nothing is merged), "merge"
+    joins the browser's visitor into the link's one (both are proven: the session and the link; audited as
+    "visitor.merged" with reason signed_link), "stay" keeps the browser's visitor and forgets the link."""
+    office = get_object_or_404(Office, code=office_code)
+    language = _language(request)
+    form_url = reverse("guestbook:form", kwargs={"office_code": office.code}) + f"?lang={language}"
+    with translation.override(language):
+        token = request.session.get(SESSION_PENDING_LINK) or ""
+        current = session_visitor(request)
+        if not token or current is None:
+            request.session.pop(SESSION_PENDING_LINK, None)
+            return redirect(form_url)
+        try:
+            link, linked = read_signed_link(token, office)
+        except Http404:
+            request.session.pop(SESSION_PENDING_LINK, None)
+            raise
+        if linked.pk == current.pk:
+            request.session.pop(SESSION_PENDING_LINK, None)
+            _use_link(request, link, linked)
+            return redirect(form_url)
+        errors: dict[str, str] = {}
+        if request.method == "POST":
+            choice = request.POST.get("choice")
+            if choice in {"switch", "merge", "stay"}:
+                request.session.pop(SESSION_PENDING_LINK, None)
+                if choice == "stay":
+                    return redirect(form_url)
+                if choice == "merge":
+                    try:
+                        linked = actions.merge_visitors(
+                            current, linked, reason=VisitorMerge.Reason.SIGNED_LINK, by=actions.visitor_label(current)
+                        )
+                    except actions.GuestbookError as exc:
+                        request.session[SESSION_PENDING_LINK] = token
+                        errors = exc.errors
+                if not errors:
+                    _use_link(request, link, linked)
+                    return redirect(form_url)
+            else:
+                errors = {"choice": _("Pilih salah satu.")}
+        context = _page_context(
+            request,
+            office,
+            language,
+            current=describe_visitor(current),
+            linked=describe_visitor(linked),
+            errors=errors,
+        )
+        return render(request, "guestbook/link_choice.html", context, status=400 if errors else 200)
 
 
 @require_http_methods(["GET", "POST"])
@@ -179,14 +295,22 @@ def verify(request: HttpRequest, office_code: str) -> HttpResponse:
             try:
                 if request.POST.get("action") == "send":
                     actions.start_email_verification(
-                        visitor, email=request.POST.get("email") or visitor.email, by=actions.visitor_label(visitor)
+                        visitor,
+                        email=request.POST.get("email") or visitor.email,
+                        by=actions.visitor_label(visitor),
+                        ip=client_ip(request),
+                        office=office,
                     )
                     notice = "sent"
                 else:
                     form = VerificationCodeForm(request.POST)
                     if form.is_valid():
                         visitor = actions.verify_email(
-                            visitor, code=form.cleaned_data["code"], by=actions.visitor_label(visitor)
+                            visitor,
+                            code=form.cleaned_data["code"],
+                            by=actions.visitor_label(visitor),
+                            ip=client_ip(request),
+                            office=office,
                         )
                         remember_visitor(request, visitor)
                         refresh_consultations(visitor, office)
@@ -195,7 +319,7 @@ def verify(request: HttpRequest, office_code: str) -> HttpResponse:
                         status = 400
             except actions.GuestbookError as exc:
                 errors = exc.errors
-                status = 400
+                status = exc.status_code
             visitor.refresh_from_db()
         context = _page_context(
             request,
@@ -304,6 +428,11 @@ def api_guestbook(request: HttpRequest, office_code: str) -> JsonResponse:
             visitor = _token_visitor(data, request, office)
         except actions.GuestbookError as exc:
             return JsonResponse({"errors": exc.errors}, status=400)
+        if visitor is None and (refusal := throttle.allow_new_visitor(client_ip(request))) is not None:
+            message = _("Terlalu banyak percobaan. Coba lagi sebentar lagi.")
+            response = JsonResponse({"errors": {"__all__": message}}, status=429)
+            response["Retry-After"] = str(refusal.retry_after)
+            return response
         form_data: dict[str, Any] = {key: value for key, value in data.items() if key not in {"visitor_token", "t"}}
         if isinstance(form_data.get("disability"), bool):
             form_data["disability"] = "1" if form_data["disability"] else "2"
@@ -329,17 +458,29 @@ def api_verify(request: HttpRequest, office_code: str) -> JsonResponse:
             if visitor is None:
                 raise Http404("no visitor")
             by = actions.visitor_label(visitor)
+            ip = client_ip(request)
             if data.get("action") == "send":
-                actions.start_email_verification(visitor, email=str(data.get("email") or visitor.email), by=by)
+                email = str(data.get("email") or visitor.email)
+                actions.start_email_verification(visitor, email=email, by=by, ip=ip, office=office)
                 visitor.refresh_from_db()
             elif data.get("action") == "verify":
-                visitor = actions.verify_email(visitor, code=str(data.get("code") or ""), by=by)
+                code = str(data.get("code") or "")
+                visitor = actions.verify_email(visitor, code=code, by=by, ip=ip, office=office)
                 refresh_consultations(visitor, office)
             else:
                 raise actions.GuestbookError({"action": "action: send | verify"})
         except actions.GuestbookError as exc:
-            return JsonResponse({"errors": exc.errors}, status=400)
+            return JsonResponse({"errors": exc.errors}, status=exc.status_code)
         return JsonResponse(_visitor_json(visitor))
 
 
-__all__ = ["GuestbookForm", "code_choices", "guestbook_form", "verify", "privacy", "api_guestbook", "api_verify"]
+__all__ = [
+    "GuestbookForm",
+    "code_choices",
+    "guestbook_form",
+    "link_choice",
+    "verify",
+    "privacy",
+    "api_guestbook",
+    "api_verify",
+]

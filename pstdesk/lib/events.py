@@ -26,6 +26,11 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def visitor_group(visitor_id: int) -> str:
+    """The sockets of one visitor identity (the widget), told when the identity changes (merged, erased)."""
+    return f"visitor.{visitor_id}"
+
+
 def publish(groups: Iterable[str], event: dict[str, Any]) -> None:
     """Send now (rollback-unsafe: call it only through publish_on_commit or outside a transaction)."""
     layer = get_channel_layer()

@@ -203,6 +203,7 @@ PUBLIC_URLS: dict[str, str] = {
     "guestbook:privacy": "privacy notice",
     "guestbook:form": "visitor guestbook form of a public office",
     "guestbook:verify": "visitor e-mail verification",
+    "guestbook:link": "visitor choice (continue as …?) for a guestbook link, session-bound",
     "guestbook:api": "visitor guestbook API (visitor-signed)",
     "guestbook:api_verify": "visitor verification API (visitor-signed)",
     "complaints:complaint_form": "public complaint form",

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from pstdesk.audit.actions import record
 from pstdesk.channels.web.models import WidgetSession, hash_token
+from pstdesk.lib.events import publish_on_commit, visitor_group
 
 # A session stays valid this long after its last use.
 SESSION_DAYS_DEFAULT = 90
@@ -92,7 +93,7 @@ def find_widget_session(token: str, office_code: str) -> WidgetSession | None:
 
 
 def revoke_widget_session(session: WidgetSession, *, by: Any) -> WidgetSession:
-    """Revoke a session: its token is refused from now on (open sockets are closed by the consumer's next check).
+    """Revoke a session: its token is refused from now on (open sockets of it are closed).
 
     Idempotent: revoking a revoked session changes nothing and writes no second audit row.
     """
@@ -109,5 +110,10 @@ def revoke_widget_session(session: WidgetSession, *, by: Any) -> WidgetSession:
             office=session.office,
             before={"revoked_at": None},
             after={"revoked_at": session.revoked_at.isoformat()},
+        )
+        # Sockets opened with this token close now (the consumer also re-checks its session periodically).
+        publish_on_commit(
+            [visitor_group(session.visitor_id)],
+            {"type": "widget.session.revoked", "session": session.pk, "visitor": session.visitor_id},
         )
     return session

@@ -17,6 +17,11 @@ Messages are always sent in seq order from the database (never from event payloa
 leaves no gap: the next event, or the next hello, sends everything after the last seq this socket sent.
 Refusals: an Origin that is neither this service nor the office's website (HTTP 403 before accepting), an unknown
 office (403), a token that is missing, revoked, expired or of another office (close code 4401).
+
+An open socket is closed when its session stops being valid (revoked by "not you?", expired, the visitor erased:
+4401, the client forgets its token) or when its identity changes (the visitor merged into another: 4409, the
+client starts again from its session, which now names the surviving identity). The bus tells it at once
+(`visitor.<id>` group); a check every WIDGET_SOCKET_RECHECK_SECONDS (60) catches a lost event.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from typing import Any, TypeVar
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.db import connections
 from django.utils.translation import gettext as _
 
@@ -37,13 +43,15 @@ from pstdesk.channels.web import chat, limits
 from pstdesk.channels.web.actions import find_widget_session
 from pstdesk.channels.web.models import WidgetSession
 from pstdesk.lib.errors import DomainError
-from pstdesk.lib.events import consultation_group
+from pstdesk.lib.events import consultation_group, visitor_group
+from pstdesk.lib.recheck import Recheck
 from pstdesk.offices.models import Office
 
 log = logging.getLogger(__name__)
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_IDENTITY_CHANGED = 4409
 
 
 T = TypeVar("T")
@@ -113,6 +121,9 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
     consultation_id: int | None = None
     sent_seq: int = 0
     group: str | None = None
+    token: str = ""
+    identity_group: str | None = None
+    watcher: Recheck | None = None
 
     async def connect(self) -> None:
         code = self.scope["url_route"]["kwargs"]["office_code"]
@@ -130,11 +141,46 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             return
         self.ip = limits.client_ip(self.scope)
         await self.accept()
+        self.watcher = Recheck(float(getattr(settings, "WIDGET_SOCKET_RECHECK_SECONDS", 60)), self.check_session)
+        self.watcher.start()
 
     async def disconnect(self, code: int) -> None:
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-            self.group = None
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+        for group in (self.group, self.identity_group):
+            if group:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        self.group = self.identity_group = None
+
+    async def check_session(self) -> bool:
+        """Re-check the session now and then: a revoke or merge event lost on the bus still closes the socket.
+        False once the socket is closed."""
+        if self.session is None or self.office is None:
+            return True
+        session = await db(find_widget_session)(self.token, self.office.code)
+        if session is None or session.visitor.erased_at is not None:
+            await self.refuse()
+            return False
+        if session.visitor_id != self.session.visitor_id:
+            await self.identity_changed()
+            return False
+        return True
+
+    async def identity_changed(self) -> None:
+        await self.send_json(
+            {"type": "error", "code": "identity_changed", "message": _("Identitas Anda berubah. Memuat ulang…")}
+        )
+        await self.stop_watching()
+        await self.close(code=CLOSE_IDENTITY_CHANGED)
+
+    async def stop_watching(self) -> None:
+        """After closing: no further frames from the bus for this socket (its session no longer speaks)."""
+        self.session = None
+        for group in (self.group, self.identity_group):
+            if group:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        self.group = self.identity_group = None
 
     # --- frames from the client ---------------------------------------------------------------------------------
 
@@ -162,6 +208,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
 
     async def refuse(self) -> None:
         await self.send_json({"type": "error", "code": "unauthorized", "message": _("Sesi tidak berlaku.")})
+        await self.stop_watching()
         await self.close(code=CLOSE_UNAUTHORIZED)
 
     async def send_error(self, code: str, message: str, client_id: Any = None) -> None:
@@ -184,7 +231,9 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.session = session
+        self.token = token if isinstance(token, str) else ""
         self.channel_kind = channel
+        await self.follow_identity(session.visitor_id)
         consultation = await db(chat.current_consultation)(session, channel)
         cursor = _int(content.get("cursor"))
         if consultation is None or _int(content.get("consultation")) != consultation.pk:
@@ -193,6 +242,16 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         state, read_seq = await db(_ready_state)(consultation)
         await self.send_json({"type": "ready", "consultation": state, "officer_read_seq": read_seq})
         await self.flush()
+
+    async def follow_identity(self, visitor_id: int) -> None:
+        """Listen to the visitor's identity group: merges, erasure and revoked sessions close this socket."""
+        group = visitor_group(visitor_id)
+        if group == self.identity_group:
+            return
+        if self.identity_group:
+            await self.channel_layer.group_discard(self.identity_group, self.channel_name)
+        self.identity_group = group
+        await self.channel_layer.group_add(group, self.channel_name)
 
     async def follow(self, consultation_id: int | None, cursor: int) -> None:
         """Listen to one consultation's group (before replaying, so nothing falls between the two)."""
@@ -279,7 +338,19 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
     async def desk_event(self, message: dict[str, Any]) -> None:
         event = message.get("event") or {}
         kind = event.get("type")
-        if self.session is None or event.get("consultation") != self.consultation_id:
+        if self.session is None:
+            return
+        if kind == "visitor.changed" and event.get("visitor") == self.session.visitor_id:
+            if event.get("reason") == "erased":
+                await self.refuse()
+            else:
+                await self.identity_changed()
+            return
+        if kind == "widget.session.revoked":
+            if event.get("session") == self.session.pk:
+                await self.refuse()
+            return
+        if event.get("consultation") != self.consultation_id:
             return
         if kind == "message.created":
             seq = _int(event.get("seq"))
@@ -300,8 +371,6 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         elif kind in ("consultation.read", "messages.read"):
             seq = await db(chat.officer_read_seq)(self.consultation_id)
             await self.send_json({"type": "read", "seq": seq})
-        elif kind == "widget.session.revoked" and event.get("session") == self.session.pk:
-            await self.refuse()
 
 
 def _submit(session: WidgetSession, channel: str, client_id: Any, body: Any) -> tuple[chat.Sent, dict[str, Any] | None]:

@@ -216,7 +216,9 @@ def verify_start(request: HttpRequest, office: Office, session: WidgetSession, *
         return error(_("Terlalu banyak percobaan. Coba lagi sebentar lagi."), 429, code="rate_limited")
     data = _data(request)
     email = str(data.get("email") or session.visitor.email or "")
-    start_email_verification(session.visitor, email=email, by=chat.actor(session))
+    start_email_verification(
+        session.visitor, email=email, by=chat.actor(session), ip=limits.client_ip(request.META), office=office
+    )
     return JsonResponse({"ok": True, "email": email})
 
 
@@ -228,7 +230,8 @@ def verify(request: HttpRequest, office: Office, session: WidgetSession, *, lang
     if not limits.hit("verify_visitor", session.pk):
         return error(_("Terlalu banyak percobaan. Coba lagi sebentar lagi."), 429, code="rate_limited")
     data = _data(request)
-    verify_email(session.visitor, code=str(data.get("code") or ""), by=chat.actor(session))
+    code = str(data.get("code") or "")
+    verify_email(session.visitor, code=code, by=chat.actor(session), ip=limits.client_ip(request.META), office=office)
     session = find_widget_session(request.headers.get("X-Widget-Token", ""), office.code) or session
     _refresh_requirements(session)
     return JsonResponse(session_state(office, session, _channel(request, data)))

@@ -16,25 +16,39 @@ On connect the socket joins `office.<code>` of every visible office and `user.<i
 messages after the client's cursor from the database, after joining, so nothing falls between replay and live.
 The bus may drop events: the client re-subscribes from its cursor on every reconnect and whenever it sees a gap.
 Refusals before accepting (HTTP 403): no logged-in user, an Origin other than this host, no visible office.
+
+An open socket is closed when its login ends: the session logged out, flushed or expired, or the user deactivated
+or deleted (4401: `{"type": "error", "code": "session_ended"}` first), and when the user's offices change (4403,
+`"access_changed"`; the client reconnects with the offices it now has). `accounts.signals` tells the socket at
+once through `user.<id>`; a check every CONSOLE_SOCKET_RECHECK_SECONDS (60) catches what no signal announces
+(a lost event, a bulk update, a session that expired).
 """
 
 from __future__ import annotations
 
 import time
+from importlib import import_module
 from typing import Any
 from urllib.parse import urlsplit
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from pstdesk.accounts.access import visible_office_codes
+from pstdesk.accounts.signals import session_fingerprint
 from pstdesk.consultations.access import consultations_for
 from pstdesk.consultations.console import queries
 from pstdesk.consultations.serializers import message_dict, messages_queryset, user_display
 from pstdesk.lib.events import consultation_group, office_group, user_group
+from pstdesk.lib.recheck import Recheck
 
 REPLAY_CHUNK = 200
+CLOSE_SESSION_ENDED = 4401
+CLOSE_ACCESS_CHANGED = 4403
 TYPING_INTERVAL = 2.0  # seconds between two typing events of one socket for one consultation
 
 
@@ -65,6 +79,28 @@ def _staff_view(event: dict[str, Any]) -> bool:
     return True
 
 
+def login_state(user_id: int, session_key: str | None) -> tuple[str, list[str]]:
+    """("ok" | "session_ended", visible office codes) of a socket's login, read from the session store and the
+    database now, as Django's auth middleware would for a new request."""
+    if not session_key:
+        return "session_ended", []
+    engine = import_module(settings.SESSION_ENGINE)
+    session = engine.SessionStore(session_key)
+    if str(session.get(SESSION_KEY, "")) != str(user_id) or not session.get(BACKEND_SESSION_KEY):
+        return "session_ended", []
+    try:
+        backend = load_backend(session[BACKEND_SESSION_KEY])
+    except ImportError:
+        return "session_ended", []
+    user = backend.get_user(user_id)  # None for a deleted or (ModelBackend) inactive user
+    if user is None or not user.is_active:
+        return "session_ended", []
+    verifier = getattr(user, "get_session_auth_hash", None)
+    if verifier is not None and not constant_time_compare(str(session.get(HASH_SESSION_KEY, "")), verifier()):
+        return "session_ended", []  # the password changed: every other login ends
+    return "ok", visible_office_codes(user)
+
+
 def _as_int(value: Any) -> int | None:
     try:
         number = int(value)
@@ -82,6 +118,10 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         self.groups_joined: set[str] = set()
         self.subscribed: set[int] = set()
         self.typing_sent: dict[int, float] = {}
+        self.watcher: Recheck | None = None
+        self.ended = False
+        session = self.scope.get("session")
+        self.session_key: str | None = getattr(session, "session_key", None)
         if self.user is None or not self.user.is_authenticated or not same_origin(self.scope):
             await self.close()
             return
@@ -93,11 +133,44 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             await self._join(group)
         await self.accept()
         await self.send_json({"type": "hello", "user": self.user.pk, "offices": self.offices})
+        self.watcher = Recheck(float(getattr(settings, "CONSOLE_SOCKET_RECHECK_SECONDS", 60)), self._recheck)
+        self.watcher.start()
 
     async def disconnect(self, code: int) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
         for group in list(self.groups_joined):
             await self.channel_layer.group_discard(group, self.channel_name)
         self.groups_joined.clear()
+
+    # --- the login behind the socket ------------------------------------------------------------------------------
+
+    async def _recheck(self) -> bool:
+        """Close the socket if its login ended or its offices changed; True while it stays open."""
+        if self.ended:
+            return False
+        state, offices = await database_sync_to_async(login_state)(self.user.pk, self.session_key)
+        if state != "ok":
+            await self._end("session_ended", _("Sesi Anda berakhir. Masuk lagi."), CLOSE_SESSION_ENDED)
+            return False
+        if sorted(offices) != sorted(self.offices):
+            await self._end("access_changed", _("Akses kantor Anda berubah."), CLOSE_ACCESS_CHANGED)
+            return False
+        return True
+
+    async def _end(self, code: str, message: str, close_code: int) -> None:
+        """Leave every group first (nothing more reaches this socket), then say why and close."""
+        if self.ended:
+            return
+        self.ended = True
+        for group in list(self.groups_joined):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined.clear()
+        self.subscribed.clear()
+        self.offices = []
+        await self._error(code, message)
+        await self.close(code=close_code)
 
     async def _join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
@@ -106,6 +179,8 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     # --- from the client ----------------------------------------------------------------------------------------
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if self.ended:
+            return  # closed for an ended login: frames still in flight get nothing
         if not isinstance(content, dict):
             await self._error("bad_request", _("Bingkai tidak dikenal."))
             return
@@ -128,6 +203,8 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         await self._error("not_found", _("Konsultasi tidak ditemukan."), consultation=consultation)
 
     async def _subscribe(self, content: dict[str, Any]) -> None:
+        if not await self._recheck():  # a subscription reads history: the login must still hold
+            return
         pk = _as_int(content.get("consultation"))
         after = _as_int(content.get("after", 0))
         if pk is None:
@@ -207,7 +284,15 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
 
     async def desk_event(self, message: dict[str, Any]) -> None:
         event = message.get("event")
-        if not isinstance(event, dict):
+        if not isinstance(event, dict) or not self.offices:
+            return
+        if event.get("type") == "auth.changed":
+            if event.get("user") != self.user.pk:
+                return
+            if event.get("session") and event.get("session") == session_fingerprint(self.session_key):
+                await self._end("session_ended", _("Sesi Anda berakhir. Masuk lagi."), CLOSE_SESSION_ENDED)
+            else:
+                await self._recheck()
             return
         office = event.get("office")
         if office is not None and office not in self.offices:

@@ -15,7 +15,7 @@ from pstdesk.guestbook.tests.factories import make_visitor
 
 
 def _sent_code() -> str:
-    match = re.search(r"\b(\d{6})\b", str(mail.outbox[-1].body))
+    match = re.search(r"\b(\d{8})\b", str(mail.outbox[-1].body))
     assert match, mail.outbox[-1].body
     return match.group(1)
 
@@ -43,7 +43,7 @@ def test_wrong_code_counts_attempts_and_closes_after_five(db: None) -> None:
     visitor = make_visitor()
     start_email_verification(visitor, email="ani@example.test", by="x")
     code = _sent_code()
-    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    wrong = f"{(int(code) + 1) % 10**8:08d}"
     for attempt in range(1, 5):
         with pytest.raises(GuestbookError) as info:
             verify_email(visitor, code=wrong, by="x")
@@ -88,12 +88,13 @@ def test_rate_limits_new_codes(db: None) -> None:
         with pytest.raises(GuestbookError) as info:
             start_email_verification(visitor, email="ani@example.test", by="x")
         assert "menit" in info.value.errors["email"]
+    # (other addresses: one address has its own, tighter limits, see test_verification_limits.py)
     for minute in range(1, 5):
         with time_machine.travel(start + timedelta(minutes=2 * minute), tick=False):
-            start_email_verification(visitor, email="ani@example.test", by="x")
+            start_email_verification(visitor, email=f"ani{minute}@example.test", by="x")
     with time_machine.travel(start + timedelta(minutes=12), tick=False):
         with pytest.raises(GuestbookError):
-            start_email_verification(visitor, email="ani@example.test", by="x")
+            start_email_verification(visitor, email="ani9@example.test", by="x")
     assert EmailVerification.objects.count() == 5
     assert len(mail.outbox) == 5
     # Only the newest code is open: the earlier ones were replaced.
@@ -128,17 +129,30 @@ class FailingBackend:
         raise ConnectionRefusedError("smtp down")
 
 
-def test_verifying_an_address_another_identity_verified_merges_into_it(db: None) -> None:
+def test_verifying_an_address_another_identity_verified_keeps_them_apart(db: None) -> None:
+    """A code proves the mailbox, not the other identity's WhatsApp or chat: no merge, nothing moves."""
     owner = make_visitor(name="Dewi", email="dewi@example.test", email_verified_at=timezone.now(), wa_id="6281")
     newcomer = make_visitor(whatsapp="+6281234567890")
     start_email_verification(newcomer, email="dewi@example.test", by="x")
     survivor = verify_email(newcomer, code=_sent_code(), by="x")
-    assert survivor.pk == owner.pk
+    assert survivor.pk == newcomer.pk and survivor.email_verified_at is not None
     newcomer.refresh_from_db()
-    assert newcomer.merged_into_id == owner.pk
-    assert survivor.whatsapp == "+6281234567890"  # copied: the owner had none
-    merge = VisitorMerge.objects.get()
-    assert (merge.source_id, merge.target_id, merge.reason) == (newcomer.pk, owner.pk, "verified_email")
+    owner.refresh_from_db()
+    assert newcomer.merged_into_id is None and owner.merged_into_id is None
+    assert not VisitorMerge.objects.exists()
+    audit = AuditLog.objects.get(verb="visitor.email_verified")
+    assert audit.after["other_identities_with_address"] == 1
+
+
+def test_email_channel_identity_with_another_proof_is_not_merged(db: None) -> None:
+    from pstdesk.guestbook.actions import identify_visitor
+
+    sender = identify_visitor(email="budi@example.test", email_channel=True, by="channel:email")
+    Visitor.objects.filter(pk=sender.pk).update(wa_id="6281999")
+    web = make_visitor(name="Budi")
+    start_email_verification(web, email="budi@example.test", by="x")
+    assert verify_email(web, code=_sent_code(), by="x").pk == web.pk
+    assert Visitor.objects.get(pk=sender.pk).merged_into_id is None
 
 
 def test_verifying_joins_the_email_channel_identity_of_that_sender(db: None) -> None:

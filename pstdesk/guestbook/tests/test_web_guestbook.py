@@ -80,9 +80,9 @@ def test_post_saves_guestbook_and_consent_then_verifies_email(client: Client, of
     page = client.get(response["Location"]).content.decode()
     assert "Kirim kode verifikasi" in page
     client.post("/bukutamu/5102/verifikasi/", {"action": "send", "email": "putu@example.test"})
-    code = re.search(r"\b(\d{6})\b", str(mail.outbox[-1].body)).group(1)  # type: ignore[union-attr]
+    code = re.search(r"\b(\d{8})\b", str(mail.outbox[-1].body)).group(1)  # type: ignore[union-attr]
     wrong = client.post(
-        "/bukutamu/5102/verifikasi/", {"action": "verify", "code": "000000" if code != "000000" else "111111"}
+        "/bukutamu/5102/verifikasi/", {"action": "verify", "code": "00000000" if code != "00000000" else "11111111"}
     )
     assert wrong.status_code == 400 and "Kode salah" in wrong.content.decode()
     done = client.post("/bukutamu/5102/verifikasi/", {"action": "verify", "code": code})
@@ -91,25 +91,101 @@ def test_post_saves_guestbook_and_consent_then_verifies_email(client: Client, of
     assert visitor.email_verified_at is not None
 
 
-def test_signed_link_identifies_and_merges_the_browsers_visitor(client: Client, office_5102: Office) -> None:
-    web = Visitor.objects.create(name="Web")
+def _browser_as(client: Client, visitor: Visitor) -> None:
     session = client.session
-    session[SESSION_VISITOR] = str(web.public_id)
+    session[SESSION_VISITOR] = str(visitor.public_id)
     session.save()
-    whatsapp = identify_visitor(wa_id="6281234567890", by="channel:whatsapp")
-    consultation = Consultation.objects.create(office=office_5102, visitor=whatsapp, channel="whatsapp")
 
-    response = client.get(_path(signing.guestbook_url(whatsapp, office_5102, consultation.pk)))
+
+def test_signed_link_in_a_fresh_browser_identifies_its_visitor(client: Client, office_5102: Office) -> None:
+    whatsapp = identify_visitor(wa_id="6281234567890", by="channel:whatsapp")
+    response = client.get(_path(signing.guestbook_url(whatsapp, office_5102)))
     assert response.status_code == 302 and "t=" not in response["Location"]
+    assert client.session[SESSION_VISITOR] == str(whatsapp.public_id)
+    page = client.get(response["Location"]).content.decode()
+    assert 'value="+6281234567890"' in page  # the form starts from what is known
+    client.post("/bukutamu/5102/", _form(whatsapp=""))
+    assert GuestbookEntry.objects.get().visitor_id == whatsapp.pk
+
+
+def test_get_of_another_visitors_link_merges_nothing_and_asks(client: Client, office_5102: Office) -> None:
+    """The takeover of issue 11: a GET of someone else's link used to merge the browser's visitor (and their
+    consultation) into the link's owner."""
+    victim = Visitor.objects.create(name="Korban", email="korban@example.test")
+    _browser_as(client, victim)
+    consultation = Consultation.objects.create(office=office_5102, visitor=victim, channel="livechat_website")
+    attacker = identify_visitor(wa_id="6289999999999", name="Penyerang", by="channel:whatsapp")
+
+    response = client.get(_path(signing.guestbook_url(attacker, office_5102)))
+    assert response.status_code == 302 and response["Location"].startswith("/bukutamu/5102/tautan/")
+    assert "t=" not in response["Location"]
+    assert VisitorMerge.objects.count() == 0
+    assert Visitor.objects.get(pk=victim.pk).merged_into_id is None
+    consultation.refresh_from_db()
+    assert consultation.visitor_id == victim.pk
+    assert client.session[SESSION_VISITOR] == str(victim.public_id)
+
+    page = client.get(response["Location"])
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Lanjutkan sebagai Penyerang" in text and "Tetap sebagai Korban" in text
+    assert "k•••@example.test" in text and "korban@example.test" not in text and "+6289•••999" in text
+    assert 'name="csrfmiddlewaretoken"' in text
+    # Another GET (a prefetch, a crawler) still changes nothing.
+    client.get(response["Location"])
+    assert VisitorMerge.objects.count() == 0
+
+    assert client.post("/bukutamu/5102/tautan/", {"choice": "stay"}).status_code == 302
+    assert client.session[SESSION_VISITOR] == str(victim.public_id)
+    assert VisitorMerge.objects.count() == 0
+    # The choice is spent: the page goes back to the form.
+    assert client.get("/bukutamu/5102/tautan/")["Location"].startswith("/bukutamu/5102/?")
+
+
+def test_link_choice_switch_changes_the_browser_only(client: Client, office_5102: Office) -> None:
+    web = Visitor.objects.create(name="Web")
+    _browser_as(client, web)
+    whatsapp = identify_visitor(wa_id="6281234567890", name="Wa", by="channel:whatsapp")
+    consultation = Consultation.objects.create(office=office_5102, visitor=web, channel="livechat_website")
+    client.get(_path(signing.guestbook_url(whatsapp, office_5102)))
+    response = client.post("/bukutamu/5102/tautan/", {"choice": "switch"})
+    assert response.status_code == 302
+    assert client.session[SESSION_VISITOR] == str(whatsapp.public_id)
+    assert VisitorMerge.objects.count() == 0
+    consultation.refresh_from_db()
+    assert consultation.visitor_id == web.pk
+
+
+def test_link_choice_merge_needs_the_post_and_is_audited(client: Client, office_5102: Office) -> None:
+    from pstdesk.audit.models import AuditLog
+
+    web = Visitor.objects.create(name="Web")
+    _browser_as(client, web)
+    whatsapp = identify_visitor(wa_id="6281234567890", name="Wa", by="channel:whatsapp")
+    consultation = Consultation.objects.create(office=office_5102, visitor=web, channel="livechat_website")
+    client.get(_path(signing.guestbook_url(whatsapp, office_5102, consultation.pk)))
+    assert client.post("/bukutamu/5102/tautan/", {"choice": "nonsense"}).status_code == 400
+    assert VisitorMerge.objects.count() == 0
+
+    response = client.post("/bukutamu/5102/tautan/", {"choice": "merge"})
+    assert response.status_code == 302
     assert client.session[SESSION_VISITOR] == str(whatsapp.public_id)
     merge = VisitorMerge.objects.get()
     assert (merge.source_id, merge.target_id, merge.reason) == (web.pk, whatsapp.pk, "signed_link")
-    page = client.get(response["Location"]).content.decode()
-    assert 'value="+6281234567890"' in page  # the form starts from what is known
-
-    client.post("/bukutamu/5102/", _form(whatsapp=""))
+    assert merge.merged_by_label == f"visitor:{web.pk}"
     consultation.refresh_from_db()
-    assert GuestbookEntry.objects.get().visitor_id == whatsapp.pk
+    assert consultation.visitor_id == whatsapp.pk
+    assert AuditLog.objects.filter(verb="visitor.merged", subject_id=str(whatsapp.pk)).count() == 1
+
+
+def test_link_choice_post_needs_csrf(office_5102: Office) -> None:
+    client = Client(enforce_csrf_checks=True)
+    web = Visitor.objects.create(name="Web")
+    _browser_as(client, web)
+    whatsapp = identify_visitor(wa_id="6281234567890", by="channel:whatsapp")
+    client.get(_path(signing.guestbook_url(whatsapp, office_5102)))
+    assert client.post("/bukutamu/5102/tautan/", {"choice": "merge"}).status_code == 403
+    assert VisitorMerge.objects.count() == 0
 
 
 @pytest.mark.parametrize("token", ["nonsense", "other-office", "other-purpose"])
@@ -161,7 +237,7 @@ def test_api_fill_and_verify(client: Client, office_5102: Office) -> None:
     token = answer["visitor_token"]
     sent = _post(client, "/bukutamu/api/5102/verifikasi/", {"visitor_token": token, "action": "send"})
     assert sent.status_code == 200
-    code = re.search(r"\b(\d{6})\b", str(mail.outbox[-1].body)).group(1)  # type: ignore[union-attr]
+    code = re.search(r"\b(\d{8})\b", str(mail.outbox[-1].body)).group(1)  # type: ignore[union-attr]
     done = _post(client, "/bukutamu/api/5102/verifikasi/", {"visitor_token": token, "action": "verify", "code": code})
     assert done.status_code == 200 and done.json()["email_verified"] is True
     visitor.refresh_from_db()

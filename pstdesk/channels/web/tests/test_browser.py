@@ -91,7 +91,7 @@ def wait_for_mail(address: str, timeout: float = 10) -> str:
     while time.monotonic() < deadline:
         for message in reversed(mail.outbox):
             if address in message.to:
-                found = re.search(r"\b(\d{6})\b", message.body)
+                found = re.search(r"\b(\d{8})\b", message.body)
                 if found:
                     return found.group(1)
         time.sleep(0.1)

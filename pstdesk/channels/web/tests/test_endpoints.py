@@ -107,8 +107,8 @@ def test_email_verification_by_code_opens_the_chat(client: Client) -> None:
     token = prechat(client).json()["token"]
     sent = post(client, "5102", "verify/start/", {"email": "putu@example.test"}, token=token, json=True)
     assert sent.status_code == 200
-    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
-    bad = "000000" if code != "000000" else "111111"
+    code = re.search(r"\b(\d{8})\b", mail.outbox[-1].body).group(1)
+    bad = "00000000" if code != "00000000" else "11111111"
     wrong = post(client, "5102", "verify/", {"code": bad}, token=token, json=True)
     assert wrong.status_code == 400 and "code" in wrong.json()["errors"]
     answer = post(client, "5102", "verify/", {"code": code, "channel": "livechat_website"}, token=token, json=True)

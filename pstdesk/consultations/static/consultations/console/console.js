@@ -155,9 +155,11 @@
         self.handlers.frame(data);
       }
     };
-    ws.onclose = function () {
+    ws.onclose = function (event) {
       if (self.ws !== ws) { return; }
       self.ws = null;
+      // The login ended (logout elsewhere, deactivated): reload, which leads to the login page.
+      if (event.code === 4401) { window.location.reload(); return; }
       self.state("offline");
       self.retry();
     };

@@ -479,6 +479,8 @@
       socket = null;
       socketReady = false;
       if (event.code === 4401) { forgetToken(); start(); return; }
+      // The identity behind the token changed (merged into another): start again from the session's state.
+      if (event.code === 4409) { start(); return; }
       if (stopped) { return; }
       setConn(navigator.onLine === false ? T.offline_network : T.reconnecting);
       retryTimer = setTimeout(connect, retryDelay);

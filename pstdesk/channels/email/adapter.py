@@ -4,7 +4,8 @@ Every mail carries our own Message-ID `<pst.<consultation>.<message>.<random>@<d
 of the same row, and recorded as the outbox row's external_id), In-Reply-To the visitor's latest mail, References
 the thread, Reply-To the consultation's signed plus-address, and the subject `Re: <original> [PST#<id>]`, so the
 visitor's answer threads by any of the three keys. Automatic mails add `Auto-Submitted: auto-replied` and
-`X-Auto-Response-Suppress: All` (RFC 3834, Microsoft), so other robots do not answer them.
+`X-Auto-Response-Suppress: All` (RFC 3834, Microsoft), so other robots do not answer them. The envelope sender
+is the row's signed VERP address (`threading.bounce_address`), so a bounce names the mail it returns.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.utils.translation import gettext as _
 from pstdesk.channels.base import ChannelError, OutboundMessage, ProviderRef
 from pstdesk.channels.email.models import InboundEmail, Intake, Mailbox, OutboundEmail, Security
 from pstdesk.channels.email.parsing import reply_subject
-from pstdesk.channels.email.threading import reply_address
+from pstdesk.channels.email.threading import bounce_address, reply_address
 from pstdesk.ratings.links import rating_url
 
 TIMEOUT = 30
@@ -119,12 +120,14 @@ def _smtp(mailbox: Mailbox) -> smtplib.SMTP:
     return client
 
 
-def send_email(mailbox: Mailbox, msg: EmailMessage, to: str) -> None:
-    """Hand one message to the SMTP server; 5xx answers are permanent errors, everything else is retried."""
+def send_email(mailbox: Mailbox, msg: EmailMessage, to: str, *, envelope_from: str = "") -> None:
+    """Hand one message to the SMTP server; 5xx answers are permanent errors, everything else is retried.
+    `envelope_from` is the VERP bounce address of the outbox row (bounces are only believed when they match it or
+    our Message-ID)."""
     try:
         client = _smtp(mailbox)
         try:
-            client.send_message(msg, from_addr=mailbox.address, to_addrs=[to])
+            client.send_message(msg, from_addr=envelope_from or mailbox.address, to_addrs=[to])
         finally:
             try:
                 client.quit()
@@ -176,5 +179,5 @@ class EmailAdapter:
                 to_address=str(msg["To"]),
                 subject=str(msg["Subject"])[:500],
             )
-        send_email(mailbox, msg, str(msg["To"]))
+        send_email(mailbox, msg, str(msg["To"]), envelope_from=bounce_address(mailbox, outbox.pk))
         return ProviderRef(external_id=message_id)

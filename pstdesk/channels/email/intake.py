@@ -135,71 +135,77 @@ def _note(consultation: Any, body: str) -> None:
     add_note(consultation, by=BY, body=body)
 
 
-def _handle_bounce(mailbox: Mailbox, email: InboundEmail, parsed: ParsedEmail) -> None:
-    """A delivery-status notification: mark the address failing (permanent failures), tell the officer on the
-    consultation the failed mail belonged to, mark that outbox row failed. Never a visitor message."""
-    from pstdesk.consultations.models import Consultation, Message
-    from pstdesk.guestbook.models import Visitor
+def _bounced_outbound(mailbox: Mailbox, parsed: ParsedEmail) -> tuple[OutboundEmail | None, str]:
+    """The mail of ours a bounce returns, and how it was recognised: by the signed VERP address it was sent to
+    (`verp`), else by our Message-ID in the returned headers or the thread (`message_id`). None: not ours."""
+    from pstdesk.channels.email.threading import read_bounce_address
 
+    for address in parsed.recipients:
+        outbox_id = read_bounce_address(mailbox, address)
+        if outbox_id is not None:
+            found = OutboundEmail.objects.filter(outbox_id=outbox_id).select_related("consultation").first()
+            if found is not None:
+                return found, "verp"
     bounce = parsed.bounce
-    outbound = None
     ids = [bounce.original_message_id] if bounce and bounce.original_message_id else []
     ids += parsed.thread_ids
     if ids:
-        outbound = OutboundEmail.objects.filter(message_id__in=ids).select_related("consultation").first()
+        found = OutboundEmail.objects.filter(message_id__in=ids[:50]).select_related("consultation").first()
+        if found is not None:
+            return found, "message_id"
+    return None, ""
+
+
+def _handle_bounce(mailbox: Mailbox, email: InboundEmail, parsed: ParsedEmail) -> None:
+    """A delivery-status notification. Believed only when it returns a mail we sent (its VERP address, or our
+    Message-ID — neither is known to a stranger): then a permanent failure marks the address that mail went to as
+    failing, the officer of its consultation gets a note, and the outbox row is marked failed. Anything else (a
+    forged or unmatched bounce) is kept for the record and changes nothing. Never a visitor message."""
+    from pstdesk.consultations.models import Message
+
+    outbound, matched_by = _bounced_outbound(mailbox, parsed)
     consultation = outbound.consultation if outbound is not None else None
-    if consultation is not None and consultation.office_id != mailbox.office_id:
-        consultation, outbound = None, None
-    recipients = list(bounce.recipients) if bounce else []
-    if outbound is not None and outbound.to_address not in recipients:
-        recipients.append(outbound.to_address)
-    visitors: list[Any] = []
-    if consultation is not None:
-        visitors.append(consultation.visitor)
-    for address in recipients:
-        for visitor in Visitor.objects.filter(email__iexact=address) | Visitor.objects.filter(
-            email_channel_address__iexact=address
-        ):
-            if visitor not in visitors:
-                visitors.append(visitor)
+    if consultation is None or consultation.office_id != mailbox.office_id:
+        email.status = Intake.BOUNCE
+        email.consultation = None
+        email.error = _(
+            "Pemberitahuan gagal kirim yang tidak cocok dengan e-mail yang kami kirim; disimpan, "
+            "tidak mengubah apa pun."
+        )
+        return
+    assert outbound is not None  # a consultation was found through it
+    bounce = parsed.bounce
     status = bounce.status if bounce else ""
     reason = f"{status} {bounce.diagnostic}".strip() if bounce else _("pemberitahuan tanpa laporan status")
-    if bounce is not None and bounce.permanent:
+    failed_address = outbound.to_address.lower()
+    permanent = bounce is not None and bounce.permanent
+    if permanent:
         from pstdesk.channels.email.actions import mark_address_failing
 
-        for visitor in visitors:
-            if {(visitor.email or "").lower(), (visitor.email_channel_address or "").lower()} & set(recipients):
-                mark_address_failing(visitor, by=BY, reason=reason)
-    if consultation is None:
-        # Not one of ours, or the original is unknown: a consultation with this address's visitor, if any.
-        consultation = (
-            Consultation.objects.filter(office_id=mailbox.office_id, visitor__in=visitors, channel=CHANNEL)
-            .order_by("-created_at")
-            .first()
-        )
-    if consultation is not None:
-        addresses = ", ".join(recipients) or "?"
-        if bounce is not None and bounce.permanent:
-            text = _(
-                "E-mail ke %(to)s gagal terkirim secara permanen (%(reason)s). Alamat ditandai bermasalah; "
-                "hubungi pengguna layanan lewat saluran lain."
-            ) % {"to": addresses, "reason": reason}
-        else:
-            text = _("Pemberitahuan pengiriman untuk e-mail ke %(to)s: %(reason)s.") % {
-                "to": addresses,
-                "reason": reason,
-            }
-        _note(consultation, text)
-        if outbound is not None and bounce is not None and bounce.permanent:
-            try:
-                from pstdesk.consultations.actions import update_delivery_status
+        visitor = consultation.visitor
+        if failed_address in {(visitor.email or "").lower(), (visitor.email_channel_address or "").lower()}:
+            mark_address_failing(visitor, by=BY, reason=reason)
+        text = _(
+            "E-mail ke %(to)s gagal terkirim secara permanen (%(reason)s). Alamat ditandai bermasalah; "
+            "hubungi pengguna layanan lewat saluran lain."
+        ) % {"to": failed_address, "reason": reason}
+    else:
+        text = _("Pemberitahuan pengiriman untuk e-mail ke %(to)s: %(reason)s.") % {
+            "to": failed_address,
+            "reason": reason,
+        }
+    _note(consultation, text)
+    if permanent:
+        try:
+            from pstdesk.consultations.actions import update_delivery_status
 
-                update_delivery_status(Message.objects.get(pk=outbound.outbox_id), status="failed", error=reason[:500])
-            except Exception:  # a forward-only status may refuse (e.g. already failed): the note says it all
-                log.info("delivery status of %s not updated from bounce", outbound.message_id, exc_info=True)
+            update_delivery_status(Message.objects.get(pk=outbound.outbox_id), status="failed", error=reason[:500])
+        except Exception:  # a forward-only status may refuse (e.g. already failed): the note says it all
+            log.info("delivery status of %s not updated from bounce", outbound.message_id, exc_info=True)
     email.status = Intake.BOUNCE
     email.consultation = consultation
-    email.error = "" if consultation is not None else _("Pemberitahuan gagal kirim tanpa konsultasi yang cocok.")
+    email.thread_key = matched_by
+    email.error = ""
 
 
 def _acknowledge(consultation: Any, parsed: ParsedEmail) -> None:
@@ -240,6 +246,8 @@ def _deliver(mailbox: Mailbox, email: InboundEmail, parsed: ParsedEmail) -> None
     from pstdesk.consultations.actions import receive_message
 
     thread = find_thread(mailbox, parsed)
+    if thread.refused:
+        parsed.problems.append(thread.refused)
     auto = bool(parsed.auto_reason)
     inbound = InboundMessage(
         channel=CHANNEL,

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes, policy
+from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
@@ -28,6 +29,14 @@ MAX_PARTS = 200
 MAX_ATTACHMENTS = 10
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _NULL_SENDERS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"}
+# Control characters (CR, LF, NUL, escapes, the Unicode line separators) never belong in a one-line header value;
+# an encoded word can smuggle them in (`=?utf-8?q?Budi=0D=0ABcc:…?=`), so they are replaced after decoding.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# An address we can use as the sender: no whitespace, quotes, brackets or control characters, one "@".
+_ADDRESS = re.compile(r"[^\s@<>()\[\],;:\\\"\x00-\x1f\x7f]{1,64}@[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?")
+_LONE_CR = re.compile(rb"\r(?!\n)")
+_HEADER_LINE = re.compile(rb"[\x21-\x39\x3b-\x7e]+:")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
 
 
 class UnreadableEmail(Exception):
@@ -99,14 +108,42 @@ def raw_hash(raw: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def _header(msg: Message, name: str, problems: list[str]) -> str:
+def one_line(text: str) -> str:
+    """A header value as one line of text: control characters (CR/LF above all) become spaces, runs collapse."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def _valid_text(text: str) -> str:
+    """Undecodable bytes (kept as surrogates by the parser) become U+FFFD: the database only takes valid UTF-8."""
     try:
-        value = msg.get(name)
-    except Exception as exc:  # a header the policy cannot parse: fall back to its raw text
-        problems.append(f"header {name} unreadable ({exc.__class__.__name__})")
-        raw = msg.get_all(name, failobj=[]) if hasattr(msg, "get_all") else []
-        value = str(raw[0]) if raw else ""
-    return "" if value is None else str(value)
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeError:
+        return text.encode("utf-8", "replace").decode("utf-8", "replace")
+
+
+def _decode_words(value: str, name: str, problems: list[str]) -> str:
+    """RFC 2047 encoded words decoded, on one line; an undecodable word is kept as sent (with a problem noted)."""
+    value = _FOLD.sub("", value)
+    try:
+        text = str(make_header(decode_header(value)))
+    except Exception as exc:  # unknown charset, broken base64…: the text as sent is still readable
+        problems.append(f"header {name} undecodable ({exc.__class__.__name__}), kept as sent")
+        text = value
+    return one_line(_valid_text(text))
+
+
+def _header(msg: Message, name: str, problems: list[str]) -> str:
+    """A header's decoded text on one line, from its raw value: the structured parser of `policy.default` raises
+    on some encoded values (a CR/LF in an encoded display name), and a crash must never cost the message."""
+    return _decode_words(_raw_header(msg, name), name, problems)
+
+
+def _raw_values(msg: Message, name: str) -> list[str]:
+    return [str(v) for k, v in (msg.raw_items() if hasattr(msg, "raw_items") else msg.items()) if k.lower() == name]
+
+
+def _has(msg: Message, name: str) -> bool:
+    return bool(_raw_values(msg, name.lower()))
 
 
 def _raw_header(msg: Message, name: str) -> str:
@@ -118,7 +155,18 @@ def _raw_header(msg: Message, name: str) -> str:
 
 
 def _addresses(values: list[str]) -> list[tuple[str, str]]:
-    return [(name, addr.strip().lower()) for name, addr in getaddresses(values) if "@" in addr]
+    """(encoded display name, address) of raw address headers; only addresses we can use (see `_ADDRESS`)."""
+    unfolded = [_FOLD.sub("", v) for v in values]
+    try:
+        pairs = getaddresses(unfolded)
+    except Exception:  # the address parser refusing a header: nothing usable in it
+        return []
+    found = []
+    for name, addr in pairs:
+        addr = addr.strip().lower()
+        if _ADDRESS.fullmatch(addr):
+            found.append((name, addr))
+    return found
 
 
 def _decode_part(part: Message, problems: list[str]) -> str:
@@ -169,13 +217,13 @@ def _auto_reason(msg: Message, problems: list[str]) -> str:
     if precedence in {"bulk", "list", "junk"}:
         return f"Precedence: {precedence}"
     for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Reply"):
-        if msg.get(name) is not None:
+        if _has(msg, name):
             return f"{name} present"
-    if msg.get("X-Auto-Response-Suppress") is not None:
+    if _has(msg, "X-Auto-Response-Suppress"):
         return "X-Auto-Response-Suppress present"
-    if msg.get("List-Unsubscribe") is not None or msg.get("List-Id") is not None:
+    if _has(msg, "List-Unsubscribe") or _has(msg, "List-Id"):
         return "mailing list (List-Unsubscribe/List-Id)"
-    if msg.get("X-Loop") is not None:
+    if _has(msg, "X-Loop"):
         return "X-Loop present"
     return ""
 
@@ -220,9 +268,34 @@ def parse_email(raw: bytes) -> ParsedEmail:
     if not raw or not raw.strip():
         raise UnreadableEmail("empty message")
     try:
-        msg = message_from_bytes(raw, policy=policy.default)
+        msg = message_from_bytes(_header_crs_as_spaces(raw), policy=policy.default)
     except Exception as exc:  # RecursionError on absurd nesting, or a parser bug
         raise UnreadableEmail(f"message cannot be parsed ({exc.__class__.__name__})") from exc
+    try:
+        return _parse(raw, msg)
+    except Exception as exc:  # a parser bug on a strange message: the same every time, so never retried
+        raise UnreadableEmail(f"message cannot be parsed ({exc.__class__.__name__}: {exc})"[:300]) from exc
+
+
+def _header_crs_as_spaces(raw: bytes) -> bytes:
+    """A lone CR inside the header block would end a header line early for the parser (losing the rest of a From
+    header); in a header it can only be a trick or a broken generator, so it becomes a space. A line of the header
+    block that is neither a header nor a continuation (the same trick after a server turned the CR into CRLF) is
+    joined to the header before it, instead of ending the headers there."""
+    end = raw.find(b"\n\n")
+    crlf_end = raw.find(b"\r\n\r\n")
+    if crlf_end != -1 and (end == -1 or crlf_end < end):
+        end = crlf_end
+    head, body = (raw, b"") if end == -1 else (raw[:end], raw[end:])
+    lines = _LONE_CR.sub(b" ", head).split(b"\n")
+    for index in range(1, len(lines)):
+        line = lines[index]
+        if line.strip(b"\r") and not line[:1].isspace() and not _HEADER_LINE.match(line):
+            lines[index] = b" " + line
+    return b"\n".join(lines) + body
+
+
+def _parse(raw: bytes, msg: Message) -> ParsedEmail:
     problems = [f"header defect: {d.__class__.__name__}" for d in getattr(msg, "defects", [])][:5]
 
     ids = message_ids(_raw_header(msg, "Message-ID"))
@@ -234,19 +307,21 @@ def parse_email(raw: bytes) -> ParsedEmail:
     parsed.references = message_ids(_raw_header(msg, "References"))
     parsed.subject = " ".join(_header(msg, "Subject", problems).split())[:500]
 
-    from_raw = _header(msg, "From", problems)
-    name, addr = parseaddr(from_raw)
-    parsed.from_name = name.strip().strip('"')[:200]
-    parsed.from_address = addr.strip().lower() if "@" in addr else ""
-    if not parsed.from_address:
-        problems.append(f"no usable From address ({from_raw[:80]!r})")
-    if msg.get("Return-Path") is not None:
-        parsed.return_path = parseaddr(_raw_header(msg, "Return-Path"))[1].strip().lower()
-        if _raw_header(msg, "Return-Path").strip() in {"<>", ""}:
-            parsed.return_path = ""
+    # The sender from the raw header: the address is taken as written (an encoded word there is not an address),
+    # the display name decoded and put on one line.
+    from_raw = _raw_header(msg, "From")
+    senders = _addresses([from_raw]) if from_raw else []
+    if senders:
+        name, parsed.from_address = senders[0]
+        parsed.from_name = _decode_words(name, "From", problems).strip('"')[:200]
+    else:
+        problems.append(f"no usable From address ({one_line(_valid_text(from_raw))[:80]!r})")
+    if _has(msg, "Return-Path"):
+        return_path = _FOLD.sub("", _raw_header(msg, "Return-Path")).strip()
+        parsed.return_path = "" if return_path in {"<>", ""} else parseaddr(return_path)[1].strip().lower()
     rcpt_headers: list[str] = []
-    for name_ in ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To"):
-        rcpt_headers.extend(str(v) for v in (msg.get_all(name_) or []))
+    for name_ in ("to", "cc", "delivered-to", "x-original-to", "envelope-to"):
+        rcpt_headers.extend(_raw_values(msg, name_))
     parsed.recipients = tuple(dict.fromkeys(a for _, a in _addresses(rcpt_headers)))
     try:
         date_raw = _raw_header(msg, "Date")
@@ -257,7 +332,10 @@ def parse_email(raw: bytes) -> ParsedEmail:
         problems.append("unreadable Date header")
 
     parsed.auto_reason = _auto_reason(msg, problems)
-    parsed.bounce = _bounce(msg, problems)
+    try:
+        parsed.bounce = _bounce(msg, problems)
+    except Exception as exc:  # a report we cannot read is handled as the plain mail it also is
+        problems.append(f"delivery report unreadable ({exc.__class__.__name__})")
 
     limit = settings.ATTACHMENT_MAX_BYTES
     plain: list[str] = []

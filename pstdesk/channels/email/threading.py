@@ -4,9 +4,12 @@
    `salted_hmac`, the primitive under `django.core.signing`) in lower-case hex, because some mail servers fold the
    local part's case, which would break a base64 signature;
 2. Message-ID / In-Reply-To / References against the ids we stored — our own outgoing ids (`OutboundEmail`, the
-   outbox `Message.external_id`) and the visitor's earlier ones (`InboundEmail`, inbound `Message.external_id`);
-3. a subject tag `[PST#<id>]`, accepted only from the consultation's own visitor (a tag is guessable; the two
-   keys above are not).
+   outbox `Message.external_id`) and the visitor's earlier ones (`InboundEmail`, inbound `Message.external_id`) —
+   accepted only from the consultation's own visitor address: a Message-ID is no secret (anyone copied on a
+   thread, or any mail server on the way, knows it), so it must not let a stranger post into a consultation;
+3. a subject tag `[PST#<id>]`, accepted only from the consultation's own visitor (a tag is guessable).
+
+Only the signed reply address (1) threads mail from another address (the visitor writing from a second one).
 
 None of them: a new consultation. Every key is limited to the mailbox's office. Clients that rewrite the subject
 still match by 1 or 2; clients that drop References still match by 1, In-Reply-To, or 3.
@@ -41,6 +44,35 @@ def reply_address(mailbox: Mailbox, consultation_id: int) -> str:
     return f"{mailbox.local_part}+{reply_token(mailbox.office_id, consultation_id)}@{mailbox.domain}"
 
 
+_BOUNCE_SALT = "pstdesk.email.bounce-address"
+_BOUNCE_TOKEN = re.compile(r"^b(\d{1,12})-([0-9a-f]{20})$")
+
+
+def _bounce_mac(office_code: str, outbox_id: int) -> str:
+    return salted_hmac(_BOUNCE_SALT, f"{office_code}:{outbox_id}", algorithm="sha256").hexdigest()[:20]
+
+
+def bounce_address(mailbox: Mailbox, outbox_id: int) -> str:
+    """The envelope sender (VERP) of one outbox mail: `bps5101+b<outbox id>-<mac>@domain`. A bounce comes back to
+    it, naming the mail it returns by a signature nobody else can make."""
+    return f"{mailbox.local_part}+b{outbox_id}-{_bounce_mac(mailbox.office_id, outbox_id)}@{mailbox.domain}"
+
+
+def read_bounce_address(mailbox: Mailbox, address: str) -> int | None:
+    """The outbox id of a VERP address of this mailbox, or None (not ours, or a forged signature)."""
+    local, _sep, domain = address.strip().lower().rpartition("@")
+    prefix = mailbox.local_part.lower() + "+"
+    if domain != mailbox.domain.lower() or not local.startswith(prefix):
+        return None
+    found = _BOUNCE_TOKEN.match(local[len(prefix) :])
+    if not found:
+        return None
+    outbox_id = int(found.group(1))
+    if not hmac.compare_digest(found.group(2), _bounce_mac(mailbox.office_id, outbox_id)):
+        return None
+    return outbox_id
+
+
 def read_reply_token(office_code: str, token: str) -> int | None:
     found = _TOKEN.match(token.strip().lower())
     if not found:
@@ -55,6 +87,7 @@ def read_reply_token(office_code: str, token: str) -> int | None:
 class Thread:
     consultation_id: int | None
     key: str  # token | references | subject | new
+    refused: str = ""  # why a key that matched was not trusted (shown to officers with the mail)
 
 
 def _by_token(mailbox: Mailbox, parsed: ParsedEmail) -> int | None:
@@ -94,32 +127,40 @@ def _by_references(mailbox: Mailbox, parsed: ParsedEmail) -> int | None:
     return None
 
 
-def _by_subject(mailbox: Mailbox, parsed: ParsedEmail) -> int | None:
+def _from_visitor(mailbox: Mailbox, consultation_id: int, parsed: ParsedEmail) -> bool:
+    """Whether the mail comes from the address of the consultation's own visitor (of this office)."""
     from pstdesk.consultations.models import Consultation
 
+    if not parsed.from_address:
+        return False
+    consultation = (
+        Consultation.objects.filter(pk=consultation_id, office_id=mailbox.office_id).select_related("visitor").first()
+    )
+    if consultation is None:
+        return False
+    visitor = consultation.visitor
+    addresses = {(visitor.email or "").lower(), (visitor.email_channel_address or "").lower()} - {""}
+    return parsed.from_address in addresses
+
+
+def _by_subject(mailbox: Mailbox, parsed: ParsedEmail) -> int | None:
     for match in _TAG.finditer(parsed.subject):
-        consultation = (
-            Consultation.objects.filter(pk=int(match.group(1)), office_id=mailbox.office_id)
-            .select_related("visitor")
-            .first()
-        )
-        if consultation is None or not parsed.from_address:
-            continue
-        visitor = consultation.visitor
-        addresses = {(visitor.email or "").lower(), (visitor.email_channel_address or "").lower()}
-        if parsed.from_address in addresses:
-            return consultation.pk
+        if _from_visitor(mailbox, int(match.group(1)), parsed):
+            return int(match.group(1))
     return None
 
 
 def find_thread(mailbox: Mailbox, parsed: ParsedEmail) -> Thread:
     from pstdesk.consultations.models import Consultation
 
+    refused = ""
     for key, finder in (("token", _by_token), ("references", _by_references), ("subject", _by_subject)):
         consultation_id = finder(mailbox, parsed)
-        if (
-            consultation_id is not None
-            and Consultation.objects.filter(pk=consultation_id, office_id=mailbox.office_id).exists()
-        ):
+        if consultation_id is None:
+            continue
+        if key == "references" and not _from_visitor(mailbox, consultation_id, parsed):
+            refused = f"references PST#{consultation_id}, but {parsed.from_address or '?'} is not its visitor's address"
+            continue
+        if Consultation.objects.filter(pk=consultation_id, office_id=mailbox.office_id).exists():
             return Thread(consultation_id, key)
-    return Thread(None, "new")
+    return Thread(None, "new", refused)

@@ -12,7 +12,13 @@ Protocol (JSON frames). The client speaks first:
     → {"type": "delivered"|"read", "seq": 9}           ← {"type": "read", "seq": 8}       (the office read yours)
     ← {"type": "consultation", "consultation": {...}}   status changes (rating due, closed)
 
+    ← {"type": "status", "state": "reconnecting"|"connected", "message": "..."}   the live bus (Redis) lost/back
+
 The socket is only a notification path: whatever it misses, the client gets on its next hello from its cursor.
+When the channel layer (Redis) is unreachable the socket stays open: the visitor's messages are still stored and
+acknowledged (the database is the record), the client is told "reconnecting", and until the bus answers again
+the socket polls the database every few seconds for the office's replies; when it answers, the socket joins its
+group again (a restarted Redis has forgotten it), replays what it missed and says "connected".
 Messages are always sent in seq order from the database (never from event payloads), so a dropped bus event
 leaves no gap: the next event, or the next hello, sends everything after the last seq this socket sent.
 Refusals: an Origin that is neither this service nor the office's website (HTTP 403 before accepting), an unknown
@@ -26,6 +32,7 @@ client starts again from its session, which now names the surviving identity). T
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Callable
@@ -112,6 +119,10 @@ def _header(scope: dict[str, Any], name: bytes) -> str:
     return ""
 
 
+# While the bus is down: how often the socket tries it again (and polls the database for replies meanwhile).
+BUS_RETRY_SECONDS = 2.0
+
+
 class WidgetConsumer(AsyncJsonWebsocketConsumer):
     """One visitor's chat socket (see the module docstring for the protocol)."""
 
@@ -124,6 +135,59 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
     token: str = ""
     identity_group: str | None = None
     watcher: Recheck | None = None
+    bus_down: bool = False
+    bus_retry_seconds: float = BUS_RETRY_SECONDS
+
+    # --- the channel layer, made to survive an unreachable Redis ---------------------------------------------------
+    # Channels' consumer loop awaits `self.channel_receive` (the layer's receive) beside the client's frames, and
+    # ends the whole socket when it raises: with Redis down, a handshake answered 500 and a socket closed without a
+    # word. The loop sets the attribute itself, so it is a property here: the layer's receive is kept, and the loop
+    # gets `_bus_receive`, which turns a failure into a "bus.lost" message handled in order like any other.
+
+    @property
+    def channel_receive(self) -> Callable[[], Any]:
+        return self._bus_receive
+
+    @channel_receive.setter
+    def channel_receive(self, receive: Callable[[], Any]) -> None:
+        self._layer_receive = receive
+
+    async def _bus_receive(self) -> dict[str, Any]:
+        if self.bus_down:
+            await asyncio.sleep(self.bus_retry_seconds)
+            return {"type": "bus.retry"}
+        try:
+            message: dict[str, Any] = await self._layer_receive()
+            return message
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("widget socket: channel layer unreachable", exc_info=True)
+            self.bus_down = True
+            return {"type": "bus.lost"}
+
+    async def bus_lost(self, message: dict[str, Any] | None = None) -> None:
+        """The bus failed: tell the client (the socket itself keeps working on the database)."""
+        self.bus_down = True
+        await self.send_json({"type": "status", "state": "reconnecting", "message": _("Menyambung ulang…")})
+
+    async def bus_retry(self, message: dict[str, Any]) -> None:
+        """Try the bus again: rejoin the group (lost with a restarted Redis) and prove a round trip; meanwhile,
+        poll the database so the office's replies still arrive."""
+        try:
+            for group in (self.group, self.identity_group):
+                if group:
+                    await self.channel_layer.group_add(group, self.channel_name)
+            await self.channel_layer.send(self.channel_name, {"type": "bus.probe"})
+        except Exception:
+            await self.flush()
+            return
+        self.bus_down = False
+        await self.flush()  # what was replied while the bus was down, from the database
+        await self.send_json({"type": "status", "state": "connected", "message": _("Tersambung")})
+
+    async def bus_probe(self, message: dict[str, Any]) -> None:
+        """Our own round trip through the layer after an outage: nothing to do."""
 
     async def connect(self) -> None:
         code = self.scope["url_route"]["kwargs"]["office_code"]
@@ -148,10 +212,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher = None
-        for group in (self.group, self.identity_group):
-            if group:
-                await self.channel_layer.group_discard(group, self.channel_name)
-        self.group = self.identity_group = None
+        await self.leave_groups()
 
     async def check_session(self) -> bool:
         """Re-check the session now and then: a revoke or merge event lost on the bus still closes the socket.
@@ -177,9 +238,15 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
     async def stop_watching(self) -> None:
         """After closing: no further frames from the bus for this socket (its session no longer speaks)."""
         self.session = None
+        await self.leave_groups()
+
+    async def leave_groups(self) -> None:
         for group in (self.group, self.identity_group):
             if group:
-                await self.channel_layer.group_discard(group, self.channel_name)
+                try:
+                    await self.channel_layer.group_discard(group, self.channel_name)
+                except Exception:  # the bus is down: its group expires by itself
+                    log.info("widget socket: group_discard failed", exc_info=True)
         self.group = self.identity_group = None
 
     # --- frames from the client ---------------------------------------------------------------------------------
@@ -240,7 +307,9 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             cursor = 0  # another (or a new) consultation: the client starts from nothing
         await self.follow(consultation.pk if consultation else None, cursor)
         state, read_seq = await db(_ready_state)(consultation)
-        await self.send_json({"type": "ready", "consultation": state, "officer_read_seq": read_seq})
+        await self.send_json(
+            {"type": "ready", "consultation": state, "officer_read_seq": read_seq, "reconnecting": self.bus_down}
+        )
         await self.flush()
 
     async def follow_identity(self, visitor_id: int) -> None:
@@ -248,23 +317,37 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         group = visitor_group(visitor_id)
         if group == self.identity_group:
             return
-        if self.identity_group:
-            await self.channel_layer.group_discard(self.identity_group, self.channel_name)
-        self.identity_group = group
-        await self.channel_layer.group_add(group, self.channel_name)
+        try:
+            if self.identity_group:
+                await self.channel_layer.group_discard(self.identity_group, self.channel_name)
+            self.identity_group = group
+            await self.channel_layer.group_add(group, self.channel_name)
+        except Exception:  # the bus is down: joined again by `bus_retry` when it answers
+            log.warning("widget socket: identity group_add failed", exc_info=True)
+            self.identity_group = group
+            if not self.bus_down:
+                await self.bus_lost()
 
     async def follow(self, consultation_id: int | None, cursor: int) -> None:
         """Listen to one consultation's group (before replaying, so nothing falls between the two)."""
         if consultation_id == self.consultation_id and self.group:
             return
         if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(self.group, self.channel_name)
+            except Exception:
+                log.info("widget socket: group_discard failed", exc_info=True)
             self.group = None
         self.consultation_id = consultation_id
         self.sent_seq = cursor
         if consultation_id is not None:
             self.group = consultation_group(consultation_id)
-            await self.channel_layer.group_add(self.group, self.channel_name)
+            try:
+                await self.channel_layer.group_add(self.group, self.channel_name)
+            except Exception:  # the bus is down: joined again by `bus_retry` when it answers
+                log.warning("widget socket: group_add failed", exc_info=True)
+                if not self.bus_down:
+                    await self.bus_lost()
 
     async def flush(self) -> None:
         """Send every visible message after the last seq this socket sent, in order, from the database."""
@@ -322,7 +405,10 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             "side": "visitor",
             "on": on,
         }
-        await self.channel_layer.group_send(self.group, {"type": "desk.event", "event": event})
+        try:
+            await self.channel_layer.group_send(self.group, {"type": "desk.event", "event": event})
+        except Exception:  # typing is best effort: never worth an error while the bus is down
+            log.info("widget socket: typing not sent", exc_info=True)
 
     async def visitor_ack(self, kind: str, seq: Any) -> None:
         assert self.session is not None

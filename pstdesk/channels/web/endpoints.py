@@ -169,6 +169,33 @@ def _channel(request: HttpRequest, data: dict[str, Any] | None = None) -> str:
     return chat.check_channel(str(value))
 
 
+# The largest primary key the database can hold (a bigint): a larger number names no consultation and must not
+# reach the query (PostgreSQL would refuse it with an error, a 500).
+_MAX_ID = 2**63 - 1
+
+
+def _consultation(session: WidgetSession, data: dict[str, Any]) -> Consultation | JsonResponse:
+    """The consultation named by `data["consultation"]`, of this session only; else the JSON error to answer: 400
+    when the value is not a whole number (a visitor-supplied value must never become a 500), 404 when no such
+    consultation is theirs."""
+    raw = data.get("consultation")
+    value: int | None = None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    elif isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
+        value = int(raw.strip())
+    if value is None:
+        return error(
+            _("Nomor konsultasi tidak valid."),
+            errors={"consultation": _("Harus berupa bilangan bulat.")},
+            code="invalid_consultation",
+        )
+    consultation = chat.consultation_of(session, value) if 0 < value <= _MAX_ID else None
+    if consultation is None:
+        return error(_("Konsultasi tidak ditemukan."), 404, code="not_found")
+    return consultation
+
+
 # --- endpoints -------------------------------------------------------------------------------------------------
 
 
@@ -316,9 +343,9 @@ def rate(request: HttpRequest, office: Office, session: WidgetSession, *, lang: 
 
     data = _data(request)
     channel = _channel(request, data)
-    consultation = chat.consultation_of(session, int(data.get("consultation") or 0))
-    if consultation is None:
-        return error(_("Konsultasi tidak ditemukan."), 404)
+    consultation = _consultation(session, data)
+    if isinstance(consultation, JsonResponse):
+        return consultation
     errors: dict[str, str] = {}
     try:
         score = int(data.get("score") or 0)
@@ -380,9 +407,9 @@ def transcript_text(consultation: Consultation, *, office: Office) -> str:
 def transcript(request: HttpRequest, office: Office, session: WidgetSession, *, lang: str) -> JsonResponse:
     """Send the transcript of the visitor's consultation to their verified e-mail address."""
     data = _data(request)
-    consultation = chat.consultation_of(session, int(data.get("consultation") or 0))
-    if consultation is None:
-        return error(_("Konsultasi tidak ditemukan."), 404)
+    consultation = _consultation(session, data)
+    if isinstance(consultation, JsonResponse):
+        return consultation
     visitor = session.visitor
     if not visitor.email or visitor.email_verified_at is None:
         return error(_("Alamat e-mail Anda belum terverifikasi."), 409)

@@ -3,6 +3,7 @@ to embed the widget or open its socket."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -10,6 +11,9 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
+
+log = logging.getLogger(__name__)
 
 # name -> (setting, default per minute)
 LIMITS: dict[str, tuple[str, int]] = {
@@ -29,20 +33,40 @@ def limit_of(name: str) -> int:
     return int(getattr(settings, setting, default))
 
 
+# Counts kept in this process while the shared cache (Redis) is unreachable: the limits still hold per process,
+# and the chat keeps answering instead of failing with a 500.
+_local = LocMemCache("webchat-limits-fallback", {})
+# After a failure the shared cache is left alone for a few seconds: every request paying a connection attempt
+# (and its retries) to a dead server would slow the whole chat down.
+SHARED_RETRY_SECONDS = 5.0
+_shared_down_until = 0.0
+
+
 def hit(name: str, key: Any, *, window: int = 60) -> bool:
     """Count one use of `name` by `key`; False when the limit of the current window is exceeded."""
     limit = limit_of(name)
     bucket = int(time.time() // window)
     cache_key = f"webchat:rl:{name}:{key}:{bucket}"
+    global _shared_down_until
+    if time.monotonic() >= _shared_down_until:
+        try:
+            return _count(cache, cache_key, window) <= limit
+        except Exception:  # the cache server is down (redis ConnectionError, timeouts…)
+            log.warning("rate-limit cache unavailable: counting in this process", exc_info=True)
+            _shared_down_until = time.monotonic() + SHARED_RETRY_SECONDS
+    return _count(_local, cache_key, window) <= limit
+
+
+def _count(store: Any, cache_key: str, window: int) -> int:
     try:
-        if cache.add(cache_key, 1, timeout=window + 5):
+        if store.add(cache_key, 1, timeout=window + 5):
             count = 1
         else:
-            count = cache.incr(cache_key)
+            count = store.incr(cache_key)
     except ValueError:  # the key expired between add and incr
-        cache.set(cache_key, 1, timeout=window + 5)
+        store.set(cache_key, 1, timeout=window + 5)
         count = 1
-    return count <= limit
+    return int(count)
 
 
 def normalise_origin(value: str) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from pstdesk.channels.base import ChannelError, InboundAttachment, InboundMessage
@@ -30,6 +30,7 @@ from pstdesk.channels.whatsapp import client
 from pstdesk.channels.whatsapp.models import DeliveryState, RatingDialog, RatingStep, StatusEvent, WebhookDelivery
 from pstdesk.channels.whatsapp.parsing import (
     ParsedError,
+    ParsedInvalid,
     ParsedMessage,
     ParsedStatus,
     error_text,
@@ -46,6 +47,7 @@ STATUS_MAP = {"sent": "sent", "delivered": "delivered", "read": "read", "played"
 class Outcome:
     items: int = 0
     errors: list[str] = field(default_factory=list)
+    invalid: int = 0
     transient: bool = False
     unrouted: set[str] = field(default_factory=set)
 
@@ -119,10 +121,33 @@ def to_inbound(
     )
 
 
+# The database cannot be reached (down, restarting, the pool exhausted): Meta must redeliver later.
+UNAVAILABLE = (OperationalError, InterfaceError)
+
+
 def handle_post(body: bytes) -> int:
-    """Store and process one signed POST; returns the HTTP status to answer."""
-    delivery = WebhookDelivery.objects.create(body=body, attempts=1)
-    return process_delivery(delivery, body).http_status
+    """Store and process one signed POST; returns the HTTP status to answer.
+
+    503 when the database is unavailable (Meta redelivers, and what was stored is skipped then). Any other failure
+    is a bug that redelivery will not heal: it is kept on the delivery row (for `reprocess`) and answered 200, so
+    one bad POST never becomes a 500 that Meta retries for a week."""
+    try:
+        delivery = WebhookDelivery.objects.create(body=body, attempts=1)
+    except UNAVAILABLE:
+        log.warning("WhatsApp webhook: database unavailable, asking Meta to redeliver", exc_info=True)
+        return 503
+    try:
+        return process_delivery(delivery, body).http_status
+    except UNAVAILABLE:
+        log.warning("WhatsApp webhook delivery %s: database unavailable, asking Meta to redeliver", delivery.pk)
+        return 503
+    except Exception as exc:
+        log.exception("WhatsApp webhook delivery %s failed", delivery.pk)
+        try:
+            _finish(delivery, DeliveryState.PARTIAL, Outcome(), error=f"{exc.__class__.__name__}: {exc}")
+        except UNAVAILABLE:
+            return 503
+        return 200
 
 
 def process_delivery(delivery: WebhookDelivery, body: bytes | None = None) -> Outcome:
@@ -133,11 +158,22 @@ def process_delivery(delivery: WebhookDelivery, body: bytes | None = None) -> Ou
     raw = bytes(body if body is not None else delivery.body)
     outcome = Outcome()
     try:
-        items = parse_webhook(json.loads(raw))
-    except ValueError:
+        parsed = parse_webhook(json.loads(raw))
+    except (ValueError, RecursionError):
         _finish(delivery, DeliveryState.INVALID, outcome, error="body is not JSON")
         return outcome
-    outcome.items = len(items)
+    outcome.items = len(parsed)
+    items: list[ParsedMessage | ParsedStatus | ParsedError] = []
+    for found in parsed:
+        if isinstance(found, ParsedInvalid):
+            # Malformed: recorded with its reason and skipped; it cannot heal by redelivery, so it never makes the
+            # valid items beside it wait (nor the POST fail).
+            outcome.invalid += 1
+            ident = f" ({found.ident})" if found.ident else ""
+            outcome.errors.append(f"invalid item {found.where}{ident}: {found.reason}")
+            log.warning("WhatsApp webhook %s: invalid item %s%s: %s", delivery.pk, found.where, ident, found.reason)
+        else:
+            items.append(found)
     pnids = {item.phone_number_id for item in items}
     offices = dict(
         Office.objects.filter(whatsapp_phone_number_id__in=pnids).values_list("whatsapp_phone_number_id", "code")
@@ -197,7 +233,9 @@ def process_delivery(delivery: WebhookDelivery, body: bytes | None = None) -> Ou
                 delivery.pk,
             )
             outcome.errors.append("unknown phone_number_id: " + ", ".join(sorted(outcome.unrouted)))
-        if outcome.errors:
+        if outcome.invalid and outcome.invalid == outcome.items:
+            state = DeliveryState.INVALID
+        elif outcome.errors:
             state = DeliveryState.UNROUTED if outcome.unrouted and len(outcome.errors) == 1 else DeliveryState.PARTIAL
         else:
             state = DeliveryState.PROCESSED

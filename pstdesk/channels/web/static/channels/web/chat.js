@@ -447,7 +447,13 @@
   var stopped = false;
   var everConnected = false;
 
-  function setConn(text) { $("pc-conn").textContent = text; }
+  // The connection line; `state` "reconnecting" marks it (styled) while the socket or the server's live bus is
+  // down: messages are still sent and acknowledged, replies may come a few seconds late.
+  function setConn(text, state) {
+    var line = $("pc-conn");
+    line.textContent = text;
+    line.setAttribute("data-state", state || "");
+  }
 
   function closeSocket() {
     stopped = true;
@@ -482,7 +488,7 @@
       // The identity behind the token changed (merged into another): start again from the session's state.
       if (event.code === 4409) { start(); return; }
       if (stopped) { return; }
-      setConn(navigator.onLine === false ? T.offline_network : T.reconnecting);
+      setConn(navigator.onLine === false ? T.offline_network : T.reconnecting, "reconnecting");
       retryTimer = setTimeout(connect, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 10000);
     };
@@ -502,7 +508,7 @@
       socketReady = true;
       everConnected = true;
       retryDelay = 500;
-      setConn(T.connected);
+      if (frame.reconnecting) { setConn(T.reconnecting, "reconnecting"); } else { setConn(T.connected); }
       if (frame.consultation && consultation && frame.consultation.id !== consultation.id) {
         updateConsultation(frame.consultation);
       } else if (frame.consultation) {
@@ -520,6 +526,9 @@
       dropPending(frame.client_id);
     } else if (frame.type === "consultation") {
       updateConsultation(frame.consultation);
+    } else if (frame.type === "status") {
+      // the server's live bus (Redis) lost or back: the socket itself stays open
+      if (frame.state === "reconnecting") { setConn(T.reconnecting, "reconnecting"); } else { setConn(T.connected); }
     } else if (frame.type === "typing") {
       showTyping(frame.on);
     } else if (frame.type === "read") {

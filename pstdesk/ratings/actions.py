@@ -3,6 +3,9 @@ closing (checked against `consultations.transitions.TRANSITIONS`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -13,8 +16,11 @@ from pstdesk.audit.actions import record
 from pstdesk.consultations import transitions
 from pstdesk.consultations.effects import lock, publish_consultation, snapshot
 from pstdesk.consultations.models import Consultation
-from pstdesk.lib.errors import AlreadyRated, InvalidInput
-from pstdesk.ratings.models import Rating
+from pstdesk.lib.errors import AlreadyAnswered, AlreadyRated, InvalidInput, InvalidTransition
+from pstdesk.lib.events import office_group, publish_on_commit
+from pstdesk.offices.models import Office
+from pstdesk.ratings import skm
+from pstdesk.ratings.models import Rating, SkmResponse, SkmSource
 
 FEEDBACK_MAX_CHARS = 4000
 
@@ -76,3 +82,103 @@ def record_rating(
         )
         publish_consultation(consultation)
     return rating
+
+
+PROFILE_FIELDS = ("sex", "age_group", "education", "occupation", "institution_category", "purpose", "disability")
+
+
+def _profile_snapshot(consultation: Consultation) -> dict[str, Any]:
+    """The respondent's guestbook codes at the time of answering (codes only: no name, contact or free text)."""
+    from pstdesk.guestbook.models import GuestbookEntry
+
+    entry = consultation.guestbook_entry
+    if entry is None:
+        entry = (
+            GuestbookEntry.objects.filter(visitor_id=consultation.visitor_id, office_id=consultation.office_id)
+            .order_by("-filled_at")
+            .first()
+        )
+    if entry is None:
+        return {}
+    return {name: getattr(entry, name) for name in PROFILE_FIELDS}
+
+
+def submit_skm(consultation: Consultation, *, by: Any, answers: Mapping[str, object], channel: str) -> SkmResponse:
+    """Store the visitor's SKM questionnaire for a consultation, keyed by element id, with a snapshot of their
+    guestbook profile. Optional and at most once per consultation: a second submission raises `AlreadyAnswered`
+    and changes nothing. Offered after the rating, so only for a consultation that has been answered; at least one
+    element must be answered."""
+    try:
+        cleaned = skm.clean_answers(answers)
+    except ValueError as exc:
+        raise InvalidInput(_("Jawaban survei tidak sah: %(error)s") % {"error": exc}) from None
+    if not cleaned:
+        raise InvalidInput(_("Jawab sekurang-kurangnya satu pertanyaan survei."))
+    with transaction.atomic():
+        lock(consultation)
+        if consultation.answered_at is None:
+            raise InvalidTransition(_("Survei kepuasan diisi setelah konsultasi dijawab."))
+        if SkmResponse.objects.filter(consultation=consultation).exists():
+            raise AlreadyAnswered(_("Survei kepuasan untuk konsultasi ini sudah diisi; terima kasih."))
+        try:
+            with transaction.atomic():
+                response = SkmResponse.objects.create(
+                    office_id=consultation.office_id,
+                    consultation=consultation,
+                    answers=cleaned,
+                    profile=_profile_snapshot(consultation),
+                    channel=(channel or "")[:20],
+                    source=SkmSource.ONLINE,
+                    submitted_at=timezone.now(),
+                )
+        except IntegrityError:  # a concurrent submission won
+            raise AlreadyAnswered(_("Survei kepuasan untuk konsultasi ini sudah diisi; terima kasih.")) from None
+        record(
+            "skm.submitted",
+            response,
+            by=by,
+            office=consultation.office,
+            after={"consultation": consultation.pk, "answers": cleaned, "channel": response.channel},
+        )
+        publish_on_commit(
+            [office_group(consultation.office.code)],
+            {"type": "skm.submitted", "office": consultation.office.code, "consultation": consultation.pk},
+        )
+    return response
+
+
+@dataclass(frozen=True)
+class PaperRow:
+    """One questionnaire of a paper import: when it was filled and its answers keyed by element id."""
+
+    line: int
+    submitted_at: datetime
+    answers: dict[str, int]
+
+
+def import_skm(office: Office, *, by: Any, rows: Sequence[PaperRow]) -> list[SkmResponse]:
+    """Store paper questionnaires collected at the office, all or nothing (the caller has validated every row,
+    see `ratings.skm_import.read_csv`). One audit row for the import."""
+    if not rows:
+        raise InvalidInput(_("Berkas tidak berisi kuesioner."))
+    with transaction.atomic():
+        created = SkmResponse.objects.bulk_create(
+            [
+                SkmResponse(
+                    office=office,
+                    answers=row.answers,
+                    channel="paper",
+                    source=SkmSource.PAPER,
+                    submitted_at=row.submitted_at,
+                )
+                for row in rows
+            ]
+        )
+        record(
+            "skm.imported",
+            office,
+            by=by,
+            office=office,
+            after={"count": len(created), "first": rows[0].submitted_at.isoformat()},
+        )
+    return created

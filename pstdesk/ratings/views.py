@@ -1,9 +1,10 @@
-"""The rating page linked from e-mails and from WhatsApp templates outside the 24-hour window:
-`/nilai/<signed token>/` (tokens from `ratings.links.rating_url`).
+"""The rating page linked from e-mails and from WhatsApp (rating templates outside the 24-hour window, the SKM
+link after a rating): `/nilai/<signed token>/` (tokens from `ratings.links.rating_url`).
 
-GET only shows the form and never records anything — mail scanners and link previewers open every link in a
+GET only shows the forms and never records anything — mail scanners and link previewers open every link in a
 mail. A rating is recorded only by an explicit POST of the form (CSRF-protected), through
-`ratings.actions.record_rating`, which checks the office's order (5101: after closing; 5102: before).
+`ratings.actions.record_rating`, which checks the office's order (5101: after closing; 5102: before). Once the
+consultation is rated the same page offers the SKM questionnaire (optional, once: `ratings.actions.submit_skm`).
 """
 
 from __future__ import annotations
@@ -13,14 +14,17 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from pstdesk.lib.actors import VisitorActor
 from pstdesk.lib.errors import DomainError
 from pstdesk.ratings.links import read_rating_token
+from pstdesk.ratings.skm import ELEMENT_IDS, ELEMENTS
 
 
 @require_http_methods(["GET", "POST"])
 def rate(request: HttpRequest, token: str) -> HttpResponse:
     from pstdesk.consultations.models import Consultation
-    from pstdesk.ratings.actions import record_rating
+    from pstdesk.ratings.actions import record_rating, submit_skm
+    from pstdesk.ratings.models import SkmResponse
 
     consultation = Consultation.objects.select_related("office", "visitor").filter(pk=read_rating_token(token)).first()
     if consultation is None:
@@ -31,9 +35,27 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
         "error": "",
         "done": consultation.rated_at is not None,
         "form": request.POST,
+        "skm_elements": ELEMENTS,
+        "skm_done": SkmResponse.objects.filter(consultation=consultation).exists(),
+        "skm_open": consultation.answered_at is not None,
     }
     status = 200
-    if request.method == "POST" and not context["done"]:
+    by = VisitorActor(consultation.visitor_id)
+    if request.method == "POST" and request.POST.get("form") == "skm":
+        try:
+            submit_skm(
+                consultation,
+                by=by,
+                answers={e: request.POST[e] for e in ELEMENT_IDS if request.POST.get(e)},
+                channel=consultation.channel,
+            )
+        except DomainError as exc:
+            context["skm_error"] = exc.message
+            status = exc.status_code
+        else:
+            context["skm_done"] = True
+            context["skm_thanks"] = True
+    elif request.method == "POST" and not context["done"]:
         try:
             score = int(request.POST.get("score", ""))
         except ValueError:
@@ -43,7 +65,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
             try:
                 record_rating(
                     consultation,
-                    by=f"visitor:{consultation.visitor_id}",
+                    by=by,
                     score=score,
                     feedback=request.POST.get("feedback", ""),
                     gratuity=request.POST.get("gratuity") == "yes",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -61,3 +62,54 @@ def skm_figures(office: Office, start: date, end: date, *, subtree: bool = True)
     result = skm.compute_ikm(answers)
     population = Consultation.objects.filter(office__in=offices, answered_at__gte=low, answered_at__lt=high).count()
     return SkmFigures(result=result, population=population, minimum_sample=skm.krejcie_morgan(population))
+
+
+@dataclass(frozen=True)
+class RatingFilters:
+    """The filters of the ratings lists (page and API): office code, officer id, channel, score, and a period of
+    days (inclusive, in the viewer's office time zone)."""
+
+    office: str = ""
+    officer: int | None = None
+    channel: str = ""
+    score: int | None = None
+    start: date | None = None
+    end: date | None = None
+
+
+def ratings_for(viewer: Any, filters: RatingFilters) -> Any:
+    """The ratings the viewer may list: an officer only those of consultations assigned to them; supervisors,
+    managers and administrators those of their visible offices. Filters narrow it; an office outside the viewer's
+    reach raises Http404 (same as missing)."""
+    from pstdesk.accounts.access import get_office_for, visible_offices
+    from pstdesk.accounts.models import Role
+    from pstdesk.ratings.models import Rating
+
+    offices = visible_offices(viewer)
+    if filters.office:
+        offices = Office.objects.subtree_of(get_office_for(viewer, filters.office))
+    rows = Rating.objects.filter(consultation__office__in=offices)
+    if not getattr(viewer, "is_superuser", False) and getattr(viewer, "role", None) == Role.OFFICER:
+        rows = rows.filter(consultation__assigned_to=viewer)
+    if filters.officer is not None:
+        rows = rows.filter(consultation__assigned_to_id=filters.officer)
+    if filters.channel:
+        rows = rows.filter(channel=filters.channel)
+    if filters.score is not None:
+        rows = rows.filter(score=filters.score)
+    zone = ZoneInfo(getattr(getattr(viewer, "office", None), "timezone", None) or "Asia/Makassar")
+    if filters.start is not None:
+        rows = rows.filter(created_at__gte=datetime.combine(filters.start, time.min, tzinfo=zone))
+    if filters.end is not None:
+        rows = rows.filter(created_at__lt=datetime.combine(filters.end + timedelta(days=1), time.min, tzinfo=zone))
+    return rows.select_related("consultation", "consultation__assigned_to").order_by("-created_at", "-id")
+
+
+def mean_score(rows: Any) -> tuple[Decimal | None, int]:
+    """The mean score (two decimals) and the count of a ratings queryset."""
+    from django.db.models import Count, Sum
+
+    agg = rows.order_by().aggregate(total=Sum("score"), n=Count("id"))
+    if not agg["n"]:
+        return None, 0
+    return (Decimal(agg["total"]) / Decimal(agg["n"])).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), agg["n"]

@@ -25,3 +25,7 @@ api.add_router("/consultations", consultations_router)
 from pstdesk.ratings.api import router as ratings_router  # noqa: E402
 
 api.add_router("/ratings", ratings_router)
+
+from pstdesk.transparency.api import router as transparency_router  # noqa: E402
+
+api.add_router("/offices", transparency_router)

@@ -256,6 +256,8 @@ PUBLIC_URLS: dict[str, str] = {
     "channel_web:api_forget": "visitor widget API (visitor session)",
     "ratings:rate": "visitor rating link (signed token)",
     "channel_web:api_skm": "the visitor's SKM questionnaire (widget session token)",
+    "transparency:public": "public transparency page (approved figures only, no personal data)",
+    "api:office_figures": "public figures API (approved figures only, no personal data)",
 }
 
 # Admin site pages that belong to no model.
@@ -331,6 +333,7 @@ OBJECT_URLS: dict[str, Case] = {
     "complaints:compensation": Case(lambda w: {"pk": w.get("compensation").pk}),
     "complaints:complaint": Case(lambda w: {"pk": w.get("complaint").pk}),
     "ratings:alert": Case(lambda w: {"pk": w.get("rating_alert").pk}),
+    "transparency:approve": Case(lambda w: {"code": "5102"}),
     # Django names the user admin's password page after auth.User whatever the user model is.
     "admin:auth_user_password_change": Case(lambda w: {"id": w.officer_5102.pk}, client="admin"),
 }

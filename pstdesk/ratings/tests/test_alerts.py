@@ -221,3 +221,26 @@ def test_policy_set_in_the_admin_goes_through_the_action(admin_5102, client):
     assert response.status_code == 200
     assert RatingPolicy.objects.get(office_id="5102").hide_integrity_from_officers is True
     assert AuditLog.objects.get(verb="rating_policy.set").after == {"hide_integrity_from_officers": True}
+
+
+@pytest.mark.django_db
+def test_ratings_lists_take_a_constant_number_of_queries(officer_5102, supervisor_5102, client, in_hours):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(supervisor_5102)
+
+    def count(path: str) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(path).status_code == 200
+        return len(ctx.captured_queries)
+
+    def rate(n: int) -> None:
+        for _ in range(n):
+            c = claimed_and_answered("5102", officer_5102)
+            record_rating(c, by=VisitorActor(c.visitor_id), score=2, channel="whatsapp")
+
+    rate(2)
+    before = [count(p) for p in ("/api/v1/ratings", "/penilaian/", "/pengawasan/penilaian/")]
+    rate(4)
+    assert [count(p) for p in ("/api/v1/ratings", "/penilaian/", "/pengawasan/penilaian/")] == before

@@ -21,3 +21,11 @@ api.add_router("/offices", offices_router)
 from pstdesk.consultations.api import router as consultations_router  # noqa: E402
 
 api.add_router("/consultations", consultations_router)
+
+from pstdesk.ratings.api import router as ratings_router  # noqa: E402
+
+api.add_router("/ratings", ratings_router)
+
+from pstdesk.transparency.api import router as transparency_router  # noqa: E402
+
+api.add_router("/offices", transparency_router)

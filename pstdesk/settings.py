@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "pstdesk.channels.whatsapp.apps.WhatsAppChannelConfig",
     "pstdesk.channels.email.apps.EmailChannelConfig",
     "pstdesk.ratings",
+    "pstdesk.transparency",
     "pstdesk.complaints",
     "pstdesk.reports",
     "pstdesk.runtime",

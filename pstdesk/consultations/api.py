@@ -24,6 +24,7 @@ from pstdesk.consultations.access import consultations_for, get_consultation_for
 from pstdesk.consultations.models import CannedReply, Channel, Status, Topic
 from pstdesk.consultations.serializers import (
     consultation_dict,
+    consultation_rating,
     consultations_queryset,
     message_dict,
     messages_queryset,
@@ -131,8 +132,9 @@ def list_consultations(
 @router.get("/{consultation_id}", summary="A consultation")
 def get_consultation(request: HttpRequest, consultation_id: int) -> Any:
     """Id, office, channel, status, visitor summary, topic, assigned officer, SLA due times, the actions the
-    transition table allows now and the requirements still missing."""
-    return _detail(get_consultation_for(_user(request), consultation_id))
+    transition table allows now and the requirements still missing, and the rating (`ratings.presentation`)."""
+    consultation = get_consultation_for(_user(request), consultation_id)
+    return {**_detail(consultation), "rating": consultation_rating(consultation, viewer=_user(request))}
 
 
 @router.get("/{consultation_id}/messages", summary="Messages after a cursor")

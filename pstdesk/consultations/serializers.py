@@ -116,3 +116,11 @@ def consultation_dict(c: Consultation) -> dict[str, Any]:
         "last_seq": c.last_seq,
         "reopened_count": c.reopened_count,
     }
+
+
+def consultation_rating(c: Consultation, *, viewer: Any) -> dict[str, Any] | None:
+    """The consultation's rating as `viewer` may see it (score, feedback, integrity answers unless the office hides
+    them from this viewer), or None."""
+    from pstdesk.ratings.presentation import rating_dict, rating_of
+
+    return rating_dict(rating_of(c), viewer=viewer)

@@ -41,3 +41,9 @@ class AlreadyRated(DomainError):
     """A consultation has one rating; a second is refused."""
 
     status_code = 409
+
+
+class AlreadyAnswered(DomainError):
+    """A consultation has one SKM questionnaire; a second is refused and changes nothing."""
+
+    status_code = 409

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -26,3 +27,111 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"PST#{self.consultation_id}: {self.score}"
+
+
+class SkmSource(models.TextChoices):
+    ONLINE = "online", _("daring (setelah konsultasi)")
+    PAPER = "paper", _("kuesioner kertas (impor)")
+
+
+class SkmResponse(models.Model):
+    """One answered SKM questionnaire (PermenPAN-RB 14/2017). `answers` is keyed by element id (`u1`…`u9`, the
+    regulation's order, see `ratings.skm.ELEMENTS`) with values 1–4; an element left unanswered is absent. At most one
+    response per consultation (paper questionnaires imported at the office have no consultation). `profile` is a
+    snapshot of the respondent's guestbook codes (sex, age group, education, occupation, institution category,
+    purpose, disability) for breakdowns: codes only, never a name or contact."""
+
+    office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="skm_responses")
+    consultation = models.OneToOneField(
+        "consultations.Consultation", null=True, blank=True, on_delete=models.CASCADE, related_name="skm_response"
+    )
+    answers = models.JSONField(default=dict)
+    profile = models.JSONField(default=dict, blank=True)
+    channel = models.CharField(max_length=20, blank=True)
+    source = models.CharField(max_length=10, choices=SkmSource.choices, default=SkmSource.ONLINE)
+    submitted_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["office", "submitted_at"], name="skm_office_submitted")]
+
+    def __str__(self) -> str:
+        return f"SKM {self.office_id} {self.submitted_at:%Y-%m-%d}"
+
+
+class RatingPolicy(models.Model):
+    """An office's rules for showing ratings. With `hide_integrity_from_officers` the integrity answers (gratuity,
+    illegal fee) of every rating are shown only to the office's supervisors,
+    managers and administrators, and never to the officer assigned to the consultation: an officer never learns
+    which visitor reported them."""
+
+    office = models.OneToOneField("offices.Office", on_delete=models.CASCADE, related_name="rating_policy")
+    hide_integrity_from_officers = models.BooleanField(
+        _("sembunyikan jawaban integritas dari petugas yang bersangkutan"), default=False
+    )
+
+    class Meta:
+        verbose_name = _("kebijakan penilaian")
+        verbose_name_plural = _("kebijakan penilaian")
+
+    def __str__(self) -> str:
+        return f"{self.office_id}"
+
+
+class AlertReason(models.TextChoices):
+    LOW_SCORE = "low_score", _("nilai rendah (1–2)")
+    GRATUITY = "gratuity", _("imbalan/gratifikasi")
+    ILLEGAL_FEE = "illegal_fee", _("pungutan liar")
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", _("baru")
+    LOOKED_INTO = "looked_into", _("sedang diperiksa")
+    ACTION_TAKEN = "action_taken", _("sudah ditindak")
+    UNFOUNDED = "unfounded", _("tidak terbukti")
+
+
+class RatingAlert(models.Model):
+    """A follow-up item for the office's supervisors, opened at once by a rating of 1–2 or a "yes" to the
+    gratuity or illegal-fee question. One per rating. `officer` is the officer assigned when the rating came in.
+    Its decisions (`AlertDecision`) form the trail; `status` is the latest decision."""
+
+    office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="rating_alerts")
+    rating = models.OneToOneField(Rating, on_delete=models.CASCADE, related_name="alert")
+    consultation = models.ForeignKey("consultations.Consultation", on_delete=models.CASCADE, related_name="+")
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reasons = models.JSONField(default=list)
+    status = models.CharField(max_length=20, choices=AlertStatus.choices, default=AlertStatus.OPEN, db_index=True)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["office", "status", "-opened_at"], name="rating_alert_queue")]
+
+    def __str__(self) -> str:
+        return f"A#{self.pk}"
+
+    @property
+    def is_integrity(self) -> bool:
+        return AlertReason.GRATUITY in self.reasons or AlertReason.ILLEGAL_FEE in self.reasons
+
+    def reason_labels(self) -> list[str]:
+        return [str(AlertReason(r).label) for r in self.reasons]
+
+
+class AlertDecision(models.Model):
+    """One step of an alert's decision trail: what a supervisor found or did, with their text."""
+
+    alert = models.ForeignKey(RatingAlert, on_delete=models.CASCADE, related_name="decisions")
+    decision = models.CharField(max_length=20, choices=AlertStatus.choices)
+    text = models.TextField()
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["decided_at", "id"]
+
+    def __str__(self) -> str:
+        return f"A#{self.alert_id}: {self.decision}"

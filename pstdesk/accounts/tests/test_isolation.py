@@ -164,6 +164,35 @@ def _inbound_email(world: World) -> Any:
     )
 
 
+def _rating(world: World) -> Any:
+    from pstdesk.ratings.models import Rating
+
+    return Rating.objects.create(consultation=world.get("consultation"), score=1, feedback=MARKER, channel="whatsapp")
+
+
+def _rating_alert(world: World) -> Any:
+    from pstdesk.ratings.models import RatingAlert
+
+    rating = world.get("rating")
+    return RatingAlert.objects.create(
+        office=world.office_5102, rating=rating, consultation=rating.consultation, reasons=["low_score"]
+    )
+
+
+def _rating_policy(world: World) -> Any:
+    from pstdesk.ratings.models import RatingPolicy
+
+    return RatingPolicy.objects.create(office=world.office_5102)
+
+
+def _skm_response(world: World) -> Any:
+    from django.utils import timezone
+
+    from pstdesk.ratings.models import SkmResponse
+
+    return SkmResponse.objects.create(office=world.office_5102, answers={"u1": 4}, submitted_at=timezone.now())
+
+
 BUILDERS: dict[str, Callable[[World], Any]] = {
     "mailbox": _mailbox,
     "mailbox_state": _mailbox_state,
@@ -182,6 +211,10 @@ BUILDERS: dict[str, Callable[[World], Any]] = {
     "user": lambda w: w.officer_5102,
     "office": lambda w: w.office_5102,
     "guestbook_entry": _guestbook_entry,
+    "rating": _rating,
+    "rating_alert": _rating_alert,
+    "rating_policy": _rating_policy,
+    "skm_response": _skm_response,
 }
 
 
@@ -223,6 +256,9 @@ PUBLIC_URLS: dict[str, str] = {
     "channel_web:api_transcript": "visitor widget API (visitor session)",
     "channel_web:api_forget": "visitor widget API (visitor session)",
     "ratings:rate": "visitor rating link (signed token)",
+    "channel_web:api_skm": "the visitor's SKM questionnaire (widget session token)",
+    "transparency:public": "public transparency page (approved figures only, no personal data)",
+    "api:office_figures": "public figures API (approved figures only, no personal data)",
 }
 
 # Admin site pages that belong to no model.
@@ -246,6 +282,9 @@ LIST_URLS: dict[str, str] = {
     "console:rows": "session",
     "console:duty": "session",
     "complaints:supervision": "session",
+    "api:list_ratings": "token",
+    "ratings:list": "session",
+    "ratings:alerts": "session",
 }
 
 
@@ -294,6 +333,8 @@ OBJECT_URLS: dict[str, Case] = {
     "consultations:attachment": Case(lambda w: {"pk": w.get("attachment").pk}),
     "complaints:compensation": Case(lambda w: {"pk": w.get("compensation").pk}),
     "complaints:complaint": Case(lambda w: {"pk": w.get("complaint").pk}),
+    "ratings:alert": Case(lambda w: {"pk": w.get("rating_alert").pk}),
+    "transparency:approve": Case(lambda w: {"code": "5102"}),
     # Django names the user admin's password page after auth.User whatever the user model is.
     "admin:auth_user_password_change": Case(lambda w: {"id": w.officer_5102.pk}, client="admin"),
 }
@@ -314,6 +355,10 @@ ADMIN_FACTORIES: dict[str, str] = {
     "channel_email.mailbox": "mailbox",
     "channel_email.mailboxstate": "mailbox_state",
     "channel_email.inboundemail": "inbound_email",
+    "ratings.rating": "rating",
+    "ratings.ratingalert": "rating_alert",
+    "ratings.ratingpolicy": "rating_policy",
+    "ratings.skmresponse": "skm_response",
 }
 
 # Admin models that hold no office's data (reference data, framework tables), with the reason.
@@ -421,7 +466,7 @@ def test_outsider_gets_404_for_5102_objects(name: str, world: World, outsider_cl
 
 @pytest.mark.parametrize("name", sorted(LIST_URLS))
 def test_outsider_lists_show_nothing_of_5102(name: str, world: World, outsider_clients: dict[str, Client]) -> None:
-    for key in ("consultation", "complaint", "compensation", "closure", "token"):
+    for key in ("consultation", "complaint", "compensation", "closure", "token", "rating_alert"):
         world.get(key)
     response = outsider_clients[LIST_URLS[name]].get(reverse(name))
     assert response.status_code < 500, f"{name}: {response.status_code}"

@@ -117,9 +117,17 @@ def consultation_state(consultation: Consultation | None) -> dict[str, Any] | No
         "closing_order": order,
         "rating_due": rating_due,
         "rated": rated,
+        # the SKM questionnaire is offered after the rating, once per consultation
+        "skm_due": rated and not _has_skm(consultation),
         "closed": status == Status.CLOSED,
         "last_seq": consultation.last_seq,
     }
+
+
+def _has_skm(consultation: Consultation) -> bool:
+    from pstdesk.ratings.models import SkmResponse
+
+    return SkmResponse.objects.filter(consultation=consultation).exists()
 
 
 def _has_rating(consultation: Consultation) -> bool:

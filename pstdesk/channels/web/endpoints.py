@@ -377,6 +377,28 @@ def rate(request: HttpRequest, office: Office, session: WidgetSession, *, lang: 
     return JsonResponse({"ok": True, "consultation": chat.consultation_state(consultation)})
 
 
+@widget_api(session_required=True)
+def skm(request: HttpRequest, office: Office, session: WidgetSession, *, lang: str) -> JsonResponse:
+    """The visitor's SKM questionnaire (after the rating, optional, once per consultation): `u1`…`u9` = 1..4, an
+    element left out is unanswered. A second submission answers 409 and changes nothing."""
+    from pstdesk.ratings.actions import submit_skm
+    from pstdesk.ratings.skm import ELEMENT_IDS
+
+    data = _data(request)
+    channel = _channel(request, data)
+    consultation = chat.consultation_of(session, int(data.get("consultation") or 0))
+    if consultation is None:
+        return error(_("Konsultasi tidak ditemukan."), 404)
+    submit_skm(
+        consultation,
+        by=chat.actor(session),
+        answers={element: data.get(element) for element in ELEMENT_IDS if data.get(element) not in (None, "")},
+        channel=channel,
+    )
+    consultation.refresh_from_db()
+    return JsonResponse({"ok": True, "consultation": chat.consultation_state(consultation)})
+
+
 def transcript_text(consultation: Consultation, *, office: Office) -> str:
     """The conversation as plain text, as the visitor saw it (never internal notes)."""
     zone = ZoneInfo(office.timezone)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("widget/<str:office_code>/api/offline/", endpoints.offline, name="api_offline"),
     path("widget/<str:office_code>/api/upload/", endpoints.upload, name="api_upload"),
     path("widget/<str:office_code>/api/rate/", endpoints.rate, name="api_rate"),
+    path("widget/<str:office_code>/api/skm/", endpoints.skm, name="api_skm"),
     path("widget/<str:office_code>/api/transcript/", endpoints.transcript, name="api_transcript"),
     path("widget/<str:office_code>/api/forget/", endpoints.forget, name="api_forget"),
 ]

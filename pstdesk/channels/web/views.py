@@ -88,6 +88,7 @@ def chat_strings() -> dict[str, str]:
         "code_sent": _("Kode dikirim ke %(email)s. Periksa kotak masuk (dan folder spam)."),
         "verified": _("E-mail terverifikasi."),
         "rating_thanks": _("Terima kasih atas penilaian Anda."),
+        "skm_thanks": _("Terima kasih, survei kepuasan Anda telah kami terima."),
         "transcript_sent": _("Transkrip dikirim ke %(email)s."),
         "error": _("Terjadi kesalahan. Coba lagi."),
         "network_error": _("Tidak dapat menghubungi server. Periksa sambungan Anda, lalu coba lagi."),
@@ -104,6 +105,12 @@ def chat_strings() -> dict[str, str]:
     }
 
 
+def _skm_elements() -> Any:
+    from pstdesk.ratings.skm import ELEMENTS
+
+    return ELEMENTS
+
+
 def chat_context(request: HttpRequest, office: Office, *, channel: str, lang: str, inline: bool) -> dict[str, Any]:
     """What both the widget frame and the PFA page give the chat script (a JSON data block, no inline script)."""
     from pstdesk.guestbook.actions import PRIVACY_NOTICE_VERSION
@@ -116,6 +123,7 @@ def chat_context(request: HttpRequest, office: Office, *, channel: str, lang: st
         "notice_version": PRIVACY_NOTICE_VERSION,
         "strings": chat_strings(),
         "max_chars": settings.MESSAGE_MAX_CHARS,
+        "skm_elements": _skm_elements(),
         "chat": {
             "office": office.code,
             "channel": channel,

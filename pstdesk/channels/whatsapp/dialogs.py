@@ -175,10 +175,17 @@ def _record(consultation: Any, dialog: RatingDialog, *, by: str) -> None:
         with override(_language(consultation)):
             post_automatic_message(consultation, body=exc.message, payload={"rating_refused": True}, by=BY)
         return
+    from pstdesk.ratings.links import rating_url
+
     with override(_language(consultation)):
+        # The optional SKM questionnaire follows the rating: the visitor has just written, so the 24-hour window
+        # is open and a plain text with the link to the questionnaire page may be sent.
+        skm_offer = _("Bersediakah Anda mengisi Survei Kepuasan Masyarakat (9 pertanyaan singkat, opsional)? %(url)s")
         post_automatic_message(
             consultation,
-            body=_("Terima kasih atas penilaian dan masukan Anda."),
-            payload={"rating_thanks": True},
+            body=_("Terima kasih atas penilaian dan masukan Anda.")
+            + "\n\n"
+            + skm_offer % {"url": rating_url(consultation)},
+            payload={"rating_thanks": True, "skm_link": True},
             by=BY,
         )

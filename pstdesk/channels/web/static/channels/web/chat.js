@@ -247,7 +247,8 @@
   // --- the conversation -----------------------------------------------------------------------------------------
 
   var log = $("pc-log");
-  var consultation = null;     // {id, status, rating_due, rated, closed, ...}
+  var consultation = null;     // {id, status, rating_due, rated, skm_due, closed, ...}
+  var skmSkipped = null;       // the consultation whose SKM questionnaire the visitor chose to skip
   var cursor = 0;              // the highest seq shown
   var officerReadSeq = 0;      // the office has read the visitor's messages up to here
   var lastOutSeq = 0;          // the highest seq of the office's messages
@@ -433,6 +434,11 @@
       if (visible) { rating.querySelector("h3").focus(); }
     }
     rating.hidden = !ratingDue;
+    // the SKM questionnaire follows the rating (optional: "skip" hides it for this consultation)
+    var skm = $("pc-skm");
+    var skmDue = !!(next && next.skm_due && !ratingDue && skmSkipped !== next.id);
+    if (skmDue && skm.hidden && visible) { skm.hidden = false; skm.querySelector("h3").focus(); }
+    skm.hidden = !skmDue;
     ended.hidden = !(next && next.closed && !ratingDue);
     $("pc-ended-rated").hidden = !(next && next.rated);
     $("pc-transcript").hidden = !(state && state.visitor && state.visitor.email_verified);
@@ -637,6 +643,28 @@
       updateConsultation(answer.consultation);
       setConn(T.rating_thanks);
     });
+  });
+
+  $("pc-skm").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var form = event.target;
+    var data = new FormData(form);
+    var body = { consultation: consultation ? consultation.id : null };
+    data.forEach(function (value, key) { body[key] = value; });
+    submitting(form, true);
+    api("skm/", body).then(function (answer) {
+      submitting(form, false);
+      if (!answer.ok) { showErrors(form, answer); return; }
+      clearErrors(form);
+      form.reset();
+      updateConsultation(answer.consultation);
+      setConn(T.skm_thanks);
+    });
+  });
+
+  $("pc-skm-skip").addEventListener("click", function () {
+    skmSkipped = consultation ? consultation.id : null;
+    updateConsultation(consultation);
   });
 
   $("pc-transcript").addEventListener("click", function () {

@@ -89,7 +89,21 @@ def _attachment(world: World) -> Any:
 def _complaint(world: World) -> Any:
     from pstdesk.complaints.models import Complaint
 
-    return Complaint.objects.create(office=world.office_5102, kind="complaint", text=MARKER)
+    return Complaint.objects.create(
+        office=world.office_5102, kind="complaint", text=MARKER, tracking_number="PGD-5102-ABCDEF"
+    )
+
+
+def _compensation_option(world: World) -> Any:
+    from pstdesk.complaints.models import CompensationOption
+
+    return CompensationOption.objects.create(office=world.office_5102, label=MARKER)
+
+
+def _complaint_policy(world: World) -> Any:
+    from pstdesk.complaints.models import ComplaintPolicy
+
+    return ComplaintPolicy.objects.create(office=world.office_5102, follow_up_working_days=4)
 
 
 def _breach(world: World) -> Any:
@@ -175,6 +189,8 @@ BUILDERS: dict[str, Callable[[World], Any]] = {
     "complaint": _complaint,
     "breach": _breach,
     "compensation": _compensation,
+    "compensation_option": _compensation_option,
+    "complaint_policy": _complaint_policy,
     "closure": _closure,
     "canned_reply": _canned_reply,
     "token": _token,
@@ -206,6 +222,8 @@ PUBLIC_URLS: dict[str, str] = {
     "guestbook:api": "visitor guestbook API (visitor-signed)",
     "guestbook:api_verify": "visitor verification API (visitor-signed)",
     "complaints:complaint_form": "public complaint form",
+    "complaints:track": "public tracking page (status and the office's answer only, by unguessable number)",
+    "complaints:track_lookup": "public tracking lookup form",
     "whatsapp:webhook": "provider webhook (signed)",
     "channel_web:widget_js": "embeddable widget script",
     "channel_web:pfa": "public PST From Anywhere page",
@@ -245,6 +263,7 @@ LIST_URLS: dict[str, str] = {
     "console:rows": "session",
     "console:duty": "session",
     "complaints:supervision": "session",
+    "complaints:record": "session",
 }
 
 
@@ -293,6 +312,7 @@ OBJECT_URLS: dict[str, Case] = {
     "consultations:attachment": Case(lambda w: {"pk": w.get("attachment").pk}),
     "complaints:compensation": Case(lambda w: {"pk": w.get("compensation").pk}),
     "complaints:complaint": Case(lambda w: {"pk": w.get("complaint").pk}),
+    "complaints:from_consultation": Case(lambda w: {"pk": w.get("consultation").pk}),
     # Django names the user admin's password page after auth.User whatever the user model is.
     "admin:auth_user_password_change": Case(lambda w: {"id": w.officer_5102.pk}, client="admin"),
 }
@@ -307,6 +327,8 @@ ADMIN_FACTORIES: dict[str, str] = {
     "complaints.complaint": "complaint",
     "complaints.breach": "breach",
     "complaints.compensation": "compensation",
+    "complaints.compensationoption": "compensation_option",
+    "complaints.complaintpolicy": "complaint_policy",
     "guestbook.visitor": "visitor",
     "consultations.consultation": "consultation",
     "consultations.cannedreply": "canned_reply",

@@ -264,6 +264,8 @@ LIST_URLS: dict[str, str] = {
     "console:duty": "session",
     "complaints:supervision": "session",
     "complaints:record": "session",
+    "api:list_complaints": "token",
+    "api:create_complaint": "token",  # same path as the list; a POST for 5102 is checked in complaints' API tests
 }
 
 
@@ -313,6 +315,8 @@ OBJECT_URLS: dict[str, Case] = {
     "complaints:compensation": Case(lambda w: {"pk": w.get("compensation").pk}),
     "complaints:complaint": Case(lambda w: {"pk": w.get("complaint").pk}),
     "complaints:from_consultation": Case(lambda w: {"pk": w.get("consultation").pk}),
+    "api:get_complaint": Case(lambda w: {"complaint_id": w.get("complaint").pk}, client="token"),
+    "api:update_complaint": Case(lambda w: {"complaint_id": w.get("complaint").pk}, client="token"),
     # Django names the user admin's password page after auth.User whatever the user model is.
     "admin:auth_user_password_change": Case(lambda w: {"id": w.officer_5102.pk}, client="admin"),
 }

@@ -153,7 +153,7 @@ def decide_compensation(
         raise InvalidInput(_("Pilih kompensasi yang diberikan."))
     with transaction.atomic():
         locked = (
-            Compensation.objects.select_for_update()
+            Compensation.objects.select_for_update(of=("self",))
             .select_related("office", "complaint", "complaint__office", "complaint__visitor")
             .get(pk=case.pk)
         )

@@ -349,7 +349,9 @@ def handle_complaint(
     elif upheld:
         raise InvalidInput(_("Hanya pengaduan yang dapat dinyatakan beralasan."))
     with transaction.atomic():
-        locked = Complaint.objects.select_for_update().select_related("office", "visitor").get(pk=complaint.pk)
+        locked = (
+            Complaint.objects.select_for_update(of=("self",)).select_related("office", "visitor").get(pk=complaint.pk)
+        )
         _check(locked, "answer")
         before = {"status": locked.status}
         now = timezone.now()

@@ -1,5 +1,6 @@
-"""Two deadline workers at once, as separate processes on one embedded (file SQLite) database, released at the
-same instant over the same overdue complaints: each complaint is escalated to the province exactly once."""
+"""Two deadline workers at once, as separate processes on one database, released at the same instant over the same
+overdue complaints: each complaint is escalated to the province exactly once. On the embedded file SQLite always;
+on PostgreSQL too when the suite runs with a postgres `DATABASE_URL` (in a scratch database made for the test)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ import os
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
 
 WORKERS = 2
 OVERDUE = 30
@@ -59,7 +65,35 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
-def test_two_workers_escalate_each_overdue_complaint_once(tmp_path: Path) -> None:
+def _postgres_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith(("postgres://", "postgresql://")) else None
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None for the embedded SQLite; for PostgreSQL a scratch database beside the configured one, dropped after."""
+    if request.param == "sqlite":
+        yield None
+        return
+    base = _postgres_url()
+    if base is None:
+        pytest.skip("PostgreSQL runs only with a postgres DATABASE_URL")
+    import psycopg
+
+    parts = urlsplit(base)
+    name = f"{parts.path.lstrip('/')}_esc_{uuid.uuid4().hex[:8]}"
+    admin = urlunsplit(parts._replace(path="/postgres", query=""))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_two_workers_escalate_each_overdue_complaint_once(tmp_path: Path, database_url: str | None) -> None:
     env = {
         **os.environ,
         "DATA_DIR": str(tmp_path),
@@ -68,6 +102,8 @@ def test_two_workers_escalate_each_overdue_complaint_once(tmp_path: Path) -> Non
     }
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
     subprocess.run([_bin("pstdesk"), "migrate", "--skip-checks", "-v0"], env=env, check=True, timeout=300)
     subprocess.run([_bin("pstdesk"), "shell", "-c", SETUP.format(n=OVERDUE)], env=env, check=True, timeout=120)
 

@@ -292,3 +292,35 @@ def test_the_queue_filters_and_its_queries_do_not_grow(
         file_complaint(office_5102, kind="complaint", text="Lagi", source="box")
     with django_assert_max_num_queries(15):
         assert client.get(url).status_code == 200
+
+
+def test_a_declined_compensation_reaches_the_complainant_and_the_case_says_when(
+    office_5101: Office, manager_5102: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from pstdesk.complaints.actions import decide_compensation, open_compensation
+    from pstdesk.complaints.models import Compensation
+
+    supervisor = make_user("sup5101", "5101", "supervisor")
+    manager = make_user("pj5101", "5101", "manager")
+    with django_capture_on_commit_callbacks(execute=True):
+        complaint = file_complaint(
+            office_5101, kind="complaint", text="Tidak dibalas", source="email", contact="ani@example.test"
+        )
+        handle_complaint(complaint, by=supervisor, response="Maaf.", upheld=True, reason="Terlambat.")
+    case = Compensation.objects.get(complaint=complaint)
+    mail.outbox.clear()
+    with pytest.raises(NotAllowed):  # another office's manager
+        decide_compensation(case, by=manager_5102, granted=False, reason="x")
+    with django_capture_on_commit_callbacks(execute=True):
+        decide_compensation(case, by=manager, granted=False, reason="Jawaban sudah diberikan pada hari yang sama.")
+    case.refresh_from_db()
+    assert case.status == "declined" and case.visitor_told_via == "email" and case.visitor_told_at is not None
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["ani@example.test"]
+    assert "Jawaban sudah diberikan pada hari yang sama." in mail.outbox[0].body
+    tracking = Client().get(reverse("complaints:track", args=[complaint.tracking_number])).content.decode()
+    assert "Tidak diberikan" in tracking and "Jawaban sudah diberikan" in tracking
+    # A case opened by hand about nothing the visitor can be reached through: nobody is told, and it says so.
+    other = open_compensation(office_5101, by=supervisor, reason="Temuan audit internal.")
+    decide_compensation(other, by=manager, granted=False, reason="Tidak ada pengguna yang dirugikan.")
+    other.refresh_from_db()
+    assert other.visitor_told_at is None and other.visitor_told_via == ""

@@ -48,6 +48,7 @@ def test_the_tracking_page_in_a_real_browser(
     login(staff_page, asgi_server, supervisor_5102)
     complaint = Complaint.objects.get(tracking_number=number)
     staff_page.goto(f"/pengawasan/pengaduan/{complaint.pk}/")
+    staff_page.screenshot(path="/tmp/complaints-detail.png", full_page=True)
     staff_page.locator("#answer-form textarea[name=response]").fill("Mohon maaf; petugas piket sudah kami tambah.")
     staff_page.locator("#answer-form input[name=upheld][value=no]").check()
     staff_page.locator("#answer-form textarea[name=reason]").fill("Pesan dijawab dalam batas 3 hari kerja.")

@@ -29,3 +29,7 @@ api.add_router("/ratings", ratings_router)
 from pstdesk.transparency.api import router as transparency_router  # noqa: E402
 
 api.add_router("/offices", transparency_router)
+
+from pstdesk.complaints.api import router as complaints_router  # noqa: E402
+
+api.add_router("/complaints", complaints_router)

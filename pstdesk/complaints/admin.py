@@ -1,5 +1,6 @@
 """Breaches, compensation cases and complaints in the admin: read-only lists scoped to the offices the user may
-see (decisions go through the supervision page, which calls the actions)."""
+see (decisions go through the supervision page, which calls the actions). The office's compensation options and
+complaint policy are configuration, edited here by its administrators."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from pstdesk.accounts.admin_scope import OfficeScopedAdmin
-from pstdesk.complaints.models import Breach, Compensation, Complaint
+from pstdesk.complaints.models import Breach, Compensation, CompensationOption, Complaint, ComplaintPolicy
 
 
 class _ScopedReadOnly(OfficeScopedAdmin):
@@ -41,6 +42,22 @@ class CompensationAdmin(_ScopedReadOnly):
 
 @admin.register(Complaint)
 class ComplaintAdmin(_ScopedReadOnly):
-    list_display = ("pk", "office", "kind", "channel", "status", "created_at")
-    list_filter = ("office", "kind", "status")
-    search_fields = ("text",)
+    list_display = ("tracking_number", "office", "kind", "source", "status", "due_at", "escalated_at", "created_at")
+    list_filter = ("office", "kind", "source", "status")
+    search_fields = ("tracking_number", "external_id", "text")
+
+
+@admin.register(CompensationOption)
+class CompensationOptionAdmin(OfficeScopedAdmin):
+    """The compensations an office can give: its administrators edit the list (seeded from the standard)."""
+
+    list_display = ("label", "office", "position", "active")
+    list_filter = ("office", "active")
+    list_editable = ("position", "active")
+
+
+@admin.register(ComplaintPolicy)
+class ComplaintPolicyAdmin(OfficeScopedAdmin):
+    """An office's follow-up deadline for complaints, in working days (default 5 without a row)."""
+
+    list_display = ("office", "follow_up_working_days")

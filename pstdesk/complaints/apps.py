@@ -1,7 +1,19 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _load_compensation_options(sender: AppConfig, **kwargs: Any) -> None:
+    from pstdesk.complaints.seeding import load_compensation_options
+
+    load_compensation_options()
 
 
 class ComplaintsConfig(AppConfig):
     name = "pstdesk.complaints"
+
+    def ready(self) -> None:
+        post_migrate.connect(_load_compensation_options, sender=self)

@@ -3,6 +3,8 @@ input (pengaduan, saran, masukan)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -82,6 +84,14 @@ class Compensation(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The option of the office's list the manager picked (its label is copied into `given`, so a later edit of
+    # the list does not rewrite a decision).
+    option = models.ForeignKey(
+        "complaints.CompensationOption", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # When and how the visitor was told of the decision ("whatsapp", "email", "web", "tracking"); empty until told.
+    visitor_told_at = models.DateTimeField(_("pengguna diberi tahu"), null=True, blank=True)
+    visitor_told_via = models.CharField(max_length=20, blank=True)
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -97,51 +107,182 @@ class Compensation(models.Model):
         return self.status == CompensationStatus.OPEN
 
 
+class CompensationOption(models.Model):
+    """One compensation the office can give (from its standard's service guarantee, edited in the admin). The
+    manager's decision on a case picks one of the office's active options, or declines."""
+
+    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="compensation_options")
+    label = models.CharField(_("kompensasi"), max_length=200)
+    description = models.TextField(_("keterangan"), blank=True)
+    position = models.PositiveSmallIntegerField(_("urutan"), default=0)
+    active = models.BooleanField(_("aktif"), default=True)
+
+    class Meta:
+        ordering = ["office", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["office", "label"], name="compensation_option_unique_label")]
+        verbose_name = _("pilihan kompensasi")
+        verbose_name_plural = _("pilihan kompensasi")
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ComplaintPolicy(models.Model):
+    """An office's complaint policy (edited in the admin): the follow-up deadline in working days. An office
+    without a row follows the default (`DEFAULT_FOLLOW_UP_DAYS`)."""
+
+    office = models.OneToOneField("offices.Office", on_delete=models.CASCADE, related_name="complaint_policy")
+    follow_up_working_days = models.PositiveSmallIntegerField(_("batas tindak lanjut (hari kerja)"), default=5)
+
+    class Meta:
+        verbose_name = _("kebijakan pengaduan")
+        verbose_name_plural = _("kebijakan pengaduan")
+
+    def __str__(self) -> str:
+        return f"{self.office_id}: {self.follow_up_working_days}"
+
+
+DEFAULT_FOLLOW_UP_DAYS = 5
+
+
 class ComplaintKind(models.TextChoices):
     COMPLAINT = "complaint", _("Pengaduan")
     SUGGESTION = "suggestion", _("Saran")
     INPUT = "input", _("Masukan")
 
 
-class ComplaintChannel(models.TextChoices):
+class ComplaintSource(models.TextChoices):
+    """Where a complaint came in: the complaint channels an office publishes in its standard, and in person."""
+
+    BOX = "box", _("Kotak saran dan pengaduan")
+    IN_PERSON = "in_person", _("Langsung (tatap muka)")
+    LAPOR = "lapor", _("SP4N-LAPOR!")
+    BPS_SITE = "bps_site", _("Situs pengaduan BPS")
     ONLINE_FORM = "online_form", _("Formulir daring")
-    BOX = "box", _("Kotak saran")
     WHATSAPP = "whatsapp", _("WhatsApp")
-    EMAIL = "email", _("E-mail")
     PHONE = "phone", _("Telepon")
-    WEBSITE = "website", _("Situs web (SP4N-LAPOR!, webapps BPS)")
+    EMAIL = "email", _("E-mail")
+
+
+# Sources that carry the tracking id of another system (LAPOR!, the BPS complaint site).
+EXTERNAL_SOURCES = frozenset({ComplaintSource.LAPOR, ComplaintSource.BPS_SITE})
 
 
 class ComplaintStatus(models.TextChoices):
     RECEIVED = "received", _("Diterima")
-    HANDLED = "handled", _("Ditindaklanjuti")
+    IN_PROGRESS = "in_progress", _("Sedang ditindaklanjuti")
+    ANSWERED = "answered", _("Dijawab")
+
+
+OPEN_STATUSES = (ComplaintStatus.RECEIVED, ComplaintStatus.IN_PROGRESS)
+
+
+class LaporStage(models.TextChoices):
+    """The stages of a SP4N-LAPOR! report as the office sees them (the LAPOR! admin verifies and forwards within
+    3 working days; the agency follows up within 5)."""
+
+    FORWARDED = "forwarded", _("Diteruskan ke instansi")
+    IN_PROGRESS = "in_progress", _("Ditindaklanjuti instansi")
+    FOLLOW_UP_POSTED = "follow_up_posted", _("Tindak lanjut diunggah ke LAPOR!")
+    CLOSED = "closed", _("Selesai di LAPOR!")
+
+
+class ComplaintQuerySet(models.QuerySet["Complaint"]):
+    def open(self) -> ComplaintQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def overdue(self, now: Any) -> ComplaintQuerySet:
+        """Open complaints past their follow-up deadline and not escalated yet (the escalation worker's claim)."""
+        return self.open().filter(due_at__lt=now, escalated_at__isnull=True)
 
 
 class Complaint(models.Model):
-    """A complaint, suggestion or input from the public about an office's service. The contact is optional:
-    anonymous complaints are accepted."""
+    """A complaint, suggestion or input (`kind`) from the public about an office's service, from one of the
+    office's published sources. It has a public tracking number (`PGD-<office>-XXXXXX`, random), the complainant
+    (a visitor, a free-text contact, or nobody: anonymous), the consultation concerned if any, an assignee, a
+    working-day follow-up deadline (`due_at`, per the office's policy) and, once answered, the office's answer and
+    (for a complaint) whether it is upheld and why. The answer goes back through the channel the complaint came in
+    (`reply_via`) and is always shown on the public tracking page."""
 
     office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="complaints")
+    tracking_number = models.CharField(_("nomor pelacakan"), max_length=24, unique=True)
     kind = models.CharField(_("jenis"), max_length=12, choices=ComplaintKind.choices)
-    channel = models.CharField(max_length=12, choices=ComplaintChannel.choices, default=ComplaintChannel.ONLINE_FORM)
+    source = models.CharField(
+        _("sumber"), max_length=12, choices=ComplaintSource.choices, default=ComplaintSource.ONLINE_FORM
+    )
+    external_id = models.CharField(_("nomor pelacakan eksternal"), max_length=64, blank=True)
+    lapor_stage = models.CharField(_("tahap LAPOR!"), max_length=20, choices=LaporStage.choices, blank=True)
     text = models.TextField(_("isi"))
     contact = models.CharField(_("kontak (opsional)"), max_length=200, blank=True)
-    status = models.CharField(max_length=10, choices=ComplaintStatus.choices, default=ComplaintStatus.RECEIVED)
+    visitor = models.ForeignKey(
+        "guestbook.Visitor", null=True, blank=True, on_delete=models.SET_NULL, related_name="complaints"
+    )
+    consultation = models.ForeignKey(
+        "consultations.Consultation", null=True, blank=True, on_delete=models.SET_NULL, related_name="complaints"
+    )
+    message = models.ForeignKey(
+        "consultations.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=12, choices=ComplaintStatus.choices, default=ComplaintStatus.RECEIVED)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
-    # The follow-up (tindak lanjut): what the office did or answered, and whether the complaint was upheld
-    # (the service did not meet the standard; an upheld complaint opens a compensation case).
+    due_at = models.DateTimeField(_("batas tindak lanjut"), null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_to = models.ForeignKey(
+        "offices.Office", null=True, blank=True, on_delete=models.SET_NULL, related_name="escalated_complaints"
+    )
+    # The answer (tindak lanjut): what the office did or answered, and for a complaint whether it is upheld (the
+    # service did not meet the standard; an upheld complaint opens a compensation case) and why.
     response = models.TextField(_("tindak lanjut"), blank=True)
     upheld = models.BooleanField(_("pengaduan beralasan"), null=True, blank=True)
+    decision_reason = models.TextField(_("alasan"), blank=True)
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     handled_at = models.DateTimeField(null=True, blank=True)
+    reply_via = models.CharField(max_length=20, blank=True)  # "whatsapp", "email", "web" or "tracking"
+    reply_sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ComplaintQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["office", "-created_at"], name="complaint_office_recent")]
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One complaint per message turned into one (the backstop of `file_complaint_from_message`).
+            models.UniqueConstraint(fields=["message"], name="complaint_one_per_message"),
+        ]
+        indexes = [
+            models.Index(fields=["office", "-created_at"], name="complaint_office_recent"),
+            models.Index(fields=["status", "due_at"], name="complaint_open_due"),
+        ]
         verbose_name = _("pengaduan, saran, masukan")
         verbose_name_plural = _("pengaduan, saran, masukan")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.office_id} #{self.pk}"
+        return self.tracking_number or f"{self.get_kind_display()} {self.office_id} #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def is_overdue(self, now: Any) -> bool:
+        return self.is_open and self.due_at is not None and self.due_at < now
+
+
+class ComplaintNote(models.Model):
+    """A follow-up note on a complaint (internal: never shown to the complainant)."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("catatan tindak lanjut")
+        verbose_name_plural = _("catatan tindak lanjut")
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id}: {self.body[:40]}"

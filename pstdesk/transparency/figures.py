@@ -74,7 +74,7 @@ def compute_month(office: Office, year: int, month: int) -> dict[str, Any]:
         "ikm": float(index.ikm) if index.ikm is not None else None,
         "mutu": index.mutu,
         "complaints_received": complaints.count(),
-        "complaints_followed_up": complaints.filter(status=ComplaintStatus.HANDLED).count(),
+        "complaints_followed_up": complaints.filter(status=ComplaintStatus.ANSWERED).count(),
         "compensation_given": Compensation.objects.filter(
             office__in=offices, status=CompensationStatus.GRANTED, decided_at__gte=low, decided_at__lt=high
         ).count(),

@@ -89,7 +89,21 @@ def _attachment(world: World) -> Any:
 def _complaint(world: World) -> Any:
     from pstdesk.complaints.models import Complaint
 
-    return Complaint.objects.create(office=world.office_5102, kind="complaint", text=MARKER)
+    return Complaint.objects.create(
+        office=world.office_5102, kind="complaint", text=MARKER, tracking_number="PGD-5102-ABCDEF"
+    )
+
+
+def _compensation_option(world: World) -> Any:
+    from pstdesk.complaints.models import CompensationOption
+
+    return CompensationOption.objects.create(office=world.office_5102, label=MARKER)
+
+
+def _complaint_policy(world: World) -> Any:
+    from pstdesk.complaints.models import ComplaintPolicy
+
+    return ComplaintPolicy.objects.create(office=world.office_5102, follow_up_working_days=4)
 
 
 def _breach(world: World) -> Any:
@@ -204,6 +218,8 @@ BUILDERS: dict[str, Callable[[World], Any]] = {
     "complaint": _complaint,
     "breach": _breach,
     "compensation": _compensation,
+    "compensation_option": _compensation_option,
+    "complaint_policy": _complaint_policy,
     "closure": _closure,
     "canned_reply": _canned_reply,
     "token": _token,
@@ -240,6 +256,8 @@ PUBLIC_URLS: dict[str, str] = {
     "guestbook:api": "visitor guestbook API (visitor-signed)",
     "guestbook:api_verify": "visitor verification API (visitor-signed)",
     "complaints:complaint_form": "public complaint form",
+    "complaints:track": "public tracking page (status and the office's answer only, by unguessable number)",
+    "complaints:track_lookup": "public tracking lookup form",
     "whatsapp:webhook": "provider webhook (signed)",
     "channel_web:widget_js": "embeddable widget script",
     "channel_web:pfa": "public PST From Anywhere page",
@@ -285,6 +303,9 @@ LIST_URLS: dict[str, str] = {
     "api:list_ratings": "token",
     "ratings:list": "session",
     "ratings:alerts": "session",
+    "complaints:record": "session",
+    "api:list_complaints": "token",
+    "api:create_complaint": "token",  # same path as the list; a POST for 5102 is checked in complaints' API tests
 }
 
 
@@ -335,6 +356,9 @@ OBJECT_URLS: dict[str, Case] = {
     "complaints:complaint": Case(lambda w: {"pk": w.get("complaint").pk}),
     "ratings:alert": Case(lambda w: {"pk": w.get("rating_alert").pk}),
     "transparency:approve": Case(lambda w: {"code": "5102"}),
+    "complaints:from_consultation": Case(lambda w: {"pk": w.get("consultation").pk}),
+    "api:get_complaint": Case(lambda w: {"complaint_id": w.get("complaint").pk}, client="token"),
+    "api:update_complaint": Case(lambda w: {"complaint_id": w.get("complaint").pk}, client="token"),
     # Django names the user admin's password page after auth.User whatever the user model is.
     "admin:auth_user_password_change": Case(lambda w: {"id": w.officer_5102.pk}, client="admin"),
 }
@@ -349,6 +373,8 @@ ADMIN_FACTORIES: dict[str, str] = {
     "complaints.complaint": "complaint",
     "complaints.breach": "breach",
     "complaints.compensation": "compensation",
+    "complaints.compensationoption": "compensation_option",
+    "complaints.complaintpolicy": "complaint_policy",
     "guestbook.visitor": "visitor",
     "consultations.consultation": "consultation",
     "consultations.cannedreply": "canned_reply",

@@ -90,15 +90,21 @@ def test_an_upheld_complaint_is_handled_once_and_opens_a_compensation_case(
     from pstdesk.complaints.models import ComplaintStatus
 
     complaint = file_complaint(office_5102, kind=ComplaintKind.COMPLAINT, text="Tiga hari tidak dijawab.")
-    handle_complaint(complaint, by=supervisor_5102, response="Petugas lalai; jawaban dikirim hari ini.", upheld=True)
+    handle_complaint(
+        complaint,
+        by=supervisor_5102,
+        response="Petugas lalai; jawaban dikirim hari ini.",
+        upheld=True,
+        reason="Tidak dijawab dalam 3 hari kerja.",
+    )
     complaint.refresh_from_db()
-    assert complaint.status == ComplaintStatus.HANDLED and complaint.upheld is True
+    assert complaint.status == ComplaintStatus.ANSWERED and complaint.upheld is True
     assert complaint.handled_by == supervisor_5102
     case = Compensation.objects.get(complaint=complaint)
-    assert case.status == CompensationStatus.OPEN and f"#{complaint.pk}" in case.reason
+    assert case.status == CompensationStatus.OPEN and complaint.tracking_number in case.reason
     assert AuditLog.objects.filter(verb="complaint.handled", subject_id=str(complaint.pk)).count() == 1
     with pytest.raises(InvalidTransition):
-        handle_complaint(complaint, by=supervisor_5102, response="lagi", upheld=True)
+        handle_complaint(complaint, by=supervisor_5102, response="lagi", upheld=True, reason="lagi")
     assert Compensation.objects.filter(complaint=complaint).count() == 1
 
 
@@ -112,9 +118,13 @@ def test_complaint_follow_up_refuses_officers_outsiders_and_bad_input(
     suggestion = file_complaint(office_5102, kind=ComplaintKind.SUGGESTION, text="Tambah jam layanan.")
     for who in (officer_5102, make_user("sup5101", "5101", "supervisor")):
         with pytest.raises(NotAllowed):
-            handle_complaint(complaint, by=who, response="x", upheld=False)
+            handle_complaint(complaint, by=who, response="x", upheld=False, reason="x")
     with pytest.raises(InvalidInput):
-        handle_complaint(complaint, by=supervisor_5102, response="  ", upheld=False)
+        handle_complaint(complaint, by=supervisor_5102, response="  ", upheld=False, reason="x")
+    with pytest.raises(InvalidInput):  # a complaint needs a verdict
+        handle_complaint(complaint, by=supervisor_5102, response="Sudah.", upheld=None, reason="x")
+    with pytest.raises(InvalidInput):  # ... and its reason
+        handle_complaint(complaint, by=supervisor_5102, response="Sudah.", upheld=False, reason=" ")
     with pytest.raises(InvalidInput):  # a suggestion cannot be "upheld"
         handle_complaint(suggestion, by=supervisor_5102, response="Dipertimbangkan.", upheld=True)
     assert set(Complaint.objects.values_list("status", flat=True)) == {ComplaintStatus.RECEIVED}
@@ -134,7 +144,10 @@ def test_complaint_page_is_office_scoped_and_records_the_follow_up(
     insider = Client()
     insider.force_login(supervisor_5102)
     assert "RAHASIA-5102" in insider.get(f"/pengawasan/pengaduan/{complaint.pk}/").content.decode()
-    response = insider.post(f"/pengawasan/pengaduan/{complaint.pk}/", {"response": "Sudah ditangani.", "upheld": ""})
+    response = insider.post(
+        f"/pengawasan/pengaduan/{complaint.pk}/",
+        {"form": "answer", "response": "Sudah ditangani.", "upheld": "no", "reason": "Sesuai SOP."},
+    )
     assert response.status_code == 302
     complaint.refresh_from_db()
     assert complaint.upheld is False and complaint.response == "Sudah ditangani."

@@ -60,7 +60,7 @@ def november(officer_5102, supervisor_5102, fake_adapter):
         served("5102", officer_5102, channel="email")
         first = file_complaint(office_5102(), kind="complaint", text="Lambat", contact="0812999")
         file_complaint(office_5102(), kind="complaint", text="Tidak dibalas")
-        handle_complaint(first, by=supervisor_5102, response="Sudah dihubungi", upheld=False)
+        handle_complaint(first, by=supervisor_5102, response="Sudah dihubungi", upheld=False, reason="Sesuai standar")
 
 
 def office_5102():

@@ -295,6 +295,11 @@ def _template(request: HttpRequest, c: Consultation) -> Result:
     return {"message": message_dict(message, for_staff=True)}
 
 
+def _clarify(request: HttpRequest, c: Consultation) -> Result:
+    message = actions.ask_clarification(c, by=request.user, body=_text(request, "body"))
+    return {"message": message_dict(message, for_staff=True)}
+
+
 def _close(request: HttpRequest, c: Consultation) -> Result:
     without = request.POST.get("without_rating") in {"1", "true", "on"}
     actions.close_consultation(c, by=request.user, without_rating=without)
@@ -309,6 +314,7 @@ VERBS: dict[str, Callable[[HttpRequest, Consultation], Result]] = {
     "close": _close,
     "claim": _simple(actions.claim_consultation),
     "clear": _simple(actions.mark_request_clear),
+    "clarify": _clarify,
     "answer": _simple(actions.mark_answered),
     "request-rating": _simple(actions.request_rating),
     "read": _read,

@@ -409,6 +409,7 @@
         var when = node.getAttribute("data-when");
         if (when === "unassigned" && next.assigned_to) { show = false; }
         if (when === "not-clear" && next.request_clear_at) { show = false; }
+        if (when === "unasked" && (next.request_clear_at || next.clarification_asked_at)) { show = false; }
         node.hidden = !show;
       });
     }
@@ -470,7 +471,7 @@
       return post(config.actionUrl + verb + "/", data).then(function (body) {
         if (body.message) { upsert(body.message); }
         applyState(body.state);
-        if (form && (verb === "reply" || verb === "note")) { form.reset(); }
+        if (form && (verb === "reply" || verb === "note" || verb === "clarify")) { form.reset(); }
       }).catch(function (err) {
         showError(err.message);
       }).then(function () {

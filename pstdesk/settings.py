@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "pstdesk.complaints",
     "pstdesk.reports",
     "pstdesk.runtime",
+    "pstdesk.supervision",
 ]
 
 MIDDLEWARE = [

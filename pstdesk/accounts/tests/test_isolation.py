@@ -245,6 +245,7 @@ LIST_URLS: dict[str, str] = {
     "console:rows": "session",
     "console:duty": "session",
     "complaints:supervision": "session",
+    "supervision:roster_home": "session",
 }
 
 
@@ -293,6 +294,7 @@ OBJECT_URLS: dict[str, Case] = {
     "consultations:attachment": Case(lambda w: {"pk": w.get("attachment").pk}),
     "complaints:compensation": Case(lambda w: {"pk": w.get("compensation").pk}),
     "complaints:complaint": Case(lambda w: {"pk": w.get("complaint").pk}),
+    "supervision:roster": Case(lambda w: {"code": "5102"}),
     # Django names the user admin's password page after auth.User whatever the user model is.
     "admin:auth_user_password_change": Case(lambda w: {"id": w.officer_5102.pk}, client="admin"),
 }

@@ -1,0 +1,14 @@
+"""Periodic supervision work, discovered by huey's Django integration in `pstdesk worker` and `pstdesk serve`."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from pstdesk.supervision import actions
+
+
+@db_periodic_task(crontab(minute="*"))
+def sync_duty_roster() -> None:
+    """Every minute: on-duty follows the roster (opening, closing, holidays, closures)."""
+    actions.sync_duty()

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from pstdesk.supervision import views
+
+app_name = "supervision"
+urlpatterns = [
+    path("pengawasan/jadwal/", views.roster_home, name="roster_home"),
+    path("pengawasan/jadwal/<str:code>/", views.roster, name="roster"),
+]

@@ -164,9 +164,11 @@ def staffing_warning(office: Office) -> str | None:
     count = on_duty_count(office)
     if count >= minimum:
         return None
-    return _(
-        "Petugas yang bertugas di %(office)s hanya %(count)d orang; standar pelayanan mensyaratkan minimal %(minimum)d."
-    ) % {"office": office.name, "count": count, "minimum": minimum}
+    return _("Petugas yang bertugas di %(office)s hanya %(count)d orang; minimum %(minimum)d selama jam layanan.") % {
+        "office": office.name,
+        "count": count,
+        "minimum": minimum,
+    }
 
 
 def set_on_duty(user: User, *, on_duty: bool, by: Any, check_coverage: bool = True) -> User:

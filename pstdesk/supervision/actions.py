@@ -151,6 +151,108 @@ def set_office_minimum(office: Office, *, minimum: int | None, by: Any) -> Super
     return settings
 
 
+def staffing_below_minimum(offices: list[Office]) -> list[tuple[Office, int, int]]:
+    """(office, on duty, minimum) for each of `offices` with fewer officers on duty than its minimum, in three
+    queries whatever the number of offices: the on-duty counts, the standards' minimums (newest version per
+    office) and the offices' own settings."""
+    from django.db.models import Count
+
+    from pstdesk.offices.models import ServiceStandard
+
+    codes = [office.pk for office in offices]
+    counts = dict(
+        User.objects.filter(office__in=codes, on_duty=True, is_active=True)
+        .values("office")
+        .annotate(n=Count("pk"))
+        .values_list("office", "n")
+    )
+    minimums: dict[str, int | None] = {}
+    versions = ServiceStandard.objects.filter(office__in=codes).order_by("office", "version")
+    for code, value in versions.values_list("office", "min_officers"):
+        minimums[code] = value  # the newest version wins
+    settings = {row.office_id: row for row in SupervisionSettings.objects.filter(office__in=codes)}
+    below = []
+    for office in offices:
+        standard_minimum = minimums.get(office.pk)
+        minimum = int(standard_minimum) if standard_minimum else 0
+        if not minimum and office.pk in settings:
+            minimum = int(settings[office.pk].min_officers or 0)
+        count = int(counts.get(office.pk, 0))
+        if count < minimum:
+            below.append((office, count, minimum))
+    return below
+
+
+def warn_deadlines(now: datetime | None = None) -> int:
+    """Warn assigned officers of their deadlines: one working day before and two working hours before each
+    resolution deadline (`queues.deadline_warnings` levels), once per consultation, deadline and level (claimed by
+    inserting a `DeadlineNotice`). Publishes `deadline.warning` to the officer's `user.<id>`. Returns how many were
+    sent."""
+    from django.db import IntegrityError
+
+    from pstdesk.consultations.models import Consultation, Status
+    from pstdesk.supervision.models import DeadlineNotice
+    from pstdesk.supervision.queues import HORIZON, deadline_warnings
+
+    now = now or timezone.now()
+    officers = User.objects.filter(
+        pk__in=Consultation.objects.filter(
+            answered_at__isnull=True, due_at__gte=now, due_at__lt=now + HORIZON, assigned_to__isnull=False
+        )
+        .exclude(status=Status.CLOSED)
+        .values("assigned_to")
+    )
+    sent = 0
+    for officer in officers:
+        for warning in deadline_warnings(officer, now=now):
+            c = warning.consultation
+            assert c.due_at is not None
+            try:
+                with transaction.atomic():
+                    DeadlineNotice.objects.create(consultation=c, due_at=c.due_at, level=warning.level, user=officer)
+                    record(
+                        "consultation.deadline_warned",
+                        c,
+                        by=SystemActor("sla"),
+                        office=c.office,
+                        after={"level": warning.level, "due_at": c.due_at.isoformat(), "officer": officer.pk},
+                    )
+                    publish_on_commit(
+                        [user_group(officer.pk)],
+                        {
+                            "type": "deadline.warning",
+                            "consultation": c.pk,
+                            "office": c.office_id,
+                            "level": warning.level,
+                            "due_at": c.due_at.isoformat(),
+                            "message": deadline_text(c, warning.level),
+                        },
+                    )
+            except IntegrityError:  # another worker sent it
+                continue
+            sent += 1
+    return sent
+
+
+def deadline_text(consultation: Any, level: str) -> str:
+    """The officer's warning, with the deadline in the office's zone and Indonesian format."""
+    from zoneinfo import ZoneInfo
+
+    from django.utils import formats
+
+    due = consultation.due_at.astimezone(ZoneInfo(consultation.office.timezone))
+    when = formats.date_format(due, "j M Y H:i")
+    if level == "hours":
+        return _("PST#%(id)s: batas waktu %(when)s, kurang dari dua jam kerja lagi.") % {
+            "id": consultation.pk,
+            "when": when,
+        }
+    return _("PST#%(id)s: batas waktu %(when)s, kurang dari satu hari kerja lagi.") % {
+        "id": consultation.pk,
+        "when": when,
+    }
+
+
 # --- on duty follows the roster -----------------------------------------------------------------------------------
 
 

@@ -105,3 +105,23 @@ class CoverageState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.office_id}: {self.below_since}"
+
+
+class DeadlineNotice(models.Model):
+    """A deadline warning sent to the assigned officer: one per consultation, deadline and level ("day": one
+    working day before, "hours": two working hours before). The unique constraint makes the send once-only whatever
+    the number of workers; a moved deadline (reopened, recomputed) warns again."""
+
+    consultation = models.ForeignKey("consultations.Consultation", on_delete=models.CASCADE, related_name="+")
+    due_at = models.DateTimeField()
+    level = models.CharField(max_length=5)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["consultation", "due_at", "level"], name="deadline_notice_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consultation_id} {self.level} {self.due_at}"

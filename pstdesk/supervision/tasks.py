@@ -12,3 +12,9 @@ from pstdesk.supervision import actions
 def sync_duty_roster() -> None:
     """Every minute: on-duty follows the roster (opening, closing, holidays, closures)."""
     actions.sync_duty()
+
+
+@db_periodic_task(crontab(minute="*"))
+def warn_officers_of_deadlines() -> None:
+    """Every minute: deadline warnings one working day and two working hours before."""
+    actions.warn_deadlines()

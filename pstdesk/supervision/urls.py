@@ -8,4 +8,6 @@ app_name = "supervision"
 urlpatterns = [
     path("pengawasan/jadwal/", views.roster_home, name="roster_home"),
     path("pengawasan/jadwal/<str:code>/", views.roster, name="roster"),
+    path("pengawasan/antrean/", views.queues, name="queues"),
+    path("pengawasan/antrean/<int:pk>/<str:verb>/", views.queue_action, name="queue_action"),
 ]

@@ -12,13 +12,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pstdesk.accounts.access import get_office_for
 from pstdesk.accounts.models import User
-from pstdesk.lib.errors import DomainError
+from pstdesk.lib.errors import DomainError, InvalidInput
 from pstdesk.offices.models import Office
 from pstdesk.supervision import actions
 from pstdesk.supervision.models import ExceptionKind, RosterException, RosterShift, SupervisionSettings, Weekday
@@ -189,3 +190,86 @@ def roster(request: HttpRequest, code: str) -> HttpResponse:
             "weekdays": Weekday,
         },
     )
+
+
+def _supervised_scope(request: HttpRequest) -> tuple[Any, str]:
+    """The offices the user supervises (a lazy queryset), narrowed to `?office=CODE` (404 outside the scope)."""
+    from pstdesk.accounts.access import visible_offices
+
+    user = request.user
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "sees_subtree", False):
+        raise Http404("Not found")
+    scope = visible_offices(user)
+    code = request.GET.get("office", "")
+    if code:
+        scope = scope.filter(code=get_office_for(user, code).code)
+    return scope, code
+
+
+@login_required
+def queues(request: HttpRequest) -> HttpResponse:
+    """The supervisor's queues over the offices they supervise: at risk (due within one working day), overdue,
+    unassigned for more than `UNASSIGNED_MINUTES` working minutes, waiting on the visitor, not yet marked clear,
+    closed in the last week (to reopen), and each officer's load. A constant number of queries."""
+    from pstdesk.supervision.queues import UNASSIGNED_MINUTES, supervision_queues
+
+    scope, code = _supervised_scope(request)
+    q = supervision_queues(scope)
+    officers: dict[str, list[User]] = {}
+    for officer in q.load:
+        if officer.office_id is not None:
+            officers.setdefault(officer.office_id, []).append(officer)
+    for rows in (q.at_risk, q.overdue, q.unassigned, q.waiting, q.not_clear):
+        for c in rows:
+            c.candidates = officers.get(c.office_id, [])  # type: ignore[attr-defined]
+    return render(
+        request,
+        "supervision/queues.html",
+        {
+            "q": q,
+            "selected": code,
+            "unassigned_minutes": UNASSIGNED_MINUTES,
+            "lists": [
+                ("at-risk", _("Berisiko (batas waktu dalam satu hari kerja)"), q.at_risk),
+                ("overdue", _("Lewat batas waktu"), q.overdue),
+                (
+                    "unassigned",
+                    _("Belum ditugaskan lebih dari %(n)d menit kerja") % {"n": UNASSIGNED_MINUTES},
+                    q.unassigned,
+                ),
+                ("waiting", _("Menunggu pengguna"), q.waiting),
+                ("not-clear", _("Permintaan belum ditandai jelas"), q.not_clear),
+                ("closed", _("Ditutup dalam tujuh hari terakhir"), q.closed),
+            ],
+        },
+    )
+
+
+@login_required
+def queue_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
+    """Assign, transfer or reopen one consultation of a supervised office (POST), back to the queues."""
+    from pstdesk.consultations import actions as consultation_actions
+    from pstdesk.consultations.models import Consultation
+
+    if request.method != "POST" or verb not in {"assign", "transfer", "reopen"}:
+        raise Http404("Not found")
+    scope, _code = _supervised_scope(request)
+    consultation = Consultation.objects.filter(pk=pk, office__in=scope).select_related("office").first()
+    if consultation is None:
+        raise Http404("Not found")
+    try:
+        if verb == "reopen":
+            consultation_actions.reopen_consultation(consultation, by=request.user)
+        else:
+            to = User.objects.filter(pk=request.POST.get("to") or 0, office_id=consultation.office_id).first()
+            if to is None:
+                raise InvalidInput(_("Pilih petugas kantor ini."))
+            if verb == "assign" or consultation.assigned_to_id is None:
+                consultation_actions.assign_consultation(consultation, to=to, by=request.user)
+            else:
+                consultation_actions.transfer_consultation(consultation, to=to, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("PST#%(id)s diperbarui.") % {"id": consultation.pk})
+    return redirect(reverse("supervision:queues") + (f"?office={_code}" if _code else ""))

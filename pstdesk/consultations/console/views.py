@@ -41,13 +41,34 @@ def _staff_offices(user: Any) -> list[Office]:
 
 
 def staffing_warnings(offices: list[Office]) -> list[dict[str, Any]]:
-    """The banner texts: offices with fewer officers on duty than their standard's minimum."""
-    warnings = []
-    for office in offices:
-        warning = actions.staffing_warning(office)
-        if warning:
-            warnings.append(_jsonable_warning(office, warning))
-    return warnings
+    """The banner texts: offices with fewer officers on duty than their minimum. Three queries however many
+    offices the user sees (`supervision.actions.staffing_below_minimum`)."""
+    from pstdesk.supervision.actions import staffing_below_minimum
+
+    return [
+        _jsonable_warning(
+            office,
+            _("Petugas yang bertugas di %(office)s hanya %(count)d orang; minimum %(minimum)d selama jam layanan.")
+            % {"office": office.name, "count": count, "minimum": minimum},
+        )
+        for office, count, minimum in staffing_below_minimum(offices)
+    ]
+
+
+def deadline_warnings(user: Any) -> list[dict[str, Any]]:
+    """The officer's consultations due within one working day or two working hours (the console's banner; the
+    periodic `supervision.tasks.warn_officers_of_deadlines` pushes the same warnings live)."""
+    from pstdesk.supervision.actions import deadline_text
+    from pstdesk.supervision.queues import deadline_warnings as warnings_of
+
+    return [
+        {
+            "consultation": w.consultation.pk,
+            "level": w.level,
+            "message": deadline_text(w.consultation, w.level),
+        }
+        for w in warnings_of(user)
+    ]
 
 
 def _jsonable_warning(office: Office, warning: Any) -> dict[str, Any]:
@@ -108,6 +129,7 @@ def _page_config(request: HttpRequest, offices: list[Office], **extra: Any) -> d
         "onDuty": bool(getattr(user, "on_duty", False)),
         "offices": [{"code": o.code, "name": o.name} for o in offices],
         "staffing": staffing_warnings(offices),
+        "deadlines": deadline_warnings(user),
         "wsPath": "/ws/console/",
         "dutyUrl": "/console/duty/",
         "text": _texts(),

@@ -227,7 +227,27 @@
     });
   }
 
+  function showDeadline(event) {
+    var box = document.getElementById("deadlines");
+    if (!box) { return; }
+    var old = box.querySelector('p[data-consultation="' + event.consultation + '"]');
+    if (old) { box.removeChild(old); }
+    var line = el("p", { "data-consultation": String(event.consultation), "data-level": event.level });
+    line.appendChild(el("a", { href: "/console/" + event.consultation + "/", text: event.message }));
+    box.insertBefore(line, box.firstChild);
+    box.hidden = false;
+  }
+
   function onCommonEvent(event) {
+    if (event.type === "deadline.warning") {
+      showDeadline(event);
+      return true;
+    }
+    if (event.type === "staffing.coverage") {
+      staffing[event.office] = event.message || "";
+      renderStaffing();
+      return true;
+    }
     if (event.type === "staffing.warning") {
       staffing[event.office] = event.warning || "";
       renderStaffing();

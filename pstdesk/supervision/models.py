@@ -125,3 +125,23 @@ class DeadlineNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consultation_id} {self.level} {self.due_at}"
+
+
+class Escalation(models.Model):
+    """A resolution breach left open escalated one level up the office tree: level 1 to the parent office
+    (province), level 2 to its parent (BPS RI). One row per (breach, level), so each step happens once whatever the
+    number of workers; the row is what the upper office's supervisors see in their queue."""
+
+    breach = models.ForeignKey("complaints.Breach", on_delete=models.CASCADE, related_name="+")
+    consultation = models.ForeignKey("consultations.Consultation", on_delete=models.CASCADE, related_name="+")
+    level = models.PositiveSmallIntegerField()
+    from_office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="+")
+    to_office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="escalations_received")
+    escalated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-escalated_at"]
+        constraints = [models.UniqueConstraint(fields=["breach", "level"], name="escalation_once_per_level")]
+
+    def __str__(self) -> str:
+        return f"{self.breach_id} → {self.to_office_id} ({self.level})"

@@ -84,6 +84,7 @@ class Queues:
     waiting: list[Consultation] = field(default_factory=list)
     not_clear: list[Consultation] = field(default_factory=list)
     closed: list[Consultation] = field(default_factory=list)
+    escalated: list[Consultation] = field(default_factory=list)
     load: list[User] = field(default_factory=list)
 
 
@@ -122,6 +123,14 @@ def supervision_queues(scope: QuerySet[Any], *, now: datetime | None = None) -> 
             Consultation.objects.filter(office__in=scope, status=Status.CLOSED, closed_at__gte=now - timedelta(days=7))
         ).order_by("-closed_at")[:QUEUE_LIMIT]
     )
+    from pstdesk.supervision.models import Escalation
+
+    escalated = (
+        Escalation.objects.filter(to_office__in=scope, consultation__answered_at__isnull=True)
+        .exclude(consultation__status=Status.CLOSED)
+        .values("consultation")
+    )
+    q.escalated = list(_rows(Consultation.objects.filter(pk__in=escalated)).order_by("due_at")[:QUEUE_LIMIT])
     offices = {c.office_id: c.office.timezone for c in [*soon, *unassigned]}
     cals = calendars_for(offices, offices, now)
     for c in soon:

@@ -18,3 +18,11 @@ def sync_duty_roster() -> None:
 def warn_officers_of_deadlines() -> None:
     """Every minute: deadline warnings one working day and two working hours before."""
     actions.warn_deadlines()
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def escalate_open_breaches() -> None:
+    """Every five minutes: breaches left open escalate up the office tree, each step once."""
+    from pstdesk.supervision.escalation import escalate_breaches
+
+    escalate_breaches()

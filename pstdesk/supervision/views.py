@@ -219,7 +219,7 @@ def queues(request: HttpRequest) -> HttpResponse:
     for officer in q.load:
         if officer.office_id is not None:
             officers.setdefault(officer.office_id, []).append(officer)
-    for rows in (q.at_risk, q.overdue, q.unassigned, q.waiting, q.not_clear):
+    for rows in (q.escalated, q.at_risk, q.overdue, q.unassigned, q.waiting, q.not_clear):
         for c in rows:
             c.candidates = officers.get(c.office_id, [])  # type: ignore[attr-defined]
     return render(
@@ -230,6 +230,7 @@ def queues(request: HttpRequest) -> HttpResponse:
             "selected": code,
             "unassigned_minutes": UNASSIGNED_MINUTES,
             "lists": [
+                ("escalated", _("Dieskalasi ke kantor yang saya awasi"), q.escalated),
                 ("at-risk", _("Berisiko (batas waktu dalam satu hari kerja)"), q.at_risk),
                 ("overdue", _("Lewat batas waktu"), q.overdue),
                 (

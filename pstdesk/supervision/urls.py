@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from pstdesk.supervision import views
+from pstdesk.supervision import audit_views, views
 
 app_name = "supervision"
 urlpatterns = [
@@ -10,4 +10,5 @@ urlpatterns = [
     path("pengawasan/jadwal/<str:code>/", views.roster, name="roster"),
     path("pengawasan/antrean/", views.queues, name="queues"),
     path("pengawasan/antrean/<int:pk>/<str:verb>/", views.queue_action, name="queue_action"),
+    path("pengawasan/audit/", audit_views.audit_log, name="audit"),
 ]

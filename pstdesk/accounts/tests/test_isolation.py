@@ -247,6 +247,7 @@ LIST_URLS: dict[str, str] = {
     "complaints:supervision": "session",
     "supervision:roster_home": "session",
     "supervision:queues": "session",
+    "supervision:audit": "session",
 }
 
 

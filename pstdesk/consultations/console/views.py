@@ -357,6 +357,8 @@ def consultation_verb(request: HttpRequest, pk: int, verb: str) -> JsonResponse:
         raise Http404("Unknown console action")
     _staff_offices(request.user)
     consultation = _load(request.user, pk)
+    if getattr(request.user, "role", None) == Role.INSPECTORATE:  # read-only oversight never acts
+        return _error(_("Akun inspektorat hanya dapat melihat, tidak dapat bertindak."), 403)
     try:
         result = handler(request, consultation)
     except DomainError as exc:
@@ -380,6 +382,8 @@ def set_duty(request: HttpRequest) -> JsonResponse:
         return _error(_("Nilai 'sedang bertugas' harus ya atau tidak."), 400)
     on_duty = raw in {True, "1", "true"}
     user = _officer(request)
+    if user.role == Role.INSPECTORATE:
+        return _error(_("Akun inspektorat hanya dapat melihat, tidak dapat bertindak."), 403)
     try:
         actions.set_on_duty(user, on_duty=on_duty, by=user)
     except DomainError as exc:

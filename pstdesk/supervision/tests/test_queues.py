@@ -170,7 +170,7 @@ def _generate_offices(n: int) -> None:
         Consultation.objects.create(office=office, visitor=visitor, channel="whatsapp")
 
 
-@pytest.mark.parametrize("url", ["/console/", "/pengawasan/antrean/", "/pengawasan/jadwal/5100/"])
+@pytest.mark.parametrize("url", ["/console/", "/pengawasan/antrean/", "/pengawasan/jadwal/5100/", "/pengawasan/audit/"])
 def test_supervisor_pages_cost_the_same_over_40_offices(
     url: str, supervisor_5100: User, officer_5102: User, office_5102: Office
 ) -> None:

@@ -145,3 +145,56 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.breach_id} → {self.to_office_id} ({self.level})"
+
+
+def default_checklist() -> list[dict[str, str]]:
+    """The standard's competences of an officer, as review items (an office may edit its own list)."""
+    return [
+        {"code": "greeting", "label": "Salam pembuka dan perkenalan"},
+        {"code": "guestbook", "label": "Buku tamu diperiksa"},
+        {"code": "answer", "label": "Jawaban benar dan bersumber"},
+        {"code": "closing", "label": "Penutupan sesuai urutan kantor"},
+        {"code": "courtesy", "label": "Sopan dan ramah"},
+    ]
+
+
+class ReviewChecklist(models.Model):
+    """The office's checklist for transcript reviews: a list of {"code", "label"} items."""
+
+    office = models.OneToOneField("offices.Office", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    items = models.JSONField(default=default_checklist)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return str(self.office_id)
+
+
+class TranscriptReview(models.Model):
+    """A supervisor's review of a closed consultation's transcript against the office's checklist: each item met
+    or not (`scores`: {code: bool}), a comment, and the reviewed officer's reply. One review per consultation."""
+
+    consultation = models.OneToOneField(
+        "consultations.Consultation", on_delete=models.CASCADE, related_name="transcript_review"
+    )
+    office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="+")
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    month = models.DateField(_("bulan"))
+    checklist = models.JSONField(default=list)
+    scores = models.JSONField(default=dict)
+    comment = models.TextField(_("catatan peninjau"), blank=True)
+    reviewed_at = models.DateTimeField(auto_now_add=True)
+    officer_comment = models.TextField(_("tanggapan petugas"), blank=True)
+    officer_read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-reviewed_at"]
+        verbose_name = _("tinjauan transkrip")
+        verbose_name_plural = _("tinjauan transkrip")
+
+    def __str__(self) -> str:
+        return f"review of {self.consultation_id}"
+
+    @property
+    def met(self) -> int:
+        return sum(1 for value in self.scores.values() if value)

@@ -248,6 +248,7 @@ LIST_URLS: dict[str, str] = {
     "supervision:roster_home": "session",
     "supervision:queues": "session",
     "supervision:audit": "session",
+    "supervision:my_reviews": "session",
 }
 
 
@@ -297,6 +298,8 @@ OBJECT_URLS: dict[str, Case] = {
     "complaints:compensation": Case(lambda w: {"pk": w.get("compensation").pk}),
     "complaints:complaint": Case(lambda w: {"pk": w.get("complaint").pk}),
     "supervision:roster": Case(lambda w: {"code": "5102"}),
+    "supervision:review_sample": Case(lambda w: {"code": "5102"}),
+    "supervision:review": Case(lambda w: {"pk": w.get("consultation").pk}),
     "supervision:queue_action": Case(lambda w: {"pk": w.get("consultation").pk, "verb": "reopen"}, method="post"),
     # Django names the user admin's password page after auth.User whatever the user model is.
     "admin:auth_user_password_change": Case(lambda w: {"id": w.officer_5102.pk}, client="admin"),

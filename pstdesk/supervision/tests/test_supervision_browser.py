@@ -46,3 +46,54 @@ def test_supervisor_edits_the_roster(asgi_server, browser_page, officer_5102, su
     page.click("#shift-form button[type=submit]")
     expect(page.locator("#shifts tbody tr")).to_have_count(6)
     assert page.locator("#coverage td.below").count() < before
+
+
+def test_supervisor_reviews_a_transcript_and_the_officer_reads_it(
+    asgi_server,
+    browser_page,
+    officer_5102,
+    supervisor_5102,  # noqa: F811
+):
+    from django.utils import timezone
+
+    from pstdesk.consultations.actions import receive_message
+    from pstdesk.consultations.models import Consultation, Status
+    from pstdesk.consultations.tests.conftest import make_inbound
+
+    received = receive_message(make_inbound(body="Data kemiskinan Tabanan 2025, mohon tabelnya"))
+    now = timezone.now()
+    Consultation.objects.filter(pk=received.consultation.pk).update(
+        status=Status.CLOSED, closed_at=now, answered_at=now, assigned_to=officer_5102
+    )
+    pk = received.consultation.pk
+    page = browser_page
+    login(page, asgi_server, supervisor_5102)
+    page.goto("/pengawasan/")
+    page.click("text=Tinjauan transkrip")
+    page.goto(f"/pengawasan/tinjauan/5102/?month={now:%Y-%m}")
+    page.click(f'tr[data-consultation="{pk}"] >> text=Tinjau')
+    page.wait_for_url(f"**/pengawasan/tinjauan/konsultasi/{pk}/")
+    expect(page.locator("#transcript")).to_contain_text("Data kemiskinan Tabanan 2025")
+    page.check('input[name="item_greeting"]')
+    page.check('input[name="item_answer"]')
+    page.fill("#comment", "Cantumkan sumber tabel pada jawaban.")
+    page.click("#review-form button[type=submit]")
+    expect(page.locator("#review-comment")).to_contain_text("Cantumkan sumber tabel")
+    page.screenshot(path="/tmp/sup_review.png", full_page=True)
+
+    page.context.clear_cookies()
+    login(page, asgi_server, officer_5102)
+    page.goto("/console/")
+    page.click("a.console-reviews")
+    page.wait_for_url("**/tinjauan/")
+    review = page.locator(".my-review")
+    expect(review).to_contain_text("Cantumkan sumber tabel")
+    expect(review).to_contain_text("2/5")
+    review.locator("textarea").fill("Baik, akan saya cantumkan.")
+    review.locator("button[type=submit]").click()
+    expect(page.locator(".messages")).to_be_visible()
+    page.screenshot(path="/tmp/sup_my_reviews.png", full_page=True)
+    from pstdesk.supervision.models import TranscriptReview
+
+    stored = TranscriptReview.objects.get(consultation_id=pk)
+    assert stored.officer_comment == "Baik, akan saya cantumkan." and stored.officer_read_at is not None

@@ -194,6 +194,10 @@ ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum
 MESSAGE_MAX_CHARS = env_int("MESSAGE_MAX_CHARS", 4096, minimum=100)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
 
+# --- supervision (docs/supervision.md) ----------------------------------------------------------------------------
+ESCALATION_WORKING_DAYS = env_int("ESCALATION_WORKING_DAYS", 2, minimum=1)
+REVIEW_SAMPLE_PER_OFFICER = env_int("REVIEW_SAMPLE_PER_OFFICER", 2, minimum=1)
+
 # --- e-mail (outgoing mail of the service itself: verification codes, transcripts, reports) ---------------------
 EMAIL_HOST = env_str("EMAIL_HOST", "")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)

@@ -51,12 +51,11 @@ def wita(month: int, day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def _two_workers(now: datetime) -> list[int]:
-    """Run `escalate_breaches(now)` in two OS processes that start at the same instant."""
+    """Run `escalate_breaches(now)` in two OS processes that start at the same instant, on the test database (the
+    child inherits DATABASE_URL, and its database name is pointed at the test database's)."""
     import time
 
-    db = connection.settings_dict
-    if db["ENGINE"] != "django.db.backends.sqlite3":
-        pytest.skip("the two-process race is run on the SQLite file test database")
+    db = connection.settings_dict  # the test database: a file (SQLite) or test_<name> (PostgreSQL)
     start = str(time.time() + 4)
     env = {**os.environ, "DATA_DIR": os.environ.get("DATA_DIR", str(ROOT / "data"))}
     procs = [

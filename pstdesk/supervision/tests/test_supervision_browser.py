@@ -97,3 +97,30 @@ def test_supervisor_reviews_a_transcript_and_the_officer_reads_it(
 
     stored = TranscriptReview.objects.get(consultation_id=pk)
     assert stored.officer_comment == "Baik, akan saya cantumkan." and stored.officer_read_at is not None
+
+
+def test_the_officer_sees_a_deadline_warning_live(asgi_server, browser_page, officer_5102):  # noqa: F811
+    from datetime import timedelta
+
+    from pstdesk.complaints.tests.factories import make_consultation
+    from pstdesk.consultations.models import Consultation
+    from pstdesk.offices.calendar import next_office_opening
+    from pstdesk.offices.models import Office
+    from pstdesk.supervision.actions import warn_deadlines
+
+    page = browser_page
+    login(page, asgi_server, officer_5102)
+    page.goto("/console/")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+    expect(page.locator("#deadlines")).to_be_hidden()
+    from django.utils import timezone
+
+    c = make_consultation("5102", started=timezone.now() - timedelta(days=1), assigned_to=officer_5102)
+    # due one working hour from now (or from the next opening while the office is closed)
+    due = next_office_opening(Office.objects.get(code="5102")) + timedelta(hours=1)
+    Consultation.objects.filter(pk=c.pk).update(due_at=due, breached_at=None)
+    assert asgi_server.call(warn_deadlines) == 1
+    line = page.locator(f'#deadlines p[data-consultation="{c.pk}"]')
+    expect(line).to_have_attribute("data-level", "hours")
+    expect(line).to_contain_text(f"PST#{c.pk}")
+    page.screenshot(path="/tmp/sup_deadline.png")

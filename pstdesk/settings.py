@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "pstdesk.complaints",
     "pstdesk.reports",
     "pstdesk.runtime",
+    "pstdesk.supervision",
 ]
 
 MIDDLEWARE = [
@@ -193,6 +194,10 @@ TIME_ZONE = "Asia/Makassar"
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 MESSAGE_MAX_CHARS = env_int("MESSAGE_MAX_CHARS", 4096, minimum=100)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
+
+# --- supervision (docs/supervision.md) ----------------------------------------------------------------------------
+ESCALATION_WORKING_DAYS = env_int("ESCALATION_WORKING_DAYS", 2, minimum=1)
+REVIEW_SAMPLE_PER_OFFICER = env_int("REVIEW_SAMPLE_PER_OFFICER", 2, minimum=1)
 
 # --- e-mail (outgoing mail of the service itself: verification codes, transcripts, reports) ---------------------
 EMAIL_HOST = env_str("EMAIL_HOST", "")

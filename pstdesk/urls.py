@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("pstdesk.channels.web.urls")),
     path("", include("pstdesk.ratings.urls")),
     path("", include("pstdesk.transparency.urls")),
+    path("", include("pstdesk.supervision.urls")),
 ]

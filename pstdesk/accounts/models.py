@@ -15,6 +15,8 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("Koordinator")
     MANAGER = "manager", _("Penanggung jawab pelayanan")
     ADMIN = "admin", _("Administrator")
+    # Read-only oversight (Inspektorat): sees the audit trail, reports and reviews of its subtree, never acts.
+    INSPECTORATE = "inspectorate", _("Inspektorat")
 
 
 class User(AbstractUser):

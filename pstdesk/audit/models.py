@@ -22,14 +22,35 @@ class AuditLog(models.Model):
     subject_id = models.CharField(max_length=64)
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
+    # The hash chain of the office's rows (audit/chain.py): set when the row is sealed, shortly after it is
+    # written, in sealing order. `prev_hash` is the hash of the office's previous sealed row.
+    chain_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("audit row")
-        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id"]),
+            models.Index(fields=["office", "chain_seq"], name="audit_office_chain"),
+            models.Index(fields=["office", "-id"], name="audit_office_newest"),
+        ]
         ordering = ["-id"]
 
     def __str__(self) -> str:
         return f"{self.verb} {self.subject_type}:{self.subject_id}"
+
+
+class ChainHead(models.Model):
+    """The end of one office's audit chain (`office_key` is the office code, "" for rows without an office):
+    locked while sealing, so two sealers never fork a chain."""
+
+    office_key = models.CharField(max_length=4, primary_key=True)
+    last_seq = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.office_key or '-'}: {self.last_seq}"
 
 
 def trail_of(subject: models.Model) -> models.QuerySet[AuditLog]:

@@ -202,7 +202,10 @@ def open_consultation(*, office: Office, visitor: Any, channel: str, title: str 
             office=office, visitor=visitor, channel=channel, status=Status.NEW, title=" ".join(title.split())[:200]
         )
         consultation.office = office
-        fields = _sla_fields(consultation)
+        # The visitor's request arrived with this message: the clock runs from here once the requirements are
+        # complete, whether or not an officer marks the request clear (docs/sla.md).
+        consultation.request_received_at = consultation.created_at
+        fields = {"request_received_at": consultation.request_received_at, **_sla_fields(consultation)}
         for name, value in fields.items():
             setattr(consultation, name, value)
         if fields:
@@ -287,6 +290,8 @@ def _after_inbound(consultation: Consultation, inbound: InboundMessage, now: dat
 
     if consultation.status in (Status.NEW, Status.AWAITING_REQUIREMENTS):
         _follow_up(consultation, requirements)
+    if consultation.clarification_asked_at is not None and consultation.clarification_answered_at is None:
+        _follow_up(consultation, lambda: record_clarification_answer(consultation, at=now, by=by))
     if consultation.assigned_to_id is None and consultation.status != Status.CLOSED:
         _follow_up(consultation, lambda: auto_assign(consultation))
     if consultation.status != Status.CLOSED:  # a rating answer to a closed consultation needs no "we are closed"
@@ -358,13 +363,21 @@ def _advance(consultation: Consultation, *, now: datetime) -> list[str]:
     else:
         return []
     consultation.status = transitions.check_transition(consultation, action)
-    changed = ["status"]
-    if action == "open":
-        fields = _sla_fields(consultation)
-        for name, value in fields.items():
-            setattr(consultation, name, value)
-        changed += list(fields)
-    return changed
+    return ["status"]
+
+
+def _clock(consultation: Consultation) -> list[str]:
+    """Start, move or stop the SLA clock after one of its inputs changed (requirements, the request's moment, a
+    clarification): the SLA fields are recomputed only when `sla_start_of` differs from the stored start (the
+    calendar is read only then). Returns the changed fields; the caller saves them."""
+    from pstdesk.consultations.sla import sla_start_of
+
+    if sla_start_of(consultation) == consultation.sla_started_at:
+        return []
+    fields = _sla_fields(consultation)
+    for name, value in fields.items():
+        setattr(consultation, name, value)
+    return list(fields)
 
 
 def _requirements_would_change(consultation: Consultation, missing: list[str]) -> bool:
@@ -399,6 +412,7 @@ def refresh_requirements(consultation: Consultation, *, by: Any) -> list[str]:
                 consultation.requirements_complete_at = None
                 changed.append("requirements_complete_at")
             changed += _advance(consultation, now=now)
+            changed += _clock(consultation)
         if changed:
             consultation.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
             record(
@@ -407,7 +421,10 @@ def refresh_requirements(consultation: Consultation, *, by: Any) -> list[str]:
                 by=by,
                 office=consultation.office,
                 before=before,
-                after={**snapshot(consultation, ["status", "requirements_complete_at"]), "missing": missing},
+                after={
+                    **snapshot(consultation, ["status", "requirements_complete_at", "sla_started_at", "due_at"]),
+                    "missing": missing,
+                },
             )
             publish_consultation(consultation)
     return missing
@@ -424,7 +441,7 @@ def mark_request_clear(consultation: Consultation, *, by: Any) -> Consultation:
         before = snapshot(consultation, ["status", "request_clear_at"])
         now = timezone.now()
         consultation.request_clear_at = now
-        changed = ["request_clear_at", *_advance(consultation, now=now)]
+        changed = ["request_clear_at", *_advance(consultation, now=now), *_clock(consultation)]
         consultation.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
         record(
             "consultation.request_clear",
@@ -433,6 +450,72 @@ def mark_request_clear(consultation: Consultation, *, by: Any) -> Consultation:
             office=consultation.office,
             before=before,
             after=snapshot(consultation, ["status", "request_clear_at", "sla_started_at", "due_at"]),
+        )
+        publish_consultation(consultation)
+    return consultation
+
+
+def ask_clarification(consultation: Consultation, *, by: Any, body: str) -> Message:
+    """An officer records that the request is not yet clear and asks the visitor (`body`, sent as a reply). Allowed
+    once, before anyone marked the request clear, and only within the first-response target: then the SLA clock
+    waits for the visitor's answer (`record_clarification_answer`) instead of running from the request's arrival.
+    Later the clock has already started and a question is the office's time (docs/sla.md)."""
+    if not is_user(by):
+        raise NotAllowed(_("Hanya petugas yang dapat meminta penjelasan permintaan."))
+    body = _clean_body(body, has_files=False)
+    with transaction.atomic():
+        lock(consultation)
+        transitions.check_transition(consultation, "ask_clarification")
+        if consultation.request_clear_at is not None:
+            raise InvalidTransition(_("Permintaan sudah ditandai jelas."))
+        if consultation.clarification_asked_at is not None:
+            raise InvalidTransition(_("Penjelasan permintaan sudah pernah diminta; jam SLA tidak dapat ditunda lagi."))
+        now = timezone.now()
+        due = consultation.first_response_due_at
+        if due is not None and now > due:
+            raise NotAllowed(
+                _(
+                    "Batas respons pertama sudah lewat: jam SLA berjalan sejak permintaan diterima. Tanyakan tetap "
+                    "boleh, tetapi sebagai balasan biasa."
+                )
+            )
+        before = snapshot(consultation, ["clarification_asked_at", "sla_started_at", "due_at"])
+        consultation.clarification_asked_at = now
+        changed = ["clarification_asked_at", *_clock(consultation)]
+        consultation.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
+        record(
+            "consultation.clarification_asked",
+            consultation,
+            by=by,
+            office=consultation.office,
+            before=before,
+            after=snapshot(consultation, ["clarification_asked_at", "sla_started_at", "due_at"]),
+        )
+        message = post_reply(consultation, by=by, body=body, payload={"clarification": True})
+        publish_consultation(consultation)
+    return message
+
+
+def record_clarification_answer(consultation: Consultation, *, at: datetime, by: Any) -> Consultation:
+    """The visitor wrote after a clarification question: the request's moment is now (`at`) and the SLA clock
+    starts if the requirements are complete. Called for the first inbound message after the question; a second
+    call changes nothing."""
+    with transaction.atomic():
+        lock(consultation)
+        asked = consultation.clarification_asked_at
+        if asked is None or consultation.clarification_answered_at is not None or at < asked:
+            return consultation
+        before = snapshot(consultation, ["clarification_answered_at", "sla_started_at", "due_at"])
+        consultation.clarification_answered_at = at
+        changed = ["clarification_answered_at", *_clock(consultation)]
+        consultation.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
+        record(
+            "consultation.clarification_answered",
+            consultation,
+            by=by,
+            office=consultation.office,
+            before=before,
+            after=snapshot(consultation, ["clarification_answered_at", "sla_started_at", "due_at"]),
         )
         publish_consultation(consultation)
     return consultation
@@ -654,8 +737,8 @@ def close_consultation(consultation: Consultation, *, by: Any, without_rating: b
 
 def reopen_consultation(consultation: Consultation, *, by: Any) -> Consultation:
     """A closed consultation starts again (closed → new): the visitor wrote within the standard's `reopen_days`.
-    The new request must be marked clear again, which starts a new SLA clock; the rating (one per consultation)
-    and the first response are kept."""
+    The new request arrived now, so a new SLA clock starts now (the requirements stay complete); the officer marks
+    it clear again to open it. The rating (one per consultation) and the first response are kept."""
     with transaction.atomic():
         lock(consultation)
         stamp = {
@@ -663,11 +746,17 @@ def reopen_consultation(consultation: Consultation, *, by: Any) -> Consultation:
             "answered_at": None,
             "rating_requested_at": None,
             "request_clear_at": None,
+            "request_received_at": timezone.now(),
+            "clarification_asked_at": None,
+            "clarification_answered_at": None,
             "sla_started_at": None,
             "due_at": None,
             "reopened_count": consultation.reopened_count + 1,
         }
         _move(consultation, "reopen", by=by, verb="consultation.reopened", stamp=stamp)
+        clock = _clock(consultation)
+        if clock:
+            consultation.save(update_fields=clock)
     return consultation
 
 
@@ -727,6 +816,7 @@ def render_canned_reply(reply: CannedReply, consultation: Consultation, *, offic
 __all__ = [
     "Received",
     "add_note",
+    "ask_clarification",
     "assign_consultation",
     "auto_assign",
     "claim_consultation",
@@ -740,6 +830,7 @@ __all__ = [
     "post_reply",
     "publish_message",
     "receive_message",
+    "record_clarification_answer",
     "refresh_requirements",
     "render_canned_reply",
     "save_canned_reply",

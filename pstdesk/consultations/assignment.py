@@ -118,13 +118,25 @@ def next_officer(office_code: str) -> User | None:
     )
 
 
+def _office_open(consultation: Consultation) -> bool:
+    from pstdesk.offices.calendar import CalendarNotConfigured, is_office_open
+
+    try:
+        return is_office_open(consultation.office)
+    except CalendarNotConfigured:  # an office without a standard has no hours to keep
+        return True
+
+
 def auto_assign(consultation: Consultation, *, by: Any = "system:assign") -> User | None:
     """Assign an unassigned consultation to the next officer on duty; None (and nothing changed) when it is
-    already assigned, closed, or nobody on duty has room (it then waits in the "unassigned" queue).
+    already assigned, closed, the office is closed now (outside service hours nobody is assigned automatically),
+    or nobody on duty has room (it then waits in the "unassigned" queue).
 
     When nobody has room the answer is given without locking anything (outside hours every message of an
     unassigned consultation asks); otherwise the choice is made again under the lock."""
     if next_officer(consultation.office_id) is None:
+        return None
+    if not _office_open(consultation):  # never outside service hours, whoever forgot to go off duty
         return None
     with transaction.atomic():
         lock(consultation)
@@ -144,20 +156,29 @@ def on_duty_count(office: Office | str) -> int:
 
 
 def staffing_warning(office: Office) -> str | None:
-    """A warning when fewer officers are on duty than the standard's minimum (two where it is silent)."""
-    standard = office.standard
-    minimum = standard.officers_minimum if standard is not None else 2
+    """A warning when fewer officers are on duty than the office's minimum (`supervision.actions.office_minimum`:
+    the standard's, else the office's own setting, else none)."""
+    from pstdesk.supervision.actions import office_minimum
+
+    minimum = office_minimum(office)
     count = on_duty_count(office)
     if count >= minimum:
         return None
-    return _(
-        "Petugas yang bertugas di %(office)s hanya %(count)d orang; standar pelayanan mensyaratkan minimal %(minimum)d."
-    ) % {"office": office.name, "count": count, "minimum": minimum}
+    return _("Petugas yang bertugas di %(office)s hanya %(count)d orang; minimum %(minimum)d selama jam layanan.") % {
+        "office": office.name,
+        "count": count,
+        "minimum": minimum,
+    }
 
 
-def set_on_duty(user: User, *, on_duty: bool, by: Any) -> User:
+def set_on_duty(user: User, *, on_duty: bool, by: Any, check_coverage: bool = True) -> User:
     """Put an officer on or off the duty roster (themself, or a supervisor of their office). Publishes
-    `staffing.warning` to the office group with the current count and the warning text (None when staffed)."""
+    `staffing.warning` to the office group with the current count and the warning text (None when staffed).
+
+    Going off duty while the office is open hands the officer's consultations that still need work over
+    (`handover_consultations`); at closing they stay with the officer for the next working day. The coverage is
+    checked (a drop below the minimum in service hours warns the supervisors once) unless `check_coverage=False`
+    (the roster sync changes several officers at once and checks after the last one)."""
     from pstdesk.accounts.access import visible_offices
 
     if is_user(by) and by.pk != user.pk:
@@ -175,16 +196,53 @@ def set_on_duty(user: User, *, on_duty: bool, by: Any) -> User:
         record("user.duty", user, by=by, office=user.office, before=before, after={"on_duty": on_duty})
         office = user.office
         assert office is not None  # office_id checked before the transaction
+        from pstdesk.offices.calendar import CalendarNotConfigured, is_office_open
+        from pstdesk.supervision import actions as supervision
+
+        try:
+            is_open = is_office_open(office)
+        except CalendarNotConfigured:
+            is_open = False
+        if not on_duty and is_open:
+            handover_consultations(user, by=by)
         warning = staffing_warning(office)
-        standard = office.standard
         publish_on_commit(
             [office_group(office.code)],
             {
                 "type": "staffing.warning",
                 "office": office.code,
                 "on_duty": on_duty_count(office),
-                "minimum": standard.officers_minimum if standard is not None else 2,
+                "minimum": supervision.office_minimum(office),
                 "warning": warning,
             },
         )
+        if check_coverage:
+            supervision.check_coverage(office, is_open=is_open)
     return user
+
+
+# Consultations that still need an officer's work; answered ones wait on the visitor's rating and stay.
+HANDOVER_STATUSES = (Status.NEW, Status.AWAITING_REQUIREMENTS, Status.OPEN)
+
+
+def handover_consultations(user: User, *, by: Any) -> int:
+    """Move the officer's consultations that still need work (new, awaiting requirements, open) to the officers
+    on duty, round-robin with room under their capacity; those nobody can take go back to the unassigned queue.
+    One audit row per consultation (`consultation.handed_over`). Returns how many moved."""
+    moved = 0
+    with transaction.atomic():
+        rows = list(
+            Consultation.objects.select_related("office")
+            .filter(assigned_to=user, status__in=HANDOVER_STATUSES)
+            .order_by("due_at", "pk")
+        )
+        for consultation in rows:
+            lock(consultation)
+            if consultation.assigned_to_id != user.pk:
+                continue
+            officer = next_officer(consultation.office_id)
+            if officer is not None and officer.pk == user.pk:
+                officer = None
+            _set_assignee(consultation, officer, by=by, verb="consultation.handed_over")
+            moved += 1
+    return moved

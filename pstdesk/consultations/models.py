@@ -39,7 +39,8 @@ class ConsultationQuerySet(models.QuerySet["Consultation"]):
 class Consultation(models.Model):
     """One consultation of a visitor with an office through one channel.
 
-    The SLA clock starts at `sla_started_at`, the later of `request_clear_at` and `requirements_complete_at`;
+    The SLA clock starts at `sla_started_at`, the later of the request's arrival (`request_received_at`, or the
+    visitor's answer to a clarification question asked in time) and `requirements_complete_at` (docs/sla.md);
     `due_at` and `first_response_due_at` are computed by `consultations.sla` and stored so the breach worker can
     find overdue rows with one indexed query. `last_seq` is the per-consultation message cursor.
     """
@@ -62,6 +63,12 @@ class Consultation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     request_clear_at = models.DateTimeField(null=True, blank=True)
+    # The visitor's request arrived: the message that opened or reopened the consultation.
+    request_received_at = models.DateTimeField(null=True, blank=True)
+    # An officer recorded, within the first-response target, that the request is not yet clear and asked the
+    # visitor; the clock then waits for the visitor's next message (`clarification_answered_at`).
+    clarification_asked_at = models.DateTimeField(null=True, blank=True)
+    clarification_answered_at = models.DateTimeField(null=True, blank=True)
     requirements_complete_at = models.DateTimeField(null=True, blank=True)
     sla_started_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True, db_index=True)

@@ -2,8 +2,13 @@
 
 The rule (DESIGN.md, "Working-day SLA"; docs/sla.md):
 
-1. The clock starts at the later of "request clear" (`request_clear_at`) and "requirements complete"
-   (`requirements_complete_at`). Until both are set there is no deadline.
+1. The clock starts at the later of "the request arrived" and "requirements complete" (`requirements_complete_at`).
+   The request arrived with the visitor's message that opened (or reopened) the consultation
+   (`request_received_at`): no officer has to mark it clear for the clock to run. The one exception: an officer
+   who records, within the first-response target, that the request is not yet clear and asks the visitor
+   (`clarification_asked_at`, `consultations.actions.ask_clarification`) moves the request's moment to the
+   visitor's answer (`clarification_answered_at`), or to an officer marking it clear (`request_clear_at`) if
+   that comes first. Until both moments are known there is no deadline.
 2. The start is taken in the office's time zone. A start outside service hours (before opening, at or after
    closing, on a weekend, holiday, cuti bersama or office closure) moves to the next opening; the day the clock
    (so moved) falls on is **day 0**.
@@ -16,16 +21,16 @@ night is due the next working morning. It is met by the first officer reply (`fi
 messages do not count.
 
 When the clock pauses while waiting on the visitor:
-- Waiting for the visitor's requirements (guestbook, verified e-mail, WhatsApp number) and for a clear request is
-  *not counted*: the clock has not started yet. This is the standard's own condition ("after the request is clear
-  and the requirements complete"), and it covers every case where the office legitimately waits on the visitor
-  before it can work.
+- Waiting for the visitor's requirements (guestbook, verified e-mail, WhatsApp number) and for the answer to a
+  clarification question asked in time is *not counted*: the clock has not started yet. This is the standard's
+  own condition ("after the request is clear and the requirements complete"), and it covers every case where the
+  office legitimately waits on the visitor before it can work.
 - Once started, the clock never pauses: the standard promises the answer within N working days of a clear,
   complete request, so any further wait (an officer's follow-up question, a visitor's silence) is the office's.
   Only the calendar stops it: nights, weekends, holidays, cuti bersama and closures are never counted, and adding
   a closure moves open deadlines (`recompute_office_due_dates`).
-- A consultation that is reopened with a new request starts a new clock when the new request is marked clear
-  (the consultations actions reset `request_clear_at`); the old deadline is history.
+- A consultation that is reopened with a new request starts a new clock with that request (the consultations
+  actions reset `request_received_at` and the clarification); the old deadline is history.
 
 The resolution deadline is met when `answered_at` ≤ `due_at` (the officer gave the statistical information), or
 the consultation was closed before the deadline. Recomputations use the standard in force, so an office that
@@ -68,11 +73,28 @@ def first_response_due_at(start: datetime, cal: WorkCalendar, minutes: int) -> d
     return workdays.add_working_minutes(cal, start, minutes)
 
 
+def request_start_of(consultation: Consultation) -> datetime | None:
+    """The moment the visitor's request counts as arrived for the clock.
+
+    Normally the earlier of its arrival (`request_received_at`) and an officer marking it clear
+    (`request_clear_at`; rows written before `request_received_at` existed have only that). After a clarification
+    question asked in time: the earlier of the visitor's answer and an officer marking it clear, None while
+    neither happened (the office waits on the visitor)."""
+    if consultation.clarification_asked_at is not None:
+        moments = [consultation.clarification_answered_at, consultation.request_clear_at]
+    else:
+        moments = [consultation.request_received_at, consultation.request_clear_at]
+    known = [moment for moment in moments if moment is not None]
+    return min(known) if known else None
+
+
 def sla_start_of(consultation: Consultation) -> datetime | None:
-    """The later of request-clear and requirements-complete, or None while either is missing."""
-    if consultation.request_clear_at is None or consultation.requirements_complete_at is None:
+    """The later of the request's moment (`request_start_of`) and requirements-complete, or None while either is
+    missing."""
+    request = request_start_of(consultation)
+    if request is None or consultation.requirements_complete_at is None:
         return None
-    return max(consultation.request_clear_at, consultation.requirements_complete_at)
+    return max(request, consultation.requirements_complete_at)
 
 
 def _policy(office: Office) -> tuple[int, int]:
@@ -88,7 +110,7 @@ def sla_fields_for(consultation: Consultation, *, cal: WorkCalendar | None = Non
     """The SLA fields of `consultation` from its own timestamps and its office's calendar and standard:
     {"sla_started_at", "due_at", "first_response_due_at"}.
 
-    `sla_started_at` and `due_at` are None until the request is clear and the requirements complete.
+    `sla_started_at` and `due_at` are None until the request's moment and requirements-complete are both known.
     `first_response_due_at` is counted from the first contact (`created_at`, or now for an unsaved row). Pure
     apart from reading the office's standard and closures; the caller saves the fields.
     """

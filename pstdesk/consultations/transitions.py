@@ -11,10 +11,11 @@
   closed and sets rated_at. Rating before closing is refused.
 
 The beginning is shared: new → awaiting_requirements (something is missing) → new (requirements complete, the
-request not yet marked clear) → open (request clear and requirements complete; the SLA clock starts) → answered.
-A new message after closing reopens (closed → new; the new request must be marked clear again) within the
-standard's `reopen_days`, else a new consultation starts. Self-loops (reply, assign, set_topic,
-mark_request_clear, note) are listed too, so the table is the single answer to "may this happen now?".
+request not yet marked clear) → open (request clear and requirements complete) → answered. The SLA clock does not
+wait for "open": it starts when the request has arrived and the requirements are complete (docs/sla.md).
+A new message after closing reopens (closed → new; the new request is marked clear again to open it) within the
+standard's `reopen_days`, else a new consultation starts. Self-loops (reply, assign, set_topic, mark_request_clear,
+ask_clarification, note) are listed too, so the table is the single answer to "may this happen now?".
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ _COMMON: dict[tuple[str, str], str] = {
     # Marking the request clear is possible before the consultation opens (it is one of the two conditions).
     (Status.NEW, "mark_request_clear"): Status.NEW,
     (Status.AWAITING_REQUIREMENTS, "mark_request_clear"): Status.AWAITING_REQUIREMENTS,
+    # Recording that the request is not yet clear (and asking the visitor) is possible only before it is clear.
+    (Status.NEW, "ask_clarification"): Status.NEW,
+    (Status.AWAITING_REQUIREMENTS, "ask_clarification"): Status.AWAITING_REQUIREMENTS,
 }
 for _status in ACTIVE:
     _COMMON[(_status, "reply")] = _status
@@ -77,6 +81,7 @@ ACTION_LABELS = {
     "answer": gettext_lazy("menandai terjawab"),
     "reopen": gettext_lazy("membuka kembali"),
     "mark_request_clear": gettext_lazy("menandai permintaan jelas"),
+    "ask_clarification": gettext_lazy("meminta penjelasan permintaan"),
     "reply": gettext_lazy("membalas"),
     "assign": gettext_lazy("menugaskan"),
     "set_topic": gettext_lazy("menetapkan topik"),

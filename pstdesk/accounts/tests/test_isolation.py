@@ -306,6 +306,10 @@ LIST_URLS: dict[str, str] = {
     "complaints:record": "session",
     "api:list_complaints": "token",
     "api:create_complaint": "token",  # same path as the list; a POST for 5102 is checked in complaints' API tests
+    "supervision:roster_home": "session",
+    "supervision:queues": "session",
+    "supervision:audit": "session",
+    "supervision:my_reviews": "session",
 }
 
 
@@ -359,6 +363,10 @@ OBJECT_URLS: dict[str, Case] = {
     "complaints:from_consultation": Case(lambda w: {"pk": w.get("consultation").pk}),
     "api:get_complaint": Case(lambda w: {"complaint_id": w.get("complaint").pk}, client="token"),
     "api:update_complaint": Case(lambda w: {"complaint_id": w.get("complaint").pk}, client="token"),
+    "supervision:roster": Case(lambda w: {"code": "5102"}),
+    "supervision:review_sample": Case(lambda w: {"code": "5102"}),
+    "supervision:review": Case(lambda w: {"pk": w.get("consultation").pk}),
+    "supervision:queue_action": Case(lambda w: {"pk": w.get("consultation").pk, "verb": "reopen"}, method="post"),
     # Django names the user admin's password page after auth.User whatever the user model is.
     "admin:auth_user_password_change": Case(lambda w: {"id": w.officer_5102.pk}, client="admin"),
 }

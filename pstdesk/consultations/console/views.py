@@ -41,13 +41,34 @@ def _staff_offices(user: Any) -> list[Office]:
 
 
 def staffing_warnings(offices: list[Office]) -> list[dict[str, Any]]:
-    """The banner texts: offices with fewer officers on duty than their standard's minimum."""
-    warnings = []
-    for office in offices:
-        warning = actions.staffing_warning(office)
-        if warning:
-            warnings.append(_jsonable_warning(office, warning))
-    return warnings
+    """The banner texts: offices with fewer officers on duty than their minimum. Three queries however many
+    offices the user sees (`supervision.actions.staffing_below_minimum`)."""
+    from pstdesk.supervision.actions import staffing_below_minimum
+
+    return [
+        _jsonable_warning(
+            office,
+            _("Petugas yang bertugas di %(office)s hanya %(count)d orang; minimum %(minimum)d selama jam layanan.")
+            % {"office": office.name, "count": count, "minimum": minimum},
+        )
+        for office, count, minimum in staffing_below_minimum(offices)
+    ]
+
+
+def deadline_warnings(user: Any) -> list[dict[str, Any]]:
+    """The officer's consultations due within one working day or two working hours (the console's banner; the
+    periodic `supervision.tasks.warn_officers_of_deadlines` pushes the same warnings live)."""
+    from pstdesk.supervision.actions import deadline_text
+    from pstdesk.supervision.queues import deadline_warnings as warnings_of
+
+    return [
+        {
+            "consultation": w.consultation.pk,
+            "level": w.level,
+            "message": deadline_text(w.consultation, w.level),
+        }
+        for w in warnings_of(user)
+    ]
 
 
 def _jsonable_warning(office: Office, warning: Any) -> dict[str, Any]:
@@ -108,6 +129,7 @@ def _page_config(request: HttpRequest, offices: list[Office], **extra: Any) -> d
         "onDuty": bool(getattr(user, "on_duty", False)),
         "offices": [{"code": o.code, "name": o.name} for o in offices],
         "staffing": staffing_warnings(offices),
+        "deadlines": deadline_warnings(user),
         "wsPath": "/ws/console/",
         "dutyUrl": "/console/duty/",
         "text": _texts(),
@@ -295,6 +317,11 @@ def _template(request: HttpRequest, c: Consultation) -> Result:
     return {"message": message_dict(message, for_staff=True)}
 
 
+def _clarify(request: HttpRequest, c: Consultation) -> Result:
+    message = actions.ask_clarification(c, by=request.user, body=_text(request, "body"))
+    return {"message": message_dict(message, for_staff=True)}
+
+
 def _close(request: HttpRequest, c: Consultation) -> Result:
     without = request.POST.get("without_rating") in {"1", "true", "on"}
     actions.close_consultation(c, by=request.user, without_rating=without)
@@ -309,6 +336,7 @@ VERBS: dict[str, Callable[[HttpRequest, Consultation], Result]] = {
     "close": _close,
     "claim": _simple(actions.claim_consultation),
     "clear": _simple(actions.mark_request_clear),
+    "clarify": _clarify,
     "answer": _simple(actions.mark_answered),
     "request-rating": _simple(actions.request_rating),
     "read": _read,
@@ -329,6 +357,8 @@ def consultation_verb(request: HttpRequest, pk: int, verb: str) -> JsonResponse:
         raise Http404("Unknown console action")
     _staff_offices(request.user)
     consultation = _load(request.user, pk)
+    if getattr(request.user, "role", None) == Role.INSPECTORATE:  # read-only oversight never acts
+        return _error(_("Akun inspektorat hanya dapat melihat, tidak dapat bertindak."), 403)
     try:
         result = handler(request, consultation)
     except DomainError as exc:
@@ -352,6 +382,8 @@ def set_duty(request: HttpRequest) -> JsonResponse:
         return _error(_("Nilai 'sedang bertugas' harus ya atau tidak."), 400)
     on_duty = raw in {True, "1", "true"}
     user = _officer(request)
+    if user.role == Role.INSPECTORATE:
+        return _error(_("Akun inspektorat hanya dapat melihat, tidak dapat bertindak."), 403)
     try:
         actions.set_on_duty(user, on_duty=on_duty, by=user)
     except DomainError as exc:

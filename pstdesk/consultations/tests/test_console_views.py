@@ -325,7 +325,7 @@ def test_duty_toggle_and_staffing_warning(officer_5102):
     assert AuditLog.objects.filter(verb="user.duty").exists()
     assert client.post("/console/duty/", {"on_duty": "maybe"}).status_code == 400
     html = client.get("/console/").content.decode()
-    assert 'id="staffing"' in html and "minimal" in html
+    assert 'id="staffing"' in html and "minimum 2 selama jam layanan" in html
 
 
 def test_whatsapp_consultation_shows_its_24_hour_window_and_sends_templates(officer_5102: User) -> None:
@@ -370,3 +370,26 @@ def test_whatsapp_consultation_shows_its_24_hour_window_and_sends_templates(offi
     sent = client.post(f"/console/{consultation.pk}/template/", {"template": "pst_lanjutan|id", "params": "Wayan"})
     assert sent.status_code == 200
     assert sent.json()["message"]["body"] == "Halo Wayan, jawaban konsultasi Anda sudah siap."
+
+
+def test_clarify_asks_the_visitor_and_holds_the_clock(officer_5102, fake_adapter):
+    c = open_consultation()
+    complete_requirements(c.visitor, "5102")
+    from pstdesk.consultations.actions import refresh_requirements
+
+    refresh_requirements(c, by="test")
+    c.refresh_from_db()
+    assert c.due_at is not None  # nobody marked it clear, the clock runs
+    client = client_for(officer_5102)
+    page = client.get(f"/console/{c.pk}/")
+    assert b'data-verb="clarify"' in page.content
+    response = client.post(f"/console/{c.pk}/clarify/", {"body": "Data tahun berapa?"})
+    assert response.status_code == 200, response.content
+    state = response.json()["state"]
+    assert state["clarification_asked_at"] and state["due_at"] is None
+    assert response.json()["message"]["body"] == "Data tahun berapa?"
+    # asking again is refused with a message and changes nothing
+    again = client.post(f"/console/{c.pk}/clarify/", {"body": "Lagi?"})
+    assert again.status_code == 409 or again.status_code == 400
+    assert again.json()["error"]
+    assert Message.objects.filter(consultation=c, body="Lagi?").count() == 0

@@ -229,7 +229,27 @@
     });
   }
 
+  function showDeadline(event) {
+    var box = document.getElementById("deadlines");
+    if (!box) { return; }
+    var old = box.querySelector('p[data-consultation="' + event.consultation + '"]');
+    if (old) { box.removeChild(old); }
+    var line = el("p", { "data-consultation": String(event.consultation), "data-level": event.level });
+    line.appendChild(el("a", { href: "/console/" + event.consultation + "/", text: event.message }));
+    box.insertBefore(line, box.firstChild);
+    box.hidden = false;
+  }
+
   function onCommonEvent(event) {
+    if (event.type === "deadline.warning") {
+      showDeadline(event);
+      return true;
+    }
+    if (event.type === "staffing.coverage") {
+      staffing[event.office] = event.message || "";
+      renderStaffing();
+      return true;
+    }
     if (event.type === "staffing.warning") {
       staffing[event.office] = event.warning || "";
       renderStaffing();
@@ -411,6 +431,7 @@
         var when = node.getAttribute("data-when");
         if (when === "unassigned" && next.assigned_to) { show = false; }
         if (when === "not-clear" && next.request_clear_at) { show = false; }
+        if (when === "unasked" && (next.request_clear_at || next.clarification_asked_at)) { show = false; }
         node.hidden = !show;
       });
     }
@@ -472,7 +493,7 @@
       return post(config.actionUrl + verb + "/", data).then(function (body) {
         if (body.message) { upsert(body.message); }
         applyState(body.state);
-        if (form && (verb === "reply" || verb === "note")) { form.reset(); }
+        if (form && (verb === "reply" || verb === "note" || verb === "clarify")) { form.reset(); }
       }).catch(function (err) {
         showError(err.message);
       }).then(function () {

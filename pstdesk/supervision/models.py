@@ -1,0 +1,200 @@
+"""Tiered supervision: the duty roster (a weekly pattern and date exceptions per office), the office's supervision
+settings, and the small state rows that let the periodic roster sync act on edges and warn once."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Senin")
+    TUESDAY = 1, _("Selasa")
+    WEDNESDAY = 2, _("Rabu")
+    THURSDAY = 3, _("Kamis")
+    FRIDAY = 4, _("Jumat")
+    SATURDAY = 5, _("Sabtu")
+    SUNDAY = 6, _("Minggu")
+
+
+class RosterShift(models.Model):
+    """The weekly pattern: `user` serves `office` every `weekday` from `starts` to `ends` (office-local, half-open).
+    Only the office's service hours count: a shift never puts anyone on duty on a holiday, a closure or at night."""
+
+    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="roster_shifts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roster_shifts")
+    weekday = models.PositiveSmallIntegerField(_("hari"), choices=Weekday.choices)
+    starts = models.TimeField(_("mulai"))
+    ends = models.TimeField(_("selesai"))
+
+    class Meta:
+        ordering = ["office", "weekday", "starts", "user_id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends__gt=models.F("starts")), name="roster_shift_ends_after"),
+        ]
+        verbose_name = _("jadwal mingguan")
+        verbose_name_plural = _("jadwal mingguan")
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.user_id} {self.weekday} {self.starts}-{self.ends}"
+
+
+class ExceptionKind(models.TextChoices):
+    OFF = "off", _("Tidak bertugas")
+    ON = "on", _("Bertugas")
+
+
+class RosterException(models.Model):
+    """A date exception to the weekly pattern: `off` (leave, training: not serving that day) or `on` (serving that
+    day, from `starts` to `ends`, or all service hours when they are empty)."""
+
+    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="roster_exceptions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roster_exceptions")
+    date = models.DateField(_("tanggal"), db_index=True)
+    kind = models.CharField(_("jenis"), max_length=3, choices=ExceptionKind.choices)
+    starts = models.TimeField(_("mulai"), null=True, blank=True)
+    ends = models.TimeField(_("selesai"), null=True, blank=True)
+    note = models.CharField(_("keterangan"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["office", "date", "user_id"]
+        verbose_name = _("pengecualian jadwal")
+        verbose_name_plural = _("pengecualian jadwal")
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.user_id} {self.date} {self.kind}"
+
+
+class SupervisionSettings(models.Model):
+    """An office's own supervision settings, beside its standard. `min_officers` applies only where the standard
+    states no minimum (Jembrana's is silent): the office may still ask for one in its own name."""
+
+    office = models.OneToOneField(
+        "offices.Office", on_delete=models.CASCADE, primary_key=True, related_name="supervision_settings"
+    )
+    min_officers = models.PositiveSmallIntegerField(_("minimum petugas (pengaturan kantor)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pengaturan pengawasan")
+        verbose_name_plural = _("pengaturan pengawasan")
+
+    def __str__(self) -> str:
+        return str(self.office_id)
+
+
+class DutySync(models.Model):
+    """What the roster said about an officer at the last sync. The sync changes on-duty only when this changes (an
+    edge: a shift starts or ends), so an officer who goes off duty during a shift stays off."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    rostered = models.BooleanField(default=False)
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.rostered}"
+
+
+class CoverageState(models.Model):
+    """Whether the office is below its minimum now: `below_since` is claimed by a conditional update (NULL → now),
+    so the warning of one drop goes out once whatever the number of workers; it is cleared when coverage is back or
+    the office closes."""
+
+    office = models.OneToOneField("offices.Office", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    below_since = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.office_id}: {self.below_since}"
+
+
+class DeadlineNotice(models.Model):
+    """A deadline warning sent to the assigned officer: one per consultation, deadline and level ("day": one
+    working day before, "hours": two working hours before). The unique constraint makes the send once-only whatever
+    the number of workers; a moved deadline (reopened, recomputed) warns again."""
+
+    consultation = models.ForeignKey("consultations.Consultation", on_delete=models.CASCADE, related_name="+")
+    due_at = models.DateTimeField()
+    level = models.CharField(max_length=5)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["consultation", "due_at", "level"], name="deadline_notice_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consultation_id} {self.level} {self.due_at}"
+
+
+class Escalation(models.Model):
+    """A resolution breach left open escalated one level up the office tree: level 1 to the parent office
+    (province), level 2 to its parent (BPS RI). One row per (breach, level), so each step happens once whatever the
+    number of workers; the row is what the upper office's supervisors see in their queue."""
+
+    breach = models.ForeignKey("complaints.Breach", on_delete=models.CASCADE, related_name="+")
+    consultation = models.ForeignKey("consultations.Consultation", on_delete=models.CASCADE, related_name="+")
+    level = models.PositiveSmallIntegerField()
+    from_office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="+")
+    to_office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="escalations_received")
+    escalated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-escalated_at"]
+        constraints = [models.UniqueConstraint(fields=["breach", "level"], name="escalation_once_per_level")]
+
+    def __str__(self) -> str:
+        return f"{self.breach_id} → {self.to_office_id} ({self.level})"
+
+
+def default_checklist() -> list[dict[str, str]]:
+    """The standard's competences of an officer, as review items (an office may edit its own list)."""
+    return [
+        {"code": "greeting", "label": "Salam pembuka dan perkenalan"},
+        {"code": "guestbook", "label": "Buku tamu diperiksa"},
+        {"code": "answer", "label": "Jawaban benar dan bersumber"},
+        {"code": "closing", "label": "Penutupan sesuai urutan kantor"},
+        {"code": "courtesy", "label": "Sopan dan ramah"},
+    ]
+
+
+class ReviewChecklist(models.Model):
+    """The office's checklist for transcript reviews: a list of {"code", "label"} items."""
+
+    office = models.OneToOneField("offices.Office", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    items = models.JSONField(default=default_checklist)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return str(self.office_id)
+
+
+class TranscriptReview(models.Model):
+    """A supervisor's review of a closed consultation's transcript against the office's checklist: each item met
+    or not (`scores`: {code: bool}), a comment, and the reviewed officer's reply. One review per consultation."""
+
+    consultation = models.OneToOneField(
+        "consultations.Consultation", on_delete=models.CASCADE, related_name="transcript_review"
+    )
+    office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="+")
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    month = models.DateField(_("bulan"))
+    checklist = models.JSONField(default=list)
+    scores = models.JSONField(default=dict)
+    comment = models.TextField(_("catatan peninjau"), blank=True)
+    reviewed_at = models.DateTimeField(auto_now_add=True)
+    officer_comment = models.TextField(_("tanggapan petugas"), blank=True)
+    officer_read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-reviewed_at"]
+        verbose_name = _("tinjauan transkrip")
+        verbose_name_plural = _("tinjauan transkrip")
+
+    def __str__(self) -> str:
+        return f"review of {self.consultation_id}"
+
+    @property
+    def met(self) -> int:
+        return sum(1 for value in self.scores.values() if value)

@@ -30,9 +30,9 @@ browser:
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 
 run: install
-	DEBUG=true DEMO=true $(BIN)/pstdesk migrate --noinput
-	DEBUG=true DEMO=true $(BIN)/pstdesk create_demo_accounts
-	DEBUG=true DEMO=true PORT=$(PORT) $(BIN)/pstdesk serve --port $(PORT)
+	DEMO=true $(BIN)/pstdesk migrate --noinput
+	DEMO=true $(BIN)/pstdesk create_demo_accounts
+	DEMO=true PORT=$(PORT) $(BIN)/pstdesk serve --port $(PORT)
 
 test: install-dev browser
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,6 +1,7 @@
 """The embedded profile as `make run` starts it: `pstdesk serve` with DEMO=true, SQLite in DATA_DIR and the task
 consumer inside the web process. Its consumer knows every app's tasks: the SLA breach check runs by itself (at start
-and every period after), and a task queued while no server ran is executed, not dropped as unknown.
+and every period after), and a task queued while no server ran is executed, not dropped as unknown. The demo runs
+without Django debug (branded error pages) and keeps the WhatsApp verify token out of the access log.
 
 TASK_PERIODIC_SECONDS=2 makes the scheduler enqueue the periodic tasks every 2 s instead of every minute, so the
 test waits seconds. Every wait is bounded.
@@ -133,6 +134,14 @@ def test_serve_embedded_consumer_records_breaches_and_runs_tasks_queued_before_s
         )
     try:
         _wait_ready(proc, env["PORT"], log_path)
+        base = f"http://127.0.0.1:{env['PORT']}"
+        # Without Django debug: the branded page, no URLconf listing, no settings.
+        missing = httpx.get(f"{base}/konsultasi/tidak-ada/", timeout=10)
+        verify = httpx.get(
+            f"{base}/channels/whatsapp/webhook",
+            params={"hub.mode": "subscribe", "hub.verify_token": "demo-verify-token", "hub.challenge": "4711"},
+            timeout=10,
+        )
         after = _shell(env, AFTER_START)
         ids = [before["overdue"], after["overdue"]]
         deadline = time.monotonic() + BREACH_SECONDS
@@ -148,6 +157,13 @@ def test_serve_embedded_consumer_records_breaches_and_runs_tasks_queued_before_s
             proc.kill()
             proc.wait(5)
     output = log_path.read_text(errors="replace")
+    assert missing.status_code == 404 and "Halaman tidak ditemukan" in missing.text
+    assert "URLconf" not in missing.text and "DEBUG" not in missing.text
+    assert "content-security-policy" in missing.headers
+    # The webhook handshake answered, and its verify token never reached the access log.
+    assert verify.status_code == 200 and verify.text == "4711"
+    assert "/channels/whatsapp/webhook?[redacted]" in output
+    assert "demo-verify-token" not in output
     # Both overdue consultations got their breach with nobody running anything: the one overdue before the server
     # started and the one that became overdue while it ran (a later periodic run).
     assert state["breached"] == sorted(ids), output[-3000:]

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from pstdesk.lib.logs import uvicorn_log_config
 from pstdesk.runtime.workers import default_task_threads
 
 
@@ -54,6 +55,7 @@ class Command(BaseCommand):
                 port=options["port"],
                 workers=workers if workers > 1 else None,
                 log_level=settings.LOG_LEVEL.lower(),
+                log_config=uvicorn_log_config(),
                 ws_per_message_deflate=False,
                 lifespan="off",
             )

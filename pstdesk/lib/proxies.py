@@ -33,3 +33,30 @@ def client_ip(meta_or_scope: Mapping[str, Any]) -> str:
     if hops <= 0 or not forwarded:
         return remote
     return _forwarded_client(forwarded, remote, hops)
+
+
+def _forwarded_proto(headers: Iterable[tuple[bytes, bytes]], hops: int) -> str:
+    values = ",".join(v.decode("latin-1") for k, v in headers if k.lower() == b"x-forwarded-proto")
+    chain = [part.strip().lower() for part in values.split(",") if part.strip()]
+    if not chain:
+        return ""
+    return chain[-hops] if len(chain) >= hops else chain[0]
+
+
+class TrustedProxyMiddleware:
+    """ASGI middleware of `pstdesk serve` (which turns uvicorn's own proxy-header handling off, as that trusts only
+    127.0.0.1 and rewrites the client address): with TRUSTED_PROXIES set, the scheme the outermost trusted proxy saw
+    (X-Forwarded-Proto) becomes the scope's scheme, so HTTPS and WSS are recognised behind a TLS-terminating proxy
+    on any host. The client address is left as the connecting peer: `client_ip` counts the hops."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        hops = int(getattr(settings, "TRUSTED_PROXIES", 0) or 0)
+        if hops > 0 and scope.get("type") in ("http", "websocket"):
+            proto = _forwarded_proto(scope.get("headers") or [], hops)
+            if proto in ("http", "https"):
+                scheme = proto if scope["type"] == "http" else {"http": "ws", "https": "wss"}[proto]
+                scope = {**scope, "scheme": scheme}
+        await self.app(scope, receive, send)

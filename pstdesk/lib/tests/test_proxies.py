@@ -3,11 +3,13 @@ address the client wrote itself; the same for WebSocket scopes and the LiveChat 
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from django.test import override_settings
 
 from pstdesk.channels.web import limits
-from pstdesk.lib.proxies import client_ip
+from pstdesk.lib.proxies import TrustedProxyMiddleware, client_ip
 
 
 def meta(forwarded: str | None, remote: str = "10.0.0.2") -> dict[str, str]:
@@ -47,3 +49,32 @@ def test_behind_a_proxy_visitors_get_their_own_rate_limit_bucket() -> None:
         first = client_ip(meta("198.51.100.1", remote="10.0.0.2"))
         second = client_ip(meta("198.51.100.2", remote="10.0.0.2"))
     assert first != second
+
+
+@pytest.mark.parametrize(
+    ("hops", "kind", "proto", "expected"),
+    [
+        (0, "http", "https", "http"),  # no proxy trusted: a client's X-Forwarded-Proto means nothing
+        (1, "http", "https", "https"),
+        (1, "websocket", "https", "wss"),
+        (2, "websocket", "https, http", "wss"),  # the outer proxy saw HTTPS, the inner one spoke HTTP to us
+        (1, "http", "gopher", "http"),
+    ],
+)
+def test_the_scheme_behind_trusted_proxies(hops, kind, proto, expected) -> None:
+    seen: dict = {}
+
+    async def app(scope, receive, send) -> None:
+        seen.update(scope)
+
+    scheme = "http" if kind == "http" else "ws"
+    scope = {
+        "type": kind,
+        "scheme": scheme,
+        "client": ("10.0.0.2", 4000),
+        "headers": [(b"x-forwarded-proto", proto.encode()), (b"x-forwarded-for", b"203.0.113.7")],
+    }
+    with override_settings(TRUSTED_PROXIES=hops):
+        asyncio.run(TrustedProxyMiddleware(app)(scope, None, None))
+    assert seen["scheme"] == expected
+    assert seen["client"] == ("10.0.0.2", 4000)  # the peer stays; client_ip() counts the hops

@@ -5,17 +5,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install install-dev browser run test lint bench bench-full clean
+.PHONY: install install-dev browser run test lint bench bench-full clean FORCE
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+# .venv belongs to one interpreter: it is made anew whenever PYTHON names another one (version or installation)
+# than .venv's own, e.g. `make run PYTHON=python3.13` after a 3.11 .venv, or a .venv whose set-up broke. The
+# stamp .venv/.python-id changes only then, so the lock files are installed again only then.
+PYID := import sys; print(sys.version.split()[0], sys.base_prefix)
+$(VENV)/.python-id: FORCE
+	@want="$$($(PYTHON) -c '$(PYID)')" \
+	  || { echo "make: cannot run PYTHON=$(PYTHON) (Python 3.11, 3.12 or 3.13 is needed)" >&2; exit 1; }; \
+	have="$$($(BIN)/python -c '$(PYID)' 2>/dev/null)"; \
+	if [ "$$have" != "$$want" ]; then \
+	  if [ -d $(VENV) ]; then echo "$(VENV) is for another Python ($$have): making it anew for $$want"; fi; \
+	  rm -rf $(VENV) && $(PYTHON) -m venv $(VENV) || exit 1; \
+	fi; \
+	if [ "$$(cat $@ 2>/dev/null)" != "$$want" ]; then echo "$$want" > $@; fi
 
-$(VENV)/.runtime: requirements.lock pyproject.toml | $(BIN)/python
+FORCE:
+
+$(VENV)/.runtime: requirements.lock pyproject.toml $(VENV)/.python-id
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
-$(VENV)/.dev: requirements-dev.lock pyproject.toml | $(BIN)/python
+$(VENV)/.dev: requirements-dev.lock pyproject.toml $(VENV)/.python-id
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.lock
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $(VENV)/.runtime $@
@@ -30,9 +43,9 @@ browser:
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 
 run: install
-	DEBUG=true DEMO=true $(BIN)/pstdesk migrate --noinput
-	DEBUG=true DEMO=true $(BIN)/pstdesk create_demo_accounts
-	DEBUG=true DEMO=true PORT=$(PORT) $(BIN)/pstdesk serve --port $(PORT)
+	DEMO=true $(BIN)/pstdesk migrate --noinput
+	DEMO=true $(BIN)/pstdesk create_demo_accounts
+	DEMO=true PORT=$(PORT) $(BIN)/pstdesk serve --port $(PORT)
 
 test: install-dev browser
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -6,6 +6,7 @@ cache, and a file-backed (SQLite) task queue. DATABASE_URL and REDIS_URL switch 
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -16,8 +17,11 @@ from django.utils.translation import gettext_lazy as _
 from pstdesk.lib.env import database_from_url, env_bool, env_int, env_list, env_secret, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+# Every file this process creates is private to its user: the SQLite database and its WAL, the task queue file,
+# uploads, mail written to DATA_DIR/outbox-mail, the generated secret key (the service runs as its own user).
+os.umask(0o077)
 DATA_DIR = Path(env_str("DATA_DIR", str(Path.cwd() / "data"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 # Demo accounts and the WhatsApp simulator wiring exist only when DEMO is set (make run does); never in production.
@@ -72,6 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "pstdesk.lib.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "pstdesk.lib.language.LanguageMiddleware",
@@ -88,6 +93,18 @@ WSGI_APPLICATION = "pstdesk.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/console/"
+# Login throttling of the console and the admin (accounts.throttle): failures per user name and per client address
+# before both are refused for LOGIN_LOCKOUT_SECONDS after the last failure.
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5, minimum=1)
+LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 20, minimum=1)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
+# Staff passwords: at least 10 characters, not like the user's name or e-mail, not a common or all-digit password.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 
 TEMPLATES = [
     {
@@ -194,6 +211,11 @@ TIME_ZONE = "Asia/Makassar"
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 MESSAGE_MAX_CHARS = env_int("MESSAGE_MAX_CHARS", 4096, minimum=100)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# Office documents are zip archives: limits on what one attachment may unpack to (archive bombs).
+ATTACHMENT_MAX_UNPACKED_BYTES = env_int("ATTACHMENT_MAX_UNPACKED_BYTES", 100 * 1024 * 1024, minimum=1024)
+ATTACHMENT_MAX_RATIO = env_int("ATTACHMENT_MAX_RATIO", 100, minimum=2)
 
 # --- supervision (docs/supervision.md) ----------------------------------------------------------------------------
 ESCALATION_WORKING_DAYS = env_int("ESCALATION_WORKING_DAYS", 2, minimum=1)
@@ -238,13 +260,32 @@ LOGGING = {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "pstdesk.lib.logs.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    # Secrets in query strings (the WhatsApp verify token, signed links) never reach a log line.
+    "filters": {"redact_query": {"()": "pstdesk.lib.logs.RedactQueryFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["redact_query"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}, "huey": {"level": "WARNING"}},
 }
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    CSRF_COOKIE_HTTPONLY = False
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    X_FRAME_OPTIONS = "DENY"
+# --- HTTP security ---------------------------------------------------------------------------------------------
+# Reverse proxies in front of the server (load balancer, nginx): how many of them append to X-Forwarded-For. The
+# client address of rate limits is taken that many hops from the right (`pstdesk.lib.proxies.client_ip`), and
+# the proxies' X-Forwarded-Proto says whether the request came over HTTPS. 0: no proxy, both headers ignored.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0, minimum=0)
+if TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Served over HTTPS: cookies only over HTTPS, and browsers told to use HTTPS only (HSTS) for HSTS_SECONDS.
+SECURE_COOKIES = env_bool("SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+LANGUAGE_COOKIE_SECURE = SECURE_COOKIES
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]  # probes inside the network speak plain HTTP
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+# Debug pages (DEBUG=true only) never show a connection URL or a secret (see pstdesk.lib.security).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "pstdesk.lib.security.ExceptionReporterFilter"

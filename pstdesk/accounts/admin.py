@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pstdesk.accounts.actions import create_api_token, revoke_api_token, save_staff_user, snapshot_user
 from pstdesk.accounts.admin_scope import OfficeScopedAdmin
+from pstdesk.accounts.forms import AdminLoginForm
 from pstdesk.accounts.models import ApiToken, User
 from pstdesk.lib.errors import DomainError
 
@@ -113,3 +114,7 @@ class ApiTokenAdmin(OfficeScopedAdmin):
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         return self._role_allows(request, self.write_roles)
+
+
+# The admin's login is throttled like the console's (accounts.throttle).
+admin.site.login_form = AdminLoginForm

@@ -2,7 +2,9 @@
 
 A file is accepted when its size is within `settings.ATTACHMENT_MAX_BYTES`, its extension is on the allowed list
 and its content matches the extension (sniffed magic bytes: a "report.pdf" that is not a PDF is refused). The
-stored content type is ours (from the extension), never the sender's claim.
+stored content type is ours (from the extension), never the sender's claim. Zip-based files (.xlsx, .docx, .zip)
+must also unpack to at most `ATTACHMENT_MAX_UNPACKED_BYTES`, at most `ATTACHMENT_MAX_RATIO` times their packed size
+and `ARCHIVE_MAX_MEMBERS` entries (archive bombs), checked by actually inflating them, not by trusting the headers.
 """
 
 from __future__ import annotations
@@ -89,6 +91,53 @@ def _is_ooxml(prefix: str) -> Callable[[bytes], bool]:
     return check
 
 
+ARCHIVE_MAX_MEMBERS = 10000
+# Below this many unpacked bytes the ratio is not checked: a small archive cannot exhaust anything.
+ARCHIVE_RATIO_FLOOR = 1024 * 1024
+ZIP_BASED = frozenset({"xlsx", "docx", "zip"})
+
+
+def _unpacked_size(data: bytes, limit: int) -> int | None:
+    """The bytes `data` unpacks to, counted by inflating every member, stopping as soon as `limit` is passed
+    (then a number above `limit`); None when it is no readable archive or holds more than ARCHIVE_MAX_MEMBERS."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            if len(members) > ARCHIVE_MAX_MEMBERS:
+                return None
+            declared = sum(member.file_size for member in members)
+            if declared > limit:
+                return declared
+            total = 0
+            for member in members:
+                with archive.open(member) as stream:
+                    while chunk := stream.read(1024 * 1024):
+                        total += len(chunk)
+                        if total > limit:
+                            return total
+            return total
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, NotImplementedError, EOFError):
+        return None
+    except RuntimeError:  # an encrypted member
+        return None
+
+
+def check_archive(filename: str, content: bytes) -> None:
+    """Refuse a zip-based file that unpacks to too much (total or ratio): AttachmentRejected."""
+    limit = min(
+        settings.ATTACHMENT_MAX_UNPACKED_BYTES,
+        max(ARCHIVE_RATIO_FLOOR, settings.ATTACHMENT_MAX_RATIO * len(content)),
+    )
+    unpacked = _unpacked_size(content, limit)
+    if unpacked is None:
+        raise AttachmentRejected(_("Berkas %(name)s tidak dapat dibuka sebagai arsip yang sah.") % {"name": filename})
+    if unpacked > limit:
+        raise AttachmentRejected(
+            _("Berkas %(name)s ditolak: isinya jika dibuka terlalu besar (lebih dari %(limit)s).")
+            % {"name": filename, "limit": filesizeformat(limit)}
+        )
+
+
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 # extension -> (content type we serve, content check)
@@ -159,6 +208,8 @@ def validate_attachment(upload: Any) -> ValidFile:
         raise AttachmentRejected(
             _("Isi berkas %(name)s tidak sesuai dengan jenisnya (.%(ext)s).") % {"name": filename, "ext": ext}
         )
+    if ext in ZIP_BASED:
+        check_archive(filename, content)
     return ValidFile(filename, content_type, content, size, hashlib.sha256(content).hexdigest())
 
 

@@ -1,20 +1,59 @@
 """Running the task queue's consumer, either as its own process (`pstdesk worker`) or inside the web process
-(the embedded default, where the in-memory channel layer only reaches consumers of the same process)."""
+(the embedded default, where the in-memory channel layer only reaches consumers of the same process).
+
+Both go through `create_consumer`, which first imports every app's `tasks` module (`register_tasks`): a consumer
+only runs the periodic tasks it knows of, and a task read back from the queue (e.g. one queued before a restart)
+whose module was never imported fails with "… not found in TaskRegistry".
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from huey.consumer import Consumer
+from django.utils.module_loading import autodiscover_modules
+from huey.consumer import Consumer, Scheduler
 
 log = logging.getLogger(__name__)
 
 
-class EmbeddedConsumer(Consumer):
-    """A huey consumer whose threads run inside another server's process: the host process owns the signals."""
+def register_tasks() -> list[str]:
+    """Import the `tasks` module of every installed app (as huey's `run_huey` does), so the consumer's registry
+    holds every queued and periodic task. Returns the registered task names."""
+    from huey.contrib.djhuey import HUEY
+
+    autodiscover_modules("tasks")
+    return sorted(HUEY._registry._registry)
+
+
+def periodic_seconds() -> int:
+    """How often the scheduler enqueues the periodic tasks: every minute (their crontabs are per minute). Tests
+    shorten it with TASK_PERIODIC_SECONDS; a crontab still only decides which minute a task may run in."""
+    raw = os.environ.get("TASK_PERIODIC_SECONDS", "60")
+    if not raw.isdigit() or not 1 <= int(raw) <= 60:
+        raise ImproperlyConfigured(f"Unexpected value TASK_PERIODIC_SECONDS={raw!r}: use 1 to 60 seconds")
+    return int(raw)
+
+
+class PstScheduler(Scheduler):
+    """huey's scheduler with the periodic check interval of `periodic_seconds()` (huey's class attribute: 60)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.periodic_task_seconds = periodic_seconds()
+
+
+class PstConsumer(Consumer):
+    """The consumer of `pstdesk worker`: huey's, with `PstScheduler`."""
+
+    scheduler_class = PstScheduler
+
+
+class EmbeddedConsumer(PstConsumer):
+    """A consumer whose threads run inside another server's process: the host process owns the signals."""
 
     def _set_signal_handlers(self) -> None:
         return None
@@ -30,14 +69,28 @@ def default_task_threads() -> int:
     return workers
 
 
-def start_embedded_consumer(workers: int) -> EmbeddedConsumer:
+def consumer_options(workers: int) -> dict[str, Any]:
+    return {"workers": workers, "worker_type": "thread", "periodic": True}
+
+
+def create_consumer(workers: int, *, embedded: bool) -> PstConsumer:
+    """The task consumer of `pstdesk worker` (embedded=False) and of `pstdesk serve` (embedded=True): the same
+    registered tasks, periodic scheduler and thread workers; only signal handling differs."""
     from huey.contrib.djhuey import HUEY
 
-    consumer = EmbeddedConsumer(HUEY, workers=workers, worker_type="thread", periodic=True, check_worker_health=False)
-    consumer.start()
-    log.info("embedded task consumer started with %s threads", workers)
+    names = register_tasks()
+    options = consumer_options(workers)
+    if embedded:
+        # The web server's process is not watched by a supervisor of the consumer: no health-check restarts.
+        consumer: PstConsumer = EmbeddedConsumer(HUEY, check_worker_health=False, **options)
+    else:
+        consumer = PstConsumer(HUEY, **options)
+    log.info("task consumer with %s threads, tasks: %s", workers, ", ".join(names))
     return consumer
 
 
-def consumer_options(workers: int) -> dict[str, Any]:
-    return {"workers": workers, "worker_type": "thread", "periodic": True}
+def start_embedded_consumer(workers: int) -> PstConsumer:
+    consumer = create_consumer(workers, embedded=True)
+    consumer.start()
+    log.info("embedded task consumer started with %s threads", workers)
+    return consumer

@@ -15,6 +15,8 @@ from django.core.cache.backends.locmem import LocMemCache
 
 log = logging.getLogger(__name__)
 
+from pstdesk.lib import proxies
+
 # name -> (setting, default per minute)
 LIMITS: dict[str, tuple[str, int]] = {
     "message_visitor": ("WIDGET_MESSAGES_PER_MINUTE", 20),
@@ -116,18 +118,5 @@ def frame_ancestors(office: Any) -> str:
 
 
 def client_ip(meta_or_scope: Any) -> str:
-    """The client address of a request (META) or an ASGI scope. Proxies are trusted only when
-    settings.WIDGET_TRUST_X_FORWARDED_FOR is set (then the left-most X-Forwarded-For address)."""
-    trust = bool(getattr(settings, "WIDGET_TRUST_X_FORWARDED_FOR", False))
-    if isinstance(meta_or_scope, dict) and "type" in meta_or_scope and "headers" in meta_or_scope:
-        scope = meta_or_scope
-        if trust:
-            for name, value in scope.get("headers", []):
-                if name == b"x-forwarded-for":
-                    return value.decode("latin-1").split(",")[0].strip()
-        client = scope.get("client") or ("", 0)
-        return str(client[0] or "unknown")
-    meta = meta_or_scope
-    if trust and meta.get("HTTP_X_FORWARDED_FOR"):
-        return str(meta["HTTP_X_FORWARDED_FOR"]).split(",")[0].strip()
-    return str(meta.get("REMOTE_ADDR") or "unknown")
+    """The client address of a request (META) or an ASGI scope: `pstdesk.lib.proxies.client_ip` (TRUSTED_PROXIES)."""
+    return proxies.client_ip(meta_or_scope)

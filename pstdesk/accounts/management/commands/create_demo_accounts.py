@@ -11,6 +11,8 @@ import sys
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 
 from pstdesk.accounts.actions import save_staff_user
@@ -31,6 +33,17 @@ DEMO_ACCOUNTS: list[tuple[str, str | None, str, bool, bool, bool]] = [
 ]
 
 
+def _valid_password(user: User) -> str:
+    """A random password that passes AUTH_PASSWORD_VALIDATORS (the same rules as any staff password)."""
+    while True:
+        password = secrets.token_urlsafe(12)
+        try:
+            validate_password(password, user)
+        except ValidationError:
+            continue
+        return password
+
+
 class Command(BaseCommand):
     help = "Create demo staff accounts (DEMO=true only) and print their passwords once."
 
@@ -44,7 +57,6 @@ class Command(BaseCommand):
         for username, office, role, on_duty, staff, superuser in DEMO_ACCOUNTS:
             if User.objects.filter(username=username).exists():
                 continue
-            password = secrets.token_urlsafe(9)
             user = User(
                 username=username,
                 office_id=office,
@@ -54,6 +66,7 @@ class Command(BaseCommand):
                 is_superuser=superuser,
                 email=f"{username}@demo.invalid",
             )
+            password = _valid_password(user)
             user.set_password(password)
             save_staff_user(user, by="command:create_demo_accounts", created=True)
             created.append((username, office or "-", str(Role(role).label), password))

@@ -21,7 +21,10 @@ def host_page(request: HttpRequest) -> HttpResponse:
         f'<script src="{desk}/widget.js" data-office="{office}" async></script>'
         "</body></html>"
     )
-    return HttpResponse(html)
+    response = HttpResponse(html)
+    # The office website's own policy (not the service's default one), allowing the snippet of the service.
+    response["Content-Security-Policy"] = f"default-src 'self' {desk}; style-src 'self' 'unsafe-inline'"
+    return response
 
 
 urlpatterns = [path("office-website/", host_page), *project_urlpatterns]

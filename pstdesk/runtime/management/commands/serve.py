@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from pstdesk.lib.logs import uvicorn_log_config
 from pstdesk.runtime.workers import default_task_threads
 
 
@@ -49,12 +50,15 @@ class Command(BaseCommand):
         self.stdout.write(f"PST Desk on http://{options['host']}:{options['port']}/  (console: /console/)")
         try:
             uvicorn.run(
-                "pstdesk.asgi:application",
+                "pstdesk.runtime.asgi:application",
                 host=options["host"],
                 port=options["port"],
                 workers=workers if workers > 1 else None,
                 log_level=settings.LOG_LEVEL.lower(),
+                log_config=uvicorn_log_config(),
                 ws_per_message_deflate=False,
+                # Forwarded headers are believed per TRUSTED_PROXIES only (pstdesk.lib.proxies), never by uvicorn.
+                proxy_headers=False,
                 lifespan="off",
             )
         finally:

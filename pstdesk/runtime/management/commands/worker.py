@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from pstdesk.runtime.workers import default_task_threads
+from pstdesk.runtime.workers import create_consumer, default_task_threads
 
 
 class Command(BaseCommand):
@@ -17,4 +16,5 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=default_task_threads())
 
     def handle(self, *args: Any, **options: Any) -> None:
-        call_command("run_huey", workers=options["threads"], worker_type="thread")
+        # The same consumer as the one `serve` embeds (runtime.workers.create_consumer), with its signal handlers.
+        create_consumer(options["threads"], embedded=False).run()

@@ -1,0 +1,66 @@
+"""Security headers and error reports: a Content-Security-Policy on every page that has none of its own, and an
+exception reporter that never shows a connection URL (database, Redis, SMTP) or a secret on a debug page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.views.debug import SafeExceptionReporterFilter
+
+# Inline event handlers of existing pages, allowed by hash (CSP3 'unsafe-hashes' covers exactly these attributes,
+# not inline <script> blocks): the supervision page's office selector and the service standard's print button.
+INLINE_HANDLER_HASHES = (
+    "'sha256-osjxnKEPL/pQJbFk1dKsF7PYFmTyMWGmVSiL9inhxJY='",  # this.form.submit()
+    "'sha256-MguIPR6qNR8D3B+eAlK+bIRTZe8t3wkOY4B/56Me9FU='",  # window.print()
+)
+
+
+def default_policy(request: HttpRequest, *, frame_ancestors: str | None) -> str:
+    """The policy of every page without its own (the chat pages set a stricter one): scripts only from this
+    service, no plugins, no foreign form targets; sockets to this host. Inline style attributes stay allowed (the
+    admin and some forms use them; a style cannot run code)."""
+    host = request.get_host()
+    ws = ("wss://" if request.is_secure() else "ws://") + host
+    directives = [
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-hashes' " + " ".join(INLINE_HANDLER_HASHES),
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        f"connect-src 'self' {ws}",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+    ]
+    if frame_ancestors:
+        directives.append(f"frame-ancestors {frame_ancestors}")
+    return "; ".join(directives)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Adds `default_policy` to every response that has no Content-Security-Policy yet. A response marked
+    `xframe_options_exempt` (meant to be framed elsewhere) gets no frame-ancestors from here."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            exempt = getattr(response, "xframe_options_exempt", False)
+            response["Content-Security-Policy"] = default_policy(request, frame_ancestors=None if exempt else "'self'")
+        return response
+
+
+class ExceptionReporterFilter(SafeExceptionReporterFilter):
+    """Django's filter hides names with KEY, SECRET, PASS, TOKEN…; connection URLs carry passwords too
+    (DATABASE_URL, REDIS_URL, the cache and channel layer locations, the task queue), so those are hidden as well,
+    in settings and in request metadata alike."""
+
+    hidden_settings = re.compile(
+        "API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|URL|DSN|DATABASE|REDIS|CACHES|CHANNEL_LAYERS|HUEY"
+        "|EMAIL_HOST",
+        flags=re.IGNORECASE,
+    )

@@ -13,9 +13,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 
-log = logging.getLogger(__name__)
-
 from pstdesk.lib import proxies
+
+log = logging.getLogger(__name__)
 
 # name -> (setting, default per minute)
 LIMITS: dict[str, tuple[str, int]] = {

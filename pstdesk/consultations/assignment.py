@@ -144,12 +144,15 @@ def on_duty_count(office: Office | str) -> int:
 
 
 def staffing_warning(office: Office) -> str | None:
-    """A warning when fewer officers are on duty than the standard's minimum (two where it is silent)."""
+    """A warning when fewer officers are on duty than the standard's minimum. Where the standard states no
+    minimum (Jembrana), only when nobody is on duty, and the text names no number the standard does not state."""
     standard = office.standard
-    minimum = standard.officers_minimum if standard is not None else 2
+    minimum = standard.officers_minimum if standard is not None else 1
     count = on_duty_count(office)
     if count >= minimum:
         return None
+    if standard is None or not standard.states_officers_minimum:
+        return _("Tidak ada petugas yang bertugas di %(office)s.") % {"office": office.name}
     return _(
         "Petugas yang bertugas di %(office)s hanya %(count)d orang; standar pelayanan mensyaratkan minimal %(minimum)d."
     ) % {"office": office.name, "count": count, "minimum": minimum}
@@ -183,7 +186,7 @@ def set_on_duty(user: User, *, on_duty: bool, by: Any) -> User:
                 "type": "staffing.warning",
                 "office": office.code,
                 "on_duty": on_duty_count(office),
-                "minimum": standard.officers_minimum if standard is not None else 2,
+                "minimum": standard.officers_minimum if standard is not None else 1,
                 "warning": warning,
             },
         )

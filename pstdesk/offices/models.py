@@ -76,6 +76,19 @@ class Office(models.Model):
         self.path = (self.parent.path if self.parent else "") + f"{self.code}/"
         super().save(*args, **kwargs)
 
+    def clean(self) -> None:
+        """A WhatsApp number or Cloud API id only for an office whose standard offers WhatsApp: the admin refuses
+        it with the reason (which channels the standard in force offers)."""
+        from django.core.exceptions import ValidationError
+
+        from pstdesk.offices.offering import not_offered_reason
+
+        super().clean()
+        fields = [f for f in ("whatsapp_number", "whatsapp_phone_number_id") if getattr(self, f)]
+        reason = not_offered_reason(self, Channel.WHATSAPP) if fields else None
+        if reason:
+            raise ValidationError({f: reason for f in fields}, code="channel_not_offered")
+
     @property
     def standard(self) -> ServiceStandard | None:
         """The version of the service standard in force (the newest): read on every use, except inside
@@ -134,13 +147,26 @@ class ServiceStandard(models.Model):
     change_note = models.CharField(max_length=300, blank=True)
 
     title = models.JSONField(default=dict)
+    # "Berlaku sejak": the date the office's standard takes effect, as the published document states it (editable);
+    # None where the document gives none. Never the day the row was loaded.
+    effective_date = models.DateField(_("berlaku sejak"), null=True, blank=True)
     channels = models.JSONField(default=list)
+    # Per channel, what the standard states for that channel alone: {"email": {"sla_working_days": 3,
+    # "service_hours": {...}}}. A channel without `sla_working_days` here has no deadline in the standard; the
+    # general `sla_working_days` then applies as the office's own target (see `offices.offering.channel_terms`).
+    channel_terms = models.JSONField(default=dict, blank=True)
     requirements = models.JSONField(default=list)
     procedures = models.JSONField(default=dict)
     closing_order = models.CharField(max_length=20, choices=ClosingOrder.choices)
     service_hours = models.JSONField(default=dict)
     service_hours_text = models.JSONField(default=dict)
-    sla_working_days = models.PositiveSmallIntegerField(default=3)
+    sla_working_days = models.PositiveSmallIntegerField(
+        default=3,
+        help_text=_(
+            "Hari kerja penyelesaian. Berlaku sebagai janji standar untuk kanal yang disebut di channel_terms; "
+            "untuk kanal lain sebagai target kantor."
+        ),
+    )
     first_response_minutes = models.PositiveIntegerField(
         default=120, help_text=_("Target respons pertama, dalam menit kerja (kebijakan kantor).")
     )
@@ -175,8 +201,14 @@ class ServiceStandard(models.Model):
 
     @property
     def officers_minimum(self) -> int:
-        """The standard's minimum number of officers; BPS-wide practice of two where a standard is silent."""
-        return self.min_officers or 2
+        """How many officers must be on duty before the desk warns: the standard's minimum where it states one
+        (Tabanan: 2), else one, so an office whose standard is silent (Jembrana) is only warned when nobody is on
+        duty, and never told its standard requires a number it does not state (`states_officers_minimum`)."""
+        return self.min_officers or 1
+
+    @property
+    def states_officers_minimum(self) -> bool:
+        return bool(self.min_officers)
 
 
 class OfficeClosure(models.Model):

@@ -210,6 +210,7 @@ PUBLIC_URLS: dict[str, str] = {
     "channel_web:widget_js": "embeddable widget script",
     "channel_web:pfa": "public PST From Anywhere page",
     "channel_web:frame": "public widget frame",
+    "channel_web:available": "whether the office offers the website LiveChat (no data)",
     "channel_web:file": "visitor file link (signed token)",
     "channel_web:api_root": "visitor widget API (visitor session)",
     "channel_web:api_state": "visitor widget API (visitor session)",

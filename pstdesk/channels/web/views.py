@@ -20,6 +20,7 @@ from pstdesk.channels.web import chat, limits
 from pstdesk.channels.web.models import WidgetSession
 from pstdesk.consultations.models import Attachment
 from pstdesk.offices.models import Channel, Office
+from pstdesk.offices.offering import require_offered
 from pstdesk.offices.presentation import complaint_link, display_address, hours_rows, text_in
 
 LANGUAGES = {"id", "en"}
@@ -44,6 +45,18 @@ def widget_js(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(source, content_type="application/javascript; charset=utf-8")
     response["Cache-Control"] = "public, max-age=300"
     response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+def available(request: HttpRequest, office_code: str) -> HttpResponse:
+    """Whether the loader may show the launcher: 204 when the office's standard offers the website LiveChat,
+    404 otherwise. Readable from any origin (the loader runs on the office's website); it carries no data."""
+    office = get_object_or_404(Office, code=office_code)
+    require_offered(office, Channel.LIVECHAT_WEBSITE)
+    response = HttpResponse(status=204)
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = "public, max-age=300"
     return response
 
 
@@ -142,6 +155,7 @@ def frame(request: HttpRequest, office_code: str) -> HttpResponse:
     """The widget's window, loaded in an iframe by `/widget.js` on the office's website (and only there:
     CSP frame-ancestors lists the office's origins)."""
     office = get_object_or_404(Office, code=office_code)
+    require_offered(office, Channel.LIVECHAT_WEBSITE)  # an office whose standard has no website LiveChat: 404
     lang = pick_language(request)
     with translation.override(lang):
         response = render(
@@ -179,6 +193,7 @@ def pfa(request: HttpRequest, office_code: str) -> HttpResponse:
     standard = office.standard
     if standard is None:
         raise Http404
+    require_offered(office, Channel.LIVECHAT_PFA)  # only an office whose standard offers PST From Anywhere
     lang = pick_language(request)
     with translation.override(lang):
         context = chat_context(request, office, channel=Channel.LIVECHAT_PFA, lang=lang, inline=True)

@@ -54,9 +54,15 @@ class Office(models.Model):
     # Origins allowed to embed the LiveChat widget, e.g. ["https://tabanankab.bps.go.id"].
     website_origins = models.JSONField(default=list, blank=True)
     pfa_url = models.CharField(_("tautan PST From Anywhere"), max_length=200, blank=True)
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=40, blank=True)
-    whatsapp_number = models.CharField(max_length=40, blank=True)
+    # Consultation contacts: office settings shown on the public pages, separate from the complaint contacts the
+    # standard lists (`ServiceStandard.complaint_channels`), which only a new version of the standard changes.
+    email = models.EmailField(
+        _("e-mail konsultasi"), blank=True, help_text=_("Pengaturan kantor; bukan kontak pengaduan.")
+    )
+    phone = models.CharField(_("telepon konsultasi"), max_length=40, blank=True, help_text=_("Pengaturan kantor."))
+    whatsapp_number = models.CharField(
+        _("nomor WhatsApp konsultasi"), max_length=40, blank=True, help_text=_("Pengaturan kantor.")
+    )
     # WhatsApp Cloud API routing: metadata.phone_number_id of webhooks, and where templates are synced from.
     whatsapp_phone_number_id = models.CharField(max_length=40, null=True, blank=True, unique=True)
     whatsapp_business_account_id = models.CharField(max_length=40, blank=True)
@@ -151,9 +157,9 @@ class ServiceStandard(models.Model):
     # None where the document gives none. Never the day the row was loaded.
     effective_date = models.DateField(_("berlaku sejak"), null=True, blank=True)
     channels = models.JSONField(default=list)
-    # Per channel, what the standard states for that channel alone: {"email": {"sla_working_days": 3,
-    # "service_hours": {...}}}. A channel without `sla_working_days` here has no deadline in the standard; the
-    # general `sla_working_days` then applies as the office's own target (see `offices.offering.channel_terms`).
+    # Per channel, what the standard states for that channel alone: {"email": {"sla_stated": true,
+    # "service_hours": {...}}}. A channel without `sla_stated` has no deadline in the standard; `sla_working_days`
+    # then applies as the office's own target, and is shown as such (see `offices.offering.channel_terms`).
     channel_terms = models.JSONField(default=dict, blank=True)
     requirements = models.JSONField(default=list)
     procedures = models.JSONField(default=dict)

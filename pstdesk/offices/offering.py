@@ -80,13 +80,19 @@ class ChannelTerms:
 
 
 def channel_terms(standard: ServiceStandard, channel: str) -> ChannelTerms:
-    """The hours and deadline of `channel` under `standard`: `standard.channel_terms[channel]` where the standard
-    states them, else the standard's general hours, and the office target for the deadline."""
+    """The hours and deadline of `channel` under `standard`: the channel's own hours where
+    `standard.channel_terms[channel]["service_hours"]` states them, else the general ones; the deadline is the
+    standard's promise where `channel_terms[channel]["sla_stated"]`, else the office's target."""
     terms = (standard.channel_terms or {}).get(channel) or {}
     hours = terms.get("service_hours") or standard.service_hours
-    stated = terms.get("sla_working_days")
-    days = int(stated) if stated is not None else standard.sla_working_days
-    return ChannelTerms(channel=channel, service_hours=hours, sla_working_days=days, sla_stated=stated is not None)
+    # One number of working days for every channel (the SLA engine uses `sla_working_days`); what differs per
+    # channel is whether the standard promises it.
+    return ChannelTerms(
+        channel=channel,
+        service_hours=hours,
+        sla_working_days=standard.sla_working_days,
+        sla_stated=bool(terms.get("sla_stated")),
+    )
 
 
 def published_requirements(standard: ServiceStandard) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from pstdesk.channels.web import chat, limits
 from pstdesk.channels.web.models import WidgetSession
 from pstdesk.consultations.models import Attachment
 from pstdesk.offices.models import Channel, Office
-from pstdesk.offices.offering import require_offered
+from pstdesk.offices.offering import channel_terms, published_requirements, require_offered
 from pstdesk.offices.presentation import complaint_link, display_address, hours_rows, text_in
 
 LANGUAGES = {"id", "en"}
@@ -198,19 +198,20 @@ def pfa(request: HttpRequest, office_code: str) -> HttpResponse:
     with translation.override(lang):
         context = chat_context(request, office, channel=Channel.LIVECHAT_PFA, lang=lang, inline=True)
         steps = (standard.procedures or {}).get(Channel.LIVECHAT_PFA) or []
+        terms = channel_terms(standard, Channel.LIVECHAT_PFA)
         context.update(
             {
                 "standard": standard,
                 "lang": lang,
                 "title": text_in(standard.title),
-                "hours": hours_rows(standard.service_hours or {}, office.timezone),
+                "hours": hours_rows(terms.service_hours or {}, office.timezone),
+                "terms": terms,
                 "hours_text": text_in(standard.service_hours_text),
                 "product": text_in(standard.product),
                 "cost": text_in(standard.cost),
-                "requirements": [text_in(r.get("text")) for r in standard.requirements if isinstance(r, dict)],
+                "requirements": [text_in(r.get("text")) for r in published_requirements(standard)],
                 "steps": [text_in(s.get("text")) for s in steps if isinstance(s, dict)],
                 "complaints": _complaint_channels(standard),
-                "pfa_offered": Channel.LIVECHAT_PFA in (standard.channels or []),
             }
         )
         response = render(request, "channels/web/pfa.html", context)

@@ -4,8 +4,8 @@ from django.db import migrations, models
 
 # What the two seed standards tie the working-day deadline to (Tabanan: every channel; Jembrana: e-mail only).
 SEED_TERMS = {
-    "5102": {c: {"sla_working_days": 3} for c in ("whatsapp", "livechat_website", "livechat_pfa")},
-    "5101": {"email": {"sla_working_days": 3}},
+    "5102": {c: {"sla_stated": True} for c in ("whatsapp", "livechat_website", "livechat_pfa")},
+    "5101": {"email": {"sla_stated": True}},
 }
 
 

@@ -164,7 +164,24 @@ def _inbound_email(world: World) -> Any:
     )
 
 
+def _privacy_request(world: World) -> Any:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from pstdesk.guestbook.models import PrivacyRequest
+
+    return PrivacyRequest.objects.create(
+        visitor=world.get("visitor"),
+        office=world.office_5102,
+        kind="correct",
+        details={"changes": {"name": MARKER}},
+        due_at=timezone.now() + timedelta(hours=72),
+    )
+
+
 BUILDERS: dict[str, Callable[[World], Any]] = {
+    "privacy_request": _privacy_request,
     "mailbox": _mailbox,
     "mailbox_state": _mailbox_state,
     "inbound_email": _inbound_email,
@@ -201,6 +218,9 @@ PUBLIC_URLS: dict[str, str] = {
     "readyz": "readiness probe",
     "metrics": "metrics (no office data)",
     "guestbook:privacy": "privacy notice",
+    "guestbook:rights_request": "asking for the link to one's own data (answer never says if known)",
+    "guestbook:rights": "a visitor's own data (signed link sent to their verified address)",
+    "guestbook:rights_json": "a visitor's own data as JSON (signed link)",
     "guestbook:form": "visitor guestbook form of a public office",
     "guestbook:verify": "visitor e-mail verification",
     "guestbook:api": "visitor guestbook API (visitor-signed)",
@@ -246,6 +266,7 @@ LIST_URLS: dict[str, str] = {
     "console:rows": "session",
     "console:duty": "session",
     "complaints:supervision": "session",
+    "guestbook:privacy_queue": "session",
 }
 
 
@@ -292,6 +313,7 @@ OBJECT_URLS: dict[str, Case] = {
     "console:state": Case(lambda w: {"pk": w.get("consultation").pk}),
     "console:verb": Case(lambda w: {"pk": w.get("consultation").pk, "verb": "close"}, method="post"),
     "consultations:attachment": Case(lambda w: {"pk": w.get("attachment").pk}),
+    "guestbook:privacy_decide": Case(lambda w: {"pk": w.get("privacy_request").pk}, method="post"),
     "complaints:compensation": Case(lambda w: {"pk": w.get("compensation").pk}),
     "complaints:complaint": Case(lambda w: {"pk": w.get("complaint").pk}),
     # Django names the user admin's password page after auth.User whatever the user model is.

@@ -67,6 +67,13 @@ class Office(models.Model):
     whatsapp_phone_number_id = models.CharField(max_length=40, null=True, blank=True, unique=True)
     whatsapp_business_account_id = models.CharField(max_length=40, blank=True)
     address = models.TextField(blank=True)
+    # How long personal data is kept after a consultation ends (the privacy notice's period); the retention job
+    # (`pstdesk retention`) erases what is older.
+    retention_months = models.PositiveSmallIntegerField(
+        _("masa simpan data pribadi (bulan)"),
+        default=24,
+        help_text=_("Setelah masa ini, isi konsultasi dan identitas pengguna layanan dihapus (angka statistik tetap)."),
+    )
 
     objects = OfficeQuerySet.as_manager()
 

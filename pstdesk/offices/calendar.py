@@ -34,6 +34,51 @@ def national_holidays(years: tuple[int, ...]) -> dict[date, str]:
     return dict(table.items())
 
 
+def is_estimated(name: str) -> bool:
+    """The `holidays` library marks dates it computes from a lunar calendar rather than from the government's
+    decree as estimated: "(perkiraan)" in Indonesian."""
+    return name.rstrip().endswith("(perkiraan)") or "estimated" in name.lower()
+
+
+def apply_overrides(names: dict[date, str], office: Office, years: Iterable[int]) -> dict[date, str]:
+    """The national holidays with the office administrators' decisions applied: a removed holiday is a working
+    day, a moved one falls on its new date; a confirmed one loses its "estimated" mark."""
+    from pstdesk.offices.models import HolidayDecision, HolidayOverride
+
+    for row in HolidayOverride.objects.filter(office=office, date__year__in=list(years)):
+        name = names.pop(row.date, row.name)
+        if row.decision == HolidayDecision.REMOVED:
+            continue
+        name = name.replace(" (perkiraan)", "")
+        if row.decision == HolidayDecision.MOVED and row.moved_to is not None:
+            names[row.moved_to] = name
+        else:
+            names[row.date] = name
+    return names
+
+
+def holiday_rows(office: Office, years: Iterable[int]) -> list[dict[str, object]]:
+    """The national holidays of `years` for the admin: date, name, whether the library estimated it, and the
+    office's decision (confirmed / moved to / removed) if any."""
+    from pstdesk.offices.models import HolidayOverride
+
+    covered = tuple(sorted(set(years)))
+    decisions = {row.date: row for row in HolidayOverride.objects.filter(office=office, date__year__in=covered)}
+    rows: list[dict[str, object]] = []
+    for day, name in sorted(national_holidays(covered).items()):
+        decision = decisions.get(day)
+        rows.append(
+            {
+                "date": day,
+                "name": name.replace(" (perkiraan)", ""),
+                "estimated": is_estimated(name) and decision is None,
+                "decision": decision.decision if decision else "",
+                "moved_to": decision.moved_to if decision else None,
+            }
+        )
+    return rows
+
+
 def default_years(around: date | None = None) -> tuple[int, ...]:
     """The year before `around` (default: today) to two years after: enough for any SLA of the standard."""
     year = (around or timezone.now().date()).year
@@ -55,7 +100,7 @@ def calendar_for(office: Office, *, years: Iterable[int] | None = None) -> WorkC
     if standard is None:
         raise CalendarNotConfigured(f"office {office.code} has no service standard")
     hours = workdays.parse_service_hours(standard.service_hours or {})
-    names = dict(national_holidays(covered))
+    names = apply_overrides(dict(national_holidays(covered)), office, covered)
     closures = OfficeClosure.objects.filter(office=office, date__year__in=covered).values_list("date", "reason")
     for day, reason in closures:
         names.setdefault(day, reason)

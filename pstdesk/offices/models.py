@@ -240,3 +240,31 @@ class OfficeClosure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.office_id} {self.date} {self.reason}"
+
+
+class HolidayDecision(models.TextChoices):
+    CONFIRMED = "confirmed", _("Dikonfirmasi")
+    MOVED = "moved", _("Dipindah")
+    REMOVED = "removed", _("Dihapus")
+
+
+class HolidayOverride(models.Model):
+    """An administrator's decision on a national holiday or cuti bersama of the `holidays` library for one office:
+    confirm it (an estimated date, e.g. Idul Fitri, turned out right), move it to the date the government set, or
+    remove it (the office serves that day). The calendar applies it (`offices.calendar.calendar_for`)."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="holiday_overrides")
+    date = models.DateField(_("tanggal menurut kalender nasional"))
+    decision = models.CharField(max_length=10, choices=HolidayDecision.choices)
+    moved_to = models.DateField(_("dipindah ke"), null=True, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["office", "date"], name="holiday_override_unique")]
+        verbose_name = _("keputusan hari libur nasional")
+        verbose_name_plural = _("keputusan hari libur nasional")
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.date} {self.decision}"

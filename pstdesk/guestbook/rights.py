@@ -398,7 +398,8 @@ def decide_privacy_request(req: PrivacyRequest, *, approve: bool, reason: str = 
             after={"status": req.status, "kind": req.kind, "late": now > req.due_at},
         )
         text = _outcome_text(req)
-        transaction.on_commit(lambda: _notify_outcome(req.pk, visitor, text, address))
+        erased = approve and req.kind == PrivacyRequestKind.DELETE
+        transaction.on_commit(lambda: _notify_outcome(req.pk, visitor, text, address, erased=erased))
     return req
 
 
@@ -414,8 +415,12 @@ def _outcome_text(req: PrivacyRequest) -> str:
     return _("Permintaan Anda (%(kind)s) ditolak dengan alasan: %(reason)s") % {"kind": kind, "reason": req.reason}
 
 
-def _notify_outcome(req_id: int, visitor: Visitor, text: str, address: str) -> None:
-    sent = _tell(visitor, text, address=address) if (address or visitor.erased_at is None) else False
+def _notify_outcome(req_id: int, visitor: Visitor, text: str, address: str, *, erased: bool) -> None:
+    # After an erasure only the e-mail address captured before it can be used: the WhatsApp ids are gone, and a
+    # message in an erased consultation would put text back where it was removed.
+    if erased and not address:
+        return
+    sent = _tell(visitor, text, address=address)
     if sent:
         PrivacyRequest.objects.filter(pk=req_id).update(notified_at=timezone.now())
 

@@ -14,6 +14,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from django.db.models import DateField, F, Value
 from django.utils import timezone
 
 from pstdesk.lib import workdays
@@ -40,20 +41,21 @@ def is_estimated(name: str) -> bool:
     return name.rstrip().endswith("(perkiraan)") or "estimated" in name.lower()
 
 
-def apply_overrides(names: dict[date, str], office: Office, years: Iterable[int]) -> dict[date, str]:
-    """The national holidays with the office administrators' decisions applied: a removed holiday is a working
-    day, a moved one falls on its new date; a confirmed one loses its "estimated" mark."""
-    from pstdesk.offices.models import HolidayDecision, HolidayOverride
+def _apply(names: dict[date, str], decisions: Iterable[tuple[date, str, str, date | None]]) -> dict[date, str]:
+    """The national holidays with the office administrators' decisions (date, name, decision, moved_to) applied:
+    a removed holiday is a working day, a moved one falls on its new date; a confirmed one loses its "estimated"
+    mark."""
+    from pstdesk.offices.models import HolidayDecision
 
-    for row in HolidayOverride.objects.filter(office=office, date__year__in=list(years)):
-        name = names.pop(row.date, row.name)
-        if row.decision == HolidayDecision.REMOVED:
+    for day, stored_name, decision, moved_to in decisions:
+        name = names.pop(day, stored_name)
+        if decision == HolidayDecision.REMOVED:
             continue
         name = name.replace(" (perkiraan)", "")
-        if row.decision == HolidayDecision.MOVED and row.moved_to is not None:
-            names[row.moved_to] = name
+        if decision == HolidayDecision.MOVED and moved_to is not None:
+            names[moved_to] = name
         else:
-            names[row.date] = name
+            names[day] = name
     return names
 
 
@@ -100,10 +102,26 @@ def calendar_for(office: Office, *, years: Iterable[int] | None = None) -> WorkC
     if standard is None:
         raise CalendarNotConfigured(f"office {office.code} has no service standard")
     hours = workdays.parse_service_hours(standard.service_hours or {})
-    names = apply_overrides(dict(national_holidays(covered)), office, covered)
-    closures = OfficeClosure.objects.filter(office=office, date__year__in=covered).values_list("date", "reason")
-    for day, reason in closures:
-        names.setdefault(day, reason)
+    # The office's closures and its decisions on national holidays, in one query (the intake's hot path reads this).
+    from pstdesk.offices.models import HolidayOverride
+
+    closures = (
+        OfficeClosure.objects.filter(office=office, date__year__in=covered)
+        .annotate(kind=Value("closure"), moved=Value(None, output_field=DateField()))
+        .values_list("date", "reason", "kind", "moved")
+        .order_by()
+    )
+    overrides = (
+        HolidayOverride.objects.filter(office=office, date__year__in=covered)
+        .annotate(kind=F("decision"), moved=F("moved_to"))
+        .values_list("date", "name", "kind", "moved")
+        .order_by()
+    )
+    rows = list(closures.union(overrides, all=True))
+    names = _apply(dict(national_holidays(covered)), [r for r in rows if r[2] != "closure"])
+    for day, reason, kind, _moved in rows:
+        if kind == "closure":
+            names.setdefault(day, reason)
     return WorkCalendar(
         zone=ZoneInfo(office.timezone),
         hours=hours,

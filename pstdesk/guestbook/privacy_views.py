@@ -29,6 +29,12 @@ def _language(request: HttpRequest) -> str:
     return lang if lang in {"id", "en"} else "id"
 
 
+def _switch(language: str) -> dict[str, str]:
+    # What the page's language switch needs (`guestbook/page.html`).
+    other = "en" if language == "id" else "id"
+    return {"language": language, "other_language": other, "switch_url": f"?lang={other}"}
+
+
 def _headers(response: HttpResponse) -> HttpResponse:
     # Pages showing personal data: never cached, never sent as a referrer.
     response["Cache-Control"] = "no-store"
@@ -44,7 +50,7 @@ def rights_request(request: HttpRequest) -> HttpResponse:
         if request.method == "POST":
             rights.send_rights_link(request.POST.get("address", ""))
             sent = True  # the same answer whether the address is known or not
-        return _headers(render(request, "guestbook/rights_request.html", {"sent": sent, "language": language}))
+        return _headers(render(request, "guestbook/rights_request.html", {"sent": sent, **_switch(language)}))
 
 
 def _visitor(token: str) -> Any:
@@ -80,7 +86,7 @@ def rights_page(request: HttpRequest, token: str) -> HttpResponse:
         context = {
             "data": data,
             "token": token,
-            "language": language,
+            **_switch(language),
             "message": message,
             "error": error,
             "pending": PrivacyRequest.objects.filter(visitor=visitor, status=PrivacyRequestStatus.PENDING),

@@ -26,6 +26,9 @@ DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 DEBUG = env_bool("DEBUG", False)
 # Demo accounts and the WhatsApp simulator wiring exist only when DEMO is set (make run does); never in production.
 DEMO = env_bool("DEMO", False)
+# The demo WhatsApp ids (the simulator's) and the 127.0.0.1 mailbox are seeded only in the demo, and under the test
+# suite, whose fixtures use them.
+SEED_DEMO_CHANNELS = env_bool("SEED_DEMO_CHANNELS", DEMO or "pytest" in sys.modules)
 
 
 def _secret_key() -> str:

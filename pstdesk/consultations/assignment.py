@@ -157,18 +157,26 @@ def on_duty_count(office: Office | str) -> int:
 
 def staffing_warning(office: Office) -> str | None:
     """A warning when fewer officers are on duty than the office's minimum (`supervision.actions.office_minimum`:
-    the standard's, else the office's own setting, else none)."""
+    the standard's where it states one, else the office's own setting, else none). The text names the standard only
+    where the standard states the number; with no minimum at all (Jembrana's standard is silent), only an office
+    with nobody on duty is warned, and no number is named."""
     from pstdesk.supervision.actions import office_minimum
 
     minimum = office_minimum(office)
     count = on_duty_count(office)
-    if count >= minimum:
+    if count >= max(minimum, 1):
         return None
-    return _("Petugas yang bertugas di %(office)s hanya %(count)d orang; minimum %(minimum)d selama jam layanan.") % {
-        "office": office.name,
-        "count": count,
-        "minimum": minimum,
-    }
+    if minimum == 0:
+        return _("Tidak ada petugas yang bertugas di %(office)s.") % {"office": office.name}
+    standard = office.standard
+    if standard is not None and standard.states_officers_minimum:
+        return _(
+            "Petugas yang bertugas di %(office)s hanya %(count)d orang; standar pelayanan mensyaratkan minimal "
+            "%(minimum)d."
+        ) % {"office": office.name, "count": count, "minimum": minimum}
+    return _(
+        "Petugas yang bertugas di %(office)s hanya %(count)d orang; minimum kantor %(minimum)d selama jam layanan."
+    ) % {"office": office.name, "count": count, "minimum": minimum}
 
 
 def set_on_duty(user: User, *, on_duty: bool, by: Any, check_coverage: bool = True) -> User:

@@ -191,3 +191,48 @@ class VisitorMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id} → {self.target_id} ({self.reason})"
+
+
+class PrivacyRequestKind(models.TextChoices):
+    CORRECT = "correct", _("Perbaikan data buku tamu")
+    WITHDRAW = "withdraw", _("Penarikan persetujuan")
+    DELETE = "delete", _("Penghapusan data")
+
+
+class PrivacyRequestStatus(models.TextChoices):
+    PENDING = "pending", _("Menunggu keputusan")
+    APPROVED = "approved", _("Disetujui dan dilaksanakan")
+    REFUSED = "refused", _("Ditolak")
+
+
+class PrivacyRequest(models.Model):
+    """A visitor's request under UU 27/2022 (correct their data, withdraw consent, delete their data), made from
+    the signed link sent to their verified address. Each waits in the queue of the office's manager with a
+    3×24-hour clock (`due_at`); the manager approves (the change is carried out) or refuses with a reason, and the
+    visitor is told the outcome. See `guestbook.rights`."""
+
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="privacy_requests")
+    office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=PrivacyRequestKind.choices)
+    status = models.CharField(
+        max_length=10, choices=PrivacyRequestStatus.choices, default=PrivacyRequestStatus.PENDING, db_index=True
+    )
+    # For a correction: {"guestbook_entry": id, "changes": {field: new value}}. Blanked when the data is erased.
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    due_at = models.DateTimeField(db_index=True)
+    warned_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(_("alasan"), blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        verbose_name = _("permintaan hak subjek data")
+        verbose_name_plural = _("permintaan hak subjek data")
+
+    def __str__(self) -> str:
+        return f"{self.kind} visitor {self.visitor_id} ({self.status})"

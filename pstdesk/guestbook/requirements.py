@@ -8,7 +8,8 @@ The office's standard in force lists its requirements by code (`ServiceStandard.
 - `active_email` → "verified_email": the visitor's e-mail address is verified;
 - `whatsapp_account` → "whatsapp_number": the visitor has a WhatsApp number;
 - on the e-mail channel, when the e-mail procedure has an "introduce" step (or the code `introduction` is listed)
-  → "introduction": `consultation.introduction_given`.
+  → "introduction": `consultation.introduction_given` (the mail introduced the sender, or an officer accepted the
+  introduction), or a guestbook entry of the visitor for that office (filling the guestbook counts as introduced).
 """
 
 from __future__ import annotations
@@ -67,7 +68,14 @@ def missing_requirements(consultation: Any) -> list[str]:
             if not visitor.whatsapp:
                 missing.append(item)
         elif item == "introduction" and not consultation.introduction_given:
-            missing.append(item)
+            # A guestbook entry for this office (name and institution) is an introduction too, so an e-mail
+            # consultation whose visitor filled the guestbook never waits for one.
+            introduced = bool(visitor.name) and (
+                consultation.guestbook_entry_id is not None
+                or GuestbookEntry.objects.filter(visitor=visitor, office_id=consultation.office_id).exists()
+            )
+            if not introduced:
+                missing.append(item)
     return missing
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -74,8 +76,8 @@ def revise_standard(office: Office, *, by: Any, changes: dict[str, Any], note: s
             new,
             by=by,
             office=office,
-            before={"version": current_version, **{name: before[name] for name in changed}},
-            after={"version": new.version, **changed},
+            before=_json_safe({"version": current_version, **{name: before[name] for name in changed}}),
+            after=_json_safe({"version": new.version, **changed}),
         )
         _recompute_due_dates(office, reason=f"standard v{new.version}: {note}", by=by)
         publish_on_commit(
@@ -83,6 +85,11 @@ def revise_standard(office: Office, *, by: Any, changes: dict[str, Any], note: s
             {"type": "office.updated", "office": office.code, "standard_version": new.version},
         )
     return new
+
+
+def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
+    # The audit row stores JSON; dates (the effective date) are written as ISO strings.
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))  # type: ignore[no-any-return]
 
 
 def _recompute_due_dates(office: Office, *, reason: str, by: Any) -> None:

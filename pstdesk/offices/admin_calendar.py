@@ -6,6 +6,7 @@ is never edited in place (delete it and add the corrected day).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -15,13 +16,16 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pstdesk.accounts.access import can_administer, visible_offices
 from pstdesk.accounts.admin_scope import OfficeScopedAdmin
 from pstdesk.lib.errors import DomainError
+from pstdesk.offices.calendar import holiday_rows
 from pstdesk.offices.closures import add_closure, import_closures_ical, remove_closure
+from pstdesk.offices.holidays import decide_holiday
 from pstdesk.offices.models import Office, OfficeClosure
 
 
@@ -88,7 +92,12 @@ class OfficeClosureAdmin(OfficeScopedAdmin):
                 "import-ical/",
                 self.admin_site.admin_view(self.import_ical_view),
                 name="offices_officeclosure_import_ical",
-            )
+            ),
+            path(
+                "holidays/",
+                self.admin_site.admin_view(self.holidays_view),
+                name="offices_officeclosure_holidays",
+            ),
         ]
         return extra + super().get_urls()
 
@@ -119,6 +128,52 @@ class OfficeClosureAdmin(OfficeScopedAdmin):
             "title": _("Impor hari libur kantor dari iCal"),
         }
         return TemplateResponse(request, "admin/offices/officeclosure/import_ical.html", context)
+
+    def holidays_view(self, request: HttpRequest) -> HttpResponse:
+        """National holidays of one office and year, estimated ones marked; confirm, move or remove each."""
+        offices = _administered(request)
+        if not offices.exists():
+            raise PermissionDenied
+        source = request.POST if request.method == "POST" else request.GET
+        office = offices.filter(code=source.get("office", "")).first() or offices.first()
+        assert office is not None
+        try:
+            year = int(request.GET.get("year") or timezone.localdate().year)
+        except ValueError:
+            year = timezone.localdate().year
+        error = ""
+        if request.method == "POST":
+            try:
+                day = dt.date.fromisoformat(request.POST.get("date", ""))
+                moved = request.POST.get("moved_to") or ""
+                decide_holiday(
+                    office,
+                    date=day,
+                    decision=request.POST.get("decision", ""),
+                    moved_to=dt.date.fromisoformat(moved) if moved else None,
+                    by=request.user,
+                )
+            except ValueError:
+                error = _("Tanggal tidak valid.")
+            except DomainError as exc:
+                error = exc.message
+            else:
+                self.message_user(request, _("Keputusan hari libur disimpan; batas waktu dihitung ulang."))
+                url = reverse("admin:offices_officeclosure_holidays")
+                return HttpResponseRedirect(f"{url}?office={office.code}&year={day.year}")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Hari libur nasional"),
+            "offices": offices,
+            "office": office,
+            "year": year,
+            "rows": holiday_rows(office, [year]),
+            "error": error,
+        }
+        return TemplateResponse(
+            request, "admin/offices/officeclosure/holidays.html", context, status=400 if error else 200
+        )
 
 
 admin.site.register(OfficeClosure, OfficeClosureAdmin)

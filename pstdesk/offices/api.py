@@ -170,7 +170,7 @@ def office_staff(request: HttpRequest, code: str) -> dict[str, Any]:
     standard = office.standard
     return {
         "office": office.code,
-        "min_officers": standard.officers_minimum if standard else 2,
+        "min_officers": standard.officers_minimum if standard else 1,
         "on_duty": sum(1 for u in users if u.on_duty and u.role == Role.OFFICER),
         "staff": [
             {

@@ -14,6 +14,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from django.db.models import DateField, F, Value
 from django.utils import timezone
 
 from pstdesk.lib import workdays
@@ -32,6 +33,52 @@ def national_holidays(years: tuple[int, ...]) -> dict[date, str]:
         "ID", years=years, categories=(holidays.PUBLIC, holidays.GOVERNMENT), language="id"
     )
     return dict(table.items())
+
+
+def is_estimated(name: str) -> bool:
+    """The `holidays` library marks dates it computes from a lunar calendar rather than from the government's
+    decree as estimated: "(perkiraan)" in Indonesian."""
+    return name.rstrip().endswith("(perkiraan)") or "estimated" in name.lower()
+
+
+def _apply(names: dict[date, str], decisions: Iterable[tuple[date, str, str, date | None]]) -> dict[date, str]:
+    """The national holidays with the office administrators' decisions (date, name, decision, moved_to) applied:
+    a removed holiday is a working day, a moved one falls on its new date; a confirmed one loses its "estimated"
+    mark."""
+    from pstdesk.offices.models import HolidayDecision
+
+    for day, stored_name, decision, moved_to in decisions:
+        name = names.pop(day, stored_name)
+        if decision == HolidayDecision.REMOVED:
+            continue
+        name = name.replace(" (perkiraan)", "")
+        if decision == HolidayDecision.MOVED and moved_to is not None:
+            names[moved_to] = name
+        else:
+            names[day] = name
+    return names
+
+
+def holiday_rows(office: Office, years: Iterable[int]) -> list[dict[str, object]]:
+    """The national holidays of `years` for the admin: date, name, whether the library estimated it, and the
+    office's decision (confirmed / moved to / removed) if any."""
+    from pstdesk.offices.models import HolidayOverride
+
+    covered = tuple(sorted(set(years)))
+    decisions = {row.date: row for row in HolidayOverride.objects.filter(office=office, date__year__in=covered)}
+    rows: list[dict[str, object]] = []
+    for day, name in sorted(national_holidays(covered).items()):
+        decision = decisions.get(day)
+        rows.append(
+            {
+                "date": day,
+                "name": name.replace(" (perkiraan)", ""),
+                "estimated": is_estimated(name) and decision is None,
+                "decision": decision.decision if decision else "",
+                "moved_to": decision.moved_to if decision else None,
+            }
+        )
+    return rows
 
 
 def default_years(around: date | None = None) -> tuple[int, ...]:
@@ -55,10 +102,26 @@ def calendar_for(office: Office, *, years: Iterable[int] | None = None) -> WorkC
     if standard is None:
         raise CalendarNotConfigured(f"office {office.code} has no service standard")
     hours = workdays.parse_service_hours(standard.service_hours or {})
-    names = dict(national_holidays(covered))
-    closures = OfficeClosure.objects.filter(office=office, date__year__in=covered).values_list("date", "reason")
-    for day, reason in closures:
-        names.setdefault(day, reason)
+    # The office's closures and its decisions on national holidays, in one query (the intake's hot path reads this).
+    from pstdesk.offices.models import HolidayOverride
+
+    closures = (
+        OfficeClosure.objects.filter(office=office, date__year__in=covered)
+        .annotate(kind=Value("closure"), moved=Value(None, output_field=DateField()))
+        .values_list("date", "reason", "kind", "moved")
+        .order_by()
+    )
+    overrides = (
+        HolidayOverride.objects.filter(office=office, date__year__in=covered)
+        .annotate(kind=F("decision"), moved=F("moved_to"))
+        .values_list("date", "name", "kind", "moved")
+        .order_by()
+    )
+    rows = list(closures.union(overrides, all=True))
+    names = _apply(dict(national_holidays(covered)), [r for r in rows if r[2] != "closure"])
+    for day, reason, kind, _moved in rows:
+        if kind == "closure":
+            names.setdefault(day, reason)
     return WorkCalendar(
         zone=ZoneInfo(office.timezone),
         hours=hours,

@@ -54,13 +54,26 @@ class Office(models.Model):
     # Origins allowed to embed the LiveChat widget, e.g. ["https://tabanankab.bps.go.id"].
     website_origins = models.JSONField(default=list, blank=True)
     pfa_url = models.CharField(_("tautan PST From Anywhere"), max_length=200, blank=True)
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=40, blank=True)
-    whatsapp_number = models.CharField(max_length=40, blank=True)
+    # Consultation contacts: office settings shown on the public pages, separate from the complaint contacts the
+    # standard lists (`ServiceStandard.complaint_channels`), which only a new version of the standard changes.
+    email = models.EmailField(
+        _("e-mail konsultasi"), blank=True, help_text=_("Pengaturan kantor; bukan kontak pengaduan.")
+    )
+    phone = models.CharField(_("telepon konsultasi"), max_length=40, blank=True, help_text=_("Pengaturan kantor."))
+    whatsapp_number = models.CharField(
+        _("nomor WhatsApp konsultasi"), max_length=40, blank=True, help_text=_("Pengaturan kantor.")
+    )
     # WhatsApp Cloud API routing: metadata.phone_number_id of webhooks, and where templates are synced from.
     whatsapp_phone_number_id = models.CharField(max_length=40, null=True, blank=True, unique=True)
     whatsapp_business_account_id = models.CharField(max_length=40, blank=True)
     address = models.TextField(blank=True)
+    # How long personal data is kept after a consultation ends (the privacy notice's period); the retention job
+    # (`pstdesk retention`) erases what is older.
+    retention_months = models.PositiveSmallIntegerField(
+        _("masa simpan data pribadi (bulan)"),
+        default=24,
+        help_text=_("Setelah masa ini, isi konsultasi dan identitas pengguna layanan dihapus (angka statistik tetap)."),
+    )
 
     objects = OfficeQuerySet.as_manager()
 
@@ -75,6 +88,19 @@ class Office(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.path = (self.parent.path if self.parent else "") + f"{self.code}/"
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """A WhatsApp number or Cloud API id only for an office whose standard offers WhatsApp: the admin refuses
+        it with the reason (which channels the standard in force offers)."""
+        from django.core.exceptions import ValidationError
+
+        from pstdesk.offices.offering import not_offered_reason
+
+        super().clean()
+        fields = [f for f in ("whatsapp_number", "whatsapp_phone_number_id") if getattr(self, f)]
+        reason = not_offered_reason(self, Channel.WHATSAPP) if fields else None
+        if reason:
+            raise ValidationError({f: reason for f in fields}, code="channel_not_offered")
 
     @property
     def standard(self) -> ServiceStandard | None:
@@ -134,13 +160,26 @@ class ServiceStandard(models.Model):
     change_note = models.CharField(max_length=300, blank=True)
 
     title = models.JSONField(default=dict)
+    # "Berlaku sejak": the date the office's standard takes effect, as the published document states it (editable);
+    # None where the document gives none. Never the day the row was loaded.
+    effective_date = models.DateField(_("berlaku sejak"), null=True, blank=True)
     channels = models.JSONField(default=list)
+    # Per channel, what the standard states for that channel alone: {"email": {"sla_stated": true,
+    # "service_hours": {...}}}. A channel without `sla_stated` has no deadline in the standard; `sla_working_days`
+    # then applies as the office's own target, and is shown as such (see `offices.offering.channel_terms`).
+    channel_terms = models.JSONField(default=dict, blank=True)
     requirements = models.JSONField(default=list)
     procedures = models.JSONField(default=dict)
     closing_order = models.CharField(max_length=20, choices=ClosingOrder.choices)
     service_hours = models.JSONField(default=dict)
     service_hours_text = models.JSONField(default=dict)
-    sla_working_days = models.PositiveSmallIntegerField(default=3)
+    sla_working_days = models.PositiveSmallIntegerField(
+        default=3,
+        help_text=_(
+            "Hari kerja penyelesaian. Berlaku sebagai janji standar untuk kanal yang disebut di channel_terms; "
+            "untuk kanal lain sebagai target kantor."
+        ),
+    )
     first_response_minutes = models.PositiveIntegerField(
         default=120, help_text=_("Target respons pertama, dalam menit kerja (kebijakan kantor).")
     )
@@ -175,8 +214,14 @@ class ServiceStandard(models.Model):
 
     @property
     def officers_minimum(self) -> int:
-        """The standard's minimum number of officers; BPS-wide practice of two where a standard is silent."""
-        return self.min_officers or 2
+        """How many officers must be on duty before the desk warns: the standard's minimum where it states one
+        (Tabanan: 2), else one, so an office whose standard is silent (Jembrana) is only warned when nobody is on
+        duty, and never told its standard requires a number it does not state (`states_officers_minimum`)."""
+        return self.min_officers or 1
+
+    @property
+    def states_officers_minimum(self) -> bool:
+        return bool(self.min_officers)
 
 
 class OfficeClosure(models.Model):
@@ -195,3 +240,31 @@ class OfficeClosure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.office_id} {self.date} {self.reason}"
+
+
+class HolidayDecision(models.TextChoices):
+    CONFIRMED = "confirmed", _("Dikonfirmasi")
+    MOVED = "moved", _("Dipindah")
+    REMOVED = "removed", _("Dihapus")
+
+
+class HolidayOverride(models.Model):
+    """An administrator's decision on a national holiday or cuti bersama of the `holidays` library for one office:
+    confirm it (an estimated date, e.g. Idul Fitri, turned out right), move it to the date the government set, or
+    remove it (the office serves that day). The calendar applies it (`offices.calendar.calendar_for`)."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="holiday_overrides")
+    date = models.DateField(_("tanggal menurut kalender nasional"))
+    decision = models.CharField(max_length=10, choices=HolidayDecision.choices)
+    moved_to = models.DateField(_("dipindah ke"), null=True, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["office", "date"], name="holiday_override_unique")]
+        verbose_name = _("keputusan hari libur nasional")
+        verbose_name_plural = _("keputusan hari libur nasional")
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.date} {self.decision}"

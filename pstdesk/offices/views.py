@@ -15,6 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from pstdesk.offices.models import Channel, Office, OfficeKind, ServiceStandard
+from pstdesk.offices.offering import channel_terms, published_requirements
 from pstdesk.offices.presentation import (
     complaint_link,
     display_address,
@@ -44,13 +45,23 @@ def page_language(request: HttpRequest) -> str:
     return settings.LANGUAGE_CODE
 
 
-def _channel_rows(office: Office, standard: ServiceStandard | None) -> list[dict[str, str]]:
-    """The ways to reach the office, as the current standard offers them."""
-    rows: list[dict[str, str]] = []
+def _channel_rows(office: Office, standard: ServiceStandard | None) -> list[dict[str, Any]]:
+    """The ways to reach the office: exactly the channels the current standard offers, each with the office's
+    consultation contact (an office setting, not the complaint contacts the standard lists) and its deadline,
+    marked as the standard's promise or as the office's own target."""
+    rows: list[dict[str, Any]] = []
     channels = standard.channels if standard else []
     labels = dict(Channel.choices)
     for channel in channels:
-        row = {"code": channel, "label": str(labels.get(channel, channel)), "href": "", "detail": ""}
+        terms = channel_terms(standard, channel) if standard else None
+        row: dict[str, Any] = {
+            "code": channel,
+            "label": str(labels.get(channel, channel)),
+            "href": "",
+            "detail": "",
+            "sla_days": terms.sla_working_days if terms else None,
+            "sla_stated": terms.sla_stated if terms else False,
+        }
         if channel == Channel.WHATSAPP and office.whatsapp_number:
             row.update(href=whatsapp_link(office.whatsapp_number), detail=office.whatsapp_number)
         elif channel == Channel.EMAIL and office.email:
@@ -118,6 +129,7 @@ def _render_standard(request: HttpRequest, code: str) -> HttpResponse:
         "hours": hours_rows(std.service_hours, office.timezone),
         "procedures": _procedures(std),
         "requirements": _requirements(std),
+        "channel_terms": _channel_terms_rows(std),
         "complaints": [
             {
                 "heading": text_in(c.get("heading")),
@@ -134,10 +146,30 @@ def _render_standard(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "offices/standard.html", context)
 
 
-def _requirements(std: ServiceStandard) -> list[dict[str, Any]]:
+def _channel_terms_rows(std: ServiceStandard) -> list[dict[str, Any]]:
+    """Per offered channel: its hours and its deadline, saying whether the standard states the deadline for that
+    channel or it is the office's own target."""
     labels = dict(Channel.choices)
     rows = []
-    for req in std.requirements:
+    for channel in std.channels:
+        terms = channel_terms(std, channel)
+        rows.append(
+            {
+                "code": channel,
+                "label": str(labels.get(channel, channel)),
+                "hours": hours_rows(terms.service_hours, std.office.timezone),
+                "sla_days": terms.sla_working_days,
+                "sla_stated": terms.sla_stated,
+            }
+        )
+    return rows
+
+
+def _requirements(std: ServiceStandard) -> list[dict[str, Any]]:
+    """The "Persyaratan" component exactly as the standard lists it (`offering.published_requirements`)."""
+    labels = dict(Channel.choices)
+    rows = []
+    for req in published_requirements(std):
         source = req.get("source") or {}
         rows.append(
             {

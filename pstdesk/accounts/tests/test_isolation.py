@@ -207,7 +207,24 @@ def _skm_response(world: World) -> Any:
     return SkmResponse.objects.create(office=world.office_5102, answers={"u1": 4}, submitted_at=timezone.now())
 
 
+def _privacy_request(world: World) -> Any:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from pstdesk.guestbook.models import PrivacyRequest
+
+    return PrivacyRequest.objects.create(
+        visitor=world.get("visitor"),
+        office=world.office_5102,
+        kind="correct",
+        details={"changes": {"name": MARKER}},
+        due_at=timezone.now() + timedelta(hours=72),
+    )
+
+
 BUILDERS: dict[str, Callable[[World], Any]] = {
+    "privacy_request": _privacy_request,
     "mailbox": _mailbox,
     "mailbox_state": _mailbox_state,
     "inbound_email": _inbound_email,
@@ -250,6 +267,9 @@ PUBLIC_URLS: dict[str, str] = {
     "readyz": "readiness probe",
     "metrics": "metrics (no office data)",
     "guestbook:privacy": "privacy notice",
+    "guestbook:rights_request": "asking for the link to one's own data (answer never says if known)",
+    "guestbook:rights": "a visitor's own data (signed link sent to their verified address)",
+    "guestbook:rights_json": "a visitor's own data as JSON (signed link)",
     "guestbook:form": "visitor guestbook form of a public office",
     "guestbook:verify": "visitor e-mail verification",
     "guestbook:link": "visitor choice (continue as …?) for a guestbook link, session-bound",
@@ -262,6 +282,7 @@ PUBLIC_URLS: dict[str, str] = {
     "channel_web:widget_js": "embeddable widget script",
     "channel_web:pfa": "public PST From Anywhere page",
     "channel_web:frame": "public widget frame",
+    "channel_web:available": "whether the office offers the website LiveChat (no data)",
     "channel_web:file": "visitor file link (signed token)",
     "channel_web:api_root": "visitor widget API (visitor session)",
     "channel_web:api_state": "visitor widget API (visitor session)",
@@ -310,6 +331,7 @@ LIST_URLS: dict[str, str] = {
     "supervision:queues": "session",
     "supervision:audit": "session",
     "supervision:my_reviews": "session",
+    "guestbook:privacy_queue": "session",
 }
 
 
@@ -356,6 +378,7 @@ OBJECT_URLS: dict[str, Case] = {
     "console:state": Case(lambda w: {"pk": w.get("consultation").pk}),
     "console:verb": Case(lambda w: {"pk": w.get("consultation").pk, "verb": "close"}, method="post"),
     "consultations:attachment": Case(lambda w: {"pk": w.get("attachment").pk}),
+    "guestbook:privacy_decide": Case(lambda w: {"pk": w.get("privacy_request").pk}, method="post"),
     "complaints:compensation": Case(lambda w: {"pk": w.get("compensation").pk}),
     "complaints:complaint": Case(lambda w: {"pk": w.get("complaint").pk}),
     "ratings:alert": Case(lambda w: {"pk": w.get("rating_alert").pk}),

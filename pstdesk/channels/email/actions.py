@@ -63,3 +63,16 @@ def mark_introduction_given(consultation: Any, *, by: Any) -> Any:
         refresh_requirements(locked, by=by)
     consultation.introduction_given = True
     return locked
+
+
+def accept_introduction(consultation: Any, *, by: Any) -> Any:
+    """An officer accepts the visitor's introduction (5101's e-mail procedure, step 1) when the mail did not match
+    the heuristic: only staff of an office that may see the consultation (404 otherwise, as everywhere), only
+    while the introduction is still missing. Audited as "consultation.introduction_given" with the officer as
+    actor; the requirements are re-evaluated, so the consultation does not wait for an introduction forever."""
+    from pstdesk.consultations.access import get_consultation_for
+    from pstdesk.lib.actors import is_user
+
+    if is_user(by):
+        consultation = get_consultation_for(by, consultation.pk)
+    return mark_introduction_given(consultation, by=by)

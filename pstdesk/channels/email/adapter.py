@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from pstdesk.channels.base import ChannelError, OutboundMessage, ProviderRef
 from pstdesk.channels.email.models import InboundEmail, Intake, Mailbox, OutboundEmail, Security
 from pstdesk.channels.email.parsing import reply_subject
+from pstdesk.channels.email.rating_reply import rating_request_instructions
 from pstdesk.channels.email.threading import bounce_address, reply_address
 from pstdesk.ratings.links import rating_url
 
@@ -64,6 +65,7 @@ def build_email(mailbox: Mailbox, out: OutboundMessage, *, consultation: Any, me
     with translation.override(language):
         body = out.body.rstrip()
         if out.payload.get("rating_request"):
+            body += "\n\n" + rating_request_instructions()
             body += "\n\n" + _("Beri penilaian di sini (satu kali klik tidak menilai; kirim formulirnya):")
             body += "\n" + rating_url(consultation)
         body += "\n\n-- \n" + (mailbox.display_name or consultation.office.name)

@@ -26,6 +26,7 @@ from pstdesk.channels.base import InboundMessage
 from pstdesk.channels.email.introduction import introduction_required, introduction_satisfied
 from pstdesk.channels.email.models import InboundEmail, Intake, Mailbox, MailboxState, OutboundEmail
 from pstdesk.channels.email.parsing import ParsedEmail, UnreadableEmail, message_ids, parse_email, raw_hash
+from pstdesk.channels.email.rating_reply import rating_reply_for, record_rating_reply
 from pstdesk.channels.email.threading import find_thread
 
 log = logging.getLogger(__name__)
@@ -249,6 +250,8 @@ def _deliver(mailbox: Mailbox, email: InboundEmail, parsed: ParsedEmail) -> None
     if thread.refused:
         parsed.problems.append(thread.refused)
     auto = bool(parsed.auto_reason)
+    # A reply to the closing e-mail that gives a score rates the consultation and does not reopen it.
+    rating = None if auto else rating_reply_for(mailbox.office_id, thread.consultation_id, parsed.text)
     inbound = InboundMessage(
         channel=CHANNEL,
         office_code=mailbox.office_id,
@@ -261,6 +264,7 @@ def _deliver(mailbox: Mailbox, email: InboundEmail, parsed: ParsedEmail) -> None
         attachments=tuple(parsed.attachments),
         payload=_payload(parsed, email, thread.key),
         auto_submitted=auto,
+        reopens=rating is None,
     )
     received = receive_message(inbound)
     consultation = received.consultation
@@ -270,6 +274,9 @@ def _deliver(mailbox: Mailbox, email: InboundEmail, parsed: ParsedEmail) -> None
     email.thread_key = thread.key
     email.error = "; ".join(parsed.problems)[:2000]
     if not received.created or auto:
+        return
+    if rating is not None:
+        record_rating_reply(consultation, rating)
         return
     intro_asked = introduction_required(consultation) and not consultation.introduction_given
     if intro_asked and introduction_satisfied(

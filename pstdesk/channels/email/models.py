@@ -53,6 +53,14 @@ class Mailbox(models.Model):
     def __str__(self) -> str:
         return f"{self.office_id} {self.address}"
 
+    def clean(self) -> None:
+        # A mailbox only for an office whose service standard offers e-mail (the admin shows the reason).
+        from pstdesk.offices.offering import check_offered
+
+        super().clean()
+        if self.office_id is not None:
+            check_offered(self.office, "email", field="office")
+
     @property
     def local_part(self) -> str:
         return self.address.rsplit("@", 1)[0]

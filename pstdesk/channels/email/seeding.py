@@ -1,6 +1,7 @@
-"""The seed mailbox: Jembrana (5101) serves consultations by e-mail at bps5101@bps.go.id (its standard). The row
-is created once, with hosts on 127.0.0.1; administrators set the real IMAP/SMTP hosts and the password
-(environment variable EMAIL_PASSWORD_5101). Never overwrites an existing row."""
+"""The demo mailbox: Jembrana (5101) serves consultations by e-mail at bps5101@bps.go.id (its standard). The row
+is created once, with hosts on 127.0.0.1, and only in the demo (`settings.SEED_DEMO_CHANNELS`: DEMO, or the test
+suite); in production administrators add the mailbox with the real IMAP/SMTP hosts and the password (environment
+variable EMAIL_PASSWORD_5101). Never overwrites an existing row."""
 
 from __future__ import annotations
 
@@ -11,9 +12,13 @@ SEED = {"5101": {"address": "bps5101@bps.go.id", "display_name": "BPS Kabupaten 
 
 @transaction.atomic
 def load_seed_mailboxes() -> int:
+    from django.conf import settings
+
     from pstdesk.channels.email.models import Mailbox
     from pstdesk.offices.models import Office
 
+    if not settings.SEED_DEMO_CHANNELS:
+        return 0
     created = 0
     for code, fields in SEED.items():
         if not Office.objects.filter(code=code).exists() or Mailbox.objects.filter(office_id=code).exists():

@@ -53,6 +53,7 @@ from pstdesk.lib.errors import DomainError
 from pstdesk.lib.events import consultation_group, visitor_group
 from pstdesk.lib.recheck import Recheck
 from pstdesk.offices.models import Office
+from pstdesk.offices.offering import LIVECHAT_CHANNELS, offered_channels
 
 log = logging.getLogger(__name__)
 
@@ -192,8 +193,8 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         code = self.scope["url_route"]["kwargs"]["office_code"]
         self.office = await db(Office.objects.filter(code=code).first)()
-        if self.office is None:
-            await self.close(code=CLOSE_FORBIDDEN)
+        if self.office is None or not LIVECHAT_CHANNELS & set(await db(offered_channels)(self.office)):
+            await self.close(code=CLOSE_FORBIDDEN)  # unknown office, or one whose standard offers no LiveChat
             return
         origin = _header(self.scope, b"origin")
         host = _header(self.scope, b"host")

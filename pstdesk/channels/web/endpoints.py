@@ -34,6 +34,7 @@ from pstdesk.consultations.models import Consultation, Direction, Message, Messa
 from pstdesk.guestbook.models import Visitor
 from pstdesk.lib.errors import DomainError
 from pstdesk.offices.models import Office
+from pstdesk.offices.offering import LIVECHAT_CHANNELS, require_offered
 from pstdesk.offices.presentation import zone_abbreviation
 
 View = Callable[..., JsonResponse]
@@ -58,6 +59,7 @@ def widget_api(*, session_required: bool) -> Callable[[View], View]:
         @wraps(view)
         def wrapper(request: HttpRequest, office_code: str, *args: Any, **kwargs: Any) -> JsonResponse:
             office = get_object_or_404(Office, code=office_code)
+            require_offered(office, *LIVECHAT_CHANNELS)  # no LiveChat in the office's standard: 404
             lang = pick_language(request)
             with translation.override(lang):
                 token = request.headers.get("X-Widget-Token", "")

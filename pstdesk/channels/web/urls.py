@@ -12,6 +12,7 @@ urlpatterns = [
     path("widget.js", views.widget_js, name="widget_js"),
     path("pfa/<str:office_code>/", views.pfa, name="pfa"),
     path("widget/<str:office_code>/frame/", views.frame, name="frame"),
+    path("widget/<str:office_code>/available/", views.available, name="available"),
     path("widget/<str:office_code>/file/<str:token>/", views.download, name="file"),
     path("widget/<str:office_code>/api/", endpoints.state, name="api_root"),
     path("widget/<str:office_code>/api/state/", endpoints.state, name="api_state"),

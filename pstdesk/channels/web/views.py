@@ -20,6 +20,7 @@ from pstdesk.channels.web import chat, limits
 from pstdesk.channels.web.models import WidgetSession
 from pstdesk.consultations.models import Attachment
 from pstdesk.offices.models import Channel, Office
+from pstdesk.offices.offering import channel_terms, published_requirements, require_offered
 from pstdesk.offices.presentation import complaint_link, display_address, hours_rows, text_in
 
 LANGUAGES = {"id", "en"}
@@ -44,6 +45,18 @@ def widget_js(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(source, content_type="application/javascript; charset=utf-8")
     response["Cache-Control"] = "public, max-age=300"
     response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+def available(request: HttpRequest, office_code: str) -> HttpResponse:
+    """Whether the loader may show the launcher: 204 when the office's standard offers the website LiveChat,
+    404 otherwise. Readable from any origin (the loader runs on the office's website); it carries no data."""
+    office = get_object_or_404(Office, code=office_code)
+    require_offered(office, Channel.LIVECHAT_WEBSITE)
+    response = HttpResponse(status=204)
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = "public, max-age=300"
     return response
 
 
@@ -150,6 +163,7 @@ def frame(request: HttpRequest, office_code: str) -> HttpResponse:
     """The widget's window, loaded in an iframe by `/widget.js` on the office's website (and only there:
     CSP frame-ancestors lists the office's origins)."""
     office = get_object_or_404(Office, code=office_code)
+    require_offered(office, Channel.LIVECHAT_WEBSITE)  # an office whose standard has no website LiveChat: 404
     lang = pick_language(request)
     with translation.override(lang):
         response = render(
@@ -187,23 +201,25 @@ def pfa(request: HttpRequest, office_code: str) -> HttpResponse:
     standard = office.standard
     if standard is None:
         raise Http404
+    require_offered(office, Channel.LIVECHAT_PFA)  # only an office whose standard offers PST From Anywhere
     lang = pick_language(request)
     with translation.override(lang):
         context = chat_context(request, office, channel=Channel.LIVECHAT_PFA, lang=lang, inline=True)
         steps = (standard.procedures or {}).get(Channel.LIVECHAT_PFA) or []
+        terms = channel_terms(standard, Channel.LIVECHAT_PFA)
         context.update(
             {
                 "standard": standard,
                 "lang": lang,
                 "title": text_in(standard.title),
-                "hours": hours_rows(standard.service_hours or {}, office.timezone),
+                "hours": hours_rows(terms.service_hours or {}, office.timezone),
+                "terms": terms,
                 "hours_text": text_in(standard.service_hours_text),
                 "product": text_in(standard.product),
                 "cost": text_in(standard.cost),
-                "requirements": [text_in(r.get("text")) for r in standard.requirements if isinstance(r, dict)],
+                "requirements": [text_in(r.get("text")) for r in published_requirements(standard)],
                 "steps": [text_in(s.get("text")) for s in steps if isinstance(s, dict)],
                 "complaints": _complaint_channels(standard),
-                "pfa_offered": Channel.LIVECHAT_PFA in (standard.channels or []),
             }
         )
         response = render(request, "channels/web/pfa.html", context)

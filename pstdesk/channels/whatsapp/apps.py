@@ -18,4 +18,6 @@ class WhatsAppChannelConfig(AppConfig):
     verbose_name = "WhatsApp channel"
 
     def ready(self) -> None:
+        from pstdesk.channels.whatsapp import checks  # noqa: F401  (registers the secrets check)
+
         post_migrate.connect(_load_demo_ids, sender=self)

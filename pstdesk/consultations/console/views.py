@@ -328,6 +328,14 @@ def _close(request: HttpRequest, c: Consultation) -> Result:
     return {}
 
 
+def _accept_introduction(request: HttpRequest, c: Consultation) -> Result:
+    # The officer judges the visitor introduced themself (Jembrana's e-mail procedure, step 1): audited.
+    from pstdesk.channels.email.actions import accept_introduction
+
+    accept_introduction(c, by=request.user)
+    return {}
+
+
 VERBS: dict[str, Callable[[HttpRequest, Consultation], Result]] = {
     "reply": _reply,
     "note": _note,
@@ -341,6 +349,7 @@ VERBS: dict[str, Callable[[HttpRequest, Consultation], Result]] = {
     "request-rating": _simple(actions.request_rating),
     "read": _read,
     "template": _template,
+    "accept-introduction": _accept_introduction,
 }
 
 

@@ -93,7 +93,7 @@ def test_staffing_warning_and_duty_event(officer_5102, officer2_5102, supervisor
     assert actions.staffing_warning(office_5102) is None
     commit(actions.set_on_duty, officer2_5102, on_duty=False, by=officer2_5102)
     warning = actions.staffing_warning(office_5102)
-    assert warning and "minimum 2" in warning
+    assert warning and "mensyaratkan minimal 2" in warning
     staffing = [e for g, e in events if e["type"] == "staffing.warning"]
     assert staffing[-1]["on_duty"] == 1 and staffing[-1]["warning"] == warning
     assert AuditLog.objects.filter(verb="user.duty", subject_id=str(officer2_5102.pk)).exists()

@@ -325,7 +325,7 @@ def test_duty_toggle_and_staffing_warning(officer_5102):
     assert AuditLog.objects.filter(verb="user.duty").exists()
     assert client.post("/console/duty/", {"on_duty": "maybe"}).status_code == 400
     html = client.get("/console/").content.decode()
-    assert 'id="staffing"' in html and "minimum 2 selama jam layanan" in html
+    assert 'id="staffing"' in html and "mensyaratkan minimal 2" in html
 
 
 def test_whatsapp_consultation_shows_its_24_hour_window_and_sends_templates(officer_5102: User) -> None:

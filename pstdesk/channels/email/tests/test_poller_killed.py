@@ -51,6 +51,9 @@ def test_killed_poller_restarts_and_stores_every_mail_exactly_once(imap_server: 
 
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update(DATA_DIR=str(tmp_path), EMAIL_PASSWORD_5101=imap_server.password, TASKS_IMMEDIATE="false")
+    # The seeded 127.0.0.1 mailbox, as in the demo; the demo WhatsApp ids come with it, so the secrets the system
+    # check asks for (pstdesk.E201) are set too.
+    env.update(SEED_DEMO_CHANNELS="true", WHATSAPP_APP_SECRET="s", WHATSAPP_ACCESS_TOKEN="t", WHATSAPP_VERIFY_TOKEN="v")
     assert pstdesk(env, "migrate", "--noinput").returncode == 0
     configure = (
         "from pstdesk.channels.email.models import Mailbox; "

@@ -62,6 +62,7 @@ def test_office_website_of_another_office_is_refused(widget_session: Any) -> Non
 
 def test_token_of_another_office_is_refused(widget_session: Any) -> None:
     _session, token = widget_session
+    _give_jembrana_livechat()
 
     async def scenario() -> tuple[dict, Any]:
         comm = communicator("5101", origin="http://testserver")
@@ -390,3 +391,13 @@ def test_read_ack_marks_office_messages_read(widget_session: Any, officer_5102: 
     run(read)
     reply.refresh_from_db()
     assert reply.delivery_status == DeliveryStatus.READ and reply.read_at is not None
+
+
+def _give_jembrana_livechat() -> None:
+    # Jembrana's standard offers no LiveChat (issue 12); these tests need a second office that does.
+    from pstdesk.offices.actions import revise_standard
+    from pstdesk.offices.models import Office
+
+    office = Office.objects.get(code="5101")
+    channels = ["whatsapp", "email", "livechat_website"]
+    revise_standard(office, by="system:test", changes={"channels": channels}, note="test")

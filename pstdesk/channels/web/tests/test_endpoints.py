@@ -128,6 +128,7 @@ def test_returning_visitor_is_recognised_by_token(client: Client) -> None:
 
 def test_endpoints_refuse_a_token_of_another_office(client: Client) -> None:
     token = prechat(client).json()["token"]
+    _give_jembrana_livechat()
     response = post(client, "5101", "verify/start/", {"email": "putu@example.test"}, token=token, json=True)
     assert response.status_code == 401 and response.json()["code"] == "unauthorized"
 
@@ -288,3 +289,13 @@ def test_web_adapter_is_registered_for_both_livechat_channels() -> None:
     for channel in ("livechat_website", "livechat_pfa"):
         ref = get_adapter(channel).send(OutboundMessage(7, 1, "5102", channel, "x", {}))
         assert ref.external_id == "web:7"
+
+
+def _give_jembrana_livechat() -> None:
+    # Jembrana's standard offers no LiveChat (issue 12); these tests need a second office that does.
+    from pstdesk.offices.actions import revise_standard
+    from pstdesk.offices.models import Office
+
+    office = Office.objects.get(code="5101")
+    channels = ["whatsapp", "email", "livechat_website"]
+    revise_standard(office, by="system:test", changes={"channels": channels}, note="test")

@@ -28,6 +28,7 @@ def test_frame_may_be_embedded_only_by_the_office_origins(client: Client, settin
     assert "frame-ancestors 'self' http://localhost:8123 https://tabanankab.bps.go.id" in csp
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert "X-Frame-Options" not in response
+    _give_jembrana_livechat()
     other = client.get("/widget/5101/frame/")
     assert "https://jembranakab.bps.go.id" in other["Content-Security-Policy"]
     assert "tabanankab" not in other["Content-Security-Policy"]
@@ -62,3 +63,13 @@ def test_pfa_page_in_english(client: Client) -> None:
 
 def test_pfa_of_unknown_office_is_404(client: Client) -> None:
     assert client.get("/pfa/9999/").status_code == 404
+
+
+def _give_jembrana_livechat() -> None:
+    # Jembrana's standard offers no LiveChat (issue 12); these tests need a second office that does.
+    from pstdesk.offices.actions import revise_standard
+    from pstdesk.offices.models import Office
+
+    office = Office.objects.get(code="5101")
+    channels = ["whatsapp", "email", "livechat_website"]
+    revise_standard(office, by="system:test", changes={"channels": channels}, note="test")

@@ -145,8 +145,15 @@
   root.appendChild(style);
   root.appendChild(button);
   function mount() { document.body.appendChild(host); }
-  if (document.body) { mount(); } else { document.addEventListener("DOMContentLoaded", mount); }
-  // Open the chat at once when the host page asks for it: <a href="#pst-chat">.
-  if (location.hash === "#pst-chat") { open(); }
-  window.PSTDesk = { open: open, close: close };
+  // The launcher appears only when the office's service standard offers the website LiveChat (the desk answers
+  // 204; 404 otherwise, or when unreachable: then nothing is shown at all).
+  function start() {
+    if (document.body) { mount(); } else { document.addEventListener("DOMContentLoaded", mount); }
+    // Open the chat at once when the host page asks for it: <a href="#pst-chat">.
+    if (location.hash === "#pst-chat") { open(); }
+    window.PSTDesk = { open: open, close: close };
+  }
+  fetch(new URL("/widget/" + office + "/available/", base).toString(), { credentials: "omit" })
+    .then(function (response) { if (response.ok) { start(); } })
+    .catch(function () {});
 })();

@@ -1,0 +1,21 @@
+"""Periodic work of the guestbook: warn managers of privacy requests about to run out of their 3×24 hours."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+
+@db_periodic_task(crontab(minute="7"))
+def warn_privacy_requests() -> int:
+    from pstdesk.guestbook.rights import warn_due_requests
+
+    return warn_due_requests()
+
+
+@db_periodic_task(crontab(hour="2", minute="30"))
+def erase_expired_personal_data() -> int:
+    """The retention job, nightly (`pstdesk retention` runs the same by hand)."""
+    from pstdesk.guestbook.retention import run_retention
+
+    return len(run_retention())

@@ -1,0 +1,294 @@
+"""The visitor's rights under UU 27/2022 and erasure that erases (issue 12, items 5 and 6).
+
+Must show: a visitor's export contains everything about them and nothing about anyone else; after an approved
+erasure a search of the whole database dump for their name, e-mail, number and message text finds nothing, and
+the month's report figures are unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.db.models import Avg, Count
+from django.test import Client
+from django.utils import timezone
+
+from pstdesk.accounts.models import Role, User
+from pstdesk.audit.models import AuditLog
+from pstdesk.channels.email.intake import ingest
+from pstdesk.channels.email.models import InboundEmail, Mailbox
+from pstdesk.channels.whatsapp.models import WebhookDelivery
+from pstdesk.channels.whatsapp.parsing import sign
+from pstdesk.conftest import make_user
+from pstdesk.consultations import actions as core
+from pstdesk.consultations.models import Attachment, Consultation, Message
+from pstdesk.consultations.tests.conftest import fake_adapter  # noqa: F401  (the fixture)
+from pstdesk.guestbook import actions as guestbook
+from pstdesk.guestbook import rights
+from pstdesk.guestbook.models import GuestbookEntry, PrivacyRequest, PrivacyRequestStatus, Visitor
+from pstdesk.guestbook.tests.factories import guestbook_data
+from pstdesk.ratings.actions import record_rating
+from pstdesk.ratings.models import Rating
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "privacy-test-secret"
+
+WAYAN = {
+    "name": "Wayan Sudarsana",
+    "email": "wayan.sudarsana@example.test",
+    "wa_id": "6281298760001",
+    "text": "Mohon data kemiskinan Tabanan untuk skripsi di Undiksha",
+    "feedback": "Petugasnya sabar menjelaskan metadata",
+    "file": "lampiran-wayan.csv",
+}
+KOMANG = {
+    "name": "Komang Ayu Lestari",
+    "email": "komang.lestari@example.test",
+    "wa_id": "6281298760002",
+    "text": "Minta data IPM Tabanan per tahun",
+}
+RINI = {"name": "Rini Kusumawati", "email": "rini.kusumawati@example.test", "text": "permohonan data nelayan"}
+
+
+def _webhook(client: Client, settings: Any, who: dict[str, str], n: int) -> None:
+    settings.WHATSAPP_APP_SECRET = SECRET
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "205102",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {"display_phone_number": "6285173215102", "phone_number_id": "105102"},
+                            "contacts": [{"profile": {"name": who["name"]}, "wa_id": who["wa_id"]}],
+                            "messages": [
+                                {
+                                    "from": who["wa_id"],
+                                    "id": f"wamid.privacy{n}",
+                                    "timestamp": str(int(timezone.now().timestamp())),
+                                    "text": {"body": who["text"]},
+                                    "type": "text",
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+    raw = json.dumps(body).encode()
+    response = client.post(
+        "/channels/whatsapp/webhook",
+        data=raw,
+        content_type="application/json",
+        headers={"X-Hub-Signature-256": sign(SECRET, raw)},
+    )
+    assert response.status_code == 200
+
+
+def _visitor_with_everything(client: Client, settings: Any, officer: User, who: dict[str, str], n: int) -> Visitor:
+    _webhook(client, settings, who, n)
+    consultation = Consultation.objects.get(visitor__wa_id=who["wa_id"])
+    visitor = consultation.visitor
+    guestbook.fill_guestbook(
+        visitor,
+        office=consultation.office,
+        channel="whatsapp",
+        data=guestbook_data(
+            name=who["name"], email=who.get("email", ""), whatsapp="+" + who["wa_id"], institution_name="Undiksha"
+        ),
+        by=f"visitor:{visitor.pk}",
+    )
+    guestbook.give_consent(
+        visitor, notice_version=guestbook.PRIVACY_NOTICE_VERSION, channel="whatsapp", by=f"visitor:{visitor.pk}"
+    )
+    Visitor.objects.filter(pk=visitor.pk).update(email_verified_at=timezone.now())  # the code round-trip: elsewhere
+    core.refresh_requirements(consultation, by="test")
+    core.mark_request_clear(consultation, by=officer)
+    upload = SimpleUploadedFile(who.get("file", "tabel.csv"), b"kecamatan,jumlah\nKediri,12\n", "text/csv")
+    core.post_reply(consultation, by=officer, body=f"Halo {who['name']}, berikut tabelnya.", attachments=[upload])
+    core.mark_answered(consultation, by=officer)
+    core.request_rating(consultation, by=officer)
+    record_rating(
+        consultation, by=f"visitor:{visitor.pk}", score=4, feedback=who.get("feedback", ""), channel="whatsapp"
+    )
+    core.close_consultation(consultation, by=officer)
+    return Visitor.objects.get(pk=visitor.pk)
+
+
+def _dump() -> str:
+    """Every value of every table, as text (binary columns decoded), the way a database dump would show it."""
+    parts = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - table names come from the database itself
+            for row in cursor.fetchall():
+                for value in row:
+                    if isinstance(value, memoryview):
+                        value = bytes(value)
+                    if isinstance(value, bytes):
+                        value = value.decode("utf-8", "replace")
+                    parts.append(str(value))
+    return "\n".join(parts).lower()
+
+
+def _figures() -> dict[str, Any]:
+    """The counts a monthly report is made of: consultations by office, channel, topic, status; ratings; the
+    coded guestbook answers."""
+    return {
+        "consultations": list(
+            Consultation.objects.values("office_id", "channel", "topic", "status")
+            .annotate(n=Count("pk"))
+            .order_by("office_id", "channel", "topic", "status")
+        ),
+        "messages": Message.objects.count(),
+        "ratings": Rating.objects.aggregate(n=Count("pk"), avg=Avg("score")),
+        "guestbook": list(
+            GuestbookEntry.objects.values("office_id", "sex", "age_group", "education", "occupation", "purpose")
+            .annotate(n=Count("pk"))
+            .order_by("office_id", "sex")
+        ),
+    }
+
+
+def _email_visitor(smtp_settings: Any) -> Visitor:
+    raw = (
+        f"From: {RINI['name']} <{RINI['email']}>\r\nTo: bps5101@bps.go.id\r\nSubject: {RINI['text']}\r\n"
+        f"Message-ID: <rini.1@example.test>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0800\r\n\r\n"
+        f"Selamat pagi, nama saya {RINI['name']} dari Universitas Udayana. Saya {RINI['text']} Jembrana.\r\n"
+    ).encode()
+    email = ingest(Mailbox.objects.get(office_id="5101"), raw)
+    assert email.consultation_id is not None
+    visitor = Consultation.objects.get(pk=email.consultation_id).visitor
+    Visitor.objects.filter(pk=visitor.pk).update(email=RINI["email"], email_verified_at=timezone.now())
+    return Visitor.objects.get(pk=visitor.pk)
+
+
+def test_export_has_everything_about_the_visitor_and_nothing_about_others(
+    client: Client, settings: Any, officer_5102: User, fake_adapter: Any
+) -> None:
+    wayan = _visitor_with_everything(client, settings, officer_5102, WAYAN, 1)
+    _visitor_with_everything(client, settings, officer_5102, KOMANG, 2)
+    data = rights.export_visitor_data(wayan)
+    text = json.dumps(data, ensure_ascii=False)
+    assert data["visitor"]["name"] == WAYAN["name"] and data["visitor"]["email"] == WAYAN["email"]
+    assert data["visitor"]["whatsapp"] == "+" + WAYAN["wa_id"]
+    assert [g["institution_name"] for g in data["guestbook_entries"]] == ["Undiksha"]
+    assert len(data["consents"]) == 1
+    (consultation,) = data["consultations"]
+    bodies = [m["body"] for m in consultation["messages"]]
+    assert WAYAN["text"] in bodies and any(WAYAN["name"] in b for b in bodies)
+    assert any(a["filename"] == WAYAN["file"] for m in consultation["messages"] for a in m["attachments"])
+    assert consultation["rating"]["score"] == 4 and consultation["rating"]["feedback"] == WAYAN["feedback"]
+    assert {"rating.recorded", "consultation.closed"} <= {p["what"] for p in data["processing"]}
+    for other in KOMANG.values():
+        assert other not in text  # nothing about Komang
+
+
+def test_the_link_page_and_json_download(client: Client, settings: Any, officer_5102: User, fake_adapter: Any) -> None:
+    wayan = _visitor_with_everything(client, settings, officer_5102, WAYAN, 1)
+    mail.outbox.clear()
+    client.post("/privasi/data/", {"address": WAYAN["email"]})
+    unknown = client.post("/privasi/data/", {"address": "nobody@example.test"})
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [WAYAN["email"]]  # only to the verified address
+    assert b"tautan telah dikirim" in unknown.content  # the same answer for an unknown address
+    link = next(line for line in mail.outbox[0].body.splitlines() if "/privasi/data/" in line).strip()
+    path = link.removeprefix(settings.PUBLIC_URL)
+    page = client.get(path)
+    assert page.status_code == 200 and WAYAN["name"] in page.content.decode() and page["Cache-Control"] == "no-store"
+    download = client.get(path + "json/")
+    assert download["Content-Disposition"].startswith("attachment")
+    assert json.loads(download.content)["visitor"]["email"] == WAYAN["email"]
+    assert client.get("/privasi/data/forged-token/").status_code == 404
+    assert rights.visitor_from_token(rights.rights_token(wayan)) == wayan
+
+
+def test_requests_go_to_the_managers_queue_with_a_72_hour_clock(
+    client: Client,
+    settings: Any,
+    officer_5102: User,
+    manager_5102: User,
+    officer_5101: User,
+    fake_adapter: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    wayan = _visitor_with_everything(client, settings, officer_5102, WAYAN, 1)
+    path = f"/privasi/data/{rights.rights_token(wayan)}/"
+    client.post(path, {"kind": "correct", "institution_name": "Universitas Pendidikan Ganesha"})
+    client.post(path, {"kind": "withdraw"})
+    correct, withdraw = PrivacyRequest.objects.order_by("pk")
+    assert correct.office_id == "5102" and correct.status == PrivacyRequestStatus.PENDING
+    assert timedelta(hours=71, minutes=59) < correct.due_at - correct.created_at <= timedelta(hours=72)
+
+    # Warned a day before the clock runs out, once.
+    User.objects.filter(pk=manager_5102.pk).update(email="pj@example.test")
+    mail.outbox.clear()
+    assert rights.warn_due_requests(timezone.now() + timedelta(hours=49)) == 2
+    assert rights.warn_due_requests(timezone.now() + timedelta(hours=50)) == 0
+    assert mail.outbox and mail.outbox[0].to == ["pj@example.test"]
+
+    # Another office's officer sees nothing; an officer may not decide; the manager does.
+    client.force_login(officer_5101)
+    assert client.post(f"/privasi/antrean/{correct.pk}/", {"decision": "approve"}).status_code == 404
+    client.force_login(manager_5102)
+    refused = client.post(f"/privasi/antrean/{withdraw.pk}/", {"decision": "refuse", "reason": ""})
+    assert refused.status_code == 400  # a refusal needs its reason
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        reason = {"decision": "refuse", "reason": "Masih ada konsultasi aktif"}
+        client.post(f"/privasi/antrean/{withdraw.pk}/", reason)
+        client.post(f"/privasi/antrean/{correct.pk}/", {"decision": "approve"})
+    correct.refresh_from_db()
+    withdraw.refresh_from_db()
+    assert (correct.status, withdraw.status) == (PrivacyRequestStatus.APPROVED, PrivacyRequestStatus.REFUSED)
+    assert GuestbookEntry.objects.get(visitor=wayan).institution_name == "Universitas Pendidikan Ganesha"
+    assert AuditLog.objects.filter(verb="privacy_request.decided").count() == 2
+    told = [m.body for m in mail.outbox if m.to == [WAYAN["email"]]]
+    assert any("Masih ada konsultasi aktif" in body for body in told) and len(told) == 2
+    assert correct.notified_at is not None
+
+
+def test_approved_erasure_leaves_nothing_in_the_dump_and_the_figures_unchanged(
+    client: Client,
+    settings: Any,
+    officer_5102: User,
+    manager_5102: User,
+    fake_adapter: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    wayan = _visitor_with_everything(client, settings, officer_5102, WAYAN, 1)
+    _visitor_with_everything(client, settings, officer_5102, KOMANG, 2)
+    rini = _email_visitor(settings)
+    manager_5101 = make_user("pj5101", "5101", Role.MANAGER)
+    assert WebhookDelivery.objects.count() == 2 and InboundEmail.objects.exclude(raw=b"").count() == 1
+    files = [a.file.path for a in Attachment.objects.filter(filename=WAYAN["file"])]
+    before = _figures()
+    dump = _dump()
+    for secret in [*WAYAN.values(), RINI["name"], RINI["email"], RINI["text"], *KOMANG.values()]:
+        assert secret.lower() in dump, secret  # the search would find them before
+
+    mail.outbox.clear()
+    for visitor, manager in ((wayan, manager_5102), (rini, manager_5101)):
+        req = rights.request_privacy_action(visitor, kind="delete", by=f"visitor:{visitor.pk}")
+        with django_capture_on_commit_callbacks(execute=True):
+            rights.decide_privacy_request(req, approve=True, by=manager)
+    assert sorted(m.to[0] for m in mail.outbox) == [RINI["email"], WAYAN["email"]]  # told, then erased
+
+    dump = _dump()
+    for secret in [*WAYAN.values(), "+" + WAYAN["wa_id"], "0" + WAYAN["wa_id"][2:], *RINI.values()]:
+        assert secret.lower() not in dump, secret
+    for secret in KOMANG.values():
+        assert secret.lower() in dump, secret  # the other visitor is untouched
+    assert _figures() == before
+    assert not any(__import__("os").path.exists(path) for path in files)
+    assert AuditLog.objects.filter(verb="visitor.data_erased").count() == 2

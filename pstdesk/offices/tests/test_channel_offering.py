@@ -1,0 +1,121 @@
+"""Each office serves only the channels its service standard offers (issue 12, item 1).
+
+Seed sentences checked: Jembrana (5101) "mengajukan permintaan layanan konsultasi melalui WhatsApp, atau email" —
+no LiveChat, no PST From Anywhere; Tabanan (5102) offers WhatsApp, the website LiveChat and PST From Anywhere,
+and no e-mail.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+
+from pstdesk.accounts.models import User
+from pstdesk.channels.email.models import Mailbox
+from pstdesk.offices.actions import revise_standard
+from pstdesk.offices.models import Office
+from pstdesk.offices.offering import channel_terms, offered_channels
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_channels_are_the_standards() -> None:
+    assert offered_channels(Office.objects.get(code="5101")) == ["whatsapp", "email"]
+    assert offered_channels(Office.objects.get(code="5102")) == ["whatsapp", "livechat_website", "livechat_pfa"]
+
+
+def test_pfa_page_of_jembrana_is_404_and_tabanan_is_served(client: Client) -> None:
+    assert client.get("/pfa/5101/").status_code == 404
+    assert client.get("/pfa/5102/").status_code == 200
+
+
+def test_jembrana_widget_is_hidden_and_refused(client: Client) -> None:
+    # The loader asks before it shows the launcher: 404 for Jembrana, 204 (any origin may read it) for Tabanan.
+    assert client.get("/widget/5101/available/").status_code == 404
+    ok = client.get("/widget/5102/available/")
+    assert ok.status_code == 204 and ok["Access-Control-Allow-Origin"] == "*"
+    source = client.get("/widget.js").content.decode()
+    assert "/available/" in source and "response.ok" in source
+    # The frame and every JSON endpoint of the widget answer 404 as for an unknown office.
+    assert client.get("/widget/5101/frame/").status_code == 404
+    for endpoint in ("state/", "prechat/", "offline/", "verify/start/"):
+        assert client.post(f"/widget/5101/api/{endpoint}", {}).status_code == 404, endpoint
+    assert client.post("/widget/5102/api/state/", {}).status_code != 404
+
+
+def test_a_revision_that_adds_livechat_opens_the_widget(client: Client, admin_5101: User) -> None:
+    office = Office.objects.get(code="5101")
+    revise_standard(office, by=admin_5101, changes={"channels": ["whatsapp", "email", "livechat_pfa"]}, note="PFA")
+    assert client.get("/pfa/5101/").status_code == 200
+    assert client.get("/widget/5101/frame/").status_code == 404  # PFA only, not the website LiveChat
+
+
+def test_whatsapp_number_of_an_office_without_whatsapp_is_refused_with_the_reason(admin_5102: User) -> None:
+    office = Office.objects.get(code="5102")
+    revise_standard(office, by=admin_5102, changes={"channels": ["livechat_website", "livechat_pfa"]}, note="x")
+    office.whatsapp_phone_number_id = "999"
+    with pytest.raises(ValidationError) as refused:
+        office.full_clean()
+    errors = refused.value.message_dict
+    assert set(errors) == {"whatsapp_number", "whatsapp_phone_number_id"}
+    reason = errors["whatsapp_phone_number_id"][0]
+    assert "tidak menawarkan kanal WhatsApp" in reason and "versi 2" in reason
+    assert "LiveChat di website kantor, LiveChat PST From Anywhere" in reason
+    Office.objects.get(code="5101").full_clean()  # Jembrana offers WhatsApp: its number is fine
+
+
+def test_mailbox_of_an_office_without_email_is_refused_with_the_reason() -> None:
+    mailbox = Mailbox(office_id="5102", address="pst5102@bps.go.id", imap_user="pst5102@bps.go.id")
+    with pytest.raises(ValidationError) as refused:
+        mailbox.full_clean()
+    assert "tidak menawarkan kanal E-mail" in refused.value.message_dict["office"][0]
+    Mailbox(office_id="5101", address="other5101@bps.go.id").clean()  # Jembrana offers e-mail
+
+
+def test_admin_refuses_a_mailbox_for_tabanan(client: Client) -> None:
+    superuser = User.objects.create_superuser("root", "root@example.test", "pw")
+    client.force_login(superuser)
+    response = client.post(
+        "/admin/channel_email/mailbox/add/",
+        {
+            "office": "5102",
+            "address": "pst5102@bps.go.id",
+            "imap_host": "imap.example.test",
+            "imap_port": 993,
+            "imap_security": "tls",
+            "imap_folder": "INBOX",
+            "smtp_host": "smtp.example.test",
+            "smtp_port": 587,
+            "smtp_security": "starttls",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 200  # the form again, with the reason
+    assert "tidak menawarkan kanal E-mail" in response.content.decode()
+    assert not Mailbox.objects.filter(office_id="5102").exists()
+
+
+def _channel_names(html: str, code: str) -> list[str]:
+    card = html.split(f'id="office-{code}"', 1)[1].split("</li>\n{% empty", 1)[0]
+    card = card.split('<li class="card"', 1)[0]
+    return re.findall(r'class="channel channel-([a-z_]+)"', card)
+
+
+def test_home_lists_exactly_the_offered_channels(client: Client) -> None:
+    html = client.get("/").content.decode()
+    assert _channel_names(html, "5101") == ["whatsapp", "email"]
+    assert _channel_names(html, "5102") == ["whatsapp", "livechat_website", "livechat_pfa"]
+    assert 'href="/pfa/5101/"' not in html
+
+
+def test_channel_terms_say_where_the_deadline_is_the_standards() -> None:
+    jembrana = Office.objects.get(code="5101").standard
+    tabanan = Office.objects.get(code="5102").standard
+    assert jembrana is not None and tabanan is not None
+    assert channel_terms(jembrana, "email").sla_stated is True
+    assert channel_terms(jembrana, "whatsapp").sla_stated is False  # an office target, not the standard's
+    assert all(channel_terms(tabanan, c).sla_stated for c in tabanan.channels)
+    assert channel_terms(jembrana, "whatsapp").service_hours["mon"] == ["08:00", "15:30"]

@@ -160,23 +160,16 @@ def staffing_warning(office: Office) -> str | None:
     the standard's where it states one, else the office's own setting, else none). The text names the standard only
     where the standard states the number; with no minimum at all (Jembrana's standard is silent), only an office
     with nobody on duty is warned, and no number is named."""
-    from pstdesk.supervision.actions import office_minimum
+    from pstdesk.supervision.actions import office_minimum, staffing_message
 
     minimum = office_minimum(office)
     count = on_duty_count(office)
     if count >= max(minimum, 1):
         return None
-    if minimum == 0:
-        return _("Tidak ada petugas yang bertugas di %(office)s.") % {"office": office.name}
     standard = office.standard
-    if standard is not None and standard.states_officers_minimum:
-        return _(
-            "Petugas yang bertugas di %(office)s hanya %(count)d orang; standar pelayanan mensyaratkan minimal "
-            "%(minimum)d."
-        ) % {"office": office.name, "count": count, "minimum": minimum}
-    return _(
-        "Petugas yang bertugas di %(office)s hanya %(count)d orang; minimum kantor %(minimum)d selama jam layanan."
-    ) % {"office": office.name, "count": count, "minimum": minimum}
+    return staffing_message(
+        office, count, minimum, stated_by_standard=bool(standard is not None and standard.states_officers_minimum)
+    )
 
 
 def set_on_duty(user: User, *, on_duty: bool, by: Any, check_coverage: bool = True) -> User:

@@ -151,10 +151,32 @@ def set_office_minimum(office: Office, *, minimum: int | None, by: Any) -> Super
     return settings
 
 
-def staffing_below_minimum(offices: list[Office]) -> list[tuple[Office, int, int]]:
-    """(office, on duty, minimum) for each of `offices` with fewer officers on duty than its minimum, in three
-    queries whatever the number of offices: the on-duty counts, the standards' minimums (newest version per
-    office) and the offices' own settings."""
+def staffing_message(office: Office, count: int, minimum: int, *, stated_by_standard: bool) -> str:
+    """The staffing warning's text. It names the standard only where the standard states the minimum (Tabanan);
+    an office's own minimum is named as the office's; with no minimum at all (Jembrana's standard is silent) the
+    only warning is that nobody is on duty, with no number."""
+    if minimum <= 0:
+        return _("Tidak ada petugas yang bertugas di %(office)s.") % {"office": office.name}
+    values = {"office": office.name, "count": count, "minimum": minimum}
+    if stated_by_standard:
+        return (
+            _(
+                "Petugas yang bertugas di %(office)s hanya %(count)d orang; standar pelayanan mensyaratkan minimal "
+                "%(minimum)d."
+            )
+            % values
+        )
+    return (
+        _("Petugas yang bertugas di %(office)s hanya %(count)d orang; minimum kantor %(minimum)d selama jam layanan.")
+        % values
+    )
+
+
+def staffing_below_minimum(offices: list[Office]) -> list[tuple[Office, int, int, bool]]:
+    """(office, on duty, minimum, stated by the standard) for each of `offices` with fewer officers on duty than
+    its minimum (or with nobody on duty where there is no minimum), in three queries whatever the number of
+    offices: the on-duty counts, the standards' minimums (newest version per office) and the offices' own
+    settings."""
     from django.db.models import Count
 
     from pstdesk.offices.models import ServiceStandard
@@ -178,8 +200,8 @@ def staffing_below_minimum(offices: list[Office]) -> list[tuple[Office, int, int
         if not minimum and office.pk in settings:
             minimum = int(settings[office.pk].min_officers or 0)
         count = int(counts.get(office.pk, 0))
-        if count < minimum:
-            below.append((office, count, minimum))
+        if count < max(minimum, 1):
+            below.append((office, count, minimum, bool(standard_minimum)))
     return below
 
 
@@ -280,9 +302,10 @@ def check_coverage(office: Office, *, now: datetime | None = None, is_open: bool
         claimed = CoverageState.objects.filter(office=office, below_since__isnull=True).update(below_since=now)
         if not claimed:
             return False
-        message = _(
-            "Petugas yang bertugas di %(office)s hanya %(count)d orang; minimum %(minimum)d selama jam layanan."
-        ) % {"office": office.name, "count": count, "minimum": minimum}
+        standard = office.standard
+        message = staffing_message(
+            office, count, minimum, stated_by_standard=bool(standard is not None and standard.min_officers)
+        )
         record(
             "office.coverage_below_minimum",
             office,

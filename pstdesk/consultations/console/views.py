@@ -41,17 +41,13 @@ def _staff_offices(user: Any) -> list[Office]:
 
 
 def staffing_warnings(offices: list[Office]) -> list[dict[str, Any]]:
-    """The banner texts: offices with fewer officers on duty than their minimum. Three queries however many
-    offices the user sees (`supervision.actions.staffing_below_minimum`)."""
-    from pstdesk.supervision.actions import staffing_below_minimum
+    """The banner texts: offices with fewer officers on duty than their minimum (or nobody on duty). Three
+    queries however many offices the user sees (`supervision.actions.staffing_below_minimum`)."""
+    from pstdesk.supervision.actions import staffing_below_minimum, staffing_message
 
     return [
-        _jsonable_warning(
-            office,
-            _("Petugas yang bertugas di %(office)s hanya %(count)d orang; minimum %(minimum)d selama jam layanan.")
-            % {"office": office.name, "count": count, "minimum": minimum},
-        )
-        for office, count, minimum in staffing_below_minimum(offices)
+        _jsonable_warning(office, staffing_message(office, count, minimum, stated_by_standard=stated))
+        for office, count, minimum, stated in staffing_below_minimum(offices)
     ]
 
 

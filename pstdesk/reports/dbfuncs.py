@@ -52,7 +52,7 @@ class PercentileCont(Aggregate):
         super().__init__(expression, fraction=float(fraction), **extra)
 
 
-def working_minutes_at(field: str) -> Expression:
+def working_minutes_at(field: str) -> Any:
     """The office's service minutes from `calendar.ANCHOR` to the moment in `field` of the outer consultation row
     (which must have `office_id`). The difference of two of these is the working minutes between them."""
     moment = Epoch(OuterRef(field))
@@ -68,7 +68,7 @@ def working_minutes_at(field: str) -> Expression:
     return Coalesce(Subquery(day, output_field=FloatField()), Value(0.0))
 
 
-def working_day_number(field: str) -> Expression:
+def working_day_number(field: str) -> Any:
     """The number of the working day a moment counts for: the day it falls in during service hours, else the next
     working day (the standard's day-0 rule). Differences of two are working days between them."""
     moment = Epoch(OuterRef(field))
@@ -80,7 +80,7 @@ def working_day_number(field: str) -> Expression:
     return Subquery(day, output_field=FloatField())
 
 
-def in_service_hours(field: str) -> Expression:
+def in_service_hours(field: str) -> Any:
     """True when the moment in `field` falls inside the office's service hours on a working day."""
     from django.db.models import Exists
 
@@ -117,8 +117,8 @@ def percentiles(
     )
     near = Q()
     for fraction in fractions:
-        position = (F("_n") - 1) * fraction + 1
-        near |= Q(_rn__gt=position - 1, _rn__lt=position + 1)
+        around = (F("_n") - 1) * fraction + 1
+        near |= Q(_rn__gt=around - 1, _rn__lt=around + 1)
     rows = ranked.filter(near).values(*keys, "_rn", "_n", "_pv")
     found: dict[Any, dict[int, float]] = {}
     sizes: dict[Any, int] = {}

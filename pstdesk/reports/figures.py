@@ -275,7 +275,9 @@ def rating_figures(
     )
     # Response rate: of the consultations opened in the period and answered, how many were rated (ever).
     answered = opened.filter(answered_at__isnull=False)
-    per_channel = {c.value: {"answered": 0, "rated": 0, "response_rate": None} for c in Channel}
+    per_channel: dict[str, dict[str, Any]] = {
+        c.value: {"answered": 0, "rated": 0, "response_rate": None} for c in Channel
+    }
     for row in answered.order_by().values("channel").annotate(n=Count("id"), rated=Count("rating")):
         per_channel[row["channel"]] = {
             "answered": row["n"],
@@ -406,11 +408,11 @@ def by_office(offices: list[Office], period: Period, zone: ZoneInfo, *, now: dat
     start, end = period.bounds(zone)
     codes = [o.code for o in offices]
     opened = Consultation.objects.filter(office_id__in=codes, created_at__gte=start, created_at__lt=end)
-    rows = {
+    rows: dict[str, dict[str, Any]] = {
         o.code: {"code": o.code, "name": o.name, "opened": 0, "closed": 0, "decided": 0, "within_standard": 0}
         for o in offices
     }
-    for row in (
+    for grouped in (
         opened.order_by()
         .values("office_id")
         .annotate(
@@ -419,12 +421,12 @@ def by_office(offices: list[Office], period: Period, zone: ZoneInfo, *, now: dat
             within_standard=Count("id", filter=Q(due_at__isnull=False, answered_at__lte=F("due_at"))),
         )
     ):
-        rows[row["office_id"]].update(
-            opened=row["opened"], decided=row["decided"], within_standard=row["within_standard"]
+        rows[grouped["office_id"]].update(
+            opened=grouped["opened"], decided=grouped["decided"], within_standard=grouped["within_standard"]
         )
     closed = Consultation.objects.filter(office_id__in=codes, closed_at__gte=start, closed_at__lt=end)
-    for row in closed.order_by().values("office_id").annotate(n=Count("id")):
-        rows[row["office_id"]]["closed"] = row["n"]
+    for count in closed.order_by().values("office_id").annotate(n=Count("id")):
+        rows[count["office_id"]]["closed"] = count["n"]
     ratings = Rating.objects.filter(consultation__office_id__in=codes, created_at__gte=start, created_at__lt=end)
     rating_rows = {
         row["consultation__office_id"]: row
@@ -434,7 +436,7 @@ def by_office(offices: list[Office], period: Period, zone: ZoneInfo, *, now: dat
     complaint_rows = {
         row["office_id"]: row["n"] for row in complaints.order_by().values("office_id").annotate(n=Count("id"))
     }
-    result = []
+    result: list[dict[str, Any]] = []
     for code, row in rows.items():
         rating = rating_rows.get(code)
         row["within_standard_share"] = _share(row["within_standard"], row["decided"])

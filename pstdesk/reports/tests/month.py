@@ -134,7 +134,11 @@ def build_month(ayu: User, made: User) -> Month:
     _rate(c[2], 4, wita(11, 9, 15, 30))
     _rate(c[3], 2, wita(11, 24, 9, 30), feedback="Lama sekali", gratuity=True)
     breach = Breach.objects.create(
-        consultation=c[3], office_id="5102", kind="resolution", due_at=c[3].due_at, detected_at=wita(11, 23, 16, 1)
+        consultation=c[3],
+        office_id="5102",
+        kind="resolution",
+        due_at=c[3].due_at or NOW,
+        detected_at=wita(11, 23, 16, 1),
     )
     case = Compensation.objects.create(office_id="5102", consultation=c[3], breach=breach, reason="Terlambat")
     Compensation.objects.filter(pk=case.pk).update(opened_at=wita(11, 23, 16, 1))

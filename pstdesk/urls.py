@@ -21,4 +21,5 @@ urlpatterns = [
     path("channels/whatsapp/", include("pstdesk.channels.whatsapp.urls")),
     path("", include("pstdesk.channels.web.urls")),
     path("", include("pstdesk.ratings.urls")),
+    path("", include("pstdesk.reports.urls")),
 ]

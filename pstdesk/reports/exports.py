@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import json
+import math
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime

@@ -107,3 +107,22 @@ class ReportDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.snapshot} → {self.email}"
+
+
+class ScheduledRun(models.Model):
+    """The claim of one scheduled report (office, kind, period): inserted once, so of several workers that wake at
+    the same moment only the one whose insert succeeds generates and sends. A claim left unfinished (its worker
+    died) can be taken over after `schedule.STALE_CLAIM` by a conditional update."""
+
+    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=ReportKind.choices)
+    period_start = models.DateField()
+    claimed_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    snapshot = models.ForeignKey(ReportSnapshot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["office", "kind", "period_start"], name="scheduled_report_once")]
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.kind} {self.period_start}"

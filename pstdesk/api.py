@@ -21,3 +21,7 @@ api.add_router("/offices", offices_router)
 from pstdesk.consultations.api import router as consultations_router  # noqa: E402
 
 api.add_router("/consultations", consultations_router)
+
+from pstdesk.reports.api import router as reports_router  # noqa: E402
+
+api.add_router("/reports", reports_router)

@@ -18,7 +18,7 @@ from pstdesk.accounts.models import Role, User
 from pstdesk.audit.actions import record
 from pstdesk.lib.actors import is_user
 from pstdesk.offices.models import Office
-from pstdesk.reports.exports import file_name, render
+from pstdesk.reports.exports import CONTENT_TYPES, file_name, render
 from pstdesk.reports.figures import build_report
 from pstdesk.reports.models import ReportDelivery, ReportKind, ReportSnapshot
 from pstdesk.reports.periods import Period
@@ -102,9 +102,9 @@ def send_report(snapshot: ReportSnapshot, *, by: Any, recipients: list[User] | N
                 "url": settings.PUBLIC_URL.rstrip("/") + "/laporan/arsip/",
             }
         message = EmailMessage(subject=subject, body=body, to=[user.email])
-        for field, content_type in ((snapshot.pdf, "application/pdf"), (snapshot.xlsx, None)):
+        for field, fmt in ((snapshot.pdf, "pdf"), (snapshot.xlsx, "xlsx")):
             with field.open("rb") as handle:
-                message.attach((field.name or "").rsplit("/", 1)[-1], handle.read(), content_type)
+                message.attach(file_name(figures, fmt), handle.read(), CONTENT_TYPES[fmt])
         message.send()
         with transaction.atomic():
             delivery, _created = ReportDelivery.objects.get_or_create(

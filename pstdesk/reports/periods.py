@@ -7,11 +7,16 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pstdesk.lib.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from pstdesk.offices.models import Office
 
 MONTH_NAMES_ID = (
     "Januari",
@@ -122,3 +127,10 @@ def format_number_id(value: float | int | None, decimals: int = 0) -> str:
         return "–"
     text = f"{value:,.{decimals}f}"
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def default_period(office: Office) -> Period:
+    """The previous month in the office's time zone: what a service manager reads most."""
+    today = timezone.now().astimezone(ZoneInfo(office.timezone)).date()
+    last = today.replace(day=1) - timedelta(days=1)
+    return month(last.year, last.month)

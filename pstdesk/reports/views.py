@@ -6,7 +6,6 @@ Thin views: they check access through `reports.access` (404 for another office) 
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,17 +26,10 @@ from pstdesk.reports.exports import CONTENT_TYPES, FORMATS, ROW_FORMATS, display
 from pstdesk.reports.exports import render as render_file
 from pstdesk.reports.figures import build_report
 from pstdesk.reports.models import ReportSnapshot
-from pstdesk.reports.periods import Period, month, parse_period
+from pstdesk.reports.periods import Period, default_period, parse_period
 from pstdesk.reports.tables import build_tables
 
 DRILL_LIMIT = 200
-
-
-def default_period(office: Office) -> Period:
-    """The previous month in the office's time zone: what a service manager reads most."""
-    today = timezone.now().astimezone(ZoneInfo(office.timezone)).date()
-    last = today.replace(day=1) - timedelta(days=1)
-    return month(last.year, last.month)
 
 
 def _choice(request: HttpRequest) -> tuple[Office, Period, bool]:

@@ -156,3 +156,49 @@ def test_the_periodic_task_runs_every_hour_on_the_hour():
         return tasks.send_scheduled_reports.task_class.__name__ in names
 
     assert due(0, 0) and due(1, 0) and not due(0, 5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_worker_processes_send_once_through_a_real_smtp_server(managers, tmp_path):
+    """Two `pstdesk` processes at the same moment against the same database and a real SMTP server."""
+    import os
+    import subprocess
+    import sys
+
+    from pstdesk.channels.email.tests.servers import SmtpServer
+
+    settings_dict = connection.settings_dict
+    if connection.vendor == "sqlite":
+        url = f"sqlite:///{settings_dict['NAME']}"
+    else:
+        url = "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(
+            **{k: settings_dict[k] or "" for k in ("USER", "HOST", "PORT", "NAME")}
+        )
+        if settings_dict.get("PASSWORD"):
+            url = url.replace("@", f":{settings_dict['PASSWORD']}@", 1)
+    smtp = SmtpServer().start()
+    try:
+        env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}}
+        env.update(
+            DATABASE_URL=url,
+            DATA_DIR=str(tmp_path),
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=str(smtp.port),
+            TASKS_IMMEDIATE="true",
+        )
+        command = [sys.executable, "-m", "pstdesk.cli", "send_scheduled_reports", "--now", "2026-12-01T08:00+08:00"]
+        workers = [
+            subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
+        outputs = [worker.communicate(timeout=300) for worker in workers]
+    finally:
+        smtp.stop()
+    assert [worker.returncode for worker in workers] == [0, 0], outputs
+    sent = sorted(int(out.split()[0]) for out, _err in outputs)
+    assert sum(sent) == 3, outputs
+    recipients = sorted(address for received in smtp.sink.messages for address in received.rcpt_tos)
+    assert recipients == ["pj5100@example.test", "pj5101@example.test", "pj5102@example.test"]
+    subjects = sorted(received.message["Subject"] for received in smtp.sink.messages)
+    assert all("November 2026 (versi 1)" in subject for subject in subjects), subjects
+    assert ReportSnapshot.objects.count() == 3 and ReportDelivery.objects.count() == 3

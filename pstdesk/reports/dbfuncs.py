@@ -11,6 +11,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import (
     Aggregate,
+    BigIntegerField,
     Count,
     Expression,
     F,
@@ -31,12 +32,14 @@ from pstdesk.reports.models import WorkingDay
 class Epoch(Func):
     """Whole Unix seconds of a datetime column (UTC), the unit of `WorkingDay`'s columns."""
 
-    output_field = FloatField()
-    template = "FLOOR(EXTRACT(EPOCH FROM %(expressions)s))"
+    # bigint like WorkingDay's columns: EXTRACT returns numeric, and comparing an indexed bigint column with a
+    # numeric casts the column, which turns every lookup into a scan of the office's calendar.
+    output_field = BigIntegerField()
+    template = "CAST(FLOOR(EXTRACT(EPOCH FROM %(expressions)s)) AS BIGINT)"
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         # julianday() reads Django's stored text; rounding removes the float noise of the day fraction.
-        template = "ROUND((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
+        template = "CAST(ROUND((julianday(%(expressions)s) - 2440587.5) * 86400.0) AS INTEGER)"
         return self.as_sql(compiler, connection, template=template, **extra)
 
 

@@ -33,3 +33,7 @@ api.add_router("/offices", transparency_router)
 from pstdesk.complaints.api import router as complaints_router  # noqa: E402
 
 api.add_router("/complaints", complaints_router)
+
+from pstdesk.reports.api import router as reports_router  # noqa: E402
+
+api.add_router("/reports", reports_router)

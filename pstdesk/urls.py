@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("pstdesk.ratings.urls")),
     path("", include("pstdesk.transparency.urls")),
     path("", include("pstdesk.supervision.urls")),
+    path("", include("pstdesk.reports.urls")),
 ]

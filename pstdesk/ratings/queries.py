@@ -52,15 +52,24 @@ class SkmFigures:
 
 def skm_figures(office: Office, start: date, end: date, *, subtree: bool = True) -> SkmFigures:
     """The SKM index of an office (with its subtree, by default) for the days start..end inclusive."""
-    from pstdesk.consultations.models import Consultation
-
     offices = Office.objects.subtree_of(office) if subtree else Office.objects.filter(pk=office.pk)
     low, high = period_bounds(office, start, end)
-    answers = SkmResponse.objects.filter(office__in=offices, submitted_at__gte=low, submitted_at__lt=high).values_list(
-        "answers", flat=True
-    )
+    return skm_figures_between(list(offices.values_list("pk", flat=True)), low, high)
+
+
+def skm_figures_between(office_codes: list[str], low: datetime, high: datetime) -> SkmFigures:
+    """The SKM index of the responses submitted in [low, high) to these offices, with the period's population
+    (consultations answered then) and its Krejcie–Morgan minimum. Two queries; the evaluation reports use it as
+    their `skm` section."""
+    from pstdesk.consultations.models import Consultation
+
+    answers = SkmResponse.objects.filter(
+        office__in=office_codes, submitted_at__gte=low, submitted_at__lt=high
+    ).values_list("answers", flat=True)
     result = skm.compute_ikm(answers)
-    population = Consultation.objects.filter(office__in=offices, answered_at__gte=low, answered_at__lt=high).count()
+    population = Consultation.objects.filter(
+        office__in=office_codes, answered_at__gte=low, answered_at__lt=high
+    ).count()
     return SkmFigures(result=result, population=population, minimum_sample=skm.krejcie_morgan(population))
 
 

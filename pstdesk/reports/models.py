@@ -1,1 +1,128 @@
+"""Performance evaluation reports (evaluasi kinerja pelaksana): the working calendar the report queries join
+against, and the archive of generated reports (immutable snapshots, their versions and who received them)."""
+
 from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class WorkingDay(models.Model):
+    """One working day of an office, materialised so that working minutes and working days between two moments
+    are computed in the database (a correlated, indexed lookup per moment) instead of in Python.
+
+    Times are Unix epoch seconds (UTC), so the same comparison works on PostgreSQL and SQLite. `minutes_before`
+    is the office's service minutes from `ANCHOR` up to this day's opening; `ordinal` numbers the working days
+    from `ANCHOR` (1 = the first). Rows are rebuilt by `reports.calendar.ensure_working_days` whenever the office's
+    calendar (hours, holidays, closures) changes, recognised by `WorkingCalendarState.fingerprint`.
+    """
+
+    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    ordinal = models.PositiveIntegerField()
+    opens_epoch = models.BigIntegerField()
+    closes_epoch = models.BigIntegerField()
+    minutes_before = models.FloatField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["office", "date"], name="workingday_unique")]
+        indexes = [
+            models.Index(fields=["office", "opens_epoch"], name="workingday_opens"),
+            models.Index(fields=["office", "closes_epoch"], name="workingday_closes"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.date} #{self.ordinal}"
+
+
+class WorkingCalendarState(models.Model):
+    """Which calendar the office's `WorkingDay` rows were built from, and up to which year."""
+
+    office = models.OneToOneField("offices.Office", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    fingerprint = models.CharField(max_length=64)
+    through_year = models.PositiveSmallIntegerField()
+    built_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.office_id} through {self.through_year}"
+
+
+class ReportKind(models.TextChoices):
+    MONTHLY = "monthly", _("Bulanan")
+    ANNUAL = "annual", _("Tahunan")
+    AD_HOC = "ad_hoc", _("Sewaktu-waktu")
+
+
+class ReportSnapshot(models.Model):
+    """One generated report, kept as it was: the figures as stored JSON and the files rendered from them. Rows are
+    never updated after creation; regenerating the same report makes `version + 1`, so a past report does not
+    change when data is later corrected."""
+
+    office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="report_snapshots")
+    subtree = models.BooleanField(default=False)
+    kind = models.CharField(max_length=10, choices=ReportKind.choices)
+    period_start = models.DateField()
+    period_end = models.DateField()  # inclusive, office-local
+    version = models.PositiveIntegerField()
+    figures = models.JSONField()
+    pdf = models.FileField(upload_to="reports/%Y/%m/", blank=True)
+    xlsx = models.FileField(upload_to="reports/%Y/%m/", blank=True)
+    csv_zip = models.FileField(upload_to="reports/%Y/%m/", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_label = models.CharField(max_length=100, blank=True)  # "system:reports" for the schedule
+
+    class Meta:
+        ordering = ["-period_start", "office", "-version"]
+        constraints = [
+            # The claim of the schedule: two workers generating the same report collide here, and only one wins.
+            models.UniqueConstraint(
+                fields=["office", "subtree", "kind", "period_start", "period_end", "version"],
+                name="report_snapshot_version_unique",
+            )
+        ]
+        verbose_name = _("arsip laporan")
+        verbose_name_plural = _("arsip laporan")
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.kind} {self.period_start}..{self.period_end} v{self.version}"
+
+
+class ReportDelivery(models.Model):
+    """Who received which version of a report, and when (one row per recipient per snapshot)."""
+
+    snapshot = models.ForeignKey(ReportSnapshot, on_delete=models.CASCADE, related_name="deliveries")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    email = models.EmailField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [models.UniqueConstraint(fields=["snapshot", "email"], name="report_delivery_once")]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot} → {self.email}"
+
+
+class ScheduledRun(models.Model):
+    """The claim of one scheduled report (office, kind, period): inserted once, so of several workers that wake at
+    the same moment only the one whose insert succeeds generates and sends. A claim left unfinished (its worker
+    died) can be taken over after `schedule.STALE_CLAIM` by a conditional update."""
+
+    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=ReportKind.choices)
+    period_start = models.DateField()
+    claimed_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    snapshot = models.ForeignKey(ReportSnapshot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["office", "kind", "period_start"], name="scheduled_report_once")]
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.kind} {self.period_start}"

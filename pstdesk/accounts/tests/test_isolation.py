@@ -332,6 +332,9 @@ LIST_URLS: dict[str, str] = {
     "supervision:audit": "session",
     "supervision:my_reviews": "session",
     "guestbook:privacy_queue": "session",
+    "reports:report": "session",
+    "reports:mine": "session",
+    "reports:archive": "session",
 }
 
 
@@ -347,6 +350,20 @@ class Case:
 
 def _consultation_id(w: World) -> dict[str, Any]:
     return {"consultation_id": w.get("consultation").pk}
+
+
+def _report_snapshot(w: World) -> dict[str, Any]:
+    from pstdesk.reports.models import ReportSnapshot
+
+    snapshot = ReportSnapshot.objects.create(
+        office=w.office_5102,
+        kind="monthly",
+        period_start="2026-11-01",
+        period_end="2026-11-30",
+        version=1,
+        figures={"office": {"code": "5102"}, "period": {"key": "2026-11"}, "marker": MARKER},
+    )
+    return {"pk": snapshot.pk, "fmt": "json"}
 
 
 def _api_post(name: str) -> Case:
@@ -390,6 +407,13 @@ OBJECT_URLS: dict[str, Case] = {
     "supervision:review_sample": Case(lambda w: {"code": "5102"}),
     "supervision:review": Case(lambda w: {"pk": w.get("consultation").pk}),
     "supervision:queue_action": Case(lambda w: {"pk": w.get("consultation").pk, "verb": "reopen"}, method="post"),
+    # Reports name their office in the query string (?office=5102); an officer of 5101 reads no reports at all.
+    "reports:download": Case(lambda w: {"fmt": "json"}),
+    "reports:rows": Case(lambda w: {"fmt": "csv"}),
+    "reports:drill": Case(lambda w: {}),
+    "reports:archive_file": Case(_report_snapshot),
+    "api:get_report": Case(lambda w: {"code": "5102"}, client="token"),
+    "api:get_rows": Case(lambda w: {"code": "5102"}, client="token"),
     # Django names the user admin's password page after auth.User whatever the user model is.
     "admin:auth_user_password_change": Case(lambda w: {"id": w.officer_5102.pk}, client="admin"),
 }

@@ -163,3 +163,18 @@ def test_a_decided_alert_never_escalates(office_5102, officer_5102, supervisor_5
     assert escalate_rating_alerts(wita(12, 20, 16, 5)) == 0
     assert not Escalation.objects.exists()
     assert not AuditLog.objects.filter(verb="rating_alert.escalated").exists()
+
+
+def test_the_periodic_task_escalates_under_worker_and_serve(office_5102, officer_5102) -> None:
+    """`pstdesk worker` and the embedded consumer of `pstdesk serve` both run huey's periodic tasks of the same
+    registry (`runtime.workers`): the task is registered there and takes the step."""
+    from huey.contrib.djhuey import HUEY
+
+    from pstdesk.supervision.tasks import escalate_undecided_rating_alerts
+
+    names = {task.name for task in HUEY._registry.periodic_tasks}
+    assert escalate_undecided_rating_alerts.task_class().name in names
+    alert = low_score_alert(officer_5102, opened=wita(11, 26, 10))
+    with time_machine.travel(wita(11, 30, 16, 5), tick=False):
+        escalate_undecided_rating_alerts.call_local()
+    assert Escalation.objects.get(rating_alert=alert).to_office_id == "5100"

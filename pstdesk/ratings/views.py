@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Case, When
+from django.db.models import Case, OuterRef, Subquery, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -177,6 +177,17 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
     alerts = RatingAlert.objects.filter(office__in=offices)
     if status in AlertStatus.values:
         alerts = alerts.filter(status=status)
+    # the office an alert was escalated to last (supervision's escalation steps), and `?escalated=1` for only those
+    from pstdesk.supervision.models import Escalation
+
+    alerts = alerts.annotate(
+        escalated_to=Subquery(
+            Escalation.objects.filter(rating_alert=OuterRef("pk")).order_by("-level").values("to_office")[:1]
+        )
+    )
+    escalated = request.GET.get("escalated", "") == "1"
+    if escalated:
+        alerts = alerts.filter(escalated_to__isnull=False)
     alerts = alerts.select_related("office", "rating", "officer").order_by(
         Case(When(status=AlertStatus.OPEN, then=0), default=1), "-opened_at", "-id"
     )[:LIST_LIMIT]
@@ -186,6 +197,7 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
         "selected": code,
         "status": status,
         "statuses": AlertStatus.choices,
+        "escalated": escalated,
     }
     return render(request, "ratings/alert_queue.html", context)
 
@@ -224,5 +236,6 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "error": error,
         "form": request.POST,
         "trail": trail_of(alert),
+        "escalations": alert.escalations.order_by("level"),
     }
     return render(request, "ratings/alert_detail.html", context, status=status)

@@ -1,7 +1,8 @@
-"""Escalation up the office tree: a resolution breach whose consultation stays unanswered and open for
-`ESCALATION_WORKING_DAYS` working days (of its office) after the breach goes to the supervisors of the parent
-office, and after twice that to the parent's parent (province, then BPS RI). Each step is claimed by inserting an
-`Escalation` row, unique on (breach, level): any number of workers escalate each step exactly once."""
+"""Escalation up the office tree: a resolution breach whose consultation stays unanswered and open, or a rating
+alert (low score, gratuity, illegal fee) that no supervisor has decided, for `ESCALATION_WORKING_DAYS` working days
+(of its office) goes to the supervisors of the parent office, and after twice that to the parent's parent
+(province, then BPS RI). Each step is claimed by inserting an `Escalation` row, unique on (breach, level) or
+(rating alert, level): any number of workers escalate each step exactly once."""
 
 from __future__ import annotations
 
@@ -62,17 +63,103 @@ def escalate_breaches(now: datetime | None = None) -> int:
         cal = cals.get(breach.office_id)
         if cal is None:
             continue
-        start = breach.detected_at.astimezone(cal.zone).date()
-        today = now.astimezone(cal.zone).date()
-        # only whole working days count: today once the office has closed
-        if workdays.is_working_day(cal, today) and now < workdays.closing_time(cal, today):
-            today -= timedelta(days=1)
-        elapsed = workdays.working_days_between(cal, start, today) if today > start else 0
         ancestors = _ancestors(breach.office)
-        for level in range(1, min(elapsed // days, len(ancestors)) + 1):
+        for level in range(1, min(_whole_working_days(cal, breach.detected_at, now) // days, len(ancestors)) + 1):
             if _escalate(breach, level=level, to_code=ancestors[level - 1], now=now):
                 taken += 1
     return taken
+
+
+def _whole_working_days(cal: Any, since: datetime, now: datetime) -> int:
+    """The whole working days of the office from the day after `since` to now: today counts once it has closed."""
+    start = since.astimezone(cal.zone).date()
+    today = now.astimezone(cal.zone).date()
+    if workdays.is_working_day(cal, today) and now < workdays.closing_time(cal, today):
+        today -= timedelta(days=1)
+    return workdays.working_days_between(cal, start, today) if today > start else 0
+
+
+def escalate_rating_alerts(now: datetime | None = None) -> int:
+    """Escalate every rating alert still undecided (no decision in its trail) that is due a step now, counted
+    from when it was opened. Returns the number of steps taken here."""
+    from pstdesk.ratings.models import AlertStatus, RatingAlert
+    from pstdesk.supervision.queues import calendars_for
+
+    now = now or timezone.now()
+    days = working_days_setting()
+    alerts = list(
+        RatingAlert.objects.filter(
+            status=AlertStatus.OPEN,
+            decisions__isnull=True,
+            opened_at__lte=now - timedelta(days=days),  # a working day is at least a calendar day
+        )
+        .select_related("office")
+        .order_by("opened_at")[:1000]
+    )
+    if not alerts:
+        return 0
+    zones = {a.office_id: a.office.timezone for a in alerts}
+    cals = calendars_for(zones, zones, now)
+    taken = 0
+    for alert in alerts:
+        cal = cals.get(alert.office_id)
+        if cal is None:
+            continue
+        ancestors = _ancestors(alert.office)
+        for level in range(1, min(_whole_working_days(cal, alert.opened_at, now) // days, len(ancestors)) + 1):
+            if _escalate_alert(alert, level=level, to_code=ancestors[level - 1], now=now):
+                taken += 1
+    return taken
+
+
+def _escalate_alert(alert: Any, *, level: int, to_code: str, now: datetime) -> bool:
+    """Claim one step of an alert (insert the unique row) and, if this worker won it, audit and notify. The alert
+    is locked and read again first, so a decision taken meanwhile stops the step (`decide_rating_alert` locks it
+    too)."""
+    from pstdesk.ratings.models import AlertStatus, RatingAlert
+
+    try:
+        with transaction.atomic():
+            locked = RatingAlert.objects.select_for_update().filter(pk=alert.pk, status=AlertStatus.OPEN).first()
+            if locked is None or locked.decisions.exists():
+                return False
+            escalation = Escalation.objects.create(
+                rating_alert=locked,
+                consultation_id=locked.consultation_id,
+                level=level,
+                from_office_id=locked.office_id,
+                to_office_id=to_code,
+                escalated_at=now,
+            )
+            record(
+                "rating_alert.escalated",
+                locked,
+                by=ESCALATOR,
+                office=alert.office,
+                after={"level": level, "to_office": to_code, "escalation": escalation.pk},
+            )
+            _notify(
+                to_code,
+                {
+                    "type": "rating.alert_escalated",
+                    "office": locked.office_id,
+                    "to_office": to_code,
+                    "alert": locked.pk,
+                    "consultation": locked.consultation_id,
+                    "level": level,
+                },
+            )
+    except IntegrityError:  # another worker took this step
+        return False
+    return True
+
+
+def _notify(to_code: str, event: dict[str, Any]) -> None:
+    """After commit: the event to the upper office's consoles and its staff above officer."""
+    supervisors = User.objects.filter(office_id=to_code, is_active=True).exclude(role="officer")
+    publish_on_commit(
+        [office_group(to_code), *(user_group(pk) for pk in supervisors.values_list("pk", flat=True))], event
+    )
 
 
 def _escalate(breach: Any, *, level: int, to_code: str, now: datetime) -> bool:
@@ -94,9 +181,8 @@ def _escalate(breach: Any, *, level: int, to_code: str, now: datetime) -> bool:
                 office=breach.office,
                 after={"breach": breach.pk, "level": level, "to_office": to_code, "escalation": escalation.pk},
             )
-            supervisors = User.objects.filter(office_id=to_code, is_active=True).exclude(role="officer")
-            publish_on_commit(
-                [office_group(to_code), *(user_group(pk) for pk in supervisors.values_list("pk", flat=True))],
+            _notify(
+                to_code,
                 {
                     "type": "breach.escalated",
                     "office": breach.office_id,

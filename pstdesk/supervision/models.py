@@ -128,11 +128,16 @@ class DeadlineNotice(models.Model):
 
 
 class Escalation(models.Model):
-    """A resolution breach left open escalated one level up the office tree: level 1 to the parent office
-    (province), level 2 to its parent (BPS RI). One row per (breach, level), so each step happens once whatever the
-    number of workers; the row is what the upper office's supervisors see in their queue."""
+    """Something left open escalated one level up the office tree: level 1 to the parent office (province),
+    level 2 to its parent (BPS RI). What escalated is either a resolution breach (`breach`) or an undecided rating
+    alert (`rating_alert`), exactly one of them; `consultation` is the one it concerns. One row per (breach, level)
+    and per (rating alert, level), so each step happens once whatever the number of workers; the row is what the
+    upper office's supervisors see in their queue."""
 
-    breach = models.ForeignKey("complaints.Breach", on_delete=models.CASCADE, related_name="+")
+    breach = models.ForeignKey("complaints.Breach", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    rating_alert = models.ForeignKey(
+        "ratings.RatingAlert", null=True, blank=True, on_delete=models.CASCADE, related_name="escalations"
+    )
     consultation = models.ForeignKey("consultations.Consultation", on_delete=models.CASCADE, related_name="+")
     level = models.PositiveSmallIntegerField()
     from_office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="+")
@@ -141,10 +146,20 @@ class Escalation(models.Model):
 
     class Meta:
         ordering = ["-escalated_at"]
-        constraints = [models.UniqueConstraint(fields=["breach", "level"], name="escalation_once_per_level")]
+        constraints = [
+            # NULLs are distinct in a unique constraint: each one only binds the rows of its own kind.
+            models.UniqueConstraint(fields=["breach", "level"], name="escalation_once_per_level"),
+            models.UniqueConstraint(fields=["rating_alert", "level"], name="escalation_alert_once_per_level"),
+            models.CheckConstraint(
+                condition=models.Q(breach__isnull=False, rating_alert__isnull=True)
+                | models.Q(breach__isnull=True, rating_alert__isnull=False),
+                name="escalation_of_breach_or_alert",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.breach_id} → {self.to_office_id} ({self.level})"
+        what = f"B{self.breach_id}" if self.breach_id else f"A#{self.rating_alert_id}"
+        return f"{what} → {self.to_office_id} ({self.level})"
 
 
 def default_checklist() -> list[dict[str, str]]:

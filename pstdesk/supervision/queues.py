@@ -85,6 +85,7 @@ class Queues:
     not_clear: list[Consultation] = field(default_factory=list)
     closed: list[Consultation] = field(default_factory=list)
     escalated: list[Consultation] = field(default_factory=list)
+    escalated_alerts: list[Any] = field(default_factory=list)
     load: list[User] = field(default_factory=list)
 
 
@@ -131,6 +132,17 @@ def supervision_queues(scope: QuerySet[Any], *, now: datetime | None = None) -> 
         .values("consultation")
     )
     q.escalated = list(_rows(Consultation.objects.filter(pk__in=escalated)).order_by("due_at")[:QUEUE_LIMIT])
+    from pstdesk.ratings.models import AlertStatus, RatingAlert
+
+    # rating alerts escalated to the scope and still undecided (one query: the escalation steps joined in)
+    q.escalated_alerts = list(
+        RatingAlert.objects.filter(
+            status=AlertStatus.OPEN,
+            pk__in=Escalation.objects.filter(to_office__in=scope, rating_alert__isnull=False).values("rating_alert"),
+        )
+        .select_related("office", "rating", "officer")
+        .order_by("opened_at")[:QUEUE_LIMIT]
+    )
     offices = {c.office_id: c.office.timezone for c in [*soon, *unassigned]}
     cals = calendars_for(offices, offices, now)
     for c in soon:

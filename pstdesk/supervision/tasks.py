@@ -26,3 +26,11 @@ def escalate_open_breaches() -> None:
     from pstdesk.supervision.escalation import escalate_breaches
 
     escalate_breaches()
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def escalate_undecided_rating_alerts() -> None:
+    """Every five minutes: rating alerts nobody decided escalate up the office tree, each step once."""
+    from pstdesk.supervision.escalation import escalate_rating_alerts
+
+    escalate_rating_alerts()

@@ -6,8 +6,10 @@ the next `chain_seq`, `prev_hash` (the hash of the office's previous sealed row)
 canonical content with its `chain_seq` and `prev_hash`. The office's `ChainHead` row is locked while sealing, so
 several sealers never fork a chain. `verify_chain(office)` walks the chain in `chain_seq` order and reports the
 first row whose content no longer matches its hash (edited) or whose `prev_hash`/`chain_seq` does not follow its
-predecessor (a row deleted or inserted). Rows written in the last minute are not sealed yet: they are counted,
-and covered at the next seal.
+predecessor (a row deleted or inserted). The chain hashes a digest of each row's `before`/`after` values
+(`payload_hash`), so an erasure may redact personal data in them (marking `redacted_at`) and the chain still
+verifies; any other change of the values is reported. Rows written in the last minute are not sealed yet: they
+are counted, and covered at the next seal.
 """
 
 from __future__ import annotations
@@ -25,8 +27,21 @@ from pstdesk.audit.models import AuditLog, ChainHead
 SEAL_BATCH = 5000
 
 
+def payload_digest(row: AuditLog) -> str:
+    """The SHA-256 of the row's `before` and `after` values."""
+    canonical = json.dumps(
+        {"before": row.before, "after": row.after},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def row_digest(row: AuditLog, *, chain_seq: int, prev_hash: str) -> str:
-    """The SHA-256 of the row's content, its place in the chain and its predecessor's hash."""
+    """The SHA-256 of the row's content (its values through `payload_hash`), its place in the chain and its
+    predecessor's hash."""
     content = {
         "id": row.pk,
         "created_at": row.created_at.isoformat(),
@@ -36,8 +51,7 @@ def row_digest(row: AuditLog, *, chain_seq: int, prev_hash: str) -> str:
         "verb": row.verb,
         "subject_type": row.subject_type,
         "subject_id": row.subject_id,
-        "before": row.before,
-        "after": row.after,
+        "payload": row.payload_hash,
         "chain_seq": chain_seq,
         "prev_hash": prev_hash,
     }
@@ -59,9 +73,10 @@ def seal_office(key: str) -> int:
         for row in rows:
             seq += 1
             row.chain_seq, row.prev_hash = seq, prev
+            row.payload_hash = payload_digest(row)
             row.hash = prev = row_digest(row, chain_seq=seq, prev_hash=row.prev_hash)
         if rows:
-            AuditLog.objects.bulk_update(rows, ["chain_seq", "prev_hash", "hash"], batch_size=500)
+            AuditLog.objects.bulk_update(rows, ["chain_seq", "prev_hash", "payload_hash", "hash"], batch_size=500)
             head.last_seq, head.last_hash = seq, prev
             head.save(update_fields=["last_seq", "last_hash"])
     return len(rows)
@@ -107,6 +122,8 @@ def verify_chain(key: str) -> Verdict:
             )
         if row_digest(row, chain_seq=row.chain_seq, prev_hash=row.prev_hash) != row.hash:
             return Verdict(False, checked, unsealed, row.pk, row.chain_seq, "row edited (content does not match hash)")
+        if row.redacted_at is None and payload_digest(row) != row.payload_hash:
+            return Verdict(False, checked, unsealed, row.pk, row.chain_seq, "row edited (values do not match hash)")
         prev = row.hash
         expected_seq += 1
         checked += 1

@@ -27,6 +27,11 @@ class AuditLog(models.Model):
     chain_seq = models.PositiveBigIntegerField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, blank=True)
+    # SHA-256 of `before` and `after` at sealing time. The chain hashes this digest rather than the values, so an
+    # erasure under UU 27/2022 may redact personal data in `before`/`after` (setting `redacted_at`, itself recorded
+    # by the erasure's own audit row) without breaking the chain; every other change of the values is detected.
+    payload_hash = models.CharField(max_length=64, blank=True)
+    redacted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("audit row")

@@ -28,6 +28,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Min, Q
+from django.utils import timezone
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +206,8 @@ def redact_records(needles: set[str], visitor_ids: list[int]) -> int:
         before, hit_before = _redact(row.before, needles)
         after, hit_after = _redact(row.after, needles)
         if hit_before or hit_after:
-            AuditLog.objects.filter(pk=row.pk).update(before=before, after=after)
+            # Marked redacted: the audit chain (audit/chain.py) keeps verifying on its stored digest.
+            AuditLog.objects.filter(pk=row.pk).update(before=before, after=after, redacted_at=timezone.now())
             changed += 1
     for merge in VisitorMerge.objects.filter(Q(target_id__in=visitor_ids) | Q(source_id__in=visitor_ids)):
         moved, hit = _redact(merge.moved, needles)
@@ -213,6 +215,26 @@ def redact_records(needles: set[str], visitor_ids: list[int]) -> int:
             VisitorMerge.objects.filter(pk=merge.pk).update(moved=moved)
             changed += 1
     return changed
+
+
+def erase_complaints_content(visitor_ids: list[int], consultation_ids: list[int], needles: set[str]) -> int:
+    """Complaints the visitors made (linked to them or their consultations, or naming their address or number as
+    the contact): the text and the contact are erased, the notes and the office's answer redacted; kind, source,
+    status, dates and verdict stay for the reports."""
+    from pstdesk.complaints.models import Complaint, ComplaintNote
+
+    query = Q(visitor_id__in=visitor_ids) | Q(consultation_id__in=consultation_ids)
+    for needle in needles:
+        query |= Q(contact__iexact=needle)
+    complaints = list(Complaint.objects.filter(query).only("pk", "response"))
+    for complaint in complaints:
+        response, _hit = _redact(complaint.response, needles)
+        Complaint.objects.filter(pk=complaint.pk).update(text=ERASED, contact="", response=response)
+    for note in ComplaintNote.objects.filter(complaint__in=[c.pk for c in complaints]).only("pk", "body"):
+        body, hit = _redact(note.body, needles)
+        if hit:
+            ComplaintNote.objects.filter(pk=note.pk).update(body=body)
+    return len(complaints)
 
 
 def erase_visitor_data(visitor: Any, *, by: Any) -> dict[str, int]:
@@ -235,6 +257,7 @@ def erase_visitor_data(visitor: Any, *, by: Any) -> dict[str, int]:
         counts["privacy_requests"] = (
             PrivacyRequest.objects.filter(visitor_id__in=ids).exclude(details={}).update(details={})
         )
+        counts["complaints"] = erase_complaints_content(ids, consultation_ids, needles)
         counts["records"] = redact_records(needles, ids)
         record("visitor.data_erased", visitor, by=by, after={"visitors": ids, **counts})
     return counts

@@ -69,3 +69,27 @@ def test_unknown_office_is_exit_status_two(db: None) -> None:
     with pytest.raises(CommandError) as failure:
         verify("9999")
     assert failure.value.returncode == 2
+
+
+def test_a_redaction_by_erasure_keeps_the_chain_and_other_edits_are_still_found(office_5102: Office) -> None:
+    """Erasure (UU 27/2022) replaces personal data in audit values and marks the row redacted: the chain still
+    verifies on the stored digest. The same change without the mark, or a forged digest, is found."""
+    from pstdesk.guestbook.erasure import redact_records
+
+    AuditLog.objects.all().delete()
+    rows = _rows(office_5102, 3)
+    named = record("test.named", office_5102, by="system:test", office=office_5102, after={"email": "ani@x.test"})
+    _rows(office_5102, 2)
+    seal_chains()
+    assert redact_records({"ani@x.test"}, []) == 1
+    named.refresh_from_db()
+    assert "ani@x.test" not in str(named.after) and named.redacted_at is not None
+    assert verify_chain("5102").ok
+
+    AuditLog.objects.filter(pk=rows[1].pk).update(after={"n": 42})  # an edit that is not a redaction
+    verdict = verify_chain("5102")
+    assert not verdict.ok and verdict.broken_at == rows[1].pk and "values do not match" in verdict.reason
+    AuditLog.objects.filter(pk=rows[1].pk).update(after={"n": 1})
+    assert verify_chain("5102").ok
+    AuditLog.objects.filter(pk=rows[1].pk).update(payload_hash="0" * 64)  # a forged digest breaks the row's hash
+    assert not verify_chain("5102").ok

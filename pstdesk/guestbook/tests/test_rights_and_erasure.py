@@ -20,11 +20,14 @@ from django.test import Client
 from django.utils import timezone
 
 from pstdesk.accounts.models import Role, User
+from pstdesk.audit.chain import seal_chains, verify_chain
 from pstdesk.audit.models import AuditLog
 from pstdesk.channels.email.intake import ingest
 from pstdesk.channels.email.models import InboundEmail, Mailbox
 from pstdesk.channels.whatsapp.models import WebhookDelivery
 from pstdesk.channels.whatsapp.parsing import sign
+from pstdesk.complaints.actions import file_complaint
+from pstdesk.complaints.models import Complaint
 from pstdesk.conftest import make_user
 from pstdesk.consultations import actions as core
 from pstdesk.consultations.models import Attachment, Consultation, Message
@@ -123,6 +126,17 @@ def _visitor_with_everything(client: Client, settings: Any, officer: User, who: 
         consultation, by=f"visitor:{visitor.pk}", score=4, feedback=who.get("feedback", ""), channel="whatsapp"
     )
     core.close_consultation(consultation, by=officer)
+    # A complaint about it through the office's WhatsApp, naming the visitor's text and contact.
+    file_complaint(
+        consultation.office,
+        kind="complaint",
+        source="whatsapp",
+        text=f"Keluhan: {who['text']}",
+        contact=who.get("email") or "+" + who["wa_id"],
+        visitor=visitor,
+        consultation=consultation,
+        by=officer,
+    )
     return Visitor.objects.get(pk=visitor.pk)
 
 
@@ -273,6 +287,7 @@ def test_approved_erasure_leaves_nothing_in_the_dump_and_the_figures_unchanged(
     assert WebhookDelivery.objects.count() == 2 and InboundEmail.objects.exclude(raw=b"").count() == 1
     files = [a.file.path for a in Attachment.objects.filter(filename=WAYAN["file"])]
     before = _figures()
+    seal_chains()  # the audit chain is sealed before the erasure redacts rows in it
     dump = _dump()
     for secret in [*WAYAN.values(), RINI["name"], RINI["email"], RINI["text"], *KOMANG.values()]:
         assert secret.lower() in dump, secret  # the search would find them before
@@ -292,3 +307,6 @@ def test_approved_erasure_leaves_nothing_in_the_dump_and_the_figures_unchanged(
     assert _figures() == before
     assert not any(__import__("os").path.exists(path) for path in files)
     assert AuditLog.objects.filter(verb="visitor.data_erased").count() == 2
+    assert Complaint.objects.count() == 2  # the complaints stay for the counts, without their text and contact
+    seal_chains()
+    assert verify_chain("5102").ok and verify_chain("5101").ok  # redaction keeps the audit chain verifiable

@@ -31,6 +31,7 @@ import json
 import logging
 from typing import Any
 
+from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -176,7 +177,7 @@ def _page_context(request: HttpRequest, office: Office, language: str, **extra: 
         "other_language": other,
         "switch_url": f"{request.path}?lang={other}",
         "notice_version": actions.PRIVACY_NOTICE_VERSION,
-        "privacy_url": reverse("guestbook:privacy") + f"?lang={language}",
+        "privacy_url": reverse("guestbook:privacy") + f"?lang={language}&kantor={office.code}",
         **extra,
     }
 
@@ -335,7 +336,17 @@ def verify(request: HttpRequest, office_code: str) -> HttpResponse:
 
 
 def privacy(request: HttpRequest) -> HttpResponse:
+    """The privacy notice. Its retention period is the office's (`Office.retention_months`, what `pstdesk
+    retention` applies) when the notice is opened from an office's pages (`?kantor=<code>`), else the longest of
+    all offices, so "at most N months" is true wherever the visitor consulted."""
     language = _language(request)
+    code = request.GET.get("kantor", "")
+    office = Office.objects.filter(code=code).only("retention_months").first() if code.isdigit() else None
+    if office is not None:
+        retention_months = office.retention_months
+    else:
+        longest = Office.objects.aggregate(longest=Max("retention_months"))["longest"]
+        retention_months = longest or PRIVACY_RETENTION_MONTHS
     with translation.override(language):
         return render(
             request,
@@ -345,12 +356,12 @@ def privacy(request: HttpRequest) -> HttpResponse:
                 "other_language": "en" if language == "id" else "id",
                 "switch_url": "?lang=" + ("en" if language == "id" else "id"),
                 "notice_version": actions.PRIVACY_NOTICE_VERSION,
-                "retention_months": PRIVACY_RETENTION_MONTHS,
+                "retention_months": retention_months,
             },
         )
 
 
-PRIVACY_RETENTION_MONTHS = 24
+PRIVACY_RETENTION_MONTHS = 24  # with no office at all
 
 
 # --- JSON for the widget ---------------------------------------------------------------------------------------------
@@ -410,7 +421,7 @@ def api_guestbook(request: HttpRequest, office_code: str) -> JsonResponse:
             return JsonResponse(
                 {
                     "notice_version": actions.PRIVACY_NOTICE_VERSION,
-                    "privacy_url": request.build_absolute_uri(reverse("guestbook:privacy")),
+                    "privacy_url": request.build_absolute_uri(reverse("guestbook:privacy") + f"?kantor={office.code}"),
                     "code_lists": {
                         name: {
                             "version": code_list.version,

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -132,7 +132,7 @@ def chat_context(request: HttpRequest, office: Office, *, channel: str, lang: st
     return {
         "office": office,
         "guestbook_form": GuestbookForm(auto_id="gb_%s"),
-        "privacy_url": _privacy_url(lang),
+        "privacy_url": _privacy_url(lang, office.code),
         "notice_version": PRIVACY_NOTICE_VERSION,
         "strings": chat_strings(),
         "max_chars": settings.MESSAGE_MAX_CHARS,
@@ -150,11 +150,9 @@ def chat_context(request: HttpRequest, office: Office, *, channel: str, lang: st
     }
 
 
-def _privacy_url(lang: str) -> str:
-    try:
-        return reverse("guestbook:privacy") + f"?lang={lang}"
-    except NoReverseMatch:
-        return "/privasi/"
+def _privacy_url(lang: str, office_code: str) -> str:
+    """The privacy notice as this office states it (its retention period)."""
+    return reverse("guestbook:privacy") + f"?lang={lang}&kantor={office_code}"
 
 
 @xframe_options_exempt

@@ -80,3 +80,18 @@ def test_dry_run_then_real_run_then_nothing_left() -> None:
     assert "0 consultation(s) and 0 visitor(s)" in _run("--dry-run")
     assert "nothing to erase" in _run()
     assert AuditLog.objects.count() == rows  # the second run wrote nothing
+
+
+def test_the_privacy_notice_states_the_office_retention_period(client) -> None:
+    """The notice promises what `pstdesk retention` does: the office's period when opened from its pages, the
+    longest of all offices otherwise."""
+    from pstdesk.offices.models import Office
+
+    Office.objects.filter(code="5102").update(retention_months=12)
+    Office.objects.filter(code="5101").update(retention_months=36)
+    assert "paling lama 12 bulan" in client.get("/privasi/?kantor=5102").content.decode()
+    assert "paling lama 36 bulan" in client.get("/privasi/?kantor=5101").content.decode()
+    assert "paling lama 36 bulan" in client.get("/privasi/").content.decode()
+    assert "at most 12 months" in client.get("/privasi/?kantor=5102&lang=en").content.decode()
+    page = client.get("/pfa/5102/").content.decode()
+    assert "kantor=5102" in page  # the chat's consent links to the office's own notice

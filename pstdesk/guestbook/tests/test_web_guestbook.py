@@ -200,7 +200,7 @@ def test_bad_links_answer_404(client: Client, office_5102: Office, office_5101: 
     assert client.get("/bukutamu/9999/").status_code == 404
 
 
-def test_privacy_notice_in_both_languages(client: Client) -> None:
+def test_privacy_notice_in_both_languages(client: Client, db: None) -> None:
     page = client.get("/privasi/").content.decode()
     assert PRIVACY_NOTICE_VERSION in page
     assert "27 Tahun 2022" in page and "3 × 24 jam" in page and "Hak Anda" in page

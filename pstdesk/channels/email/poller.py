@@ -10,6 +10,7 @@ missed notification delays mail by one interval at most and never loses it.
 
 from __future__ import annotations
 
+import imaplib
 import logging
 import ssl
 import threading
@@ -28,6 +29,9 @@ BATCH = 20
 TIMEOUT = 60
 IDLE_SECONDS = 25 * 60
 IDLE_CHECK = 2.0  # how often an idling poller looks at its stop flag
+# After the IDLE stream breaks (a server may send one response line in two packets, which imaplib reads as an
+# "unterminated line"), reconnect at once: the full poll that follows a reconnect takes whatever woke it.
+RECONNECT_SECONDS = 1.0
 
 
 @dataclass
@@ -148,6 +152,9 @@ def run_mailbox(mailbox_id: int, stop: threading.Event, *, interval: float = 60.
                     client.logout()
                 except Exception:  # already closed
                     pass
+        except imaplib.IMAP4.abort:
+            log.warning("IMAP connection of %s broke; reconnecting in %ss", mailbox, RECONNECT_SECONDS, exc_info=True)
+            stop.wait(RECONNECT_SECONDS)
         except Exception:
             log.exception("e-mail intake of %s failed; retrying in %ss", mailbox, interval)
             stop.wait(interval)

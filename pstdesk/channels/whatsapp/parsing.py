@@ -335,7 +335,7 @@ def _status(pnid: str, status: Any) -> ParsedStatus:
 def _ident(item: Any) -> str:
     """The wamid of a refused item when it has a readable one (for the record)."""
     wamid = item.get("id") if isinstance(item, dict) else None
-    return wamid[:MAX_ID] if isinstance(wamid, str) else ""
+    return wamid.replace("\x00", "")[:MAX_ID] if isinstance(wamid, str) else ""
 
 
 def _change(where: str, change: Any) -> list[AnyItem]:

@@ -248,7 +248,8 @@ def _finish(delivery: WebhookDelivery, state: str, outcome: Outcome, *, error: s
         state=state,
         items=outcome.items,
         failed_items=len(outcome.errors),
-        error=(error or "\n".join(outcome.errors))[:10000],
+        # NUL removed: PostgreSQL refuses it in text, and a refused item's reason may quote what it was sent.
+        error=(error or "\n".join(outcome.errors)).replace("\x00", "")[:10000],
         processed_at=timezone.now(),
     )
 

@@ -88,6 +88,8 @@ MALFORMED_ITEMS: list[tuple[str, Any, str]] = [
     ("context not an object", _text("wamid.bad1", context="x"), "messages"),
     ("id an object", _text({"a": 1}), "messages"),  # type: ignore[arg-type]
     ("id too long", _text("wamid." + "9" * 400), "messages"),
+    # A NUL in a refused item's id: recorded without it (PostgreSQL refuses NUL in text; found by the fuzz test).
+    ("id too long with a NUL", _text("\x00" + "x" * 300), "messages"),
     ("text not an object", _text("wamid.bad4", text="halo"), "messages"),
     ("text body a list", _text("wamid.bad5", text={"body": ["a"]}), "messages"),
     ("no sender", _text("wamid.bad6", **{"from": ...}), "messages"),

@@ -79,8 +79,9 @@ class ImapServer:
         self._thread = threading.Thread(target=self._run, daemon=True, name="pymap")
 
     def _run(self) -> None:
+        from proxyprotocol.reader import ProxyProtocolReader
         from pymap.backend.dict import DictBackend
-        from pymap.imap import IMAPService
+        from pymap.imap import IMAPServer
 
         args = Namespace(
             host=["127.0.0.1"],
@@ -98,12 +99,32 @@ class ImapServer:
             skip_services=[],
         )
 
+        # What pymap's IMAPService.start does, except that each connection's task is held here: the PROXY-protocol
+        # reader starts it with a bare `asyncio.create_task` and keeps no reference, and asyncio itself holds tasks
+        # only weakly, so a connection waiting on a future nothing else referenced could be garbage-collected
+        # mid-command ("Task was destroyed but it is pending!"; seen on Python 3.13), and its client timed out.
+        connections: set[asyncio.Task[None]] = set()
+
         async def main() -> None:
             backend, config = await DictBackend.init(args)
             config.apply_context()
+            imap = IMAPServer(backend.login, config)
+
+            async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sock_info: Any) -> None:
+                task = asyncio.current_task()
+                assert task is not None
+                connections.add(task)
+                try:
+                    await imap(reader, writer, sock_info)
+                finally:
+                    connections.discard(task)
+
+            handle = ProxyProtocolReader(config.proxy_protocol).get_callback(connection)
+
             async with AsyncExitStack() as stack:
                 await backend.start(stack)
-                await IMAPService(backend, config).start(stack)
+                server = await asyncio.start_server(handle, host="127.0.0.1", port=self.port)
+                await stack.enter_async_context(server)
                 self._loop = asyncio.get_running_loop()
                 self._stop = asyncio.Event()
                 self._ready.set()

@@ -54,7 +54,9 @@ def run(backend: harness.Backend, *, full: bool) -> list[harness.Row]:
 
 def _measure(env: dict[str, str], add: int) -> dict[str, dict[str, float]]:
     """Add `add` open consultations, then time each page in a fresh process."""
-    harness.manage(env, "demo-data", "--consultations", str(add), "--open", "--offices", "5102", "--verbosity", "0")
+    harness.manage(
+        env, "generate_demo_data", "--consultations", str(add), "--open", "--offices", "5102", "--verbosity", "0"
+    )
     out = subprocess.run(
         [sys.executable, "-m", "bench.inbox", "--measure"], env=env, cwd=harness.ROOT, capture_output=True, text=True
     )

@@ -237,7 +237,7 @@ EMAIL_BACKEND = (
 EMAIL_FILE_PATH = str(DATA_DIR / "outbox-mail")
 
 # --- WhatsApp Cloud API ----------------------------------------------------------------------------------------
-# The demo talks to the local simulator (`pstdesk whatsapp-sim`, started by `serve` when DEMO is set) with
+# The demo talks to the local simulator (`pstdesk run_whatsapp_simulator`, started by `serve` when DEMO is set) with
 # well-known demo secrets; a real deployment sets all four.
 WHATSAPP_SIMULATOR_PORT = env_int("WHATSAPP_SIMULATOR_PORT", 8025, minimum=1)
 WHATSAPP_APP_SECRET = env_secret("WHATSAPP_APP_SECRET", "demo-app-secret" if DEMO else "")

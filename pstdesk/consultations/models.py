@@ -29,9 +29,6 @@ class Topic(models.TextChoices):
 
 
 class ConsultationQuerySet(models.QuerySet["Consultation"]):
-    def for_offices(self, codes: list[str]) -> ConsultationQuerySet:
-        return self.filter(office_id__in=codes)
-
     def active(self) -> ConsultationQuerySet:
         return self.exclude(status=Status.CLOSED)
 

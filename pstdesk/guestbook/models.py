@@ -76,10 +76,6 @@ class Visitor(models.Model):
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
 
-    @property
-    def is_erased(self) -> bool:
-        return self.erased_at is not None
-
     def resolve(self) -> Visitor:
         """The surviving identity: this row, or the end of its `merged_into` chain."""
         visitor = self

@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 
 # In the order they are asked for.
 REQUIREMENT_ORDER = ("guestbook", "verified_email", "whatsapp_number", "introduction")
+# The items met on the guestbook page (a link to it helps the visitor); the introduction is met in the channel.
+GUESTBOOK_ITEMS = frozenset({"guestbook", "verified_email", "whatsapp_number"})
 STANDARD_CODES = {"guestbook": "guestbook", "active_email": "verified_email", "whatsapp_account": "whatsapp_number"}
 
 
@@ -95,7 +97,7 @@ def requirements_message(missing: list[str], *, language: str, link: str | None)
         }
         lines = [_("Sebelum konsultasi dapat kami proses sesuai standar pelayanan, mohon:")]
         lines += [f"{n}. {texts.get(item, item)}" for n, item in enumerate(missing, start=1)]
-        if link and any(item in {"guestbook", "verified_email", "whatsapp_number"} for item in missing):
+        if link and any(item in GUESTBOOK_ITEMS for item in missing):
             lines.append(_("Isi di sini: %(link)s") % {"link": link})
         if "introduction" in missing:
             lines.append(_("Untuk perkenalan, cukup balas pesan ini."))

@@ -8,7 +8,7 @@ version 2 and its effective date); guestbook entries keep the version they were 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from django.db import transaction
 
@@ -154,9 +154,3 @@ def load_code_lists() -> int:
                 for index, item in enumerate(items, start=1)
             )
     return created
-
-
-def describe(name: str) -> dict[str, Any]:
-    """The newest version of one list as plain data (for docs and the widget), without touching the database."""
-    version, effective_from, source, items = max(CODE_LISTS[name], key=lambda row: row[0])
-    return {"name": name, "version": version, "effective_from": effective_from.isoformat(), "items": items}

@@ -28,6 +28,8 @@ from pstdesk.channels.email.models import InboundEmail, Intake, Mailbox, Mailbox
 from pstdesk.channels.email.parsing import ParsedEmail, UnreadableEmail, message_ids, parse_email, raw_hash
 from pstdesk.channels.email.rating_reply import rating_reply_for, record_rating_reply
 from pstdesk.channels.email.threading import find_thread
+from pstdesk.guestbook.requirements import GUESTBOOK_ITEMS, requirements_message
+from pstdesk.lib.signing import guestbook_url
 
 log = logging.getLogger(__name__)
 
@@ -219,20 +221,10 @@ def _acknowledge(consultation: Any, parsed: ParsedEmail) -> None:
         _("Terima kasih, e-mail Anda telah kami terima sebagai konsultasi PST#%(id)s di %(office)s.")
         % {"id": consultation.pk, "office": consultation.office.name},
     ]
-    try:
-        from pstdesk.guestbook.requirements import requirements_message
-
-        link = None
-        if any(item in {"guestbook", "verified_email", "whatsapp_number"} for item in missing):
-            try:
-                from pstdesk.lib.signing import guestbook_url
-
-                link = guestbook_url(consultation.visitor, consultation.office, consultation.pk)
-            except Exception:  # the guestbook page may not be routed yet: the text still says what is missing
-                link = None
-        extra = requirements_message(missing, language=consultation.visitor.language or "id", link=link)
-    except ImportError:
-        extra = ""
+    link = None
+    if any(item in GUESTBOOK_ITEMS for item in missing):
+        link = guestbook_url(consultation.visitor, consultation.office, consultation.pk)
+    extra = requirements_message(missing, language=consultation.visitor.language or "id", link=link)
     if extra:
         lines.append(extra)
     post_automatic_message(

@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pstdesk.guestbook.requirements import required_items
+
 _ROLE_WORDS = {"admin", "info", "noreply", "no-reply", "support", "office", "kantor", "user", "mail", "email"}
 _NAME_IN_TEXT = re.compile(
     r"\b(nama\s+saya|perkenalkan,?\s+(nama\s+)?saya|saya\s+bernama|my\s+name\s+is|i\s+am|i'm)\s+[A-Za-zÀ-ÿ]{2,}",
@@ -79,8 +81,4 @@ def introduction_satisfied(consultation: Any, *, from_name: str, from_address: s
 
 
 def introduction_required(consultation: Any) -> bool:
-    try:
-        from pstdesk.guestbook.requirements import required_items
-    except ImportError:
-        return False
     return "introduction" in required_items(consultation.office.standard, consultation.channel)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes, policy
 from email.header import decode_header, make_header
-from email.headerregistry import Address
 from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
@@ -396,8 +395,3 @@ def reply_subject(subject: str, consultation_id: int) -> str:
         base = stripped
     base = " ".join(base.split()) or "Konsultasi statistik"
     return f"Re: {base} [PST#{consultation_id}]"
-
-
-def formatted_address(name: str, address: str) -> str:
-    local, _, domain = address.partition("@")
-    return str(Address(display_name=name, username=local, domain=domain))

@@ -33,6 +33,7 @@ from pstdesk.channels.web.views import pick_language
 from pstdesk.consultations.models import Consultation, Direction, Message, MessageKind
 from pstdesk.guestbook.models import Visitor
 from pstdesk.lib.errors import DomainError
+from pstdesk.offices.calendar import CalendarNotConfigured, is_office_open, next_office_opening
 from pstdesk.offices.models import Office
 from pstdesk.offices.offering import LIVECHAT_CHANNELS, require_offered
 from pstdesk.offices.presentation import zone_abbreviation
@@ -102,10 +103,6 @@ def _when(office: Office, at: Any) -> str:
 
 def office_hours(office: Office) -> dict[str, Any]:
     """Open now?, and when the office next opens (for the offline form)."""
-    try:
-        from pstdesk.offices.calendar import CalendarNotConfigured, is_office_open, next_office_opening
-    except ImportError:  # pragma: no cover - the calendar ships with offices
-        return {"open": True, "next_opening": None, "next_opening_text": ""}
     try:
         now = timezone.now()
         is_open = is_office_open(office, now)

@@ -1,4 +1,5 @@
-"""`pstdesk sla due --office CODE --start ISO8601`: in-process (call_command) and as the console script."""
+"""`pstdesk show_sla_due --office CODE --start ISO8601` (old name: `sla due`): in-process (call_command) and as the
+console script."""
 
 from __future__ import annotations
 
@@ -19,8 +20,14 @@ pytestmark = pytest.mark.django_db
 
 def due(office: str, start: str) -> str:
     out = StringIO()
-    call_command("sla", "due", "--office", office, "--start", start, stdout=out)
+    call_command("show_sla_due", "--office", office, "--start", start, stdout=out)
     return out.getvalue()
+
+
+def test_the_old_name_is_an_alias() -> None:
+    out = StringIO()
+    call_command("sla", "due", "--office", "5102", "--start", "2026-11-23T10:00:00+08:00", stdout=out)
+    assert out.getvalue() == due("5102", "2026-11-23T10:00:00+08:00") == "2026-11-26T16:00:00+08:00\n"
 
 
 @pytest.mark.parametrize(
@@ -59,7 +66,7 @@ def test_due_sees_office_closures() -> None:
 )
 def test_bad_input_is_exit_status_2(args: list[str], message: str) -> None:
     with pytest.raises(CommandError, match=message) as info:
-        call_command("sla", "due", *args)
+        call_command("show_sla_due", *args)
     assert info.value.returncode == 2
 
 
@@ -79,7 +86,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 def test_console_script_prints_the_deadline(data_dir: dict[str, str]) -> None:
     done = subprocess.run(
-        [_script(), "sla", "due", "--office", "5102", "--start", "2026-11-23T10:00:00+08:00"],
+        [_script(), "show_sla_due", "--office", "5102", "--start", "2026-11-23T10:00:00+08:00"],
         env=data_dir,
         capture_output=True,
         text=True,

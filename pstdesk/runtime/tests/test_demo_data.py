@@ -10,7 +10,7 @@ from pstdesk.ratings.models import Rating
 
 @pytest.mark.django_db
 def test_generates_consultations_with_messages_and_ratings() -> None:
-    call_command("demo-data", consultations=120, batch=50, verbosity=0)
+    call_command("generate_demo_data", consultations=120, batch=50, verbosity=0)
     assert Consultation.objects.count() == 120
     assert set(Consultation.objects.values_list("office_id", flat=True)) == {"5101", "5102"}
     # Channels come from each office's standard: e-mail only at Jembrana, LiveChat only at Tabanan.
@@ -28,4 +28,4 @@ def test_generates_consultations_with_messages_and_ratings() -> None:
 @pytest.mark.django_db
 def test_refuses_unknown_office() -> None:
     with pytest.raises(CommandError, match="no such offices"):
-        call_command("demo-data", consultations=5, offices="9999", verbosity=0)
+        call_command("generate_demo_data", consultations=5, offices="9999", verbosity=0)

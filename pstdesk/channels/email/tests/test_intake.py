@@ -113,15 +113,15 @@ def test_ingest_command_reads_stdin_through_the_same_path(mailbox, monkeypatch):
     raw = _mails(1)[0]
     out = io.StringIO()
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(raw)))
-    call_command("email", "ingest", "--office", "5101", stdout=out)
+    call_command("receive_email", "--office", "5101", stdout=out)
     assert out.getvalue().startswith("delivered inbound_email=")
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(raw)))
-    call_command("email", "ingest", "--office", "5101", stdout=io.StringIO())  # piped twice
+    call_command("email", "ingest", "--office", "5101", stdout=io.StringIO())  # piped twice, by the old name
     assert InboundEmail.objects.count() == 1
     assert InboundEmail.objects.get().source == "stdin"
     assert Message.objects.filter(direction="in").count() == 1
     with pytest.raises(CommandError, match="no e-mail mailbox"):
-        call_command("email", "ingest", "--office", "5102")
+        call_command("receive_email", "--office", "5102")
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"")))
     with pytest.raises(CommandError, match="empty"):
         call_command("email", "ingest", "--office", "5101")

@@ -15,7 +15,7 @@ from pathlib import Path
 from pstdesk.channels.email.tests.helpers import visitor_mail
 from pstdesk.channels.email.tests.servers import ImapServer
 
-MAILS = 300
+MAILS = 60
 FOLDER = "KILLTEST"
 
 

@@ -131,4 +131,4 @@ def test_whatsapp_sim_command_refuses_without_secrets(settings: Any) -> None:
 
     settings.WHATSAPP_APP_SECRET = ""
     with pytest.raises(CommandError):
-        call_command("whatsapp-sim")
+        call_command("run_whatsapp_simulator")

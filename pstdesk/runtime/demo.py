@@ -23,4 +23,8 @@ def start_demo_services(out: TextIOBase) -> list[Any]:
     )
     running = RunningSimulator(sim, host="127.0.0.1", port=settings.WHATSAPP_SIMULATOR_PORT, pump_in_background=True)
     out.write(f"WhatsApp simulator: play the WhatsApp user at {running.url}/ (webhooks go to {webhook})\n")
-    return [running]
+    from pstdesk.bpsapi.simulator import BpsSimulator, RunningBpsSimulator
+
+    bps = RunningBpsSimulator(BpsSimulator(key=settings.BPS_API_KEY), port=settings.BPS_API_SIMULATOR_PORT)
+    out.write(f"BPS Web API simulator: {bps.url}/ (the console's data panel uses it)\n")
+    return [running, bps]

@@ -103,7 +103,7 @@ def search(office: Any, *, query: str, scope: str, kind: str, page: int = 1) -> 
     query = " ".join(query.split())
     if not query:
         raise PanelError(
-            _("Tulis kata yang dicari, misalnya \u201cpadi\u201d atau \u201cpenduduk\u201d."), 400, "empty"
+            _("Tulis kata yang dicari, misalnya “padi” atau “penduduk”."), 400, "empty"
         )
     if len(query) > MAX_QUERY:
         raise PanelError(

@@ -185,7 +185,7 @@ def send_publication(publication: Publication, *, consultation: Any, by: Any) ->
         until = formats.date_format(timezone.localtime(expires_at, timezone=_zone(office)), "j F Y H:i")
         with override(settings.LANGUAGE_CODE):
             body = _(
-                "Salinan publikasi \u201c%(title)s\u201d (%(year)s) untuk Anda: %(url)s\n"
+                "Salinan publikasi “%(title)s” (%(year)s) untuk Anda: %(url)s\n"
                 "Tautan berlaku sampai %(until)s. Salinan ini diberi tanda nama Anda; mohon tidak disebarluaskan."
             ) % {"title": publication.title, "year": publication.year, "url": copy_url(delivery), "until": until}
         attach_limit = min(settings.LIBRARY_ATTACH_MAX_BYTES, settings.ATTACHMENT_MAX_BYTES)

@@ -79,7 +79,7 @@
       results.textContent = "";
       if (!data.ok) { say(data.error, "error"); return; }
       if (!data.available || !data.items.length) { say(data.message || texts.none, "empty"); return; }
-      say(texts.found.replace("%(n)s", data.total).replace("%(p)s", data.page).replace("%(pages)s", data.pages), "info");
+      say(texts.found.replace("{n}", data.total).replace("{pages}", data.pages).replace("{p}", data.page), "info");
       data.items.forEach(function (item) {
         var li = document.createElement("li");
         li.setAttribute("data-id", item.id);

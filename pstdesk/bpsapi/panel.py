@@ -102,9 +102,7 @@ def search(office: Any, *, query: str, scope: str, kind: str, page: int = 1) -> 
     """One page of tables, publications or press releases of the chosen domain whose title has the words."""
     query = " ".join(query.split())
     if not query:
-        raise PanelError(
-            _("Tulis kata yang dicari, misalnya “padi” atau “penduduk”."), 400, "empty"
-        )
+        raise PanelError(_("Tulis kata yang dicari, misalnya “padi” atau “penduduk”."), 400, "empty")
     if len(query) > MAX_QUERY:
         raise PanelError(
             _("Kata pencarian terlalu panjang (paling banyak %(n)s karakter).") % {"n": MAX_QUERY}, 400, "long"

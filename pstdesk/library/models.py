@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -65,5 +67,5 @@ class Delivery(models.Model):
     def __str__(self) -> str:
         return f"{self.publication_id} → PST#{self.consultation_id}"
 
-    def is_expired(self, now: object = None) -> bool:
-        return (now or timezone.now()) >= self.expires_at  # type: ignore[operator]
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return (now or timezone.now()) >= self.expires_at

@@ -89,6 +89,18 @@ def manage(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_POST
+@login_required
+def set_active(request: HttpRequest, pk: int) -> HttpResponse:
+    """Withdraw a publication from the console's list (or return it): administrators of its office only; 404 for
+    another office's publication."""
+    publication = get_publication_for(request.user, pk)
+    if not can_administer(request.user, publication.office):
+        raise Http404("Publication not found")
+    actions.set_publication_active(publication, by=request.user, active=request.POST.get("active") == "1")
+    return redirect("library:manage")
+
+
 @require_GET
 @login_required
 def log(request: HttpRequest) -> HttpResponse:

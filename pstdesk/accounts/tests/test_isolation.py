@@ -458,6 +458,7 @@ OBJECT_URLS: dict[str, Case] = {
     "bpsapi:search": Case(lambda w: {"pk": w.get("consultation").pk}),
     "bpsapi:table": Case(lambda w: {"pk": w.get("consultation").pk}),
     "library:send": Case(lambda w: {"pk": w.get("publication").pk}, method="post"),
+    "library:set_active": Case(lambda w: {"pk": w.get("publication").pk}, method="post", client="admin"),
     "library:copy": Case(lambda w: {"pk": w.get("delivery").pk}),
 }
 

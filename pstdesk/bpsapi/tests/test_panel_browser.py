@@ -55,7 +55,9 @@ def test_search_preview_insert_and_failures(asgi_server, browser_page, officer_5
     page.click("#bps-search")
     publication = page.locator("#bps-results li", has_text="Bali Dalam Angka 2026")
     publication.get_by_role("button", name="Sisipkan").click()
-    expect(reply).to_have_value(re.compile(r"Bali Dalam Angka 2026 \(2026-\d\d-28\)\nhttps://bali\.bps\.go\.id/.*\.pdf"))
+    expect(reply).to_have_value(
+        re.compile(r"Bali Dalam Angka 2026 \(2026-\d\d-28\)\nhttps://bali\.bps\.go\.id/.*\.pdf")
+    )
 
     # the API fails: a message, and the reply still goes out
     bps_sim.set_mode("error")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
@@ -123,7 +125,8 @@ def test_the_reply_carries_the_link_and_the_copy_never_the_original(publication_
     delivery = send_publication(publication_5102, consultation=consultation_5102, by=officer_5102)
     message = delivery.message
     assert message is not None and message.direction == "out" and message.delivery_status == "pending"
-    assert copy_url(delivery).split("/pustaka/")[1] in message.body
+    sent_link = re.search(r"https?://\S+/pustaka/salinan/\S+/", message.body)
+    assert sent_link is not None
     attachment = Attachment.objects.get(message=message)
     assert attachment.sha256 == delivery.sha256 != publication_5102.sha256
     assert AuditLog.objects.filter(verb="library.publication_sent", subject_id=str(delivery.pk)).exists()
@@ -132,7 +135,7 @@ def test_the_reply_carries_the_link_and_the_copy_never_the_original(publication_
     officer = Client()
     officer.force_login(officer_5102)
     served = [
-        fetch(Client(), copy_url(delivery)),
+        fetch(Client(), urlsplit(sent_link.group(0)).path),
         fetch(officer, reverse("library:copy", kwargs={"pk": delivery.pk})),
         fetch(officer, reverse("consultations:attachment", kwargs={"pk": attachment.pk})),
     ]
@@ -235,3 +238,24 @@ def test_most_requested_publications(office_5102, admin_5102, publication_5102, 
     log = Client()
     log.force_login(officer_5102)
     assert "Tabanan Dalam Angka 2026" in log.get(reverse("library:log")).content.decode()
+
+
+def test_withdrawn_publication_leaves_the_console_and_cannot_be_sent(
+    publication_5102, consultation_5102, admin_5102, officer_5102
+):
+    officer = Client()
+    officer.force_login(officer_5102)
+    url = reverse("library:set_active", kwargs={"pk": publication_5102.pk})
+    assert officer.post(url, {"active": "0"}).status_code == 404  # officers do not administer the library
+    admin = Client()
+    admin.force_login(admin_5102)
+    assert admin.post(url, {"active": "0"}).status_code == 302
+    publication_5102.refresh_from_db()
+    assert not publication_5102.active
+    assert AuditLog.objects.filter(verb="library.publication_withdrawn").exists()
+    page = officer.get(reverse("console:consultation", kwargs={"pk": consultation_5102.pk})).content.decode()
+    assert "Tabanan Dalam Angka 2026" not in page
+    response = officer.post(
+        reverse("library:send", kwargs={"pk": publication_5102.pk}), {"consultation": consultation_5102.pk}
+    )
+    assert response.status_code == 400 and "ditarik" in response.json()["error"]

@@ -259,3 +259,27 @@ def test_withdrawn_publication_leaves_the_console_and_cannot_be_sent(
         reverse("library:send", kwargs={"pk": publication_5102.pk}), {"consultation": consultation_5102.pk}
     )
     assert response.status_code == 400 and "ditarik" in response.json()["error"]
+
+
+def test_log_and_library_pages_take_the_same_queries_for_more_rows(
+    publication_5102, consultation_5102, officer_5102, admin_5102, office_5102
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(admin_5102)
+
+    def count(url: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    send_publication(publication_5102, consultation=consultation_5102, by=officer_5102)
+    before = (count(reverse("library:log")), count(reverse("library:manage")))
+    for n in range(3):
+        add_publication(office_5102, by=admin_5102, title=f"Publikasi {n}", year=2025, upload=upload(make_pdf(1)))
+        visitor = Visitor.objects.create(name=f"Pengguna {n}")
+        other = Consultation.objects.create(office=office_5102, visitor=visitor, channel="email", status="open")
+        send_publication(publication_5102, consultation=other, by=officer_5102)
+    assert (count(reverse("library:log")), count(reverse("library:manage"))) == before

@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "pstdesk.reports",
     "pstdesk.runtime",
     "pstdesk.supervision",
+    "pstdesk.bpsapi",
+    "pstdesk.library",
 ]
 
 MIDDLEWARE = [
@@ -248,6 +250,25 @@ WHATSAPP_API_BASE = env_str(
     f"http://127.0.0.1:{WHATSAPP_SIMULATOR_PORT}" if DEMO else "https://graph.facebook.com",
 ).rstrip("/")
 WHATSAPP_API_VERSION = env_str("WHATSAPP_API_VERSION", "25.0")
+
+# --- BPS Web API (webapi.bps.go.id) ------------------------------------------------------------------------------
+# The demo talks to the local simulator (`pstdesk.bpsapi.simulator`, started by `serve` when DEMO is set). The key
+# is a secret: never logged (URLs are redacted) and never put in a page.
+BPS_API_SIMULATOR_PORT = env_int("BPS_API_SIMULATOR_PORT", 8026, minimum=1)
+BPS_API_KEY = env_secret("BPS_API_KEY", "demo-bps-key" if DEMO else "")
+BPS_API_BASE = env_str(
+    "BPS_API_BASE",
+    f"http://127.0.0.1:{BPS_API_SIMULATOR_PORT}/v1/api" if DEMO else "https://webapi.bps.go.id/v1/api",
+).rstrip("/")
+BPS_API_TIMEOUT_MS = env_int("BPS_API_TIMEOUT_MS", 5000, minimum=100)
+BPS_API_CACHE_SECONDS = env_int("BPS_API_CACHE_SECONDS", 6 * 3600, minimum=0)
+
+# --- soft-copy library -----------------------------------------------------------------------------------------
+LIBRARY_MAX_BYTES = env_int("LIBRARY_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+LIBRARY_MAX_PAGES = env_int("LIBRARY_MAX_PAGES", 2000, minimum=1)
+LIBRARY_LINK_DAYS = env_int("LIBRARY_LINK_DAYS", 7, minimum=1)
+# A stamped copy up to this size also travels as an attachment (WhatsApp document, e-mail, widget file).
+LIBRARY_ATTACH_MAX_BYTES = env_int("LIBRARY_ATTACH_MAX_BYTES", 5 * 1024 * 1024, minimum=0)
 
 # --- logging ---------------------------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

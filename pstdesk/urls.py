@@ -24,4 +24,6 @@ urlpatterns = [
     path("", include("pstdesk.transparency.urls")),
     path("", include("pstdesk.supervision.urls")),
     path("", include("pstdesk.reports.urls")),
+    path("", include("pstdesk.bpsapi.urls")),
+    path("", include("pstdesk.library.urls")),
 ]

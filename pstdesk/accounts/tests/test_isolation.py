@@ -223,7 +223,43 @@ def _privacy_request(world: World) -> Any:
     )
 
 
+def _publication(world: World) -> Any:
+    from django.core.files.base import ContentFile
+
+    from pstdesk.library.models import Publication
+
+    publication = Publication(
+        office=world.office_5102, title=MARKER, year=2025, filename="x.pdf", size=9, pages=1, sha256="0" * 64
+    )
+    publication.file.save("x.pdf", ContentFile(b"%PDF-1.4\n"), save=True)
+    return publication
+
+
+def _delivery(world: World) -> Any:
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from pstdesk.library.models import Delivery
+
+    consultation = world.get("consultation")
+    delivery = Delivery(
+        publication=world.get("publication"),
+        office=world.office_5102,
+        consultation=consultation,
+        visitor=consultation.visitor,
+        size=9,
+        sha256="0" * 64,
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    delivery.file.save("copy.pdf", ContentFile(f"%PDF-1.4 {MARKER}".encode()), save=True)
+    return delivery
+
+
 BUILDERS: dict[str, Callable[[World], Any]] = {
+    "publication": _publication,
+    "delivery": _delivery,
     "privacy_request": _privacy_request,
     "mailbox": _mailbox,
     "mailbox_state": _mailbox_state,
@@ -298,6 +334,7 @@ PUBLIC_URLS: dict[str, str] = {
     "channel_web:api_skm": "the visitor's SKM questionnaire (widget session token)",
     "transparency:public": "public transparency page (approved figures only, no personal data)",
     "api:office_figures": "public figures API (approved figures only, no personal data)",
+    "library:download": "a visitor's stamped copy (signed, expiring, rate-limited link)",
 }
 
 # Admin site pages that belong to no model.
@@ -335,6 +372,8 @@ LIST_URLS: dict[str, str] = {
     "reports:report": "session",
     "reports:mine": "session",
     "reports:archive": "session",
+    "library:manage": "session",
+    "library:log": "session",
 }
 
 
@@ -416,6 +455,11 @@ OBJECT_URLS: dict[str, Case] = {
     "api:get_rows": Case(lambda w: {"code": "5102"}, client="token"),
     # Django names the user admin's password page after auth.User whatever the user model is.
     "admin:auth_user_password_change": Case(lambda w: {"id": w.officer_5102.pk}, client="admin"),
+    "bpsapi:search": Case(lambda w: {"pk": w.get("consultation").pk}),
+    "bpsapi:table": Case(lambda w: {"pk": w.get("consultation").pk}),
+    "library:send": Case(lambda w: {"pk": w.get("publication").pk}, method="post"),
+    "library:set_active": Case(lambda w: {"pk": w.get("publication").pk}, method="post", client="admin"),
+    "library:copy": Case(lambda w: {"pk": w.get("delivery").pk}),
 }
 
 # Registered admin models: how to build one belonging to 5102 (key of BUILDERS).

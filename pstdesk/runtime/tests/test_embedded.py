@@ -96,6 +96,7 @@ def demo_env(tmp_path: Path) -> dict[str, str]:
             "PORT": str(port),
             "PUBLIC_URL": f"http://127.0.0.1:{port}",
             "WHATSAPP_SIMULATOR_PORT": str(_free_port()),
+            "BPS_API_SIMULATOR_PORT": str(_free_port()),
             "TASK_PERIODIC_SECONDS": "2",
             "LOG_LEVEL": "INFO",
         }
@@ -142,6 +143,13 @@ def test_serve_embedded_consumer_records_breaches_and_runs_tasks_queued_before_s
             params={"hub.mode": "subscribe", "hub.verify_token": "demo-verify-token", "hub.challenge": "4711"},
             timeout=10,
         )
+        # The BPS Web API simulator came up with the server, answering the demo key (sent as ?key=, never logged).
+        bps = httpx.get(
+            f"http://127.0.0.1:{env['BPS_API_SIMULATOR_PORT']}/v1/api/list/model/statictable/lang/ind/domain/5102/"
+            "keyword/padi/",
+            params={"key": "demo-bps-key"},
+            timeout=10,
+        ).json()
         after = _shell(env, AFTER_START)
         ids = [before["overdue"], after["overdue"]]
         deadline = time.monotonic() + BREACH_SECONDS
@@ -164,6 +172,8 @@ def test_serve_embedded_consumer_records_breaches_and_runs_tasks_queued_before_s
     assert verify.status_code == 200 and verify.text == "4711"
     assert "/channels/whatsapp/webhook?[redacted]" in output
     assert "demo-verify-token" not in output
+    assert bps["status"] == "OK" and bps["data-availability"] == "available"
+    assert "BPS Web API simulator: http://127.0.0.1:" in output and "demo-bps-key" not in output
     # Both overdue consultations got their breach with nobody running anything: the one overdue before the server
     # started and the one that became overdue while it ran (a later periodic run).
     assert state["breached"] == sorted(ids), output[-3000:]

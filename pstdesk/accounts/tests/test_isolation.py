@@ -389,6 +389,7 @@ OBJECT_URLS: dict[str, Case] = {
             "assign",
             "claim",
             "transfer",
+            "ask_clarification",
         ]
     },
     "console:consultation": Case(lambda w: {"pk": w.get("consultation").pk}),

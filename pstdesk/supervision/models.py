@@ -248,7 +248,12 @@ class TranscriptReview(models.Model):
     def items(self) -> list[dict[str, str]]:
         """The checklist with each item's answer and note, in the checklist's order (for pages)."""
         return [
-            {"code": e["code"], "label": e["label"], "answer": self.answer(e["code"]), "note": str(self.notes.get(e["code"], ""))}
+            {
+                "code": e["code"],
+                "label": e["label"],
+                "answer": self.answer(e["code"]),
+                "note": str(self.notes.get(e["code"], "")),
+            }
             for e in self.checklist
         ]
 

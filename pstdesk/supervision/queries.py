@@ -71,7 +71,9 @@ def minimums(codes: Sequence[str]) -> dict[str, tuple[int | None, str | None]]:
     office's own setting, else (None, None)."""
     stated: dict[str, int | None] = {}
     for code, value in (
-        ServiceStandard.objects.filter(office__in=codes).order_by("office", "version").values_list("office", "min_officers")
+        ServiceStandard.objects.filter(office__in=codes)
+        .order_by("office", "version")
+        .values_list("office", "min_officers")
     ):
         stated[code] = value  # the newest version wins
     own = dict(SupervisionSettings.objects.filter(office__in=codes).values_list("office", "min_officers"))
@@ -151,9 +153,7 @@ def _duty_timelines(
     return initial, changes
 
 
-def _on_intervals(
-    state: bool, changes: list[tuple[datetime, bool]], start: datetime, end: datetime
-) -> list[Interval]:
+def _on_intervals(state: bool, changes: list[tuple[datetime, bool]], start: datetime, end: datetime) -> list[Interval]:
     out: list[Interval] = []
     since: datetime | None = start if state else None
     for at, on in changes:

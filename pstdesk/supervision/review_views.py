@@ -13,9 +13,9 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from pstdesk.accounts.access import get_office_for, visible_offices
 from pstdesk.accounts.models import User
@@ -88,12 +88,14 @@ def _form_values(request: HttpRequest, checklist: list[dict[str, str]]) -> tuple
     return answers, notes
 
 
-def _rows(
-    checklist: list[dict[str, str]], answers: dict[str, str], notes: dict[str, str]
-) -> list[dict[str, Any]]:
+def _rows(checklist: list[dict[str, str]], answers: dict[str, str], notes: dict[str, str]) -> list[dict[str, Any]]:
     return [
-        {"code": item["code"], "label": item["label"], "answer": answers.get(item["code"], ""),
-         "note": notes.get(item["code"], "")}
+        {
+            "code": item["code"],
+            "label": item["label"],
+            "answer": answers.get(item["code"], ""),
+            "note": notes.get(item["code"], ""),
+        }
         for item in checklist
     ]
 

@@ -87,9 +87,9 @@ def set_checklist(office: Office, *, items: list[dict[str, str]], by: Any) -> Re
 NOTE_CHARS = 500
 
 
-def _answers(checklist: list[dict[str, str]], scores: dict[str, Any], notes: dict[str, str] | None) -> tuple[
-    dict[str, str], dict[str, str]
-]:
+def _answers(
+    checklist: list[dict[str, str]], scores: dict[str, Any], notes: dict[str, str] | None
+) -> tuple[dict[str, str], dict[str, str]]:
     """Clean answers {code: "yes"|"no"|"na"} for every checklist item (True/False accepted as yes/no) and notes
     {code: text} of the items that have one. An item missing or with an unknown answer is refused: a review says
     something about every item."""
@@ -101,9 +101,7 @@ def _answers(checklist: list[dict[str, str]], scores: dict[str, Any], notes: dic
         elif value is False:
             value = Answer.NO
         if value not in Answer.values:
-            raise InvalidInput(
-                _("Pilih ya, tidak atau tidak berlaku untuk: %(item)s.") % {"item": item["label"]}
-            )
+            raise InvalidInput(_("Pilih ya, tidak atau tidak berlaku untuk: %(item)s.") % {"item": item["label"]})
         answers[item["code"]] = str(value)
     clean_notes = {}
     for item in checklist:

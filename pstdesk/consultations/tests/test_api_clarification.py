@@ -41,9 +41,7 @@ def consultation(office_5102: Any) -> Consultation:
 
 
 def ask(client: Client, pk: int, body: Any) -> Any:
-    return client.post(
-        f"/api/v1/consultations/{pk}/ask-clarification", {"body": body}, content_type="application/json"
-    )
+    return client.post(f"/api/v1/consultations/{pk}/ask-clarification", {"body": body}, content_type="application/json")
 
 
 def test_officer_asks_through_the_api_and_the_clock_waits(consultation: Consultation, officer_5102: Any) -> None:
@@ -97,9 +95,14 @@ def test_another_offices_officer_gets_404_like_a_missing_one(consultation: Consu
         missing = ask(client, 999999, "Tahun berapa?")
     assert other.status_code == missing.status_code == 404
     assert Consultation.objects.get(pk=consultation.pk).clarification_asked_at is None
-    assert Client().post(
-        f"/api/v1/consultations/{consultation.pk}/ask-clarification", {"body": "x"}, content_type="application/json"
-    ).status_code == 401
+    assert (
+        Client()
+        .post(
+            f"/api/v1/consultations/{consultation.pk}/ask-clarification", {"body": "x"}, content_type="application/json"
+        )
+        .status_code
+        == 401
+    )
 
 
 def test_openapi_declares_the_body_and_the_errors(db: None) -> None:

@@ -58,7 +58,11 @@ def test_the_monthly_sample_is_random_but_reproducible(office_5102, officer_5102
 def test_review_read_and_reply(office_5102, officer_5102, officer2_5102, supervisor_5102):
     c = closed(officer_5102, 3)
     review = review_transcript(
-        c, by=supervisor_5102, scores=ANSWERS, notes={"answer": "Sumber tabel tidak disebut"}, comment="Sumber data kurang"
+        c,
+        by=supervisor_5102,
+        scores=ANSWERS,
+        notes={"answer": "Sumber tabel tidak disebut"},
+        comment="Sumber data kurang",
     )
     assert review.met == 3 and review.scores["guestbook"] == "no" and review.officer_id == officer_5102.pk
     assert review.applicable == 5 and review.score == 60.0
@@ -173,7 +177,9 @@ def test_the_report_counts_reviews_of_the_period(office_5102, officer_5102, offi
         review_transcript(
             closed(officer_5102, 2), by=supervisor_5102, scores=ANSWERS, notes={"sla": "Lewat 1 hari"}, comment=""
         )
-        b = review_transcript(closed(officer2_5102, 3), by=supervisor_5102, scores=dict.fromkeys(ANSWERS, "yes"), comment="")
+        b = review_transcript(
+            closed(officer2_5102, 3), by=supervisor_5102, scores=dict.fromkeys(ANSWERS, "yes"), comment=""
+        )
         comment_on_review(b, by=officer2_5102, comment="Ok")
     start, end = datetime(2026, 12, 1, tzinfo=WITA), datetime(2027, 1, 1, tzinfo=WITA)
     results = review_results(["5102"], start, end)

@@ -98,9 +98,7 @@ def test_jembrana_claims_no_minimum_unless_the_office_sets_one(
     assert monday.on_duty == 1 and monday.hours_unstaffed == 0.0 and monday.scheduled == 0
     admin = User.objects.create_user("koord5101", password="x", office_id="5101", role="supervisor")
     set_office_minimum(office_5101, minimum=2, by=admin)
-    monday = by_date(staffing_by_day([office_5101], date(2026, 11, 23), date(2026, 11, 23)), "5101")[
-        date(2026, 11, 23)
-    ]
+    monday = by_date(staffing_by_day([office_5101], date(2026, 11, 23), date(2026, 11, 23)), "5101")[date(2026, 11, 23)]
     assert (monday.minimum, monday.minimum_source) == (2, "office")
     assert monday.hours_below_minimum == monday.service_hours > 0
 

@@ -106,7 +106,7 @@ def test_supervisor_reviews_a_transcript_and_the_officer_reads_it(
     page.goto("/pengawasan/tinjauan/")
     page.select_option('select[name="outcome"]', "findings")
     page.click("#review-filter button[type=submit]")
-    expect(page.locator('#review-rows tr[data-review]')).to_have_count(1)
+    expect(page.locator("#review-rows tr[data-review]")).to_have_count(1)
     expect(page.locator("#review-rows")).to_contain_text("Buku tamu tidak ditanyakan")
     for size in ((1280, 800), (768, 1024)):
         page.set_viewport_size({"width": size[0], "height": size[1]})

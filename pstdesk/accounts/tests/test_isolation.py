@@ -331,6 +331,7 @@ LIST_URLS: dict[str, str] = {
     "supervision:queues": "session",
     "supervision:audit": "session",
     "supervision:my_reviews": "session",
+    "supervision:reviews": "session",
     "guestbook:privacy_queue": "session",
     "reports:report": "session",
     "reports:mine": "session",

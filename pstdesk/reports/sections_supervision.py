@@ -9,9 +9,11 @@ A constant number of queries, whatever the number of offices, officers, days or 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from pstdesk.offices.models import Office
@@ -105,7 +107,7 @@ def supervision_tables(report: dict[str, Any]) -> list[Any]:
         per_day.rows.append(
             [
                 day["office"],
-                day["date"],
+                formats.date_format(date.fromisoformat(day["date"]), "D, j M Y"),
                 day["service_hours"],
                 day["scheduled"],
                 day["on_duty"],

@@ -5,7 +5,10 @@ officers, days or rows.
 Staffing per day, per office and per date in the office's zone:
 
 - `scheduled`: officers the duty roster puts on duty for some time of that day's service hours (weekly pattern,
-  minus "off" exceptions of the date, plus "on" exceptions) — the same rule as `roster.rostered_at`;
+  minus "off" exceptions of the date, plus "on" exceptions) — the same rule as `roster.rostered_at`. The pattern
+  is the one in force on that date: a weekly shift counts from the date it was added to the date it was removed
+  (both read from the `roster.shift_added` / `roster.shift_removed` audit rows, which keep a removed shift's
+  content); a shift without an audit row counts on every date. Date exceptions are the ones stored now;
 - `on_duty`: officers actually on duty for some time of the service hours, from the audited on/off duty changes
   (`user.duty` audit rows, whoever made them: the officer, a supervisor or the roster sync);
 - `hours_below_minimum`: service hours during which fewer officers than the office's minimum were actually on
@@ -167,6 +170,50 @@ def _on_intervals(state: bool, changes: list[tuple[datetime, bool]], start: date
     return out
 
 
+@dataclass
+class PatternShift:
+    """A weekly shift with the dates it was in force (office-local; None: open-ended)."""
+
+    user_id: int
+    weekday: int
+    starts: time
+    ends: time
+    first: date | None
+    until: date | None  # exclusive: removed on this date
+
+    def in_force(self, day: date) -> bool:
+        return (self.first is None or self.first <= day) and (self.until is None or day < self.until)
+
+
+def _pattern_history(codes: Sequence[str], zones: dict[str, ZoneInfo]) -> dict[str, list[PatternShift]]:
+    """{office: shifts ever in the weekly pattern} from the current shifts and the roster audit rows: three
+    queries."""
+    audit = AuditLog.objects.filter(subject_type=RosterShift._meta.label_lower, office_id__in=codes)
+    added = {
+        subject: at for subject, at in audit.filter(verb="roster.shift_added").values_list("subject_id", "created_at")
+    }
+    out: dict[str, list[PatternShift]] = defaultdict(list)
+
+    def local(code: str, at: datetime | None) -> date | None:
+        return at.astimezone(zones[code]).date() if at is not None else None
+
+    for shift in RosterShift.objects.filter(office_id__in=codes):
+        first = local(shift.office_id, added.get(str(shift.pk)))
+        out[shift.office_id].append(PatternShift(shift.user_id, shift.weekday, shift.starts, shift.ends, first, None))
+    for subject, code, at, before in audit.filter(verb="roster.shift_removed").values_list(
+        "subject_id", "office_id", "created_at", "before"
+    ):
+        try:
+            shift_user, weekday = int(before["user"]), int(before["weekday"])
+            starts, ends = time.fromisoformat(before["starts"]), time.fromisoformat(before["ends"])
+        except (KeyError, TypeError, ValueError):  # a row without the shift's content: nothing to rebuild
+            continue
+        out[code].append(
+            PatternShift(shift_user, weekday, starts, ends, local(code, added.get(subject)), local(code, at))
+        )
+    return out
+
+
 def _at(day: date, clock: time | None, zone: ZoneInfo, default: datetime) -> datetime:
     return default if clock is None else datetime.combine(day, clock, tzinfo=zone)
 
@@ -175,7 +222,7 @@ def _rostered(
     day: date,
     window: Interval,
     zone: ZoneInfo,
-    shifts: Sequence[RosterShift],
+    shifts: Sequence[PatternShift],
     exceptions: Sequence[RosterException],
 ) -> dict[int, list[Interval]]:
     """{user: intervals} the roster puts on duty within the day's service hours `window` (the rule of
@@ -183,7 +230,7 @@ def _rostered(
     exceptions, all service hours when they name no times)."""
     per_user: dict[int, list[Interval]] = defaultdict(list)
     for shift in shifts:
-        if shift.weekday == day.weekday():
+        if shift.weekday == day.weekday() and shift.in_force(day):
             per_user[shift.user_id].append(
                 (datetime.combine(day, shift.starts, tzinfo=zone), datetime.combine(day, shift.ends, tzinfo=zone))
             )
@@ -206,7 +253,7 @@ def staffing_by_day(
     order, days in order; closed days (weekends, holidays, closures) are listed with `open` False and zeros.
 
     Service hours come from the working calendar rows of `reports.calendar` (`ensure_calendar=False` when the
-    caller, like the report, has already made sure they are current). Seven queries whatever the number of
+    caller, like the report, has already made sure they are current). Eleven queries whatever the number of
     offices and days."""
     from pstdesk.reports.calendar import ensure_working_days
     from pstdesk.reports.models import WorkingDay
@@ -227,9 +274,7 @@ def staffing_by_day(
     ).values_list("office_id", "date", "opens_epoch", "closes_epoch"):
         zone = zones[code]
         windows[(code, day)] = (datetime.fromtimestamp(opens, zone), datetime.fromtimestamp(closes, zone))
-    shifts: dict[str, list[RosterShift]] = defaultdict(list)
-    for shift in RosterShift.objects.filter(office_id__in=codes):
-        shifts[shift.office_id].append(shift)
+    shifts = _pattern_history(codes, zones)
     exceptions: dict[str, list[RosterException]] = defaultdict(list)
     for exception in RosterException.objects.filter(office_id__in=codes, date__gte=start, date__lte=end):
         exceptions[exception.office_id].append(exception)

@@ -45,10 +45,13 @@ def week(office_5102: Office, officer_5102: User, officer2_5102: User, superviso
     Tue 24: the sync puts Ayu on at opening and off at closing (Made off by the exception).
     Wed 25: Made switches himself on at 07:00 and stays on (no sync runs any more)."""
     User.objects.filter(pk__in=[officer_5102.pk, officer2_5102.pk]).update(on_duty=False)
-    for officer in (officer_5102, officer2_5102):
-        for weekday in range(5):
-            ends = time(16, 30) if weekday == 4 else time(16)
-            add_roster_shift(office_5102, user=officer, weekday=weekday, starts=time(8), ends=ends, by=supervisor_5102)
+    with time_machine.travel(wita(20, 9), tick=False):  # the roster is made on Friday 20 November
+        for officer in (officer_5102, officer2_5102):
+            for weekday in range(5):
+                ends = time(16, 30) if weekday == 4 else time(16)
+                add_roster_shift(
+                    office_5102, user=officer, weekday=weekday, starts=time(8), ends=ends, by=supervisor_5102
+                )
     add_roster_exception(
         office_5102, user=officer2_5102, day=date(2026, 11, 24), kind="off", by=supervisor_5102, note="cuti"
     )
@@ -84,6 +87,22 @@ def test_staffing_per_day_against_the_roster_and_the_audited_duty(week: dict[str
     # A later period starts from the state the history leaves: Made still on, Ayu still off
     later = by_date(staffing_by_day([office_5102], date(2026, 11, 26), date(2026, 11, 26)), "5102")
     assert later[date(2026, 11, 26)].on_duty == 1 and later[date(2026, 11, 26)].hours_below_minimum == 8.0
+
+
+def test_scheduled_follows_the_pattern_in_force_on_each_date(
+    week: dict[str, Any], office_5102: Office, supervisor_5102: User
+) -> None:
+    from pstdesk.supervision.actions import remove_roster_shift
+    from pstdesk.supervision.models import RosterShift
+
+    thursday = RosterShift.objects.get(user=week["ayu"], weekday=3)
+    at(wita(25, 12), remove_roster_shift, thursday, by=supervisor_5102)  # from Wednesday on, Ayu no longer Thursdays
+    days = by_date(staffing_by_day([office_5102], date(2026, 11, 19), date(2026, 12, 3)), "5102")
+    assert days[date(2026, 11, 19)].scheduled == 0  # before the roster was made
+    assert days[date(2026, 11, 23)].scheduled == 2
+    assert days[date(2026, 11, 26)].scheduled == 1 and days[date(2026, 11, 26)].scheduled_hours_below_minimum == 8.0
+    assert days[date(2026, 12, 3)].scheduled == 1  # a later Thursday: the removal holds
+    assert days[date(2026, 12, 2)].scheduled == 2  # other weekdays unchanged
 
 
 def test_jembrana_claims_no_minimum_unless_the_office_sets_one(

@@ -297,6 +297,10 @@ def staffing_by_day(
     for office in offices:
         code, zone = office.code, zones[office.code]
         minimum, source = minimum_of[code]
+        # Days come in order and each officer's intervals are in order: a cursor per officer skips the intervals
+        # that ended before the day, so a year of a large subtree costs its intervals plus its days, not both
+        # multiplied.
+        cursors = dict.fromkeys(actual[code], 0)
         day = start
         while day <= end:
             window = windows.get((code, day))
@@ -305,8 +309,19 @@ def staffing_by_day(
                 day += timedelta(days=1)
                 continue
             rostered = _rostered(day, window, zone, shifts[code], exceptions[code])
-            on = {pk: _clip(iv, window) for pk, iv in actual[code].items()}
-            on = {pk: iv for pk, iv in on.items() if iv}
+            on: dict[int, list[Interval]] = {}
+            for pk, intervals in actual[code].items():
+                i = cursors[pk]
+                while i < len(intervals) and intervals[i][1] <= window[0]:
+                    i += 1
+                cursors[pk] = i
+                current = []
+                while i < len(intervals) and intervals[i][0] < window[1]:
+                    current.append(intervals[i])
+                    i += 1
+                clipped = _clip(current, window)
+                if clipped:
+                    on[pk] = clipped
             result.append(
                 StaffingDay(
                     office=code,

@@ -326,6 +326,34 @@ def rating(request: HttpRequest, consultation_id: int, data: RatingIn) -> Any:
     return JsonResponse(_detail(get_consultation_for(_user(request), consultation_id)), status=201)
 
 
+class ErrorOut(Schema):
+    detail: str
+
+
+class ClarificationOut(Schema):
+    consultation: dict[str, Any]
+    message: dict[str, Any]
+
+
+@router.post(
+    "/{consultation_id}/ask-clarification",
+    summary="Ask the visitor to clarify the request (holds the SLA clock until they answer)",
+    response={201: ClarificationOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+)
+@domain_errors
+def ask_clarification(request: HttpRequest, consultation_id: int, data: BodyIn) -> Any:
+    """The procedure step "the request is not yet clear": `{"body": "<the question>"}` is sent to the visitor as a
+    reply, and the SLA clock starts when the visitor answers (docs/sla.md). Once per consultation, before the
+    request is marked clear and within the first-response target. 201 with the consultation and the message;
+    400 empty text, 403 past the first-response target or not an officer, 404 missing or another office's
+    consultation, 409 not in this state (already asked, already clear, closed)."""
+    consultation = get_consultation_for(_user(request), consultation_id)
+    message = actions.ask_clarification(consultation, by=_user(request), body=data.body)
+    message = messages_queryset().get(pk=message.pk)
+    detail = _detail(get_consultation_for(_user(request), consultation_id))
+    return JsonResponse({"consultation": detail, "message": message_dict(message, for_staff=True)}, status=201)
+
+
 @router.post("/{consultation_id}/assign", summary="Assign to an officer of the office")
 @domain_errors
 def assign(request: HttpRequest, consultation_id: int, data: UserIn) -> Any:

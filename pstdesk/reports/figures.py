@@ -40,6 +40,7 @@ from pstdesk.ratings.queries import skm_figures_between
 from pstdesk.reports.calendar import ensure_working_days
 from pstdesk.reports.dbfuncs import Epoch, in_service_hours, percentiles, working_day_number, working_minutes_at
 from pstdesk.reports.periods import Period
+from pstdesk.reports.sections_supervision import supervision_section
 
 GUESTBOOK_FIELDS = ("sex", "age_group", "education", "occupation", "institution_category", "purpose")
 # Long lists in a report are cut here; the full list is one drill-down link away.
@@ -93,6 +94,7 @@ def build_report(
     if subtree:
         report["by_office"] = by_office(offices, period, zone, now=now)
     report["skm"] = skm_section(codes, period, zone)
+    report["supervision"] = supervision_section(offices, period, zone)
     return report
 
 

@@ -16,6 +16,7 @@ from pstdesk.complaints.models import BreachKind, ComplaintKind, ComplaintSource
 from pstdesk.consultations.models import Topic
 from pstdesk.offices.models import Channel
 from pstdesk.reports.figures import GUESTBOOK_FIELDS, code_labels
+from pstdesk.reports.sections_supervision import supervision_tables
 
 PERCENT = "percent"  # a share in 0..1, shown as a percentage
 NUMBER = "number"
@@ -162,6 +163,7 @@ def build_tables(report: dict[str, Any]) -> list[Table]:
         tables.append(office_table(report))
     if isinstance(report.get("skm"), dict):
         tables.append(skm_table(report["skm"]))
+    tables.extend(supervision_tables(report))
     return tables
 
 

@@ -163,14 +163,24 @@ class Escalation(models.Model):
 
 
 def default_checklist() -> list[dict[str, str]]:
-    """The standard's competences of an officer, as review items (an office may edit its own list)."""
+    """The review items, from the standard's procedure and the officer competences it lists (Tabanan: masters
+    the service procedure, statistical knowledge, friendly and polite); an office may edit its own list."""
     return [
         {"code": "greeting", "label": "Salam pembuka dan perkenalan"},
         {"code": "guestbook", "label": "Buku tamu diperiksa"},
-        {"code": "answer", "label": "Jawaban benar dan bersumber"},
-        {"code": "closing", "label": "Penutupan sesuai urutan kantor"},
+        {"code": "answer", "label": "Jawaban benar, lengkap dan bersumber"},
+        {"code": "sla", "label": "Dijawab dalam batas waktu standar pelayanan"},
         {"code": "courtesy", "label": "Sopan dan ramah"},
+        {"code": "closing", "label": "Penutupan sesuai urutan kantor dan penilaian ditawarkan"},
     ]
+
+
+class Answer(models.TextChoices):
+    """A checklist item's outcome in a review."""
+
+    YES = "yes", _("Ya")
+    NO = "no", _("Tidak")
+    NA = "na", _("Tidak berlaku")
 
 
 class ReviewChecklist(models.Model):
@@ -185,8 +195,11 @@ class ReviewChecklist(models.Model):
 
 
 class TranscriptReview(models.Model):
-    """A supervisor's review of a closed consultation's transcript against the office's checklist: each item met
-    or not (`scores`: {code: bool}), a comment, and the reviewed officer's reply. One review per consultation."""
+    """A supervisor's review of a closed consultation's transcript against the office's checklist (a copy of it
+    is kept in `checklist`): each item answered yes, no or not applicable (`scores`: {code: Answer}) with an
+    optional note (`notes`: {code: text}), the `score` (percentage of yes among the applicable items; None when
+    none applies), a comment, and the reviewed officer's reply. One review per consultation; a supervisor may
+    edit it (audited, before and after)."""
 
     consultation = models.OneToOneField(
         "consultations.Consultation", on_delete=models.CASCADE, related_name="transcript_review"
@@ -197,19 +210,66 @@ class TranscriptReview(models.Model):
     month = models.DateField(_("bulan"))
     checklist = models.JSONField(default=list)
     scores = models.JSONField(default=dict)
+    notes = models.JSONField(default=dict)
+    score = models.FloatField(_("skor"), null=True, blank=True)
     comment = models.TextField(_("catatan peninjau"), blank=True)
     reviewed_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
     officer_comment = models.TextField(_("tanggapan petugas"), blank=True)
     officer_read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-reviewed_at"]
+        indexes = [models.Index(fields=["office", "reviewed_at"], name="review_office_reviewed")]
         verbose_name = _("tinjauan transkrip")
         verbose_name_plural = _("tinjauan transkrip")
 
     def __str__(self) -> str:
         return f"review of {self.consultation_id}"
 
+    def answer(self, code: str) -> str:
+        """The item's answer: "yes", "no" or "na" (reviews made before n.a. existed stored true/false)."""
+        value = self.scores.get(code)
+        if value is True or value == Answer.YES:
+            return Answer.YES.value
+        if value is False or value == Answer.NO:
+            return Answer.NO.value
+        return Answer.NA.value
+
     @property
     def met(self) -> int:
-        return sum(1 for value in self.scores.values() if value)
+        return sum(1 for entry in self.checklist if self.answer(entry["code"]) == Answer.YES)
+
+    @property
+    def applicable(self) -> int:
+        return sum(1 for entry in self.checklist if self.answer(entry["code"]) != Answer.NA)
+
+    @property
+    def items(self) -> list[dict[str, str]]:
+        """The checklist with each item's answer and note, in the checklist's order (for pages)."""
+        return [
+            {
+                "code": e["code"],
+                "label": e["label"],
+                "answer": self.answer(e["code"]),
+                "note": str(self.notes.get(e["code"], "")),
+            }
+            for e in self.checklist
+        ]
+
+    @property
+    def findings(self) -> list[dict[str, str]]:
+        """The items answered "no", with their notes."""
+        return [
+            {"code": e["code"], "label": e["label"], "note": str(self.notes.get(e["code"], ""))}
+            for e in self.checklist
+            if self.answer(e["code"]) == Answer.NO
+        ]
+
+
+def review_score(answers: dict[str, str]) -> float | None:
+    """Percentage of "yes" among the applicable (yes or no) answers, one decimal; None when none applies."""
+    applicable = [a for a in answers.values() if a in (Answer.YES, Answer.NO)]
+    if not applicable:
+        return None
+    return round(100 * sum(1 for a in applicable if a == Answer.YES) / len(applicable), 1)

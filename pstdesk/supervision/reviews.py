@@ -19,7 +19,7 @@ from pstdesk.consultations.models import Consultation, Status
 from pstdesk.lib.errors import InvalidInput, NotAllowed
 from pstdesk.lib.events import publish_on_commit, user_group
 from pstdesk.offices.models import Office
-from pstdesk.supervision.models import ReviewChecklist, TranscriptReview, default_checklist
+from pstdesk.supervision.models import Answer, ReviewChecklist, TranscriptReview, default_checklist, review_score
 
 
 def per_officer() -> int:
@@ -84,10 +84,49 @@ def set_checklist(office: Office, *, items: list[dict[str, str]], by: Any) -> Re
     return row
 
 
+NOTE_CHARS = 500
+
+
+def _answers(
+    checklist: list[dict[str, str]], scores: dict[str, Any], notes: dict[str, str] | None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Clean answers {code: "yes"|"no"|"na"} for every checklist item (True/False accepted as yes/no) and notes
+    {code: text} of the items that have one. An item missing or with an unknown answer is refused: a review says
+    something about every item."""
+    answers: dict[str, str] = {}
+    for item in checklist:
+        value = scores.get(item["code"])
+        if value is True:
+            value = Answer.YES
+        elif value is False:
+            value = Answer.NO
+        if value not in Answer.values:
+            raise InvalidInput(_("Pilih ya, tidak atau tidak berlaku untuk: %(item)s.") % {"item": item["label"]})
+        answers[item["code"]] = str(value)
+    clean_notes = {}
+    for item in checklist:
+        text = str((notes or {}).get(item["code"], "")).strip()
+        if len(text) > NOTE_CHARS:
+            raise InvalidInput(
+                _("Catatan untuk %(item)s terlalu panjang (paling banyak %(n)d karakter).")
+                % {"item": item["label"], "n": NOTE_CHARS}
+            )
+        if text:
+            clean_notes[item["code"]] = text
+    return answers, clean_notes
+
+
 def review_transcript(
-    consultation: Consultation, *, by: Any, scores: dict[str, bool], comment: str
+    consultation: Consultation,
+    *,
+    by: Any,
+    scores: dict[str, Any],
+    comment: str,
+    notes: dict[str, str] | None = None,
 ) -> TranscriptReview:
-    """A supervisor scores a closed consultation on the office's checklist; the officer who handled it is told."""
+    """A supervisor reviews a closed consultation on the office's checklist: every item yes, no or not applicable
+    (`scores`), optional notes per item, a comment; the score is the share of yes among the applicable items. The
+    officer who handled it is told. One review per consultation (a second is refused: edit it instead)."""
     from pstdesk.supervision.actions import can_supervise
 
     office = consultation.office
@@ -96,7 +135,7 @@ def review_transcript(
     if consultation.status != Status.CLOSED or consultation.closed_at is None:
         raise InvalidInput(_("Hanya konsultasi yang sudah ditutup yang ditinjau."))
     checklist = checklist_for(office)
-    codes = [item["code"] for item in checklist]
+    answers, clean_notes = _answers(checklist, scores, notes)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -107,7 +146,9 @@ def review_transcript(
                     reviewer=by,
                     month=consultation.closed_at.astimezone(ZoneInfo(office.timezone)).date().replace(day=1),
                     checklist=checklist,
-                    scores={code: bool(scores.get(code)) for code in codes},
+                    scores=answers,
+                    notes=clean_notes,
+                    score=review_score(answers),
                     comment=(comment or "").strip(),
                 )
         except IntegrityError:
@@ -117,12 +158,56 @@ def review_transcript(
             consultation,
             by=by,
             office=office,
-            after={"review": review.pk, "scores": review.scores, "officer": consultation.assigned_to_id},
+            after={
+                "review": review.pk,
+                "scores": answers,
+                "notes": clean_notes,
+                "score": review.score,
+                "officer": consultation.assigned_to_id,
+            },
         )
         if review.officer_id:
             publish_on_commit(
                 [user_group(review.officer_id)],
                 {"type": "review.created", "review": review.pk, "consultation": consultation.pk},
+            )
+    return review
+
+
+def update_review(
+    review: TranscriptReview,
+    *,
+    by: Any,
+    scores: dict[str, Any],
+    comment: str,
+    notes: dict[str, str] | None = None,
+) -> TranscriptReview:
+    """A supervisor of the office corrects a review on the checklist it was made with; the audit row keeps the
+    answers, notes, score and comment before and after. The officer is told again (their read mark is cleared
+    when anything changed)."""
+    from pstdesk.supervision.actions import can_supervise
+
+    if not can_supervise(by, review.office):
+        raise NotAllowed(_("Hanya koordinator kantor ini yang dapat meninjau transkrip."))
+    answers, clean_notes = _answers(review.checklist, scores, notes)
+    text = (comment or "").strip()
+    with transaction.atomic():
+        review = TranscriptReview.objects.select_for_update().get(pk=review.pk)
+        fields = ("scores", "notes", "score", "comment")
+        before = {name: getattr(review, name) for name in fields}
+        after = {"scores": answers, "notes": clean_notes, "score": review_score(answers), "comment": text}
+        if before == after:
+            return review
+        for name, value in after.items():
+            setattr(review, name, value)
+        review.updated_at = timezone.now()
+        review.officer_read_at = None
+        review.save(update_fields=[*fields, "updated_at", "officer_read_at"])
+        record("review.updated", review, by=by, office=review.office, before=before, after=after)
+        if review.officer_id:
+            publish_on_commit(
+                [user_group(review.officer_id)],
+                {"type": "review.updated", "review": review.pk, "consultation": review.consultation_id},
             )
     return review
 

@@ -368,6 +368,7 @@ LIST_URLS: dict[str, str] = {
     "supervision:queues": "session",
     "supervision:audit": "session",
     "supervision:my_reviews": "session",
+    "supervision:reviews": "session",
     "guestbook:privacy_queue": "session",
     "reports:report": "session",
     "reports:mine": "session",
@@ -428,6 +429,7 @@ OBJECT_URLS: dict[str, Case] = {
             "assign",
             "claim",
             "transfer",
+            "ask_clarification",
         ]
     },
     "console:consultation": Case(lambda w: {"pk": w.get("consultation").pk}),

@@ -146,7 +146,9 @@ else:
     # until PostgreSQL refuses more ("too many clients"). A pool per process takes each connection back at the
     # end of its request instead.
     _db["CONN_MAX_AGE"] = 0
-    _db["CONN_HEALTH_CHECKS"] = False
+    # The pool checks a connection before handing it out (psycopg_pool's check_connection): one cut by a
+    # PostgreSQL restart or fail-over while idle in the pool is replaced, instead of failing the next request.
+    _db["CONN_HEALTH_CHECKS"] = True
     _db["OPTIONS"] = {
         **_db.get("OPTIONS", {}),  # e.g. sslmode from the URL's query string
         "pool": {"min_size": 1, "max_size": env_int("DATABASE_POOL_SIZE", 20, minimum=2), "timeout": 30},

@@ -245,3 +245,55 @@ def test_an_admin_resets_a_lost_authenticator(admin_5102: Any, officer_5102: Any
     assert not TOTPDevice.objects.filter(user=officer_5102).exists()
     row = AuditLog.objects.filter(verb="two_factor.disabled").get()
     assert row.actor == admin_5102
+
+
+# --- probes of the second step (ASVS V3/V4/V5/V8, see docs/security.md) --------------------------------------------
+def test_session_key_rotates_twice_and_a_foreign_next_is_not_followed(admin_5102: Any) -> None:
+    import json
+
+    from django.conf import settings
+
+    client = Client()
+    with time_machine.travel(T0, tick=False) as clock:
+        password(client, admin_5102)
+        key, _codes = enrol(client)
+        client.post("/accounts/logout/")
+        clock.shift(30)
+        client.get(LOGIN)
+        planted = (
+            client.cookies[settings.SESSION_COOKIE_NAME].value if settings.SESSION_COOKIE_NAME in client.cookies else ""
+        )
+        password(client, admin_5102, next="https://evil.example/")
+        pending_key = client.cookies[settings.SESSION_COOKIE_NAME].value
+        assert pending_key != planted
+        done = client.post(VERIFY, {"code": totp(key)})
+        assert done["Location"] == "/console/"  # not the foreign site
+        assert client.cookies[settings.SESSION_COOKIE_NAME].value != pending_key
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    # Neither the secret nor a code is ever written to the audit trail.
+    trail = json.dumps(list(AuditLog.objects.values("before", "after")))
+    assert key.replace(" ", "") not in trail.upper().replace(" ", "") and totp(key) not in trail
+
+
+def test_pages_are_not_cached_and_posts_need_the_csrf_token(admin_5102: Any) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_5102)
+    for url in (ENROL, SECURITY):
+        page = client.get(url)
+        assert "no-store" in page["Cache-Control"] or "no-cache" in page["Cache-Control"], url
+        assert client.post(url, {"start": "1", "recovery": "1"}).status_code == 403, url
+
+
+def test_a_pending_login_expires(admin_5102: Any) -> None:
+    client = Client()
+    with time_machine.travel(T0, tick=False) as clock:
+        password(client, admin_5102)
+        key, _codes = enrol(client)
+        client.post("/accounts/logout/")
+        clock.shift(30)
+        password(client, admin_5102)
+        clock.shift(11 * 60)
+        late = client.post(VERIFY, {"code": totp(key)})
+        assert late.status_code == 302 and late["Location"] == "/accounts/login/"
+        assert "_auth_user_id" not in client.session

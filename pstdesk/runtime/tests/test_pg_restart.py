@@ -40,7 +40,7 @@ pytestmark = pytest.mark.multiprocess
 
 APP_SECRET = "pg-restart-app-secret"
 PNID = "105102"
-MESSAGES = 24  # per channel
+MESSAGES = 16  # per channel
 KILLS = 3
 STARTUP_SECONDS = 60
 

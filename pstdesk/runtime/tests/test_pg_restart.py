@@ -335,11 +335,12 @@ async def _traffic(server: Server, tokens: list[str]) -> dict[str, Any]:
                 idle_phase = {"503": meta.answers.count(503), "resends": sum(len(w.errors) for w in widgets)}
             elif n in kill_at:
                 await cut()
-                ready_after_cut.append(await _ready(server.port))
             traffic = [meta.deliver(client, n), widgets[n % 2].say(f"Pesan LiveChat nomor {n}")]
             if n == in_flight:
                 traffic.append(cut(0.02))
-            await asyncio.gather(*traffic)
+            await asyncio.gather(*traffic)  # the clients first: the probe must not clear dead connections for them
+            if n in kill_at:
+                ready_after_cut.append(await _ready(server.port))
     for widget in widgets:
         if widget.ws is not None:
             await widget.ws.close()

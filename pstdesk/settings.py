@@ -148,7 +148,9 @@ else:
     # until PostgreSQL refuses more ("too many clients"). A pool per process takes each connection back at the
     # end of its request instead.
     _db["CONN_MAX_AGE"] = 0
-    _db["CONN_HEALTH_CHECKS"] = False
+    # The pool checks a connection before handing it out (psycopg_pool's check_connection): one cut by a
+    # PostgreSQL restart or fail-over while idle in the pool is replaced, instead of failing the next request.
+    _db["CONN_HEALTH_CHECKS"] = True
     _db["OPTIONS"] = {
         **_db.get("OPTIONS", {}),  # e.g. sslmode from the URL's query string
         "pool": {"min_size": 1, "max_size": env_int("DATABASE_POOL_SIZE", 20, minimum=2), "timeout": 30},
@@ -313,3 +315,17 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 # Debug pages (DEBUG=true only) never show a connection URL or a secret (see pstdesk.lib.security).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "pstdesk.lib.security.ExceptionReporterFilter"
+
+# --- staff two-factor authentication (accounts.twofactor; django-otp) ------------------------------------------
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static"]
+# OTPMiddleware says whether a session passed the second step; TwoFactorMiddleware sends a session that owes it
+# (its office requires it of admins) to the second step or to enrolment.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1, "pstdesk.accounts.middleware.TwoFactorMiddleware"
+)
+# The name authenticator apps show next to the code.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "PST Desk")

@@ -106,3 +106,116 @@ def revoke_api_token(token: ApiToken, *, by: Any) -> ApiToken:
         token.save(update_fields=["revoked_at"])
         record("token.revoked", token, by=by, office=token.user.office, after={"revoked_at": str(token.revoked_at)})
     return token
+
+
+# --- two-factor authentication (accounts.twofactor) ---------------------------------------------------------------
+def start_two_factor_enrolment(user: User, *, by: Any) -> Any:
+    """A new, unconfirmed authenticator for `user` (any earlier unconfirmed one is dropped): its secret is shown
+    to the user once as a QR code and a key; nothing changes at login until it is confirmed with a code. Audited
+    `two_factor.enrolment_started`."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from pstdesk.accounts.twofactor import AUTHENTICATOR
+
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        device = TOTPDevice.objects.create(user=user, name=AUTHENTICATOR, confirmed=False)
+        record("two_factor.enrolment_started", user, by=by, office=user.office, after={"device": device.pk})
+    return device
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    from pstdesk.accounts.twofactor import RECOVERY, RECOVERY_CODES
+
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=RECOVERY, confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+def confirm_two_factor(user: User, *, device: Any, by: Any) -> list[str]:
+    """Make the authenticator `device` (whose code the caller has just checked) the user's one authenticator, with
+    a fresh set of recovery codes, returned to be shown once (only django-otp's rows keep them). Audited
+    `two_factor.enabled`."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if device.user_id != user.pk:
+        raise NotAllowed(_("Perangkat ini bukan milik akun Anda."))
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        codes = _new_recovery_codes(user)
+        record("two_factor.enabled", user, by=by, office=user.office, after={"recovery_codes": len(codes)})
+    return codes
+
+
+def regenerate_recovery_codes(user: User, *, by: Any) -> list[str]:
+    """New recovery codes for a user with an authenticator; the old ones stop working. Audited."""
+    from pstdesk.accounts.twofactor import enabled_for
+
+    if not enabled_for(user):
+        raise DomainError(_("Verifikasi dua langkah belum aktif untuk akun ini."))
+    with transaction.atomic():
+        codes = _new_recovery_codes(user)
+        record("two_factor.recovery_codes_renewed", user, by=by, office=user.office, after={"count": len(codes)})
+    return codes
+
+
+def disable_two_factor(user: User, *, by: Any) -> None:
+    """Remove the user's authenticator and recovery codes. The user themself (after a current code, checked by the
+    caller) when their office does not require it; an administrator who may manage the account (a lost phone)
+    at any time, after which a required user enrols again at the next login. Audited `two_factor.disabled`."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from pstdesk.accounts.twofactor import required_for
+
+    if by == user or getattr(by, "pk", None) == user.pk:
+        if required_for(user):
+            raise NotAllowed(_("Kantor Anda mewajibkan verifikasi dua langkah untuk akun ini."))
+    else:
+        _check_may_manage(by, user)
+    with transaction.atomic():
+        removed = TOTPDevice.objects.filter(user=user).delete()[0] + StaticDevice.objects.filter(user=user).delete()[0]
+        record("two_factor.disabled", user, by=by, office=user.office, after={"devices_removed": removed})
+
+
+def record_two_factor_attempt(user: User, *, ok: bool, method: str, locked: bool = False) -> None:
+    """Audit one second-step attempt of a login (`two_factor.verified` / `two_factor.failed`)."""
+    after: dict[str, Any] = {"method": method}
+    if locked:
+        after["locked"] = True
+    record("two_factor.verified" if ok else "two_factor.failed", user, by=user, office=user.office, after=after)
+
+
+def set_security_policy(office: Any, *, require_admin_two_factor: bool, by: Any) -> Any:
+    """Set an office's security policy (admins of the office or above, and superusers). Audited
+    `security_policy.updated` with the value before and after."""
+    from pstdesk.accounts.access import can_administer
+    from pstdesk.accounts.models import SecurityPolicy
+    from pstdesk.accounts.twofactor import forget_policy
+
+    if not isinstance(by, str) and not can_administer(by, office):
+        raise NotAllowed(_("Anda tidak berwenang mengubah kebijakan keamanan kantor ini."))
+    with transaction.atomic():
+        policy, _created = SecurityPolicy.objects.select_for_update().get_or_create(office=office)
+        before = policy.require_admin_two_factor
+        policy.require_admin_two_factor = require_admin_two_factor
+        policy.save()
+        record(
+            "security_policy.updated",
+            policy,
+            by=by,
+            office=office,
+            before={"require_admin_two_factor": before},
+            after={"require_admin_two_factor": require_admin_two_factor},
+        )
+        # Forgotten now (this process reads its own write) and again after commit (a reader in between may have
+        # cached the old value).
+        forget_policy(office.pk)
+        transaction.on_commit(lambda: forget_policy(office.pk))
+    return policy

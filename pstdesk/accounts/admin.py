@@ -18,10 +18,18 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from pstdesk.accounts.actions import create_api_token, revoke_api_token, save_staff_user, snapshot_user
+from pstdesk.accounts.actions import (
+    create_api_token,
+    disable_two_factor,
+    revoke_api_token,
+    save_staff_user,
+    set_security_policy,
+    snapshot_user,
+)
 from pstdesk.accounts.admin_scope import OfficeScopedAdmin
 from pstdesk.accounts.forms import AdminLoginForm
-from pstdesk.accounts.models import ApiToken, User
+from pstdesk.accounts.models import ApiToken, SecurityPolicy, User
+from pstdesk.accounts.views import admin_login
 from pstdesk.lib.errors import DomainError
 
 SUPERUSER_ONLY_FIELDS = ("is_superuser", "groups", "user_permissions")
@@ -62,6 +70,20 @@ class UserAdmin(OfficeScopedAdmin, DjangoUserAdmin):
     def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool) -> None:
         before = snapshot_user(User.objects.get(pk=obj.pk)) if change else None
         save_staff_user(obj, by=request.user, created=not change, before=before)
+
+    actions = ["reset_two_factor"]
+
+    @admin.action(description=_("Hapus verifikasi dua langkah (ponsel hilang)"), permissions=["change"])
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """The authenticator and recovery codes removed (audited); the user enrols again if required."""
+        done = 0
+        for user in queryset.select_related("office"):
+            try:
+                disable_two_factor(user, by=request.user)
+                done += 1
+            except DomainError as exc:
+                messages.error(request, f"{user}: {exc.message}")
+        messages.success(request, _("Verifikasi dua langkah dihapus untuk %(n)d akun.") % {"n": done})
 
 
 class ApiTokenForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -118,3 +140,33 @@ class ApiTokenAdmin(OfficeScopedAdmin):
 
 # The admin's login is throttled like the console's (accounts.throttle).
 admin.site.login_form = AdminLoginForm
+
+
+class SecurityPolicyForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = SecurityPolicy
+        fields = ["office", "require_admin_two_factor"]
+
+
+@admin.register(SecurityPolicy)
+class SecurityPolicyAdmin(OfficeScopedAdmin):
+    """Each office's security policy (two factors required of its admins). Saved through
+    `accounts.actions.set_security_policy` (audited); never deleted (switch it off instead)."""
+
+    office_field = "office"
+    form = SecurityPolicyForm
+    list_display = ["office", "require_admin_two_factor", "updated_at"]
+    list_filter = ["require_admin_two_factor"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["office", "updated_at"] if obj is not None else ["updated_at"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: SecurityPolicy, form: forms.ModelForm, change: bool) -> None:
+        set_security_policy(obj.office, require_admin_two_factor=obj.require_admin_two_factor, by=request.user)
+
+
+# The admin's login asks for the second factor like the console's (accounts.views.TwoStepLoginView).
+admin.site.login = admin_login  # type: ignore[method-assign]

@@ -8,3 +8,18 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from pstdesk.accounts import signals  # noqa: F401  (connects the receivers)
+
+        _hide_otp_device_admins()
+
+
+def _hide_otp_device_admins() -> None:
+    """django-otp registers admin pages for its device tables, which show each authenticator's secret and are not
+    scoped to offices. Devices are managed through the staff's own security page and the user admin's reset
+    action instead (the admin autodiscovered every app's admin module before this runs)."""
+    from django.contrib import admin
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for model in (TOTPDevice, StaticDevice):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)

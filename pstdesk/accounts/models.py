@@ -64,3 +64,28 @@ class ApiToken(models.Model):
     @staticmethod
     def generate() -> str:
         return "pst_" + secrets.token_urlsafe(32)
+
+
+class SecurityPolicy(models.Model):
+    """An office's security policy for its staff (edited in the admin through `accounts.actions.set_security_policy`,
+    audited). An office without a row has the defaults (nothing required)."""
+
+    office = models.OneToOneField(
+        "offices.Office", primary_key=True, on_delete=models.CASCADE, related_name="security_policy"
+    )
+    require_admin_two_factor = models.BooleanField(
+        _("wajibkan verifikasi dua langkah bagi administrator"),
+        default=False,
+        help_text=_(
+            "Staf dengan akses admin (peran administrator atau akses halaman admin) harus memakai kode dari "
+            "aplikasi autentikator saat masuk; yang belum mendaftarkannya diarahkan untuk mendaftar lebih dulu."
+        ),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("kebijakan keamanan kantor")
+        verbose_name_plural = _("kebijakan keamanan kantor")
+
+    def __str__(self) -> str:
+        return str(self.office)

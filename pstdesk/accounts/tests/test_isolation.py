@@ -146,6 +146,12 @@ def _token(world: World) -> ApiToken:
     return token
 
 
+def _security_policy(world: World) -> Any:
+    from pstdesk.accounts.actions import set_security_policy
+
+    return set_security_policy(world.office_5102, require_admin_two_factor=False, by="system:test")
+
+
 def _standard(world: World) -> ServiceStandard:
     std = world.office_5102.standard
     assert std is not None
@@ -260,6 +266,7 @@ def _delivery(world: World) -> Any:
 BUILDERS: dict[str, Callable[[World], Any]] = {
     "publication": _publication,
     "delivery": _delivery,
+    "security_policy": _security_policy,
     "privacy_request": _privacy_request,
     "mailbox": _mailbox,
     "mailbox_state": _mailbox_state,
@@ -355,6 +362,9 @@ LIST_URLS: dict[str, str] = {
     "api:my_offices": "token",
     "api:list_consultations": "token",
     "console:inbox": "session",
+    "two_factor": "session",  # the signed-in person's own two-factor settings
+    "two_factor_enrol": "session",
+    "two_factor_verify": "session",
     "console:rows": "session",
     "console:duty": "session",
     "complaints:supervision": "session",
@@ -471,6 +481,7 @@ ADMIN_FACTORIES: dict[str, str] = {
     "offices.officeclosure": "closure",
     "accounts.user": "user",
     "accounts.apitoken": "token",
+    "accounts.securitypolicy": "security_policy",
     "complaints.complaint": "complaint",
     "complaints.breach": "breach",
     "complaints.compensation": "compensation",

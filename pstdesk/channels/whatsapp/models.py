@@ -22,6 +22,9 @@ class WebhookDelivery(models.Model):
 
     If processing an item fails, the error is kept here and the delivery can be processed again
     (`webhook.process_delivery` is idempotent on wamid and on (wamid, status)).
+
+    A redelivery of the same POST (byte for byte; Meta signs the body, so the same body has the same signature)
+    finds its row by `body_sha256` and counts another attempt instead of adding a row.
     """
 
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -32,6 +35,8 @@ class WebhookDelivery(models.Model):
     error = models.TextField(blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # SHA-256 of the body as received (null on rows stored before redeliveries were folded into one row).
+    body_sha256 = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-id"]

@@ -1,7 +1,8 @@
 """Processing a signed webhook POST: every message and status of the batch, idempotently.
 
 Order of work (the view answers only after this returns, so what is accepted is committed before the 200):
-1. the raw body is stored in a `WebhookDelivery` row (its own commit): nothing Meta sent us can be lost;
+1. the raw body is stored in a `WebhookDelivery` row (its own commit): nothing Meta sent us can be lost; a
+   redelivery of the same body finds that row (by the body's SHA-256) and counts an attempt instead of adding one;
 2. one query routes every `phone_number_id` to its office, one query finds the wamids already stored (a
    redelivery skips them without downloading their media again);
 3. media is downloaded outside any transaction (network I/O never holds the database's write lock);
@@ -15,6 +16,7 @@ stored are skipped by their wamid / (wamid, status).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import mimetypes
@@ -23,6 +25,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from pstdesk.channels.base import ChannelError, InboundAttachment, InboundMessage
@@ -132,7 +136,7 @@ def handle_post(body: bytes) -> int:
     is a bug that redelivery will not heal: it is kept on the delivery row (for `reprocess`) and answered 200, so
     one bad POST never becomes a 500 that Meta retries for a week."""
     try:
-        delivery = WebhookDelivery.objects.create(body=body, attempts=1)
+        delivery = store_delivery(body)
     except UNAVAILABLE:
         log.warning("WhatsApp webhook: database unavailable, asking Meta to redeliver", exc_info=True)
         return 503
@@ -148,6 +152,25 @@ def handle_post(body: bytes) -> int:
         except UNAVAILABLE:
             return 503
         return 200
+
+
+MAX_ATTEMPTS = 32767  # the column's limit: a replayed body counts up to it, never overflows into a 500
+
+
+def store_delivery(body: bytes) -> WebhookDelivery:
+    """The committed row holding this body: a new one, or the row of an earlier POST of the same bytes (a
+    redelivery), whose attempts are counted. Either way the body is stored before the POST is answered."""
+    digest = hashlib.sha256(body).hexdigest()
+    counted = Least(F("attempts") + 1, Value(MAX_ATTEMPTS))
+    for _try in range(2):
+        if WebhookDelivery.objects.filter(body_sha256=digest).update(attempts=counted):
+            return WebhookDelivery.objects.get(body_sha256=digest)
+        try:
+            with transaction.atomic():
+                return WebhookDelivery.objects.create(body=body, body_sha256=digest, attempts=1)
+        except IntegrityError:
+            continue  # the same body arrived concurrently and was stored by the other request: count on it
+    raise IntegrityError(f"webhook delivery {digest} neither stored nor found")
 
 
 def process_delivery(delivery: WebhookDelivery, body: bytes | None = None) -> Outcome:

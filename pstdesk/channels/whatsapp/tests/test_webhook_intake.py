@@ -75,7 +75,42 @@ def test_one_delivery_sent_five_times_stores_one_message(post_webhook: Any, sim:
         assert post_webhook(fixture("text_message.json")).status_code == 200
     assert Message.objects.filter(direction=Direction.IN).count() == 1
     assert Consultation.objects.count() == 1
-    assert WebhookDelivery.objects.count() == 5  # every POST is kept raw
+    delivery = WebhookDelivery.objects.get()  # the redeliveries are counted on the first POST's row
+    assert delivery.attempts == 5
+    assert bytes(delivery.body) == fixture("text_message.json")
+
+
+def test_a_redelivery_adds_no_raw_row_but_another_body_does(post_webhook: Any, sim: Simulator) -> None:
+    first = fixture("text_message.json")
+    assert post_webhook(first).status_code == 200
+    stored = WebhookDelivery.objects.get()
+    assert stored.body_sha256 and stored.attempts == 1
+    # The same signed bytes again and again (Meta's redelivery, or a replay): one row, its attempts counted.
+    for _ in range(3):
+        assert post_webhook(first).status_code == 200
+    assert WebhookDelivery.objects.count() == 1
+    assert WebhookDelivery.objects.get().attempts == 4
+    # One byte more (a different body, so a different signature) is another delivery, stored before the answer.
+    second = first.rstrip() + b"\n\n"
+    assert post_webhook(second).status_code == 200
+    assert WebhookDelivery.objects.count() == 2
+    assert bytes(WebhookDelivery.objects.order_by("pk").last().body) == second
+    assert Message.objects.filter(direction=Direction.IN).count() == 1
+
+
+def test_a_redelivery_of_a_failed_post_is_processed_again_on_its_row(post_webhook: Any, sim: Simulator) -> None:
+    body = json.loads(fixture("text_message.json"))
+    body["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "999999"  # routed nowhere yet
+    assert post_webhook(body).status_code == 200
+    assert WebhookDelivery.objects.get().state == DeliveryState.UNROUTED
+    assert not Message.objects.exists()
+    from pstdesk.offices.models import Office
+
+    Office.objects.filter(code="5102").update(whatsapp_phone_number_id="999999")
+    assert post_webhook(body).status_code == 200
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.state, delivery.attempts) == (DeliveryState.PROCESSED, 2)
+    assert Message.objects.filter(direction=Direction.IN, external_id="wamid.xyzxyz").count() == 1
 
 
 def test_a_batch_of_50_messages_in_one_post_stores_50(post_webhook: Any, sim: Simulator) -> None:

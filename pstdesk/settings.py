@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "pstdesk.reports",
     "pstdesk.runtime",
     "pstdesk.supervision",
+    "pstdesk.knowledge",
 ]
 
 MIDDLEWARE = [

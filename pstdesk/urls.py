@@ -24,4 +24,5 @@ urlpatterns = [
     path("", include("pstdesk.transparency.urls")),
     path("", include("pstdesk.supervision.urls")),
     path("", include("pstdesk.reports.urls")),
+    path("", include("pstdesk.knowledge.urls")),
 ]

@@ -223,6 +223,12 @@ def _privacy_request(world: World) -> Any:
     )
 
 
+def _article(world: World) -> Any:
+    from pstdesk.knowledge.models import Article
+
+    return Article.objects.create(office=world.office_5102, title=MARKER, slug="rahasia", body=MARKER)
+
+
 BUILDERS: dict[str, Callable[[World], Any]] = {
     "privacy_request": _privacy_request,
     "mailbox": _mailbox,
@@ -248,6 +254,7 @@ BUILDERS: dict[str, Callable[[World], Any]] = {
     "rating_alert": _rating_alert,
     "rating_policy": _rating_policy,
     "skm_response": _skm_response,
+    "article": _article,
 }
 
 
@@ -298,6 +305,12 @@ PUBLIC_URLS: dict[str, str] = {
     "channel_web:api_skm": "the visitor's SKM questionnaire (widget session token)",
     "transparency:public": "public transparency page (approved figures only, no personal data)",
     "api:office_figures": "public figures API (approved figures only, no personal data)",
+    "knowledge:classification": "public KBLI search (published classification)",
+    "knowledge:classification_entry": "public KBLI entry (published classification)",
+    "api:search_kbli2020": "public KBLI search API (published classification)",
+    "knowledge:articles": "public knowledge base of an office (published articles only)",
+    "knowledge:article": "public article (published, of the office or shared by an office above it)",
+    "knowledge:widget_articles": "the widget's article search (published articles only)",
 }
 
 # Admin site pages that belong to no model.
@@ -416,6 +429,8 @@ OBJECT_URLS: dict[str, Case] = {
     "api:get_rows": Case(lambda w: {"code": "5102"}, client="token"),
     # Django names the user admin's password page after auth.User whatever the user model is.
     "admin:auth_user_password_change": Case(lambda w: {"id": w.officer_5102.pk}, client="admin"),
+    "knowledge:console_suggestions": Case(lambda w: {"pk": w.get("consultation").pk}),
+    "api:consultation_suggestions": Case(_consultation_id, client="token"),
 }
 
 # Registered admin models: how to build one belonging to 5102 (key of BUILDERS).
@@ -440,6 +455,7 @@ ADMIN_FACTORIES: dict[str, str] = {
     "ratings.ratingalert": "rating_alert",
     "ratings.ratingpolicy": "rating_policy",
     "ratings.skmresponse": "skm_response",
+    "knowledge.article": "article",
 }
 
 # Admin models that hold no office's data (reference data, framework tables), with the reason.
@@ -447,6 +463,7 @@ GLOBAL_ADMIN_MODELS: dict[str, str] = {
     "auth.group": "permission groups (superusers only in practice)",
     "guestbook.codelist": "national code lists (reference data)",
     "guestbook.visitormerge": "merge log; scoped by its visitor (checked through guestbook.visitor)",
+    "knowledge.classificationversion": "published classifications (reference data, read-only)",
 }
 
 

@@ -215,7 +215,7 @@ def search(version: ClassificationVersion, query: str, *, limit: int = 20, tree:
         ranked = fts.rank_indexed(entries, words, limit=limit, boost=boost) or fts.rank_indexed(
             entries, words, any_term=True, limit=limit, boost=boost
         )
-        by_id = {e.pk: e for e in entries.filter(pk__in=[pk for pk, _score in ranked])}
+        by_id = {e.pk: e for e in entries.model.objects.defer(*SEARCH_COLUMNS).filter(pk__in=[p for p, _s in ranked])}
         found = [by_id[pk] for pk, _score in ranked if pk in by_id]
         kind = "text"
     hits = [Hit(e.code, e.level, e.title, e.description, short(e.description), level_label(e.level)) for e in found]
@@ -230,13 +230,13 @@ def _add_tree(version: ClassificationVersion, found: list[ClassificationEntry], 
     hits together, whatever their number."""
     wanted = {code for e in found for code in e.ancestry.split("/") if code}
     related = (
-        ClassificationEntry.objects.filter(version=version)
-        .filter(Q(code__in=wanted) | Q(parent__in=[e.pk for e in found]))
+        ClassificationEntry.objects.filter(Q(version=version, code__in=wanted) | Q(parent__in=[e.pk for e in found]))
         .only("pk", "code", "level", "title", "parent_id", "position")
+        .order_by()  # sorted here: the rows are few, and ORDER BY would make SQLite read the whole table
     )
     above: dict[str, ClassificationEntry] = {}
     children: dict[int, list[ClassificationEntry]] = {}
-    for row in related:
+    for row in sorted(related, key=lambda r: r.position):
         if row.code in wanted:
             above[row.code] = row
         if row.parent_id is not None:

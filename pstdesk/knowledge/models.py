@@ -58,7 +58,9 @@ class ClassificationEntry(models.Model):
     """One node of a classification tree: code (kept as a string: leading zeros matter), level, title,
     description and parent (within the same version). `position` keeps the source's pre-order."""
 
-    version = models.ForeignKey(ClassificationVersion, on_delete=models.CASCADE, related_name="entries")
+    # No index of its own: the unique (version, code) index serves every version filter, and a second one tempts
+    # SQLite's planner to scan a whole version (2,710 rows with their texts) instead of using a narrower index.
+    version = models.ForeignKey(ClassificationVersion, on_delete=models.CASCADE, related_name="entries", db_index=False)
     code = models.CharField(max_length=10)
     level = models.CharField(max_length=30)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")

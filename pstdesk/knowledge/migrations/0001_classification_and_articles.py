@@ -91,7 +91,7 @@ class Migration(migrations.Migration):
                 ('search_body', models.TextField(blank=True, editable=False)),
                 ('search_vector', django.contrib.postgres.search.SearchVectorField(editable=False, null=True)),
                 ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='children', to='knowledge.classificationentry')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='knowledge.classificationversion')),
+                ('version', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='knowledge.classificationversion')),
             ],
             options={
                 'verbose_name': 'entri klasifikasi',

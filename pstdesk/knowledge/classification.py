@@ -73,19 +73,19 @@ def load_classification(
     """Load (or reload) one version from its file, in one transaction: the entries, their parents, and the search
     index. Loading the file it was loaded from changes nothing unless the rows or the index went missing (a
     test flush) or `force` is given."""
-    source = read_source(path)
+    checksum = hashlib.sha256(path.read_bytes()).hexdigest()
     with transaction.atomic():
         family, _created = Classification.objects.get_or_create(slug=classification, defaults={"name": name})
         current = ClassificationVersion.objects.filter(slug=version).first()
-        if (
+        if (  # the same file, completely loaded and indexed: nothing to parse or write (every `migrate` asks)
             current is not None
             and not force
-            and current.checksum == source.checksum
-            and current.entry_count == len(source.rows)
-            and ClassificationEntry.objects.filter(version=current).count() == len(source.rows)
-            and _indexed_count(current) == len(source.rows)
+            and current.checksum == checksum
+            and ClassificationEntry.objects.filter(version=current).count() == current.entry_count
+            and _indexed_count(current) == current.entry_count
         ):
             return current
+        source = read_source(path)
         if current is None:
             current = ClassificationVersion(classification=family, slug=version)
         else:

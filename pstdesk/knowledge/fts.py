@@ -61,6 +61,10 @@ def index_rows(model: type[models.Model], ids: Iterable[int] | None = None) -> N
                 f"setweight(to_tsvector('simple', search_body), 'B'){where}",
                 params,
             )
+            if id_list is None or len(id_list) > 100:
+                # After a bulk load: fresh statistics, or the planner (guessing a few dozen rows per version)
+                # filters a whole version row by row instead of using the GIN index (100 ms instead of 1 ms).
+                cursor.execute(f"ANALYZE {table}")
             return
         unindex_rows(model, id_list)
         if id_list == []:

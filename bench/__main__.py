@@ -12,7 +12,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 
 from bench import harness  # noqa: E402
 
-SUITES = ["inbox", "whatsapp", "chat", "reports"]
+SUITES = ["inbox", "whatsapp", "chat", "reports", "kbli"]
 
 
 def main() -> int:

@@ -37,3 +37,11 @@ api.add_router("/complaints", complaints_router)
 from pstdesk.reports.api import router as reports_router  # noqa: E402
 
 api.add_router("/reports", reports_router)
+
+from pstdesk.knowledge.api import kbli_router  # noqa: E402
+
+api.add_router("/kbli2020", kbli_router)
+
+from pstdesk.knowledge.api import router as knowledge_router  # noqa: E402
+
+api.add_router("/knowledge", knowledge_router)

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "pstdesk.supervision",
     "pstdesk.bpsapi",
     "pstdesk.library",
+    "pstdesk.knowledge",
 ]
 
 MIDDLEWARE = [

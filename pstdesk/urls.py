@@ -26,4 +26,5 @@ urlpatterns = [
     path("", include("pstdesk.reports.urls")),
     path("", include("pstdesk.bpsapi.urls")),
     path("", include("pstdesk.library.urls")),
+    path("", include("pstdesk.knowledge.urls")),
 ]

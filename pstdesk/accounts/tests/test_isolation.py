@@ -263,6 +263,12 @@ def _delivery(world: World) -> Any:
     return delivery
 
 
+def _article(world: World) -> Any:
+    from pstdesk.knowledge.models import Article
+
+    return Article.objects.create(office=world.office_5102, title=MARKER, slug="rahasia", body=MARKER)
+
+
 BUILDERS: dict[str, Callable[[World], Any]] = {
     "publication": _publication,
     "delivery": _delivery,
@@ -291,6 +297,7 @@ BUILDERS: dict[str, Callable[[World], Any]] = {
     "rating_alert": _rating_alert,
     "rating_policy": _rating_policy,
     "skm_response": _skm_response,
+    "article": _article,
 }
 
 
@@ -342,6 +349,12 @@ PUBLIC_URLS: dict[str, str] = {
     "transparency:public": "public transparency page (approved figures only, no personal data)",
     "api:office_figures": "public figures API (approved figures only, no personal data)",
     "library:download": "a visitor's stamped copy (signed, expiring, rate-limited link)",
+    "knowledge:classification": "public KBLI search (published classification)",
+    "knowledge:classification_entry": "public KBLI entry (published classification)",
+    "api:search_kbli2020": "public KBLI search API (published classification)",
+    "knowledge:articles": "public knowledge base of an office (published articles only)",
+    "knowledge:article": "public article (published, of the office or shared by an office above it)",
+    "knowledge:widget_articles": "the widget's article search (published articles only)",
 }
 
 # Admin site pages that belong to no model.
@@ -472,6 +485,8 @@ OBJECT_URLS: dict[str, Case] = {
     "library:send": Case(lambda w: {"pk": w.get("publication").pk}, method="post"),
     "library:set_active": Case(lambda w: {"pk": w.get("publication").pk}, method="post", client="admin"),
     "library:copy": Case(lambda w: {"pk": w.get("delivery").pk}),
+    "knowledge:console_suggestions": Case(lambda w: {"pk": w.get("consultation").pk}),
+    "api:consultation_suggestions": Case(_consultation_id, client="token"),
 }
 
 # Registered admin models: how to build one belonging to 5102 (key of BUILDERS).
@@ -497,6 +512,7 @@ ADMIN_FACTORIES: dict[str, str] = {
     "ratings.ratingalert": "rating_alert",
     "ratings.ratingpolicy": "rating_policy",
     "ratings.skmresponse": "skm_response",
+    "knowledge.article": "article",
 }
 
 # Admin models that hold no office's data (reference data, framework tables), with the reason.
@@ -504,6 +520,7 @@ GLOBAL_ADMIN_MODELS: dict[str, str] = {
     "auth.group": "permission groups (superusers only in practice)",
     "guestbook.codelist": "national code lists (reference data)",
     "guestbook.visitormerge": "merge log; scoped by its visitor (checked through guestbook.visitor)",
+    "knowledge.classificationversion": "published classifications (reference data, read-only)",
 }
 
 

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _load_reference_data(sender: AppConfig, **kwargs: Any) -> None:
+    # Reference data: loaded (or checked, which costs two counts) after every `migrate`. A test flush sends no
+    # `plan`; tests that need KBLI after a flush call `ensure_loaded` themselves, so the other apps' transactional
+    # tests do not pay for 2,710 rows each.
+    if kwargs.get("plan") is None:
+        return
+    from pstdesk.knowledge.classification import ensure_kbli2020
+
+    ensure_kbli2020(using=kwargs.get("using", "default"))
+
+
+class KnowledgeConfig(AppConfig):
+    name = "pstdesk.knowledge"
+    verbose_name = "Pengetahuan"
+
+    def ready(self) -> None:
+        post_migrate.connect(_load_reference_data, sender=self)

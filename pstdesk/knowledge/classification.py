@@ -1,6 +1,6 @@
 """Reference classifications: loading a version from its CSV file, and searching it.
 
-The file format is the one of `data/kbli2020.csv` (see `data/kbli2020.README.md`): header
+The file format is the one of `reference/kbli2020.csv` (see `reference/kbli2020.README.md`): header
 `code,level,parent_code,title,description`, rows in tree pre-order, codes as strings. A later KBLI 2025 file in the
 same format loads beside it as another version (`load_classification FILE --slug kbli2025 --title "KBLI 2025"`).
 """
@@ -24,7 +24,7 @@ from pstdesk.knowledge.models import Classification, ClassificationEntry, Classi
 from pstdesk.knowledge.text import check_length, normalise, short, terms
 from pstdesk.lib.errors import InvalidInput
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parent / "reference"
 KBLI2020 = DATA / "kbli2020.csv"
 HEADER = ["code", "level", "parent_code", "title", "description"]
 LEVELS = ("kategori", "golongan_pokok", "golongan", "subgolongan", "kelompok")

@@ -1,5 +1,5 @@
 """`pstdesk load_classification [FILE --slug kbli2025 --title "KBLI 2025"]`: load a classification version from
-its CSV file (the format of data/kbli2020.csv). Without arguments: KBLI 2020 from the file shipped with the app
+its CSV file (the format of reference/kbli2020.csv). Without arguments: KBLI 2020 from the file shipped with the app
 (`migrate` does that too). Loading the same file again changes nothing unless --force."""
 
 from __future__ import annotations

@@ -218,7 +218,9 @@ def test_reply_goes_through_post_reply(officer_5102, fake_adapter):
 
 def test_reply_as_answer_marks_answered(officer_5102, fake_adapter):
     c = ready_consultation()
-    response = client_for(officer_5102).post(f"/console/{c.pk}/reply/", {"body": "Jawaban", "answer": "1"})
+    client = client_for(officer_5102)
+    assert client.post(f"/console/{c.pk}/topic/", {"topic": "data"}).status_code == 200
+    response = client.post(f"/console/{c.pk}/reply/", {"body": "Jawaban", "answer": "1"})
     assert response.status_code == 200
     assert response.json()["state"]["status"] == Status.ANSWERED
     c.refresh_from_db()

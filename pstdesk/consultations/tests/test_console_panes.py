@@ -97,7 +97,6 @@ def test_urgency_order_puts_overdue_first_then_the_nearest(officer_5102):
     made = {}
     dues = (now + timedelta(days=3), now - timedelta(days=2), now + timedelta(hours=2), None)
     for v, due in zip(visitors, dues, strict=True):
-    ):
         made[v.name] = Consultation.objects.create(
             office_id="5102", visitor=v, channel="email", status="open", due_at=due
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,13 @@ RECORD_NOTIFICATIONS = """
 """
 
 
+@pytest.fixture(autouse=True)
+def _no_provider(settings):  # noqa: ANN001, ANN202
+    """Read receipts go to WhatsApp's API: point it at a closed local port so the refusal is immediate (the
+    provider is not what these tests are about; a DNS failure would hold the server's one sync thread)."""
+    settings.WHATSAPP_API_BASE = "http://127.0.0.1:9"
+
+
 def write(server, who: int, body: str) -> int:  # noqa: ANN001
     name, wa_id = PEOPLE[who]
     inbound = make_inbound(office="5102", body=body, sender_name=name, sender_wa_id=wa_id, sender_whatsapp="+" + wa_id)
@@ -58,6 +66,14 @@ def rate(pk: int) -> None:
 
 def row(page, pk: int):  # noqa: ANN001, ANN201
     return page.locator(f'#rows li[data-id="{pk}"]')
+
+
+def eventually(check, seconds: float = 10) -> None:  # noqa: ANN001
+    """Wait for a server-side fact the page causes (its POST lands after the screen changed)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.05)
 
 
 def title_count(page) -> int:  # noqa: ANN001
@@ -89,7 +105,7 @@ def test_officer_works_three_conversations(asgi_server, browser_page, officer_51
     page.set_viewport_size({"width": 1280, "height": 800})
     login(page, server, officer_5102)
 
-    page.goto("/console/?queue=mine")
+    page.goto("/console/?queue=office")
     expect(page.locator("#connection")).to_have_attribute("data-state", "online")
     for pk in (a, b, c):
         expect(row(page, pk).locator(".unread")).to_have_text("1")
@@ -100,11 +116,12 @@ def test_officer_works_three_conversations(asgi_server, browser_page, officer_51
 
     # open A: its count clears by a POST (the read cursor), the title follows; a draft stays when switching
     row(page, a).locator("a").click()
-    page.wait_for_url(f"**/console/{a}/?queue=mine")
+    page.wait_for_url(f"**/console/{a}/?queue=office")
     expect(page.locator("#transcript li.msg-in", has_text="IPM Tabanan")).to_have_count(1)
     expect(row(page, a).locator(".unread")).to_have_attribute("data-unread", "0")
     expect(page).to_have_title(re.compile(rf"^\(2\) PST#{a}"))
-    assert server.call(lambda: ReadCursor.objects.get(user=officer_5102, consultation_id=a).seq) == 1
+    cursor = ReadCursor.objects.filter(user=officer_5102, consultation_id=a)
+    eventually(lambda: server.call(lambda: list(cursor.values_list("seq", flat=True))) == [1])
     page.fill("#reply-body", "Draf untuk Putu, belum selesai")
 
     row(page, b).locator("a").click()
@@ -118,7 +135,7 @@ def test_officer_works_three_conversations(asgi_server, browser_page, officer_51
     expect(row(page, c).locator(".unread")).to_have_text("2")
     expect(row(page, c)).to_contain_text("Sekalian data tahun 2024")
     expect(page).to_have_title(re.compile(r"^\(2\) "))
-    page.wait_for_function("window.__notes.length >= 1")
+    eventually(lambda: len(page.evaluate("window.__notes")) >= 1)
     notes = page.evaluate("window.__notes")
     assert any("Komang Sari" in n["title"] and "2024" in n["body"] for n in notes), notes
     assert page.evaluate("window.pstConsole.stats.sounds") >= 1
@@ -128,9 +145,11 @@ def test_officer_works_three_conversations(asgi_server, browser_page, officer_51
     order = page.evaluate("Array.from(document.querySelectorAll('#rows li')).map(li => Number(li.dataset.id))")
     target = order[order.index(b) - 1] if order.index(b) > 0 else order[order.index(b) + 1]
     page.keyboard.press("k" if order.index(b) > 0 else "j")
-    page.wait_for_url(f"**/console/{target}/?queue=mine")
+    page.wait_for_url(f"**/console/{target}/?queue=office")
+    expect(page.locator("#consultation")).to_have_attribute("data-id", str(target))
     row(page, a).locator("a").click()
-    page.wait_for_url(f"**/console/{a}/?queue=mine")
+    page.wait_for_url(f"**/console/{a}/?queue=office")
+    expect(page.locator("#consultation")).to_have_attribute("data-id", str(a))
     expect(page.locator("#reply-body")).to_have_value("Draf untuk Putu, belum selesai")
 
     # Enter sends (the default); the composer empties and the reply is in the transcript
@@ -144,7 +163,7 @@ def test_officer_works_three_conversations(asgi_server, browser_page, officer_51
     expect(page.locator("#shortcuts")).to_be_visible()
     expect(page.locator("#shortcuts")).to_contain_text("Konsultasi berikutnya")
     page.select_option("#send-key", "ctrl_enter")
-    page.wait_for_function("document.getElementById('send-hint').textContent.indexOf('Ctrl') === 0")
+    expect(page.locator("#send-hint")).to_have_text(re.compile("^Ctrl"))
     page.keyboard.press("Escape")
     page.locator("#reply-body").fill("Baris satu")
     page.locator("#reply-body").press("Enter")
@@ -193,7 +212,8 @@ def test_old_address_opens_three_panes_and_close_asks_first(asgi_server, browser
     login(page, server, officer_5102)
     page.goto(f"/console/{pk}/")
     expect(page.locator("#connection")).to_have_attribute("data-state", "online")
-    expect(row(page, pk)).to_have_attribute("aria-current", "true")
+    expect(page.locator("#pane-list #rows")).to_be_attached()  # the list pane is there (queue "mine": empty)
+    expect(page.locator("#consultation")).to_have_attribute("data-id", str(pk))
     expect(page.locator("#transcript li.msg-in", has_text="inflasi")).to_have_count(1)
     expect(page.locator("#state-sla")).to_have_text(re.compile(r"jatuh tempo|lewat|belum berjalan"))
 

@@ -899,6 +899,7 @@
   var loading = 0;
   function openConversation(id, push, hash) {
     if (!id) { return Promise.resolve(); }
+    if (id === openId && conv && !hash) { conv.focusReply(); return Promise.resolve(); }  // already open
     var ticket = ++loading;
     paneConv.setAttribute("aria-busy", "true");
     return fetch("/console/" + id + "/pane/", { credentials: "same-origin", headers: { "Accept": "text/html" } })

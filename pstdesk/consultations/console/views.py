@@ -134,6 +134,7 @@ def _texts() -> dict[str, str]:
         "kindMessage": _("pesan"),
         "kindNote": _("catatan"),
         "noCanned": _("Tidak ada balasan siap pakai yang cocok."),
+        "unreadCount": _("%(n)s belum dibaca"),
     }
 
 

@@ -300,7 +300,7 @@
           text: CHANNEL_ICONS[r.channel] || r.channel.slice(0, 2).toUpperCase() }),
         el("span", { className: "name", text: r.visitor_name || ("PST#" + r.id) }),
         el("span", { className: "unread", "data-unread": String(unread), text: unread ? String(unread) : "",
-          "aria-label": unread ? String(unread) + " belum dibaca" : null })
+          "aria-label": unread ? fill(T.unreadCount, { n: unread }) : null })
       ]),
       el("span", { className: "preview", text: preview }),
       el("span", { className: "line3" }, [

@@ -394,9 +394,13 @@
     } catch (err) { /* no audio device: the notification still shows */ }
   }
 
+  var lastNotified = {};
   function notify(id, title, body) {
     if (prefs.muted) { return; }
     if (Number(id) === openId && pageVisible() && document.hasFocus()) { return; }  // it is on screen
+    var now = Date.now();
+    if (now - (lastNotified[id] || 0) < 2000) { return; }  // a new consultation and its first message: once
+    lastNotified[id] = now;
     beep();
     if (!("Notification" in window) || window.Notification.permission !== "granted") { return; }
     try {

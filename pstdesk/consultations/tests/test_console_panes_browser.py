@@ -227,8 +227,24 @@ def test_old_address_opens_three_panes_and_close_asks_first(asgi_server, browser
     page.select_option("#topic", "data")
     page.click('#topic-form button[type="submit"]')
     expect(page.locator("#state-topic")).to_contain_text("Data")
+    # files: one chosen, one pasted (previewed with its thumbnail, then removed), sent with the reply
+    page.set_input_files("#reply-files", files=[{"name": "tabel.csv", "mimeType": "text/csv", "buffer": b"a,b\n1,2\n"}])
+    page.evaluate(
+        """() => {
+          const data = new DataTransfer();
+          const png = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]);
+          data.items.add(new File([png], "grafik.png", {type: "image/png"}));
+          document.getElementById("reply-body").dispatchEvent(new ClipboardEvent("paste", {clipboardData: data}));
+        }"""
+    )
+    expect(page.locator("#file-previews li")).to_have_count(2)
+    expect(page.locator('#file-previews li[data-name="grafik.png"] img')).to_have_count(1)
+    page.locator('#file-previews li[data-name="grafik.png"] button').click()
+    expect(page.locator("#file-previews li")).to_have_count(1)
     page.click("#send-answer")
     expect(page.locator("#consultation")).to_have_attribute("data-status", "answered")
+    expect(page.locator("#transcript li.msg-out .attachments a", has_text="tabel.csv")).to_have_count(1)
+    expect(page.locator("#file-previews li")).to_have_count(0)
     expect(page.locator("#transcript li.msg-out", has_text="BRS bulanan")).to_have_count(1)
     expect(page.locator("#state-sla")).to_have_attribute("data-level", re.compile("met|late"))
     shoot(page, "console-answered")

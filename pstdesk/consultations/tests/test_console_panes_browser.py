@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from pstdesk.consultations.actions import receive_message
-from pstdesk.consultations.models import Consultation, Message, ReadCursor
+from pstdesk.consultations.models import ConsolePreference, Consultation, Message, ReadCursor
 from pstdesk.consultations.tests.conftest import complete_requirements, make_inbound
 from pstdesk.guestbook.models import Visitor
 from pstdesk.testing.browser import asgi_server, browser_page, login, use_file_test_database  # noqa: F401
@@ -201,6 +201,16 @@ def test_officer_works_three_conversations(asgi_server, browser_page, officer_51
     page.wait_for_url(re.compile(rf"/console/{c}/.*#m1$"))
     expect(page.locator("#transcript li.msg-in.found", has_text="penduduk miskin")).to_have_count(1)
     shoot(page, "console-search")
+
+    # muted (a stored preference): new work still counts, but makes no sound and no notification
+    page.click("#mute-toggle")
+    expect(page.locator("#mute-toggle")).to_have_attribute("aria-pressed", "true")
+    assert server.call(lambda: ConsolePreference.objects.get(user=officer_5102).muted)
+    notes, sounds = len(page.evaluate("window.__notes")), page.evaluate("window.pstConsole.stats.sounds")
+    write(server, 0, "Pesan saat bisu")
+    expect(row(page, a).locator(".unread")).to_have_text("1")  # A was read while open
+    assert len(page.evaluate("window.__notes")) == notes
+    assert page.evaluate("window.pstConsole.stats.sounds") == sounds
     assert page.js_errors == []
 
 

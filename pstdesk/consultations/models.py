@@ -197,3 +197,44 @@ class CannedReply(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ReadCursor(models.Model):
+    """How far one officer has read one consultation: every message with `seq` ≤ this was on their screen.
+
+    The console's unread counts are the visitor's messages after it. Moved only forward, only by a POST when the
+    officer views the conversation (`console.actions.mark_seen`), never by a GET."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="read_cursors")
+    seq = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "consultation"], name="readcursor_unique")]
+        verbose_name = _("penanda baca petugas")
+        verbose_name_plural = _("penanda baca petugas")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@PST#{self.consultation_id}:{self.seq}"
+
+
+class SendKey(models.TextChoices):
+    ENTER = "enter", _("Enter mengirim (Shift+Enter baris baru)")
+    CTRL_ENTER = "ctrl_enter", _("Ctrl+Enter mengirim (Enter baris baru)")
+
+
+class ConsolePreference(models.Model):
+    """One officer's console settings: whether new work makes a sound and a desktop notification, and which key
+    sends a reply. A missing row means the defaults (notify, Enter sends)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="console_preference")
+    muted = models.BooleanField(_("bisukan suara dan notifikasi"), default=False)
+    send_key = models.CharField(_("tombol kirim"), max_length=12, choices=SendKey.choices, default=SendKey.ENTER)
+
+    class Meta:
+        verbose_name = _("preferensi konsol")
+        verbose_name_plural = _("preferensi konsol")
+
+    def __str__(self) -> str:
+        return f"console preference of {self.user_id}"

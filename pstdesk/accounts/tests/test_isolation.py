@@ -380,6 +380,8 @@ LIST_URLS: dict[str, str] = {
     "two_factor_verify": "session",
     "console:rows": "session",
     "console:duty": "session",
+    "console:search": "session",  # results within the officer's offices: consultations/tests/test_console_panes.py
+    "console:preferences": "session",
     "complaints:supervision": "session",
     "api:list_ratings": "token",
     "ratings:list": "session",
@@ -457,6 +459,7 @@ OBJECT_URLS: dict[str, Case] = {
     },
     "console:consultation": Case(lambda w: {"pk": w.get("consultation").pk}),
     "console:state": Case(lambda w: {"pk": w.get("consultation").pk}),
+    "console:pane": Case(lambda w: {"pk": w.get("consultation").pk}),
     "console:verb": Case(lambda w: {"pk": w.get("consultation").pk, "verb": "close"}, method="post"),
     "consultations:attachment": Case(lambda w: {"pk": w.get("attachment").pk}),
     "guestbook:privacy_decide": Case(lambda w: {"pk": w.get("privacy_request").pk}, method="post"),

@@ -1,25 +1,41 @@
 """Reads of the officer console: the queues, one consultation's view, the guestbook with its labels.
 
 Every function answers in a constant number of queries whatever the number of consultations or messages (the
-console's query-count tests assert it at 10 and 1,000 rows)."""
+console's query-count tests assert it at 10 and 10,000 rows)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
-from django.utils import translation
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
 from pstdesk.consultations import transitions
 from pstdesk.consultations.access import consultations_for
-from pstdesk.consultations.models import Consultation, ConsultationQuerySet, Status, Topic
+from pstdesk.consultations.console.slatext import SlaText, sla_text
+from pstdesk.consultations.models import (
+    Consultation,
+    ConsultationQuerySet,
+    Direction,
+    Message,
+    MessageKind,
+    ReadCursor,
+    Status,
+    Topic,
+)
 from pstdesk.consultations.serializers import consultation_dict, user_display
 from pstdesk.guestbook.models import CodeItem, GuestbookEntry
 from pstdesk.offices.models import Channel
 
 QUEUES = ("unassigned", "mine", "office")
+# The list's orders: urgency (overdue first, then the nearest deadline) is the default.
+ORDERS = ("urgency", "newest", "oldest", "activity")
+PREVIEW_CHARS = 120
 # One page of a queue: the console shows the most recent rows; filters narrow it down.
 PAGE_SIZE = 100
 
@@ -43,6 +59,7 @@ class Filters:
     channel: str = ""
     status: str = ""
     topic: str = ""
+    order: str = "urgency"
 
     @classmethod
     def from_query(cls, params: Any) -> Filters:
@@ -50,15 +67,23 @@ class Filters:
         channel = params.get("channel", "")
         status = params.get("status", "")
         topic = params.get("topic", "")
+        order = params.get("order", "")
         return cls(
             queue=queue if queue in QUEUES else cls.queue,
             channel=channel if channel in Channel.values else "",
             status=status if status in Status.values else "",
             topic=topic if topic in Topic.values else "",
+            order=order if order in ORDERS else cls.order,
         )
 
     def as_dict(self) -> dict[str, str]:
-        return {"queue": self.queue, "channel": self.channel, "status": self.status, "topic": self.topic}
+        return {
+            "queue": self.queue,
+            "channel": self.channel,
+            "status": self.status,
+            "topic": self.topic,
+            "order": self.order,
+        }
 
 
 def _queue_filter(queue: str, user: Any) -> Q:
@@ -69,8 +94,54 @@ def _queue_filter(queue: str, user: Any) -> Q:
     return Q()
 
 
+def _ordering(order: str) -> list[Any]:
+    if order == "newest":
+        return ["-created_at", "-pk"]
+    if order == "oldest":
+        return ["created_at", "pk"]
+    if order == "activity":
+        return ["-updated_at", "-pk"]
+    # Urgency: the earliest deadline first, so overdue rows (deadlines in the past) lead, then the nearest; rows
+    # whose clock has not started follow by their first-response deadline.
+    return [
+        F("due_at").asc(nulls_last=True),
+        F("first_response_due_at").asc(nulls_last=True),
+        "created_at",
+        "pk",
+    ]
+
+
+def with_list_facts(qs: ConsultationQuerySet, user: Any) -> ConsultationQuerySet:
+    """Annotate what a list row shows beyond the consultation's own columns, as subqueries of the same query: the
+    last message written by a person (not a note, not automatic) as preview, and how many of the visitor's
+    messages came after `user`'s read cursor."""
+    visible = (
+        Message.objects.filter(consultation=OuterRef("pk"), is_automatic=False)
+        .exclude(kind=MessageKind.NOTE)
+        .order_by("-seq")
+    )
+    cursor = ReadCursor.objects.filter(user=user, consultation=OuterRef("consultation")).values("seq")[:1]
+    unread = (
+        Message.objects.filter(
+            consultation=OuterRef("pk"),
+            direction=Direction.IN,
+            seq__gt=Coalesce(Subquery(cursor, output_field=IntegerField()), 0),
+        )
+        .exclude(kind=MessageKind.NOTE)
+        .order_by()
+        .values("consultation")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return qs.annotate(
+        preview=Subquery(visible.values("body")[:1]),
+        preview_direction=Subquery(visible.values("direction")[:1]),
+        unread=Coalesce(Subquery(unread, output_field=IntegerField()), 0),
+    )
+
+
 def inbox_queryset(user: Any, filters: Filters) -> ConsultationQuerySet:
-    """The consultations of one queue, filtered, newest first, with what a row shows selected."""
+    """The consultations of one queue, filtered, in the chosen order, with what a row shows selected."""
     qs = consultations_for(user).filter(_queue_filter(filters.queue, user))
     if filters.status:
         qs = qs.filter(status=filters.status)
@@ -80,7 +151,8 @@ def inbox_queryset(user: Any, filters: Filters) -> ConsultationQuerySet:
         qs = qs.filter(channel=filters.channel)
     if filters.topic:
         qs = qs.filter(topic=filters.topic)
-    return qs.select_related("office", "visitor", "assigned_to").order_by("-created_at", "-pk")
+    qs = qs.select_related("office", "visitor", "assigned_to").order_by(*_ordering(filters.order))
+    return with_list_facts(qs, user)
 
 
 def queue_counts(user: Any) -> dict[str, int]:
@@ -96,10 +168,62 @@ def queue_counts(user: Any) -> dict[str, int]:
     return {key: int(counts[key] or 0) for key in QUEUES}
 
 
-def row_dict(c: Consultation) -> dict[str, Any]:
-    """One inbox row: `consultation_dict` plus display labels and the last message time."""
+@dataclass
+class Calendars:
+    """Office calendars built once per request (a calendar costs a query or two; a list shows few offices)."""
+
+    now: datetime = dataclass_field(default_factory=timezone.now)
+    by_office: dict[str, Any] = dataclass_field(default_factory=dict)
+
+    def sla(self, c: Consultation) -> SlaText:
+        from pstdesk.offices.calendar import CalendarNotConfigured, calendar_for
+
+        cal = self.by_office.get(c.office_id)
+        if cal is None:
+            try:
+                cal = calendar_for(c.office)
+            except CalendarNotConfigured:
+                from zoneinfo import ZoneInfo
+
+                from pstdesk.lib.workdays import WorkCalendar
+
+                cal = WorkCalendar(zone=ZoneInfo(c.office.timezone), hours={d: None for d in range(7)})
+            self.by_office[c.office_id] = cal
+        return sla_text(due_at=c.due_at, answered_at=c.answered_at, closed_at=c.closed_at, now=self.now, cal=cal)
+
+
+def waiting_since(c: Consultation) -> datetime | None:
+    """Since when the visitor waits for the office: their last message when no person answered after it (an
+    automatic reply does not end the wait)."""
+    if c.status == Status.CLOSED or c.last_inbound_at is None:
+        return None
+    last_person = getattr(c, "preview_direction", None)
+    if last_person is not None:
+        return c.last_inbound_at if last_person == Direction.IN else None
+    if c.last_outbound_at is not None and c.last_outbound_at >= c.last_inbound_at:
+        return None
+    return c.last_inbound_at
+
+
+def row_dict(c: Consultation, calendars: Calendars | None = None) -> dict[str, Any]:
+    """One inbox row: `consultation_dict` plus display labels, the last message, the unread count of the viewing
+    officer (when the row was read with `with_list_facts`) and the SLA in words."""
     data = consultation_dict(c)
     last = max((t for t in (c.last_inbound_at, c.last_outbound_at) if t is not None), default=None)
+    sla = (calendars or Calendars()).sla(c)
+    preview = getattr(c, "preview", None) or ""
+    waiting = waiting_since(c)
+    data.update(
+        {
+            "preview": preview[:PREVIEW_CHARS],
+            "preview_direction": getattr(c, "preview_direction", None) or "",
+            "unread": int(getattr(c, "unread", 0) or 0),
+            "waiting_since": waiting.isoformat() if waiting else None,
+            "sla_text": sla.text,
+            "sla_level": sla.level,
+            "sla_due": sla.due,
+        }
+    )
     data.update(
         {
             "visitor_name": str(c.visitor),
@@ -114,11 +238,11 @@ def row_dict(c: Consultation) -> dict[str, Any]:
     return data
 
 
-def state_dict(consultation: Consultation) -> dict[str, Any]:
+def state_dict(consultation: Consultation, calendars: Calendars | None = None) -> dict[str, Any]:
     """The header of the consultation view: the row, the office's closing order and the actions the transition
     table allows now (the console shows only those buttons)."""
     order = transitions.closing_order_of(consultation)
-    data = row_dict(consultation)
+    data = row_dict(consultation, calendars)
     data["closing_order"] = order
     data["allowed"] = transitions.allowed_actions(consultation.status, order)
     data["whatsapp_window_closes_at"] = None
@@ -131,7 +255,42 @@ def state_dict(consultation: Consultation) -> dict[str, Any]:
 
 
 def inbox_rows(user: Any, filters: Filters) -> list[dict[str, Any]]:
-    return [row_dict(c) for c in inbox_queryset(user, filters)[:PAGE_SIZE]]
+    calendars = Calendars()
+    return [row_dict(c, calendars) for c in inbox_queryset(user, filters)[:PAGE_SIZE]]
+
+
+def earlier_consultations(user: Any, consultation: Consultation, limit: int = 10) -> list[dict[str, Any]]:
+    """The visitor's other consultations the officer may see, on any channel: the same visitor record, or another
+    record with the same verified-or-not e-mail or WhatsApp number (a visitor who wrote by e-mail and by WhatsApp
+    has two records until they are merged). Newest first, one query."""
+    from pstdesk.consultations.access import consultations_for
+
+    visitor = consultation.visitor
+    same = Q(visitor_id=consultation.visitor_id)
+    if visitor.email:
+        same |= Q(visitor__email__iexact=visitor.email)
+    if visitor.whatsapp:
+        same |= Q(visitor__whatsapp=visitor.whatsapp)
+    rows = (
+        consultations_for(user)
+        .filter(same)
+        .exclude(pk=consultation.pk)
+        .order_by("-created_at", "-pk")
+        .values("pk", "channel", "status", "topic", "subject", "created_at")[:limit]
+    )
+    channels, statuses = dict(Channel.choices), dict(Status.choices)
+    return [
+        {
+            "id": r["pk"],
+            "channel": r["channel"],
+            "channel_label": str(channels.get(r["channel"], r["channel"])),
+            "status_label": str(statuses.get(r["status"], r["status"])),
+            "subject": r["subject"],
+            "created_at": r["created_at"],
+            "url": f"/console/{r['pk']}/",
+        }
+        for r in rows
+    ]
 
 
 def latest_guestbook(consultation: Consultation) -> GuestbookEntry | None:

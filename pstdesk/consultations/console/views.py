@@ -1,9 +1,12 @@
 """The officer console's pages and the small JSON endpoints its script calls.
 
-Pages: `/console/` (the queues) and `/console/<id>/` (one consultation). JSON: the rows of a queue, a
-consultation's state, and one POST endpoint per console verb, each calling one action of
-`consultations.actions` (views never write fields). Missing and forbidden consultations both answer 404; a refused
-action answers its `DomainError` message with the error's status code and changes nothing.
+One page in three panes: the list, the open conversation, the visitor/consultation side panel. `/console/` opens
+it with no conversation, `/console/<id>/` with that one; the script switches conversations by fetching
+`/console/<id>/pane/` (the conversation and side panel as an HTML fragment) and `history.pushState`, without
+reloading. JSON: the rows of a queue, a consultation's state, the search, and one POST endpoint per console verb,
+each calling one action (views never write fields). Missing and forbidden consultations both answer 404; a refused
+action answers its `DomainError` message with the error's status code and changes nothing. GETs never write:
+the officer's read cursor moves by the `read` POST the script sends when the conversation is on screen.
 """
 
 from __future__ import annotations
@@ -18,15 +21,16 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from pstdesk.accounts.access import visible_offices
 from pstdesk.accounts.models import Role, User
 from pstdesk.consultations import actions, transitions
 from pstdesk.consultations.access import get_consultation_for
-from pstdesk.consultations.console import queries
-from pstdesk.consultations.models import CannedReply, Consultation, Status, Topic
+from pstdesk.consultations.console import actions as console_actions
+from pstdesk.consultations.console import queries, search
+from pstdesk.consultations.models import CannedReply, Consultation, SendKey, Status, Topic
 from pstdesk.consultations.serializers import message_dict, messages_queryset
 from pstdesk.lib.errors import DomainError, InvalidInput
 from pstdesk.offices.models import Channel, Office
@@ -110,6 +114,27 @@ def _texts() -> dict[str, str]:
         "sent": _("Terkirim"),
         "delivered": pgettext("message delivery", "Diterima"),
         "read": _("Dibaca"),
+        "title": _("Konsol petugas"),
+        "waiting": _("menunggu %(time)s"),
+        "newConsultation": _("Konsultasi baru: %(name)s"),
+        "newMessage": _("Pesan baru dari %(name)s"),
+        "noResults": _("Tidak ada hasil dalam kantor Anda."),
+        "searching": _("Mencari…"),
+        "remove": _("Hapus"),
+        "loading": _("Memuat…"),
+        "confirmClose": _("Tutup konsultasi PST#%(id)s? Pengguna layanan tidak dapat lagi membalas di sini."),
+        "confirmReopen": _("Buka kembali PST#%(id)s? Jam SLA baru dimulai sekarang."),
+        "muted": _("Suara mati"),
+        "unmuted": _("Suara hidup"),
+        "notifyOn": _("Notifikasi desktop aktif"),
+        "notifyAsk": _("Aktifkan notifikasi desktop"),
+        "notifyDenied": _("Notifikasi diblokir peramban"),
+        "kindVisitor": _("pengguna layanan"),
+        "kindNumber": _("nomor PST"),
+        "kindMessage": _("pesan"),
+        "kindNote": _("catatan"),
+        "noCanned": _("Tidak ada balasan siap pakai yang cocok."),
+        "unreadCount": _("%(n)s belum dibaca"),
     }
 
 
@@ -120,7 +145,11 @@ def _officer(request: HttpRequest) -> User:
 
 def _page_config(request: HttpRequest, offices: list[Office], **extra: Any) -> dict[str, Any]:
     user = _officer(request)
+    prefs = console_actions.preferences_of(user)
     return {
+        "prefs": {"muted": prefs.muted, "sendKey": prefs.send_key},
+        "prefsUrl": "/console/preferences/",
+        "searchUrl": "/console/search/",
         "user": {"id": user.pk, "name": user.get_full_name() or user.get_username()},
         "onDuty": bool(getattr(user, "on_duty", False)),
         "offices": [{"code": o.code, "name": o.name} for o in offices],
@@ -133,35 +162,54 @@ def _page_config(request: HttpRequest, offices: list[Office], **extra: Any) -> d
     }
 
 
-@login_required
-@require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
-    """The three queues with their filters; the script keeps them live."""
+QUEUE_LABELS = [
+    ("unassigned", gettext_lazy("Belum ditugaskan")),
+    ("mine", gettext_lazy("Milik saya")),
+    ("office", gettext_lazy("Kantor saya")),
+]
+ORDER_LABELS = [
+    ("urgency", gettext_lazy("Paling mendesak")),
+    ("newest", gettext_lazy("Terbaru")),
+    ("oldest", gettext_lazy("Terlama")),
+    ("activity", gettext_lazy("Aktivitas terakhir")),
+]
+
+
+def _console_page(request: HttpRequest, consultation: Consultation | None) -> HttpResponse:
+    """The three-pane console, with `consultation` open (or none)."""
     offices = _staff_offices(request.user)
     filters = queries.Filters.from_query(request.GET)
+    pane = _pane_context(request, consultation) if consultation is not None else {}
     config = _page_config(
         request,
         offices,
-        page="inbox",
+        page="console",
         filters=filters.as_dict(),
         rows=queries.inbox_rows(request.user, filters),
         counts=queries.queue_counts(request.user),
         rowsUrl="/console/rows/",
+        open=consultation.pk if consultation is not None else None,
     )
     context = {
         "config": config,
         "filters": filters,
-        "queues": [
-            ("unassigned", _("Belum ditugaskan")),
-            ("mine", _("Milik saya")),
-            ("office", _("Kantor saya")),
-        ],
+        "queues": QUEUE_LABELS,
+        "orders": ORDER_LABELS,
+        "send_keys": SendKey.choices,
         "channels": Channel.choices,
         "statuses": Status.choices,
         "topics": Topic.choices,
         "offices": offices,
+        **pane,
     }
-    return render(request, "consultations/console/inbox.html", context)
+    return render(request, "consultations/console/console.html", context)
+
+
+@login_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The console with no conversation open; the script keeps the list live."""
+    return _console_page(request, None)
 
 
 @login_required
@@ -182,11 +230,9 @@ def _load(user: Any, pk: int) -> Consultation:
     return get_consultation_for(user, pk)
 
 
-@login_required
-@require_GET
-def consultation_view(request: HttpRequest, pk: int) -> HttpResponse:
-    offices = _staff_offices(request.user)
-    consultation = _load(request.user, pk)
+def _pane_context(request: HttpRequest, consultation: Consultation) -> dict[str, Any]:
+    """What the conversation pane and the side panel show of one consultation (a constant number of queries
+    whatever its number of messages or the office's number of consultations)."""
     messages = [
         message_dict(m, for_staff=True) for m in messages_queryset().filter(consultation=consultation).order_by("seq")
     ]
@@ -202,30 +248,72 @@ def consultation_view(request: HttpRequest, pk: int) -> HttpResponse:
         {"id": r.pk, "title": r.title, "body": actions.render_canned_reply(r, consultation, officer=request.user)}
         for r in canned
     ]
-    config = _page_config(
-        request,
-        offices,
-        page="consultation",
-        consultation=consultation.pk,
-        state=queries.state_dict(consultation),
-        messages=messages,
-        canned=canned_texts,
-        actionUrl=f"/console/{consultation.pk}/",
-    )
-    context = {
-        "config": config,
+    state = queries.state_dict(consultation)
+    pane_config = {
+        "consultation": consultation.pk,
+        "state": state,
+        "messages": messages,
+        "canned": canned_texts,
+        "actionUrl": f"/console/{consultation.pk}/",
+    }
+    return {
+        "pane_config": pane_config,
         "consultation": consultation,
+        "state": state,
         "visitor": consultation.visitor,
         "guestbook": entry,
         "guestbook_rows": queries.guestbook_rows(entry),
         "requirements": queries.requirement_status(consultation),
+        "earlier": queries.earlier_consultations(request.user, consultation),
         "colleagues": colleagues,
         "canned": canned_texts,
         "templates": _whatsapp_templates(consultation),
         "topics": Topic.choices,
-        "offices": offices,
     }
+
+
+@login_required
+@require_GET
+def consultation_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The console with this consultation open (the old per-consultation address keeps working)."""
+    _staff_offices(request.user)
+    return _console_page(request, _load(request.user, pk))
+
+
+@login_required
+@require_GET
+def consultation_pane(request: HttpRequest, pk: int) -> HttpResponse:
+    """The conversation and side panel of one consultation, as the fragment the script swaps in."""
+    _staff_offices(request.user)
+    context = _pane_context(request, _load(request.user, pk))
     return render(request, "consultations/console/consultation.html", context)
+
+
+@login_required
+@require_GET
+def search_view(request: HttpRequest) -> JsonResponse:
+    """Full-text search within the officer's offices: `?q=` → {"results": [...]} (at most 50)."""
+    _staff_offices(request.user)
+    query = str(request.GET.get("q", ""))[:200]
+    return JsonResponse({"query": query, "results": [h.as_dict() for h in search.search(request.user, query)]})
+
+
+@login_required
+@require_POST
+def set_preferences(request: HttpRequest) -> JsonResponse:
+    """The officer's own console preferences: `muted` (0/1) and `send_key` (enter / ctrl_enter)."""
+    _staff_offices(request.user)
+    user = _officer(request)
+    muted_raw = request.POST.get("muted")
+    if muted_raw is not None and muted_raw not in {"0", "1", "true", "false"}:
+        return _error(_("Nilai 'bisukan' harus ya atau tidak."), 400)
+    muted = None if muted_raw is None else muted_raw in {"1", "true"}
+    send_key = request.POST.get("send_key")
+    try:
+        prefs = console_actions.set_console_preferences(user, by=user, muted=muted, send_key=send_key)
+    except DomainError as exc:
+        return _error(exc.message, exc.status_code)
+    return JsonResponse({"prefs": {"muted": prefs.muted, "sendKey": prefs.send_key}})
 
 
 def _whatsapp_templates(consultation: Consultation) -> list[Any]:
@@ -252,10 +340,18 @@ def _text(request: HttpRequest, name: str) -> str:
     return str(request.POST.get(name, ""))
 
 
+def _check_topic(c: Consultation) -> None:
+    """The console marks a consultation answered only once its topic is recorded (the monthly report counts
+    answered consultations by topic)."""
+    if not c.topic:
+        raise InvalidInput(_("Pilih topik konsultasi sebelum menandainya terjawab."))
+
+
 def _reply(request: HttpRequest, c: Consultation) -> Result:
     answer = request.POST.get("answer") in {"1", "true", "on"}
     if answer:
         transitions.check_transition(c, "answer")  # refuse before anything is written
+        _check_topic(c)
     message = actions.post_reply(
         c, by=request.user, body=_text(request, "body"), attachments=request.FILES.getlist("files")
     )
@@ -295,13 +391,21 @@ def _simple(fn: Callable[..., Any], **kwargs: Any) -> Callable[[HttpRequest, Con
     return run
 
 
+def _answer(request: HttpRequest, c: Consultation) -> Result:
+    _check_topic(c)
+    actions.mark_answered(c, by=request.user)
+    return {}
+
+
 def _read(request: HttpRequest, c: Consultation) -> Result:
+    """The conversation is on the officer's screen up to `up_to`: the office's read receipts for the visitor and
+    the officer's own read cursor (their unread count)."""
     try:
         up_to = int(_text(request, "up_to"))
     except ValueError:
         raise InvalidInput(_("Nomor urut pesan tidak valid.")) from None
     actions.mark_read_by_office(c, up_to_seq=up_to, by=request.user)
-    return {}
+    return {"seen": console_actions.mark_seen(c, by=request.user, up_to_seq=up_to)}
 
 
 def _template(request: HttpRequest, c: Consultation) -> Result:
@@ -341,7 +445,8 @@ VERBS: dict[str, Callable[[HttpRequest, Consultation], Result]] = {
     "claim": _simple(actions.claim_consultation),
     "clear": _simple(actions.mark_request_clear),
     "clarify": _clarify,
-    "answer": _simple(actions.mark_answered),
+    "answer": _answer,
+    "reopen": _simple(actions.reopen_consultation),
     "request-rating": _simple(actions.request_rating),
     "read": _read,
     "template": _template,

@@ -44,10 +44,10 @@ def open_from_inbox(page, server, office: str, body: str) -> int:  # noqa: ANN00
     expect(page.locator("#connection")).to_have_attribute("data-state", "online")
     received = server.call(receive_message, make_inbound(office=office, body=body))
     pk = received.consultation.pk
-    row = page.locator(f'#rows tr[data-id="{pk}"]')
+    row = page.locator(f'#rows li[data-id="{pk}"]')
     expect(row).to_contain_text("Putu Ayu")
     row.locator("a").click()
-    page.wait_for_url(f"**/console/{pk}/")
+    page.wait_for_url(f"**/console/{pk}/?queue=office")
     expect(page.locator("#connection")).to_have_attribute("data-state", "online")
     expect(page.locator("#transcript li.msg-in", has_text=body)).to_have_count(1)
     return pk
@@ -57,9 +57,11 @@ def answer(page, text: str) -> None:  # noqa: ANN001
     page.click('#verbs button[data-verb="clear"]')
     status = page.locator("#consultation")
     expect(status).to_have_attribute("data-status", "open")
+    page.select_option("#topic", "data")  # the topic is required before answering is marked
+    page.click('#topic-form button[type="submit"]')
+    expect(page.locator("#state-topic")).to_contain_text("Data")
     page.fill("#reply-body", text)
-    page.check('#reply-form input[name="answer"]')
-    page.click('#reply-form button[type="submit"]')
+    page.click("#send-answer")  # reply and mark answered, one action
     expect(status).to_have_attribute("data-status", "answered")
     reply = page.locator("#transcript li.msg-out", has_text=text)
     expect(reply).to_have_count(1)
@@ -89,6 +91,7 @@ def test_tabanan_rate_then_close_live_with_replay(asgi_server, browser_page, off
     expect(status).to_have_attribute("data-status", "rated")
     expect(page.locator("#state-rating")).to_have_attribute("data-rated", "true")
     page.click('#verbs button[data-requires="close"]')
+    page.click("#confirm-yes")  # closing asks first
     expect(status).to_have_attribute("data-status", "closed")
 
     # the socket dies; what happens meanwhile is replayed on reconnect, once
@@ -119,6 +122,7 @@ def test_jembrana_close_then_rate(asgi_server, browser_page, officer_5101, fake_
     # 5101: no rating before closing; closing asks for it
     expect(page.locator('#verbs button[data-verb="request-rating"]')).to_be_hidden()
     page.click('#verbs button[data-requires="close"]')
+    page.click("#confirm-yes")
     expect(status).to_have_attribute("data-status", "closed")
     expect(page.locator("#state-rating")).to_have_attribute("data-rated", "false")
     expect(page.locator("#transcript li.msg-out", has_text="penilaian")).to_have_count(1)

@@ -60,9 +60,9 @@ def ready_consultation(office: str = "5102") -> Consultation:
     return c
 
 
-def config_of(response) -> dict:
+def config_of(response, script: str = "console-config") -> dict:
     html = response.content.decode()
-    start = html.index('id="console-config"')
+    start = html.index(f'id="{script}"')
     start = html.index(">", start) + 1
     return json.loads(html[start : html.index("</script>", start)])
 
@@ -179,7 +179,7 @@ def test_consultation_view_shows_transcript_guestbook_and_requirements(officer_5
     assert "Universitas Udayana" in html
     assert "Perempuan" in html  # sex code 2, labelled from the code list
     assert 'data-code="guestbook" class="done"' in html
-    config = config_of(response)
+    config = config_of(response, "pane-config")  # the open conversation's part of the three panes
     assert [m["seq"] for m in config["messages"]] == [1]
     assert config["state"]["id"] == c.pk and "reply" in config["state"]["allowed"]
 
@@ -218,7 +218,9 @@ def test_reply_goes_through_post_reply(officer_5102, fake_adapter):
 
 def test_reply_as_answer_marks_answered(officer_5102, fake_adapter):
     c = ready_consultation()
-    response = client_for(officer_5102).post(f"/console/{c.pk}/reply/", {"body": "Jawaban", "answer": "1"})
+    client = client_for(officer_5102)
+    assert client.post(f"/console/{c.pk}/topic/", {"topic": "data"}).status_code == 200
+    response = client.post(f"/console/{c.pk}/reply/", {"body": "Jawaban", "answer": "1"})
     assert response.status_code == 200
     assert response.json()["state"]["status"] == Status.ANSWERED
     c.refresh_from_db()
@@ -300,7 +302,8 @@ def test_set_topic_and_unknown_topic(officer_5102):
 def test_close_refused_before_rating_in_5102(officer_5102, fake_adapter):
     c = ready_consultation()
     client = client_for(officer_5102)
-    client.post(f"/console/{c.pk}/answer/")
+    client.post(f"/console/{c.pk}/topic/", {"topic": "data"})  # the console answers only with a topic
+    assert client.post(f"/console/{c.pk}/answer/").status_code == 200
     response = client.post(f"/console/{c.pk}/close/")
     assert response.status_code == 409 and "penilaian" in response.json()["error"]
     c.refresh_from_db()

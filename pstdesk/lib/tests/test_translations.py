@@ -328,16 +328,17 @@ def test_widget_errors_come_in_the_widget_language(client: Client) -> None:
 
 CONSOLE = [
     ("Officer console", "Konsol petugas"),
-    ("Consultation inbox", "Kotak masuk konsultasi"),
+    ("Previous consultation in the list", "Konsultasi sebelumnya di daftar"),
     ("Log out", "Keluar"),
     ("On duty", "Sedang bertugas"),
-    ("Last message", "Pesan terakhir"),
-    ("Deadline (SLA)", "Batas waktu (SLA)"),
+    ("Most urgent", "Paling mendesak"),
+    ("Keyboard shortcuts", "Pintasan papan ketik"),
     ("The visitor is typing…", "Pengguna layanan sedang mengetik…"),
 ]
 CONSULTATION = [
-    ("Back to the inbox", "Kembali ke kotak masuk"),
-    ("Send reply", "Kirim balasan"),
+    ("Deadline (SLA)", "Batas waktu (SLA)"),
+    ("Reopen", "Buka kembali"),
+    ("Earlier consultations", "Konsultasi sebelumnya"),
     ("Internal note (not sent to the visitor)", "Catatan internal (tidak dikirim ke pengguna)"),
     ("Close without a rating", "Tutup tanpa penilaian"),
     ("WhatsApp 24-hour window", "Jendela WhatsApp 24 jam"),

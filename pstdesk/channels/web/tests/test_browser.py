@@ -174,13 +174,17 @@ def click_verb(console: Any, verb: str) -> None:
     button = console.locator(f"#verbs button[data-verb='{verb}']:not([data-extra])")
     button.wait_for(state="visible")
     button.click()
+    if button.get_attribute("data-confirm"):  # closing and reopening ask first
+        console.locator("#confirm-yes").click()
 
 
 def officer_reply(console: Any, text: str, *, answer: bool = False) -> None:
+    if answer:  # the console marks answered only with a topic
+        console.locator("#topic").select_option("data")
+        console.locator("#topic-form button[type=submit]").click()
+        console.locator("#state-topic", has_text="Data").wait_for()
     console.locator("#reply-body").fill(text)
-    if answer:
-        console.locator("#reply-form input[name=answer]").check()
-    console.locator("#reply-form button[type=submit]").click()
+    console.locator("#send-answer" if answer else "#send").click()
     console.locator("#transcript > li .body", has_text=text).first.wait_for()
 
 

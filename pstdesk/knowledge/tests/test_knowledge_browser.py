@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from playwright.sync_api import expect
 
 from pstdesk.testing.browser import asgi_server, browser_page, login, use_file_test_database  # noqa: F401
 
@@ -105,10 +106,19 @@ def test_the_console_panel_suggests_and_inserts_a_kbli_entry(
     Message.objects.create(
         consultation=row, seq=1, direction="in", channel="whatsapp", body="Bagaimana cara membaca tabel penduduk?"
     )
+    other = Consultation.objects.create(office_id="5102", visitor=visitor, channel="whatsapp", title="Salam")
+    Message.objects.create(consultation=other, seq=1, direction="in", channel="whatsapp", body="Selamat pagi")
     page = browser_page
     login(page, asgi_server, officer_5102)
     page.set_viewport_size(SIZES["wide"])
-    page.goto(f"/console/{row.pk}/")
+    # Opened on another conversation, then switched in the three-pane console without a reload: the panel's
+    # script runs again for the new pane.
+    page.goto(f"/console/{other.pk}/?queue=office")
+    page.locator("#kn-suggest-status").wait_for()
+    expect(page.locator("#kn-suggest-status")).not_to_contain_text("Memuat")
+    assert page.locator("#kn-suggest-articles li").count() == 0
+    page.locator(f'#rows li[data-id="{row.pk}"] a').click()
+    page.wait_for_url(f"**/console/{row.pk}/?queue=office")
     suggestion = page.locator("#kn-suggest-articles li a").first
     suggestion.wait_for()
     assert suggestion.inner_text() == "Cara membaca tabel statistik"
@@ -130,7 +140,7 @@ def test_the_console_panel_suggests_and_inserts_a_kbli_entry(
     page.screenshot(path="/tmp/kn-console-tablet.png", full_page=True)
     page.locator("#kn-kbli-q").fill("")
     page.locator("#kn-kbli-form button").click()
-    page.wait_for_function("document.getElementById('kn-kbli-status').textContent.includes('kode KBLI')")
+    expect(page.locator("#kn-kbli-status")).to_contain_text("kode KBLI")
     assert page.locator("#kn-kbli-results li").count() == 0
     assert page.js_errors == []  # type: ignore[attr-defined]
 

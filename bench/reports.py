@@ -9,7 +9,8 @@ history (one consultation in ten handed over before its answer), ratings for hal
 written with COPY on PostgreSQL and executemany on SQLite, not through the ORM.
 
 `python -m bench --only reports` runs 50,000 consultations; `--full` (make bench-full) 1,000,000. The reference
-is PostgreSQL SQL (the issue's target); on SQLite only the report's time is measured.
+is PostgreSQL SQL (the issue's target); on SQLite only the report's time is measured, over a tenth of the rows.
+The JSON of each run goes to stderr as one line (`{"bench": "reports", ...}`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ ZONE = "Asia/Makassar"
 
 def run(backend: harness.Backend, *, full: bool) -> list[harness.Row]:
     size = 1_000_000 if full else 50_000
+    if backend.name == "sqlite":  # no reference there, and SQLite converts time zones in Python: a tenth
+        size //= 10
     with harness.data_dir() as data:
         env = harness.bench_env(backend, data)
         harness.manage(env, "migrate", "--noinput")

@@ -26,7 +26,7 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Avg, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 from django.utils import timezone
 
@@ -41,7 +41,7 @@ from pstdesk.complaints.models import (
     ComplaintStatus,
 )
 from pstdesk.consultations.models import Consultation, Topic
-from pstdesk.guestbook.models import CodeItem, GuestbookEntry
+from pstdesk.guestbook.models import CodeItem
 from pstdesk.offices.models import Channel, Office
 from pstdesk.ratings.models import Rating
 from pstdesk.ratings.queries import skm_figures_between
@@ -215,22 +215,14 @@ def visitor_figures(scope: Scope) -> dict[str, Any]:
     their consultations of the period; visitors with no entry are counted as `unknown`."""
     opened = scope.opened
     visitors = opened.order_by().values("visitor_id").distinct().count()
-    newest = (
-        opened.filter(guestbook_entry__isnull=False)
-        .order_by()
-        .values("visitor_id")
-        .annotate(entry=Max("guestbook_entry_id"))
-        .values("entry")
-    )
-    entries = GuestbookEntry.objects.filter(pk__in=Subquery(newest))
+    counted = measures.guestbook_counts(scope.cohort, GUESTBOOK_FIELDS)
     result: dict[str, Any] = {"count": visitors}
     known = 0
     for field in GUESTBOOK_FIELDS:
-        rows = entries.order_by().values(field).annotate(n=Count("id"))
-        counts = {str(row[field]): row["n"] for row in rows}
+        counts = counted[field]
         known = sum(counts.values())
         result[field] = {code: {"count": n, "share": _share(n, visitors)} for code, n in sorted(counts.items())}
-    disabled = entries.filter(disability=True).count()
+    disabled = counted["disability"].get("yes", 0)
     result["disability"] = {
         "yes": {"count": disabled, "share": _share(disabled, visitors)},
         "no": {"count": known - disabled, "share": _share(known - disabled, visitors)},

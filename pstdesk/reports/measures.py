@@ -20,6 +20,7 @@ from django.db import connection
 
 from pstdesk.accounts.models import User
 from pstdesk.consultations.models import Assignment, Consultation
+from pstdesk.guestbook.models import GuestbookEntry
 from pstdesk.offices.models import Office
 from pstdesk.ratings.models import Rating
 from pstdesk.reports.models import WorkingDay
@@ -240,4 +241,29 @@ def window_percentiles(
             lo, hi = math.floor(position), math.ceil(position)
             low, high = values[lo + 1], values[hi + 1]
             result[name][fraction] = low + (high - low) * (position - lo)
+    return result
+
+
+def guestbook_counts(cohort: Cohort, fields: Sequence[str]) -> dict[str, dict[str, int]]:
+    """{field: {code: visitors}} over each visitor's newest guestbook entry among their consultations of the
+    cohort, and `disability` as {"yes"|"no": visitors}: one query (the newest entries are found once)."""
+    c, g = Consultation._meta.db_table, GuestbookEntry._meta.db_table
+    marks = ", ".join(["%s"] * len(cohort.codes))
+    branches = [
+        f"SELECT '{field}' AS f, CAST(g.{field} AS TEXT) AS code, COUNT(*) AS n FROM g GROUP BY g.{field}"
+        for field in fields
+    ]
+    branches.append(
+        "SELECT 'disability' AS f, CASE WHEN g.disability THEN 'yes' ELSE 'no' END AS code, COUNT(*) AS n "
+        "FROM g GROUP BY CASE WHEN g.disability THEN 'yes' ELSE 'no' END"
+    )
+    rows = _all(
+        f"WITH newest AS (SELECT MAX(c.guestbook_entry_id) AS entry FROM {c} c WHERE c.office_id IN ({marks}) "
+        "AND c.created_at >= %s AND c.created_at < %s AND c.guestbook_entry_id IS NOT NULL GROUP BY c.visitor_id), "
+        f"g AS (SELECT e.* FROM {g} e JOIN newest ON e.id = newest.entry) " + " UNION ALL ".join(branches),
+        [*cohort.codes, cohort.start, cohort.end],
+    )
+    result: dict[str, dict[str, int]] = {field: {} for field in (*fields, "disability")}
+    for row in rows:
+        result[row["f"]][str(row["code"])] = row["n"]
     return result

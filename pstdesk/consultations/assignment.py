@@ -14,7 +14,7 @@ from pstdesk.accounts.models import User
 from pstdesk.audit.actions import record
 from pstdesk.consultations import transitions
 from pstdesk.consultations.effects import is_user, lock, publish_consultation
-from pstdesk.consultations.models import Consultation, Status
+from pstdesk.consultations.models import Assignment, Consultation, Status
 from pstdesk.lib.errors import InvalidInput, NotAllowed
 from pstdesk.lib.events import office_group, publish_on_commit
 from pstdesk.offices.models import Office
@@ -25,12 +25,17 @@ def _display(user: Any) -> str:
 
 
 def _set_assignee(consultation: Consultation, to: User | None, *, by: Any, verb: str) -> None:
-    """Inside the caller's transaction, consultation locked and transition checked."""
+    """Inside the caller's transaction, consultation locked and transition checked. The assignment history
+    (`Assignment`) is kept here, the one place an assignee changes."""
     before = {"assigned_to": consultation.assigned_to_id}
+    now = timezone.now()
+    if consultation.assigned_to_id is not None:
+        Assignment.objects.filter(consultation=consultation, ended_at__isnull=True).update(ended_at=now)
     consultation.assigned_to = to
     consultation.save(update_fields=["assigned_to", "updated_at"])
     if to is not None:
-        to.last_assigned_at = timezone.now()
+        Assignment.objects.create(consultation=consultation, officer=to, started_at=now)
+        to.last_assigned_at = now
         to.save(update_fields=["last_assigned_at"])
     record(
         verb,

@@ -238,3 +238,24 @@ class ConsolePreference(models.Model):
 
     def __str__(self) -> str:
         return f"console preference of {self.user_id}"
+
+
+class Assignment(models.Model):
+    """One stretch of time an officer held a consultation: opened by every change of assignee
+    (`consultations.assignment._set_assignee`, the one place an assignee changes) and ended by the next one.
+    Reports credit a consultation to the officer who held it when it was answered, not to whoever holds it now.
+    Rows from before this table existed were rebuilt from the audit log (migration 0006)."""
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="assignments")
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["consultation", "started_at"]
+        indexes = [models.Index(fields=["consultation", "started_at"], name="assignment_history")]
+        verbose_name = _("riwayat penugasan")
+        verbose_name_plural = _("riwayat penugasan")
+
+    def __str__(self) -> str:
+        return f"PST#{self.consultation_id} → {self.officer_id} from {self.started_at:%Y-%m-%d %H:%M}"

@@ -1,17 +1,26 @@
 """The working calendar as database rows (`WorkingDay`), so report queries count working minutes and working days
 with indexed lookups instead of Python loops over consultations.
 
-The rows of an office cover every day from `ANCHOR` through a year; they are rebuilt from `offices.calendar`
-when the office's calendar changes (a new standard's hours, a closure, a new holiday table): the fingerprint of
-the calendar is stored beside them. Building is proportional to the number of days (≈ 250 rows a year per
-office), never to the number of consultations.
+The rows of an office cover every calendar day from `ANCHOR` through a year, working or not, so a moment finds
+its row by an equality on (office, local date): the report's set-based queries join consultations to the
+calendar (a hash join on PostgreSQL) instead of looking a row up per consultation. A day off has an empty
+service interval at its end (opens = closes = the next midnight), so one formula serves every day:
+
+- working minutes before a moment m: `minutes_before + clamp(m − opens, 0, closes − opens) / 60`;
+- the working day m counts for (the day's number in service hours, else the next working day):
+  `ordinal + (1 if m ≥ closes else 0)`;
+- inside service hours: `opens ≤ m < closes`.
+
+They are rebuilt from `offices.calendar` when the office's calendar changes (a new standard's hours, a closure,
+a new holiday table): the fingerprint of the calendar is stored beside them. Building is proportional to the
+number of days (365 rows a year per office), never to the number of consultations.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
 
@@ -24,8 +33,12 @@ from pstdesk.reports.models import WorkingCalendarState, WorkingDay
 ANCHOR = date(2020, 1, 1)
 
 
+# Part of the fingerprint: a change of what a row means rebuilds every office's rows once.
+ROW_FORMAT = "every-day-v2"
+
+
 def _fingerprint(cal: workdays.WorkCalendar) -> str:
-    raw = repr((str(cal.zone), sorted(cal.hours.items()), sorted(cal.holidays)))
+    raw = repr((ROW_FORMAT, str(cal.zone), sorted(cal.hours.items()), sorted(cal.holidays)))
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -68,6 +81,19 @@ def _rebuild(office: Office, cal: workdays.WorkCalendar, last_year: int, fingerp
                 )
             )
             minutes += (closes - opens).total_seconds() / 60
+        else:
+            # A day off: an empty interval at its end, numbered as the next working day.
+            midnight = int(datetime.combine(day + timedelta(days=1), time(), tzinfo=cal.zone).timestamp())
+            rows.append(
+                WorkingDay(
+                    office=office,
+                    date=day,
+                    ordinal=ordinal + 1,
+                    opens_epoch=midnight,
+                    closes_epoch=midnight,
+                    minutes_before=minutes,
+                )
+            )
         day += timedelta(days=1)
     try:
         with transaction.atomic():

@@ -6,6 +6,11 @@ same period a year earlier under `previous` and `year_earlier`, and for a subtre
 of queries depends on the number of sections (and on nothing else: not on rows, officers or offices), pinned by
 `reports/tests/test_figures.py`.
 
+Sections plug in through one list, `SECTIONS` (see `Section`, `Scope` and `register_section` at the end): each
+is a key of the figures JSON computed by a function of the `Scope` (offices, period bounds, the report's moment).
+The working-time figures (service hours, first response in working minutes, working days to answer, the
+officers' table) come from `reports.measures`: set-based joins of the consultations to the calendar table.
+
 Cohorts (the issue leaves them open; the choices are written down in docs/reports.md):
 - volume, timeliness, officers and the ratings' response rate count the consultations *opened* (first contact,
   `created_at`) in the period; "closed" counts consultations closed in the period;
@@ -14,11 +19,14 @@ Cohorts (the issue leaves them open; the choices are written down in docs/report
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Avg, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 from django.utils import timezone
 
@@ -33,12 +41,14 @@ from pstdesk.complaints.models import (
     ComplaintStatus,
 )
 from pstdesk.consultations.models import Consultation, Topic
-from pstdesk.guestbook.models import CodeItem, GuestbookEntry
+from pstdesk.guestbook.models import CodeItem
 from pstdesk.offices.models import Channel, Office
 from pstdesk.ratings.models import Rating
 from pstdesk.ratings.queries import skm_figures_between
+from pstdesk.reports import measures
 from pstdesk.reports.calendar import ensure_working_days
-from pstdesk.reports.dbfuncs import Epoch, in_service_hours, percentiles, working_day_number, working_minutes_at
+from pstdesk.reports.dbfuncs import Epoch, percentiles
+from pstdesk.reports.measures import Cohort
 from pstdesk.reports.periods import Period
 from pstdesk.reports.sections_supervision import supervision_section
 
@@ -93,18 +103,56 @@ def build_report(
     report["year_earlier"] = period_figures(codes, period.year_earlier(), zone, now=now, brief=True)
     if subtree:
         report["by_office"] = by_office(offices, period, zone, now=now)
-    report["skm"] = skm_section(codes, period, zone)
-    report["supervision"] = supervision_section(offices, period, zone)
     return report
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a section computes its figures over: the offices, one period (bounds in the report's zone), the
+    consultations opened in it, the report's moment, and whether it is a comparison period (`brief`)."""
+
+    codes: list[str]
+    period: Period
+    zone: ZoneInfo
+    start: datetime
+    end: datetime
+    now: datetime
+    brief: bool
+
+    @property
+    def opened(self) -> QuerySet[Consultation]:
+        return Consultation.objects.filter(
+            office_id__in=self.codes, created_at__gte=self.start, created_at__lt=self.end
+        )
+
+    @property
+    def cohort(self) -> Cohort:
+        return Cohort(self.codes, self.start, self.end)
+
+    @cached_property
+    def timeliness(self) -> dict[str, Any]:
+        """`measures.timeliness` of the period, shared by the sections that read it (computed once)."""
+        return measures.timeliness(self.cohort, now=self.now)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the report: `key` in the figures JSON, `compute(scope)` its JSON-ready value.
+    `comparisons=False` computes it for the report's own period only (not beside the previous period and the
+    same period a year earlier)."""
+
+    key: str
+    compute: Callable[[Scope], Any]
+    comparisons: bool = True
 
 
 def period_figures(
     codes: list[str], period: Period, zone: ZoneInfo, *, now: datetime, brief: bool = False
 ) -> dict[str, Any]:
-    """Every section for one period. `brief` (the comparison periods) leaves out the lists (feedback excerpts,
-    breach and integrity cases) and the officers' table, which are read for the report's own period only."""
+    """Every section of `SECTIONS` for one period. `brief` (the comparison periods) computes only the sections
+    with `comparisons=True`, and those leave out their lists (feedback excerpts, breach and integrity cases)."""
     start, end = period.bounds(zone)
-    opened = Consultation.objects.filter(office_id__in=codes, created_at__gte=start, created_at__lt=end)
+    scope = Scope(codes=codes, period=period, zone=zone, start=start, end=end, now=now, brief=brief)
     figures: dict[str, Any] = {
         "period": {
             "key": period.key,
@@ -112,22 +160,17 @@ def period_figures(
             "first": period.first.isoformat(),
             "last": period.last.isoformat(),
             "label": period.label(),
-        },
-        "consultations": consultation_figures(codes, opened, start, end, zone),
-        "visitors": visitor_figures(opened),
-        "sla": sla_figures(codes, opened, start, end, now=now, brief=brief),
-        "ratings": rating_figures(codes, opened, start, end, brief=brief),
-        "complaints": complaint_figures(codes, start, end),
+        }
     }
-    if not brief:
-        figures["officers"] = officer_figures(opened, now=now)
+    for section in SECTIONS:
+        if section.comparisons or not brief:
+            figures[section.key] = section.compute(scope)
     return figures
 
 
-def consultation_figures(
-    codes: list[str], opened: QuerySet[Consultation], start: datetime, end: datetime, zone: ZoneInfo
-) -> dict[str, Any]:
-    totals = opened.aggregate(opened=Count("id"), inside=Count("id", filter=Q(in_service_hours("created_at"))))
+def consultation_figures(scope: Scope) -> dict[str, Any]:
+    codes, opened, start, end, zone = scope.codes, scope.opened, scope.start, scope.end, scope.zone
+    totals = scope.timeliness
     closed = Consultation.objects.filter(office_id__in=codes, closed_at__gte=start, closed_at__lt=end).count()
     by_channel = _counts(
         opened.order_by().values("channel").annotate(n=Count("id")), "channel", [c.value for c in Channel]
@@ -168,26 +211,19 @@ def consultation_figures(
     }
 
 
-def visitor_figures(opened: QuerySet[Consultation]) -> dict[str, Any]:
+def visitor_figures(scope: Scope) -> dict[str, Any]:
     """Who consulted, from the guestbook: each visitor once per period, by the newest guestbook entry among
     their consultations of the period; visitors with no entry are counted as `unknown`."""
+    opened = scope.opened
     visitors = opened.order_by().values("visitor_id").distinct().count()
-    newest = (
-        opened.filter(guestbook_entry__isnull=False)
-        .order_by()
-        .values("visitor_id")
-        .annotate(entry=Max("guestbook_entry_id"))
-        .values("entry")
-    )
-    entries = GuestbookEntry.objects.filter(pk__in=Subquery(newest))
+    counted = measures.guestbook_counts(scope.cohort, GUESTBOOK_FIELDS)
     result: dict[str, Any] = {"count": visitors}
     known = 0
     for field in GUESTBOOK_FIELDS:
-        rows = entries.order_by().values(field).annotate(n=Count("id"))
-        counts = {str(row[field]): row["n"] for row in rows}
+        counts = counted[field]
         known = sum(counts.values())
         result[field] = {code: {"count": n, "share": _share(n, visitors)} for code, n in sorted(counts.items())}
-    disabled = entries.filter(disability=True).count()
+    disabled = counted["disability"].get("yes", 0)
     result["disability"] = {
         "yes": {"count": disabled, "share": _share(disabled, visitors)},
         "no": {"count": known - disabled, "share": _share(known - disabled, visitors)},
@@ -196,73 +232,47 @@ def visitor_figures(opened: QuerySet[Consultation]) -> dict[str, Any]:
     return result
 
 
-def sla_figures(
-    codes: list[str], opened: QuerySet[Consultation], start: datetime, end: datetime, *, now: datetime, brief: bool
-) -> dict[str, Any]:
-    first = opened.filter(first_response_at__isnull=False).annotate(
-        minutes=working_minutes_at("first_response_at") - working_minutes_at("created_at")
-    )
-    fr = first.aggregate(
-        count=Count("id"),
-        mean=Avg("minutes"),
-        within=Count(
-            "id", filter=Q(first_response_due_at__isnull=False, first_response_at__lte=F("first_response_due_at"))
-        ),
-    )
-    fr_p = percentiles(first, "minutes", (0.5, 0.9)).get(None, {})
-    answered = opened.filter(answered_at__isnull=False, sla_started_at__isnull=False).annotate(
-        days=working_day_number("answered_at") - working_day_number("sla_started_at")
-    )
-    days_rows = answered.order_by().values("days").annotate(n=Count("id"))
+def sla_figures(scope: Scope) -> dict[str, Any]:
+    t = scope.timeliness
     distribution: dict[str, int] = {}
-    for row in days_rows:
-        if row["days"] is not None:
-            key = str(max(int(row["days"]), 0))
-            distribution[key] = distribution.get(key, 0) + row["n"]
-    days = answered.aggregate(count=Count("id"), mean=Avg("days"))
-    days_p = percentiles(answered, "days", (0.5,)).get(None, {})
-    cohort = opened.filter(due_at__isnull=False).aggregate(
-        started=Count("id"),
-        answered=Count("id", filter=Q(answered_at__isnull=False)),
-        within=Count("id", filter=Q(answered_at__lte=F("due_at"))),
-        decided=Count("id", filter=Q(answered_at__isnull=False) | Q(due_at__lt=now)),
-    )
-    breaches = Breach.objects.filter(office_id__in=codes, detected_at__gte=start, detected_at__lt=end)
+    for days, n in sorted(t["days_distribution"].items()):
+        key = str(max(days, 0))
+        distribution[key] = distribution.get(key, 0) + n
+    breaches = Breach.objects.filter(office_id__in=scope.codes, detected_at__gte=scope.start, detected_at__lt=scope.end)
     by_kind = _counts(breaches.order_by().values("kind").annotate(n=Count("id")), "kind", [k.value for k in BreachKind])
     section: dict[str, Any] = {
         "first_response": {
-            "count": fr["count"],
-            "without_response": opened.filter(first_response_at__isnull=True).count(),
-            "mean_minutes": _round(fr["mean"], 1),
-            "median_minutes": _round(fr_p.get(0.5), 1),
-            "p90_minutes": _round(fr_p.get(0.9), 1),
-            "within_target": fr["within"],
-            "within_target_share": _share(fr["within"], fr["count"]),
+            "count": t["fr_count"],
+            "without_response": t["without_response"],
+            "mean_minutes": _round(t["fr_mean"], 1),
+            "median_minutes": _round(t["fr_p50"], 1),
+            "p90_minutes": _round(t["fr_p90"], 1),
+            "within_target": t["fr_within"],
+            "within_target_share": _share(t["fr_within"], t["fr_count"]),
         },
         "days_to_answer": {
-            "count": days["count"],
-            "mean": _round(days["mean"]),
-            "median": _round(days_p.get(0.5), 1),
+            "count": t["days_count"],
+            "mean": _round(t["days_mean"]),
+            "median": _round(t["days_p50"], 1),
             "distribution": dict(sorted(distribution.items(), key=lambda item: int(item[0]))),
         },
-        "started": cohort["started"],
-        "answered": cohort["answered"],
-        "decided": cohort["decided"],
-        "pending": cohort["started"] - cohort["decided"],
-        "within_standard": cohort["within"],
-        "within_standard_share": _share(cohort["within"], cohort["decided"]),
+        "started": t["started"],
+        "answered": t["answered"],
+        "decided": t["decided"],
+        "pending": t["started"] - t["decided"],
+        "within_standard": t["within_standard"],
+        "within_standard_share": _share(t["within_standard"], t["decided"]),
         "breaches": {"total": sum(by_kind.values()), **by_kind},
     }
-    if not brief:
+    if not scope.brief:
         section["breaches"]["consultations"] = list(
             breaches.order_by("consultation_id").values_list("consultation_id", flat=True).distinct()[:LIST_LIMIT]
         )
     return section
 
 
-def rating_figures(
-    codes: list[str], opened: QuerySet[Consultation], start: datetime, end: datetime, *, brief: bool
-) -> dict[str, Any]:
+def rating_figures(scope: Scope) -> dict[str, Any]:
+    codes, opened, start, end, brief = scope.codes, scope.opened, scope.start, scope.end, scope.brief
     ratings = Rating.objects.filter(consultation__office_id__in=codes, created_at__gte=start, created_at__lt=end)
     totals = ratings.aggregate(
         count=Count("id"),
@@ -325,7 +335,8 @@ def _excerpt(text: str) -> str:
     return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
 
 
-def complaint_figures(codes: list[str], start: datetime, end: datetime) -> dict[str, Any]:
+def complaint_figures(scope: Scope) -> dict[str, Any]:
+    codes, start, end = scope.codes, scope.start, scope.end
     complaints = Complaint.objects.filter(office_id__in=codes, created_at__gte=start, created_at__lt=end)
     totals = complaints.aggregate(
         received=Count("id"),
@@ -364,35 +375,21 @@ def complaint_figures(codes: list[str], start: datetime, end: datetime) -> dict[
     }
 
 
-def officer_figures(opened: QuerySet[Consultation], *, now: datetime) -> list[dict[str, Any]]:
-    """Per officer (the consultation's assignee): consultations handled, median first response in working
-    minutes, share answered within the standard (of those decided), mean rating."""
-    mine = opened.filter(assigned_to__isnull=False)
-    rows = (
-        mine.order_by()
-        .values("assigned_to", "assigned_to__username", "assigned_to__first_name", "assigned_to__last_name")
-        .annotate(
-            handled=Count("id"),
-            decided=Count("id", filter=Q(due_at__isnull=False) & (Q(answered_at__isnull=False) | Q(due_at__lt=now))),
-            on_time=Count("id", filter=Q(due_at__isnull=False, answered_at__lte=F("due_at"))),
-            ratings=Count("rating"),
-            rating_mean=Avg("rating__score"),
-        )
-    )
-    first = mine.filter(first_response_at__isnull=False).annotate(
-        minutes=working_minutes_at("first_response_at") - working_minutes_at("created_at")
-    )
-    medians = percentiles(first, "minutes", (0.5,), group="assigned_to")
+def officer_figures(scope: Scope) -> list[dict[str, Any]]:
+    """Per officer who held the consultation when it was answered (`measures.officers`: the assignment history):
+    consultations handled, median first response in working minutes, share answered within the standard (of
+    those decided), mean rating."""
     result = []
-    for row in rows:
-        name = f"{row['assigned_to__first_name']} {row['assigned_to__last_name']}".strip()
+    for row in measures.officers(scope.cohort, now=scope.now):
+        username = row["username"] or str(row["officer"])
+        name = f"{row['first_name'] or ''} {row['last_name'] or ''}".strip()
         result.append(
             {
-                "id": row["assigned_to"],
-                "username": row["assigned_to__username"],
-                "name": name or row["assigned_to__username"],
+                "id": row["officer"],
+                "username": username,
+                "name": name or username,
                 "handled": row["handled"],
-                "median_first_response_minutes": _round(medians.get(row["assigned_to"], {}).get(0.5), 1),
+                "median_first_response_minutes": _round(row["fr_p50"], 1),
                 "decided": row["decided"],
                 "on_time": row["on_time"],
                 "on_time_share": _share(row["on_time"], row["decided"]),
@@ -462,9 +459,36 @@ def code_labels(language: str = "id") -> dict[str, dict[str, str]]:
     return labels
 
 
-def skm_section(codes: list[str], period: Period, zone: ZoneInfo) -> dict[str, Any]:
+def skm_section(scope: Scope) -> dict[str, Any]:
     """The SKM/IKM section (PermenPAN-RB 14/2017): the index of the questionnaires submitted in the period, with
     n against the Krejcie–Morgan minimum (`ratings.queries.skm_figures_between`, the same figures as
     `pstdesk skm ikm`)."""
-    start, end = period.bounds(zone)
-    return skm_figures_between(codes, start, end).as_json()
+    return skm_figures_between(scope.codes, scope.start, scope.end).as_json()
+
+
+def supervision_of(scope: Scope) -> dict[str, Any]:
+    """Staffing per day and the transcript reviews of the period (`reports.sections_supervision`)."""
+    offices = list(Office.objects.filter(code__in=scope.codes).order_by("code"))
+    return supervision_section(offices, scope.period, scope.zone)
+
+
+# The report's sections in order. Another module adds its own with `SECTIONS.append(Section(...))` (or
+# `register_section`) at import, e.g. from its AppConfig.ready(); each becomes a key of the figures JSON.
+SECTIONS: list[Section] = [
+    Section("consultations", consultation_figures),
+    Section("visitors", visitor_figures),
+    Section("sla", sla_figures),
+    Section("ratings", rating_figures),
+    Section("complaints", complaint_figures),
+    Section("officers", officer_figures, comparisons=False),
+    Section("skm", skm_section, comparisons=False),
+    Section("supervision", supervision_of, comparisons=False),
+]
+
+
+def register_section(section: Section, *, after: str | None = None) -> None:
+    """Add a section (once per key), at the end or after the section named `after`."""
+    if any(existing.key == section.key for existing in SECTIONS):
+        return
+    keys = [existing.key for existing in SECTIONS]
+    SECTIONS.insert(keys.index(after) + 1 if after in keys else len(SECTIONS), section)

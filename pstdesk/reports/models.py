@@ -9,13 +9,16 @@ from django.utils.translation import gettext_lazy as _
 
 
 class WorkingDay(models.Model):
-    """One working day of an office, materialised so that working minutes and working days between two moments
-    are computed in the database (a correlated, indexed lookup per moment) instead of in Python.
+    """One calendar day of an office (working or not), materialised so that working minutes and working days
+    between two moments are computed in the database: the report joins each moment to the row of its local date
+    (`reports.measures`), a row-level export looks it up (`reports.dbfuncs`).
 
     Times are Unix epoch seconds (UTC), so the same comparison works on PostgreSQL and SQLite. `minutes_before`
     is the office's service minutes from `ANCHOR` up to this day's opening; `ordinal` numbers the working days
-    from `ANCHOR` (1 = the first). Rows are rebuilt by `reports.calendar.ensure_working_days` whenever the office's
-    calendar (hours, holidays, closures) changes, recognised by `WorkingCalendarState.fingerprint`.
+    from `ANCHOR` (1 = the first; a day off carries the next working day's number, and an empty service interval
+    at its end: opens = closes = the next midnight; formulas in `reports.calendar`). Rows are rebuilt by
+    `reports.calendar.ensure_working_days` whenever the office's calendar (hours, holidays, closures) changes,
+    recognised by `WorkingCalendarState.fingerprint`.
     """
 
     office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="+")

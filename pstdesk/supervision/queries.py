@@ -30,7 +30,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Max, Min, Q
+from django.db.models import F, Max, Min, Q
 
 from pstdesk.accounts.models import User
 from pstdesk.audit.models import AuditLog
@@ -269,8 +269,9 @@ def staffing_by_day(
     span_end = max(datetime.combine(end + timedelta(days=1), time.min, tzinfo=z) for z in zones.values())
 
     windows: dict[tuple[str, date], Interval] = {}
+    # Every calendar day has a row; a day off has an empty service window (opens == closes).
     for code, day, opens, closes in WorkingDay.objects.filter(
-        office_id__in=codes, date__gte=start, date__lte=end
+        office_id__in=codes, date__gte=start, date__lte=end, closes_epoch__gt=F("opens_epoch")
     ).values_list("office_id", "date", "opens_epoch", "closes_epoch"):
         zone = zones[code]
         windows[(code, day)] = (datetime.fromtimestamp(opens, zone), datetime.fromtimestamp(closes, zone))

@@ -33,5 +33,5 @@ urlpatterns = [
     path("", include("pstdesk.supervision.urls")),
     path("", include("pstdesk.reports.urls")),
     # Browsers ask for /favicon.ico whatever the page says.
-    path("favicon.ico", RedirectView.as_view(url=static("pstdesk/favicon.svg"), permanent=True)),
+    path("favicon.ico", RedirectView.as_view(url=static("pstdesk/favicon.svg"), permanent=True), name="favicon"),
 ]

@@ -24,7 +24,7 @@ from pstdesk.runtime.tests.test_embedded import (  # noqa: F401 (demo_env is a f
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 EXAMPLES_PER_OPERATION = 3
-WORKERS = 2
+WORKERS = 1  # one: two worker threads hit a CPython 3.11 AST error inside hypothesis (SystemError)
 RUN_SECONDS = 300  # a hang fails the test; a normal run takes well under a minute
 
 DATA = """

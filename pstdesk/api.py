@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import NinjaAPI
+from ninja.openapi.schema import OpenAPISchema
 
 from pstdesk.accounts.auth import api_auth
 
-api = NinjaAPI(
+
+class DeskAPI(NinjaAPI):
+    """The API whose OpenAPI document also declares every operation's errors and value lists
+    (`pstdesk.api_contract`)."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> OpenAPISchema:
+        from pstdesk.api_contract import declare_contract
+
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        declare_contract(schema)
+        return schema
+
+
+api = DeskAPI(
     title="PST Desk API",
     version="1",
     urls_namespace="api",

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "huey.contrib.djhuey",
+    "ninja",  # its bundled Swagger UI files: /api/v1/docs is served from this service, never from a CDN
     "pstdesk.audit",
     "pstdesk.offices",
     "pstdesk.accounts",
@@ -81,6 +82,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "pstdesk.lib.head.HeadAsGetMiddleware",  # outermost: HEAD answers wherever GET does, with GET's headers
     "django.middleware.security.SecurityMiddleware",
     "pstdesk.lib.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -228,6 +230,10 @@ ATTACHMENT_MAX_RATIO = env_int("ATTACHMENT_MAX_RATIO", 100, minimum=2)
 # --- supervision (docs/supervision.md) ----------------------------------------------------------------------------
 ESCALATION_WORKING_DAYS = env_int("ESCALATION_WORKING_DAYS", 2, minimum=1)
 REVIEW_SAMPLE_PER_OFFICER = env_int("REVIEW_SAMPLE_PER_OFFICER", 2, minimum=1)
+# The hour (office time, 0–23) of the daily e-mail digest of new SLA breaches to each office's supervisors.
+BREACH_DIGEST_HOUR = env_int("BREACH_DIGEST_HOUR", 7, minimum=0)
+if BREACH_DIGEST_HOUR > 23:
+    raise ImproperlyConfigured(f"Unexpected value BREACH_DIGEST_HOUR={BREACH_DIGEST_HOUR}: use an hour 0-23")
 
 # --- e-mail (outgoing mail of the service itself: verification codes, transcripts, reports) ---------------------
 EMAIL_HOST = env_str("EMAIL_HOST", "")

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
 
 from pstdesk.api import api
+
+# The admin under the product's name (Django's default is "Administrasi Django").
+admin.site.site_header = "PST Desk"
+admin.site.site_title = "PST Desk"
+admin.site.index_title = _("Administrasi")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -27,4 +35,6 @@ urlpatterns = [
     path("", include("pstdesk.bpsapi.urls")),
     path("", include("pstdesk.library.urls")),
     path("", include("pstdesk.knowledge.urls")),
+    # Browsers ask for /favicon.ico whatever the page says.
+    path("favicon.ico", RedirectView.as_view(url=static("pstdesk/favicon.svg"), permanent=True), name="favicon"),
 ]

@@ -25,6 +25,9 @@ class Breach(models.Model):
     kind = models.CharField(max_length=20, choices=BreachKind.choices)
     due_at = models.DateTimeField(_("batas waktu"))
     detected_at = models.DateTimeField(_("terdeteksi"))
+    # When the office's daily breach digest (complaints.actions.send_breach_digests) claimed this breach; NULL until
+    # then. One e-mail a day per office lists the new breaches, instead of one e-mail per breach.
+    digested_at = models.DateTimeField(_("masuk ringkasan harian"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-detected_at"]

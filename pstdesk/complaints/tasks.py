@@ -5,7 +5,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from pstdesk.complaints.actions import detect_breaches, escalate_overdue_complaints
+from pstdesk.complaints.actions import detect_breaches, escalate_overdue_complaints, send_breach_digests
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -19,3 +19,10 @@ def escalate_overdue_complaint_deadlines() -> int:
     """Escalate every open complaint past its follow-up deadline to the office above, once each, however many
     consumers run it at once (see `complaints.actions.escalate_complaint`)."""
     return escalate_overdue_complaints()
+
+
+@db_periodic_task(crontab(minute="*"))
+def send_daily_breach_digests() -> int:
+    """Each office's daily digest of new SLA breaches, sent once its digest hour (BREACH_DIGEST_HOUR, office time)
+    has come; every other run that day finds nothing to claim and costs one query."""
+    return send_breach_digests()

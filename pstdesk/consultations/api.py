@@ -231,6 +231,8 @@ def reply(request: HttpRequest, consultation_id: int) -> Any:
     body = data.get("body", "")
     if not isinstance(body, str):
         raise InvalidInput(_("Isi pesan harus teks."))
+    if not (request.content_type or "").startswith("multipart/") and not isinstance(data.get("answer", False), bool):
+        raise InvalidInput(_("answer harus true atau false."))  # JSON: a boolean, as the document declares
     with transaction.atomic():
         message = actions.post_reply(consultation, by=_user(request), body=body, attachments=files)
         if _truthy(data.get("answer", False)):

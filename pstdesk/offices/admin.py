@@ -20,6 +20,7 @@ from pstdesk.accounts.access import can_administer
 from pstdesk.accounts.admin_scope import OfficeScopedAdmin
 from pstdesk.lib.errors import DomainError
 from pstdesk.offices.actions import STANDARD_FIELDS, revise_standard, save_office, snapshot_office
+from pstdesk.offices.admin_forms import origins_field, standard_field
 from pstdesk.offices.models import Office, ServiceStandard
 
 
@@ -28,6 +29,13 @@ class OfficeAdmin(OfficeScopedAdmin):
     """Offices of the user's subtree. Creating and editing go through `offices.actions.save_office`."""
 
     office_field = "pk"
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        # The website origins as a list of URLs, each validated on its own (not a JSON box).
+        if db_field.name == "website_origins":
+            return origins_field(db_field)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     list_display = ["code", "name", "kind", "parent", "timezone", "whatsapp_number", "email"]
     list_filter = ["kind"]
     search_fields = ["code", "name"]
@@ -66,6 +74,12 @@ class StandardForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The JSON fields as structured inputs (lists with add-row, hours per weekday, texts in two languages).
+        for name in STANDARD_FIELDS:
+            if name in self.fields:
+                structured = standard_field(name, ServiceStandard._meta.get_field(name))
+                if structured is not None:
+                    self.fields[name] = structured
         # What the version looked like before this form touched it (validation writes into the instance).
         self.original = {name: getattr(self.instance, name) for name in STANDARD_FIELDS}
         if self.instance.pk:

@@ -7,13 +7,13 @@ office answers 404), `officer` (user id), `channel`, `score` (1–5), `from`/`to
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Router
 
+from pstdesk.api_contract import IsoDate
 from pstdesk.ratings.presentation import hiding_offices, rating_dict
 from pstdesk.ratings.queries import RatingFilters, mean_score, ratings_for
 
@@ -28,8 +28,8 @@ def list_ratings(
     officer: int | None = None,
     channel: str | None = None,
     score: int | None = None,
-    start: date | None = None,
-    end: date | None = None,
+    start: IsoDate | None = None,
+    end: IsoDate | None = None,
     cursor: int | None = None,
     limit: int = 50,
 ) -> Any:

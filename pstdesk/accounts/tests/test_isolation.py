@@ -304,6 +304,7 @@ BUILDERS: dict[str, Callable[[World], Any]] = {
 # --- the tables ----------------------------------------------------------------------------------------------------
 PUBLIC_URLS: dict[str, str] = {
     "offices:home": "public list of offices",
+    "favicon": "the site icon (a redirect to the static file)",
     "offices:standard": "the published service standard",
     "api:list_offices": "public list of offices",
     "api:get_standard": "the published service standard as JSON",

@@ -25,6 +25,7 @@ from pstdesk.complaints.actions.breaches import (
     overdue_first_response,
     overdue_resolution,
     record_breach,
+    send_breach_digests,
 )
 from pstdesk.complaints.actions.compensation import (
     can_decide_compensation,
@@ -65,5 +66,6 @@ __all__ = [
     "overdue_first_response",
     "overdue_resolution",
     "record_breach",
+    "send_breach_digests",
     "set_lapor_stage",
 ]

@@ -18,11 +18,15 @@ no case; a supervisor can open one by hand (`open_compensation`).
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +35,7 @@ from pstdesk.complaints.actions._common import (
     DETECT_BATCH,
     SYSTEM_ACTOR,
     _supervisors,
+    format_local,
     log,
 )
 from pstdesk.complaints.actions.compensation import open_compensation
@@ -41,6 +46,7 @@ from pstdesk.complaints.models import (
 from pstdesk.consultations.models import Consultation
 from pstdesk.lib.errors import InvalidInput
 from pstdesk.lib.events import office_group, publish_on_commit, user_group
+from pstdesk.offices.models import Office
 
 
 def overdue_resolution(now: datetime) -> QuerySet[Consultation]:
@@ -85,8 +91,8 @@ def detect_breaches(now: datetime | None = None, *, limit: int = DETECT_BATCH) -
 
 
 def _notify_breach(consultation: Consultation, breach: Breach) -> None:
-    """Event to the office's consoles, the assigned officer and the supervisors; an e-mail to those with an
-    address, after commit (a mail failure never undoes the recorded breach)."""
+    """Event to the office's consoles, the assigned officer and the supervisors, after commit. E-mail is not sent
+    per breach: the office's supervisors get one daily digest of the new breaches (`send_breach_digests`)."""
     people = _supervisors(consultation.office)
     assigned = consultation.assigned_to  # None without a query when nobody is assigned
     if assigned is not None and assigned not in people:
@@ -100,26 +106,95 @@ def _notify_breach(consultation: Consultation, breach: Breach) -> None:
         "breach": breach.pk,
     }
     publish_on_commit([office_group(consultation.office_id), *(user_group(p.pk) for p in people)], event)
-    recipients = [p.email for p in people if p.email]
-    if not recipients:
-        return
-    subject = _("Batas waktu terlewati: PST#%(id)s (%(office)s)") % {
-        "id": consultation.pk,
-        "office": consultation.office_id,
-    }
-    body = _("%(kind)s pada konsultasi PST#%(id)s. Batas waktu: %(due)s. Mohon segera ditindaklanjuti.") % {
-        "kind": breach.get_kind_display(),
-        "id": consultation.pk,
-        "due": breach.due_at.isoformat(),
-    }
 
-    def send() -> None:
-        try:
-            send_mail(subject, body, None, recipients)
-        except Exception:  # mail is a courtesy: the event and the supervisor's view carry the breach
-            log.warning("breach mail for PST#%s failed", consultation.pk, exc_info=True)
 
-    transaction.on_commit(send)
+def digest_cutoff(office: Office, now: datetime) -> datetime | None:
+    """The moment up to which breaches go into today's digest of `office`: today's BREACH_DIGEST_HOUR in the
+    office's zone, once that hour has come (None before it: today's digest is not due yet)."""
+    zone = ZoneInfo(office.timezone)
+    local = timezone.localtime(now, zone)
+    cutoff = local.replace(hour=settings.BREACH_DIGEST_HOUR, minute=0, second=0, microsecond=0)
+    return cutoff if local >= cutoff else None
+
+
+def send_breach_digests(now: datetime | None = None) -> int:
+    """Send each office's supervisors one e-mail listing the breaches recorded before today's digest hour and not
+    yet digested; returns how many e-mails went out.
+
+    Guarantees: a breach is in exactly one digest, however many workers run this at once (each claims its rows
+    with a conditional update of `digested_at`); an office without new breaches gets no e-mail; the digest is
+    claimed even when the office has no supervisor with an address (the supervision page lists every breach).
+    Times are written in the office's zone, Indonesian style, each breach with a link to its consultation.
+    """
+    now = now or timezone.now()
+    sent = 0
+    pending = Breach.objects.filter(digested_at__isnull=True).values_list("office_id", flat=True).distinct()
+    for office in Office.objects.filter(pk__in=list(pending)).order_by("code"):
+        cutoff = digest_cutoff(office, now)
+        if cutoff is None:
+            continue
+        with transaction.atomic():
+            ids = list(
+                Breach.objects.filter(office=office, digested_at__isnull=True, detected_at__lt=cutoff)
+                .order_by("detected_at", "pk")
+                .values_list("pk", flat=True)[:DETECT_BATCH]
+            )
+            claimed = Breach.objects.filter(pk__in=ids, digested_at__isnull=True).update(digested_at=now)
+            if not claimed:
+                continue
+            breaches = list(
+                Breach.objects.filter(pk__in=ids, digested_at=now)
+                .select_related("consultation", "consultation__assigned_to")
+                .order_by("detected_at", "pk")
+            )
+            recipients = [p.email for p in _supervisors(office) if p.email]
+            record(
+                "breach.digested",
+                office,
+                by=SYSTEM_ACTOR,
+                office=office,
+                after={"breaches": [b.pk for b in breaches], "recipients": len(recipients)},
+            )
+            if not recipients:
+                continue
+            message = _digest_message(office, breaches)
+            transaction.on_commit(functools.partial(_send_digest, message, recipients))
+            sent += 1
+    return sent
+
+
+def _digest_message(office: Office, breaches: list[Breach]) -> tuple[str, str]:
+    subject = _("Ringkasan harian pelanggaran batas waktu %(office)s: %(n)s baru") % {
+        "office": office.code,
+        "n": len(breaches),
+    }
+    lines = [
+        _("Pelanggaran batas waktu baru di %(office)s sejak ringkasan terakhir:") % {"office": f"{office}"},
+        "",
+    ]
+    for breach in breaches:
+        consultation = breach.consultation
+        officer = consultation.assigned_to
+        lines.append(
+            _("- PST#%(id)s · %(kind)s · batas waktu %(due)s · terdeteksi %(detected)s · petugas: %(officer)s")
+            % {
+                "id": consultation.pk,
+                "kind": breach.get_kind_display(),
+                "due": format_local(breach.due_at, office),
+                "detected": format_local(breach.detected_at, office),
+                "officer": (officer.get_full_name() or officer.get_username()) if officer else "—",
+            }
+        )
+        lines.append("  " + settings.PUBLIC_URL + reverse("console:consultation", args=[consultation.pk]))
+    lines += ["", _("Semua pelanggaran: %(link)s") % {"link": settings.PUBLIC_URL + reverse("complaints:supervision")}]
+    return subject, "\n".join(lines)
+
+
+def _send_digest(message: tuple[str, str], recipients: list[str]) -> None:
+    try:
+        send_mail(message[0], message[1], None, recipients)
+    except Exception:  # mail is a courtesy: the supervision page lists every breach
+        log.warning("breach digest mail to %s recipients failed", len(recipients), exc_info=True)
 
 
 def record_breach(consultation: Consultation, *, kind: str, now: datetime) -> Breach | None:
@@ -167,7 +242,7 @@ def record_breach(consultation: Consultation, *, kind: str, now: datetime) -> Br
                 fresh.office,
                 by=SYSTEM_ACTOR,
                 reason=_("Konsultasi PST#%(id)s tidak diselesaikan sesuai standar (batas waktu %(due)s).")
-                % {"id": fresh.pk, "due": due.isoformat()},
+                % {"id": fresh.pk, "due": format_local(due, fresh.office)},
                 consultation=fresh,
                 breach=breach,
             )

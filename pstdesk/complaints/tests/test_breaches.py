@@ -49,9 +49,9 @@ def test_record_breach_claims_once_and_opens_a_case(
     audit = AuditLog.objects.get(verb="consultation.breached")
     assert audit.actor_label == "system:sla" and audit.after["kind"] == "resolution"
     assert AuditLog.objects.filter(verb="compensation.opened", subject_id=str(case.pk)).exists()
-    # The assigned officer and the supervisors are told by e-mail (events go to the same people).
-    assert len(mail.outbox) == 1
-    assert set(mail.outbox[0].to) == {"ayu@example.test", "koord@example.test", "pj@example.test"}
+    # No e-mail per breach: the supervisors get the office's daily digest (test_breach_digest.py).
+    assert len(mail.outbox) == 0
+    assert "2026-11-26T08:00" not in case.reason and "26-11-2026 16.00 WITA" in case.reason
     # A second call (another worker) records nothing.
     assert record_breach(c, kind=BreachKind.RESOLUTION, now=AFTER_DUE + timedelta(minutes=1)) is None
     assert Breach.objects.count() == 1 and Compensation.objects.count() == 1

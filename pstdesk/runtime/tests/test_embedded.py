@@ -35,7 +35,14 @@ from pstdesk.complaints.tests.factories import make_consultation
 from pstdesk.consultations.tasks import deliver_message
 overdue = make_consultation("5102", started=timezone.now() - timedelta(days=30))
 queued = deliver_message(987654321)
-print(json.dumps({"overdue": overdue.pk, "task": queued.id}))
+# A breach recorded yesterday, before today's digest hour: the office's supervisors (the coordinator, given an
+# address here, and the manager) get it in one daily digest.
+from pstdesk.accounts.models import User
+from pstdesk.complaints.actions import record_breach
+User.objects.filter(username="koordinator.5102").update(email="koordinator.5102@example.test")
+late = make_consultation("5102", started=timezone.now() - timedelta(days=30))
+record_breach(late, kind="resolution", now=timezone.now() - timedelta(days=1))
+print(json.dumps({"overdue": overdue.pk, "task": queued.id, "digested": late.pk}))
 """
 
 AFTER_START = """
@@ -47,7 +54,9 @@ print(json.dumps({"overdue": make_consultation("5101", started=timezone.now() - 
 """
 
 STATE = """
-import json
+import email, json
+from pathlib import Path
+from django.conf import settings
 from huey.contrib.djhuey import HUEY
 from pstdesk.complaints.models import Breach
 from pstdesk.consultations.models import Consultation
@@ -55,6 +64,13 @@ print(json.dumps({
     "breached": sorted(Consultation.objects.filter(pk__in=ids, breached_at__isnull=False).values_list("pk", flat=True)),
     "breaches": Breach.objects.filter(consultation_id__in=ids).count(),
     "result": HUEY.result(task, preserve=True),
+    "mails": [
+        {"to": m["To"], "subject": m["Subject"], "body": m.get_payload(decode=True).decode(m.get_content_charset())}
+        for f in sorted(Path(settings.EMAIL_FILE_PATH).glob("*"))
+        for part in f.read_bytes().split(b"-" * 79)
+        if part.strip()
+        for m in [email.message_from_bytes(part.strip())]
+    ],
 }))
 """
 
@@ -98,6 +114,7 @@ def demo_env(tmp_path: Path) -> dict[str, str]:
             "WHATSAPP_SIMULATOR_PORT": str(_free_port()),
             "BPS_API_SIMULATOR_PORT": str(_free_port()),
             "TASK_PERIODIC_SECONDS": "2",
+            "BREACH_DIGEST_HOUR": "0",  # today's digest is due at once, whatever the hour the test runs
             "LOG_LEVEL": "INFO",
         }
     )
@@ -154,7 +171,9 @@ def test_serve_embedded_consumer_records_breaches_and_runs_tasks_queued_before_s
         ids = [before["overdue"], after["overdue"]]
         deadline = time.monotonic() + BREACH_SECONDS
         state = _shell(env, STATE, ids=ids, task=before["task"])
-        while (state["breached"] != sorted(ids) or state["result"] is None) and time.monotonic() < deadline:
+        while (
+            state["breached"] != sorted(ids) or state["result"] is None or not state["mails"]
+        ) and time.monotonic() < deadline:
             time.sleep(0.5)
             state = _shell(env, STATE, ids=ids, task=before["task"])
     finally:
@@ -182,3 +201,11 @@ def test_serve_embedded_consumer_records_breaches_and_runs_tasks_queued_before_s
     # The task queued before the start ran through the consultations' task module.
     assert state["result"] == "skipped", output[-3000:]
     assert "not found in TaskRegistry" not in output
+    # One digest e-mail of yesterday's breach, from the periodic task, to 5102's supervisor with an address; the
+    # breaches recorded while the server ran are for tomorrow's digest, and no breach got an e-mail of its own.
+    assert [(m["to"], m["subject"]) for m in state["mails"]] == [
+        ("koordinator.5102@example.test, pj.5102@demo.invalid", "Ringkasan harian pelanggaran batas waktu 5102: 1 baru")
+    ], output[-3000:]
+    assert f"PST#{before['digested']}" in state["mails"][0]["body"]
+    assert f"/console/{before['digested']}/" in state["mails"][0]["body"]
+    assert "WITA" in state["mails"][0]["body"]

@@ -24,9 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
-from django.db.models import F, Value
-from django.db.models.functions import Least
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from pstdesk.channels.base import ChannelError, InboundAttachment, InboundMessage
@@ -159,18 +157,34 @@ MAX_ATTEMPTS = 32767  # the column's limit: a replayed body counts up to it, nev
 
 def store_delivery(body: bytes) -> WebhookDelivery:
     """The committed row holding this body: a new one, or the row of an earlier POST of the same bytes (a
-    redelivery), whose attempts are counted. Either way the body is stored before the POST is answered."""
+    redelivery), whose attempts are counted. Either way the body is stored before the POST is answered.
+
+    One statement (an upsert on `body_sha256`, atomic under concurrent identical POSTs) on the hot path; only a
+    redelivery reads its row back."""
     digest = hashlib.sha256(body).hexdigest()
-    counted = Least(F("attempts") + 1, Value(MAX_ATTEMPTS))
-    for _try in range(2):
-        if WebhookDelivery.objects.filter(body_sha256=digest).update(attempts=counted):
-            return WebhookDelivery.objects.get(body_sha256=digest)
-        try:
-            with transaction.atomic():
-                return WebhookDelivery.objects.create(body=body, body_sha256=digest, attempts=1)
-        except IntegrityError:
-            continue  # the same body arrived concurrently and was stored by the other request: count on it
-    raise IntegrityError(f"webhook delivery {digest} neither stored nor found")
+    now = timezone.now()
+    table = connection.ops.quote_name(WebhookDelivery._meta.db_table)
+    cap = "LEAST" if connection.vendor == "postgresql" else "MIN"  # SQLite's two-argument MIN is scalar
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (received_at, body, state, items, failed_items, error, attempts, body_sha256) "
+            f"VALUES (%s, %s, %s, 0, 0, '', 1, %s) "
+            f"ON CONFLICT (body_sha256) DO UPDATE SET attempts = {cap}({table}.attempts + 1, %s) "
+            f"RETURNING id, attempts",
+            [
+                connection.ops.adapt_datetimefield_value(now),
+                body,
+                DeliveryState.RECEIVED,
+                digest,
+                MAX_ATTEMPTS,
+            ],
+        )
+        pk, attempts = cursor.fetchone()
+    if attempts == 1:  # stored now: nothing to read back
+        return WebhookDelivery(
+            pk=pk, received_at=now, body=body, state=DeliveryState.RECEIVED, attempts=1, body_sha256=digest
+        )
+    return WebhookDelivery.objects.get(pk=pk)
 
 
 def process_delivery(delivery: WebhookDelivery, body: bytes | None = None) -> Outcome:

@@ -150,7 +150,8 @@ def test_list_queries_are_constant_at_10_and_10000(officer_5102):
     )
     Consultation.objects.filter(pk=c.pk).update(last_seq=start + 500)
     assert counts() == small
-    assert max(small) <= 32  # rows 7, list page 14, consultation page 32, pane 20 when written
+    # rows 7, list page 14, consultation page 33, pane 21 (with the side-panel tools: the library list is one query)
+    assert max(small) <= 33
 
 
 # --- the conversation and the side panel ----------------------------------------------------------------------

@@ -152,7 +152,7 @@ def test_database_unavailable_answers_503(post_webhook: Any, sim: Simulator, mon
     def unavailable(*args: Any, **kwargs: Any) -> Any:
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(WebhookDelivery.objects, "create", unavailable)
+    monkeypatch.setattr("pstdesk.channels.whatsapp.webhook.store_delivery", unavailable)
     response = post_webhook(fixture("text_message.json"))
     assert response.status_code == 503
     monkeypatch.undo()

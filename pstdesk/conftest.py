@@ -3,6 +3,7 @@ province supervisor (5100), a manager of 5102, and an officer of 5101 who must b
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,6 +18,18 @@ def _fresh_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in the default language (Indonesian): one that activated English must not leak into the
+    messages the next test asserts."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 def make_user(username: str, office: str | None, role: str = Role.OFFICER, **extra: Any) -> User:

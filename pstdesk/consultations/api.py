@@ -340,7 +340,7 @@ class ClarificationOut(Schema):
 @router.post(
     "/{consultation_id}/ask-clarification",
     summary="Ask the visitor to clarify the request (holds the SLA clock until they answer)",
-    response={201: ClarificationOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={201: ClarificationOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
 )
 @domain_errors
 def ask_clarification(request: HttpRequest, consultation_id: int, data: BodyIn) -> Any:

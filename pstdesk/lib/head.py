@@ -26,7 +26,9 @@ class HeadAsGetMiddleware:
         finally:
             request.method = "HEAD"
         if isinstance(response, StreamingHttpResponse):
-            response.close()  # a file response: the file is never read
+            # The body is never read. Not `response.close()` here: that fires `request_finished` in the middle of
+            # the request (closing the database connection before the session is saved); the server closes the
+            # response, and with it a file response's file, when the request ends.
             response.streaming_content = []
         elif not response.has_header("Content-Length"):
             response["Content-Length"] = str(len(response.content))

@@ -14,6 +14,7 @@ from pstdesk.audit.models import AuditLog
 from pstdesk.conftest import make_user
 from pstdesk.offices.actions import STANDARD_FIELDS
 from pstdesk.offices.models import Office, ServiceStandard
+from pstdesk.offices.tests.test_admin_structured import form_values
 
 pytestmark = pytest.mark.django_db
 
@@ -24,19 +25,12 @@ def _client(user: User) -> Client:
     return client
 
 
-def _standard_form(std: ServiceStandard, **overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for name in STANDARD_FIELDS:
-        field = ServiceStandard._meta.get_field(name)
-        value = overrides.get(name, getattr(std, name))
-        if isinstance(field, models.JSONField):
-            data[name] = json.dumps(value)
-        elif isinstance(field, models.BooleanField):
-            if value:
-                data[name] = "on"
-        else:
-            data[name] = "" if value is None else str(value)
-    data["change_note"] = overrides.get("change_note", "")
+def _standard_form(client: Client, std: ServiceStandard, **overrides: Any) -> dict[str, Any]:
+    """The admin's standard form as rendered for `std` (structured rows, no JSON boxes), with `overrides`."""
+    html = client.get(f"/admin/offices/servicestandard/{std.pk}/change/").content.decode()
+    data = form_values(html, "servicestandard_form")
+    data.update({name: str(value) for name, value in overrides.items()})
+    data["change_note"] = str(overrides.get("change_note", ""))
     return data
 
 
@@ -75,7 +69,7 @@ def test_supervisors_read_only(supervisor_5100: User) -> None:
     assert std is not None
     page = client.get(f"/admin/offices/servicestandard/{std.pk}/change/")
     assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
-    response = client.post(f"/admin/offices/servicestandard/{std.pk}/change/", _standard_form(std))
+    response = client.post(f"/admin/offices/servicestandard/{std.pk}/change/", _standard_form(client, std))
     assert response.status_code == 403
     assert ServiceStandard.objects.filter(office_id="5102").count() == 1
 
@@ -86,14 +80,14 @@ def test_saving_a_standard_in_the_admin_publishes_a_new_version(admin_5102: User
     assert std is not None
     url = f"/admin/offices/servicestandard/{std.pk}/change/"
     # nothing changed: refused with a message, nothing saved
-    response = client.post(url, _standard_form(std, change_note="tidak ada"))
+    response = client.post(url, _standard_form(client, std, change_note="tidak ada"))
     assert response.status_code == 200 and "Tidak ada perubahan" in response.content.decode()
     # no note: refused
-    response = client.post(url, _standard_form(std, sla_working_days=2))
+    response = client.post(url, _standard_form(client, std, sla_working_days=2))
     assert response.status_code == 200
     assert ServiceStandard.objects.filter(office_id="5102").count() == 1
 
-    response = client.post(url, _standard_form(std, sla_working_days=2, change_note="SLA dipercepat"))
+    response = client.post(url, _standard_form(client, std, sla_working_days=2, change_note="SLA dipercepat"))
     assert response.status_code == 302, response.content.decode()[:2000]
     versions = list(ServiceStandard.objects.filter(office_id="5102").order_by("version"))
     assert [v.version for v in versions] == [1, 2]
@@ -104,7 +98,7 @@ def test_saving_a_standard_in_the_admin_publishes_a_new_version(admin_5102: User
     # the old version stays, read-only
     page = client.get(url)
     assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
-    assert client.post(url, _standard_form(versions[0], sla_working_days=5, change_note="x")).status_code == 403
+    assert client.post(url, _standard_form(client, versions[0], sla_working_days=5, change_note="x")).status_code == 403
     assert client.get(f"/admin/offices/servicestandard/{versions[1].pk}/delete/").status_code == 403
 
 

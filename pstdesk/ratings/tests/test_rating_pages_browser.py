@@ -63,7 +63,7 @@ def test_rating_page_skm_and_the_alert_queue(
         login(page, asgi_server, supervisor_5102)
         page.goto("/pengawasan/")
         page.locator("#rating-alerts-link").click()
-        page.locator(f"tr[data-alert='{alert.pk}'] a").click()
+        page.locator(f"tr[data-alert='{alert.pk}'] a[href*='/pengawasan/penilaian/']").click()
         page.locator("#alert-reasons", has_text="pungutan liar").wait_for()
         page.locator("input[name=decision][value='looked_into']").check()
         page.locator("#decision-text").fill("Transkrip dibaca; petugas dipanggil.")

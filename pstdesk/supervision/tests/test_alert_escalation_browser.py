@@ -29,7 +29,7 @@ def test_the_province_decides_an_escalated_alert(asgi_server, browser_page, offi
     row = page.locator(f'#escalated-alerts tr[data-alert="{alert.pk}"]')
     expect(row).to_contain_text("5102")
     page.screenshot(path="/tmp/alert_escalated_queue.png", full_page=True)
-    row.locator("a").click()
+    row.locator("a[href*='/pengawasan/penilaian/']").click()
     page.wait_for_url(f"**/pengawasan/penilaian/{alert.pk}/")
     expect(page.locator("#alert-escalations")).to_contain_text("5100")
     page.check('input[name="decision"][value="action_taken"]')

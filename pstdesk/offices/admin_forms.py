@@ -166,6 +166,16 @@ class RecordListWidget(StructuredWidget):
         return f"{name}-count" not in data
 
 
+def _as_dict(value: Any) -> dict[str, Any]:
+    """A widget's value as a dict: the field's value, or its JSON text after a refused submission; {} otherwise."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
 class BilingualWidget(StructuredWidget):
     """A text in Indonesian and English: {"id": …, "en": …}, or {} when both are empty."""
 
@@ -173,12 +183,7 @@ class BilingualWidget(StructuredWidget):
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                value = {}
-        value = value if isinstance(value, dict) else {}
+        value = _as_dict(value)
         context["langs"] = [
             {"code": lang, "name": f"{name}-{lang}", "value": value.get(lang, ""), "label": lang.upper()}
             for lang in LANGS
@@ -201,12 +206,7 @@ class WeekHoursWidget(StructuredWidget):
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                value = {}
-        value = value if isinstance(value, dict) else {}
+        value = _as_dict(value)
         days = []
         for code, label in WEEKDAYS:
             span = value.get(code) or ["", ""]
@@ -239,12 +239,7 @@ class ChannelListWidget(StructuredWidget):
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                value = {}
-        value = value if isinstance(value, dict) else {}
+        value = _as_dict(value)
         context["channels"] = [
             {"code": code, "label": label, "table": self.rows.get_context(f"{name}-{code}", value.get(code), None)}
             for code, label in Channel.choices

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods
 from pstdesk.accounts.access import get_office_for, visible_offices
 from pstdesk.accounts.models import Role, User
 from pstdesk.audit.models import trail_of
+from pstdesk.complaints import throttle
 from pstdesk.complaints.access import get_complaint_for
 from pstdesk.complaints.actions import (
     COMPLAINT_MAX_CHARS,
@@ -55,6 +56,7 @@ from pstdesk.consultations.access import get_consultation_for
 from pstdesk.consultations.models import Consultation, Direction, Message, MessageKind
 from pstdesk.lib.actors import ChannelActor
 from pstdesk.lib.errors import DomainError
+from pstdesk.lib.proxies import client_ip
 from pstdesk.offices.models import Office
 
 SUPERVISING_ROLES = {Role.SUPERVISOR, Role.MANAGER, Role.ADMIN}
@@ -527,14 +529,23 @@ def track_lookup(request: HttpRequest) -> HttpResponse:
 def track(request: HttpRequest, number: str) -> HttpResponse:
     """The complainant's view of one complaint: its status and the office's answer, nothing else (no text, no
     contact, nothing of other complaints). A number of the wrong shape is a 400 with the expected shape; an
-    unknown one a 404 that says only that nothing was found."""
+    unknown one a 404 that says only that nothing was found. Guessing is limited (`complaints.throttle`): past the
+    misses allowed per client address every lookup is a 429."""
     canonical = normalize_tracking_number(number)
     if canonical is None:
         return render(request, "complaints/track.html", {"error": str(SHAPE_ERROR), "raw": number[:40]}, status=400)
     if canonical != number:
         return redirect("complaints:track", number=canonical)
+    ip = client_ip(request.META)
+    wait = throttle.retry_after(ip)
+    if wait:
+        error = _("Terlalu banyak nomor pelacakan yang tidak ditemukan dari alamat ini. Coba lagi nanti.")
+        response = render(request, "complaints/track.html", {"error": error, "raw": number}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     complaint = Complaint.objects.select_related("office").filter(tracking_number=canonical).first()
     if complaint is None:
+        throttle.count_miss(ip)
         error = _("Nomor pelacakan tidak ditemukan.")
         return render(request, "complaints/track.html", {"error": error, "raw": number}, status=404)
     case = (

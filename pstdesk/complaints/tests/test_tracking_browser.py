@@ -108,6 +108,7 @@ def test_the_complaint_pages_fit_a_desktop_and_a_tablet(
         "form": "/pengaduan/5102/",
         "track": f"/pengaduan/lacak/{answered.tracking_number}/",
         "track-lapor": f"/pengaduan/lacak/{lapor.tracking_number}/",
+        "lookup": "/pengaduan/lacak/?nomor=PGD-5102",
     }
     overflowing = []
     for width, height in SIZES:

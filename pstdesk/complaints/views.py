@@ -371,6 +371,11 @@ class RecordComplaintForm(forms.Form):
         required=False,
         max_length=200,
     )
+    consultation = forms.IntegerField(
+        label=gettext_lazy("Konsultasi yang diadukan (nomor PST#, opsional: tanggapan dikirim ke salurannya)"),
+        required=False,
+        min_value=1,
+    )
 
     def __init__(self, *args: Any, offices: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -381,32 +386,40 @@ class RecordComplaintForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def record_complaint(request: HttpRequest) -> HttpResponse:
     """Staff record a complaint received by telephone, from the box, in person, or from LAPOR! / the BPS complaint
-    site (with its tracking id there). Only the sources the chosen office publishes are accepted."""
+    site (with its tracking id there). Only the sources the chosen office publishes are accepted. A complaint about
+    a consultation of that office names it (PST#): the visitor is linked and the answer goes to its channel."""
     offices = visible_offices(request.user)
     if not offices.exists():
         raise Http404("Not found")
     form = RecordComplaintForm(request.POST or None, offices=offices, initial={"source": ComplaintSource.PHONE})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            complaint = file_complaint(
-                data["office"],
-                kind=data["kind"],
-                text=data["text"],
-                by=request.user,
-                source=data["source"],
-                contact=data["contact"],
-                external_id=data["external_id"],
-            )
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(
-                request,
-                _("Tercatat dengan nomor %(number)s: sampaikan nomor ini kepada pengadu.")
-                % {"number": complaint.tracking_number},
-            )
-            return redirect("complaints:complaint", pk=complaint.pk)
+        consultation = None
+        if data["consultation"]:
+            consultation = Consultation.objects.filter(pk=data["consultation"], office=data["office"]).first()
+            if consultation is None:
+                form.add_error("consultation", _("Konsultasi tidak ditemukan di kantor ini."))
+        if not form.errors:
+            try:
+                complaint = file_complaint(
+                    data["office"],
+                    kind=data["kind"],
+                    text=data["text"],
+                    by=request.user,
+                    source=data["source"],
+                    contact=data["contact"],
+                    external_id=data["external_id"],
+                    consultation=consultation,
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("Tercatat dengan nomor %(number)s: sampaikan nomor ini kepada pengadu.")
+                    % {"number": complaint.tracking_number},
+                )
+                return redirect("complaints:complaint", pk=complaint.pk)
     sources = [(office, [ComplaintSource(value).label for value in offered_sources(office)]) for office in offices]
     status = 400 if request.method == "POST" else 200
     return render(request, "complaints/record.html", {"form": form, "sources": sources}, status=status)

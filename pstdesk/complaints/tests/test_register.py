@@ -148,6 +148,8 @@ def test_staff_record_work_and_answer_a_complaint_from_each_source(
     assert "Mohon maaf, sudah kami perbaiki." in html and "Dijawab" in html
     assert f"Keluhan melalui {source}" not in html and (not contact or contact not in html)
     assert "Sudah menelepon" not in html  # internal notes stay internal
+    if source == ComplaintSource.LAPOR:  # the stage mirrored from LAPOR! is shown, its tracking id is not
+        assert "Ditindaklanjuti instansi" in html and external_id not in html
 
 
 def test_the_public_form_gives_the_number_at_once_and_the_tracking_page_follows(office_5102: Office) -> None:
@@ -354,3 +356,29 @@ def test_a_declined_compensation_reaches_the_complainant_and_the_case_says_when(
     decide_compensation(other, by=manager, granted=False, reason="Tidak ada pengguna yang dirugikan.")
     other.refresh_from_db()
     assert other.visitor_told_at is None and other.visitor_told_via == ""
+
+
+def test_a_telephone_complaint_about_a_consultation_is_linked_and_answered_in_its_channel(
+    office_5102: Office, officer_5102: Any, supervisor_5102: Any
+) -> None:
+    from pstdesk.complaints.tests.factories import make_consultation
+    from pstdesk.consultations.models import Direction
+
+    consultation = make_consultation(office_5102)
+    other = make_consultation("5101")
+    client = client_for(officer_5102)
+    url = reverse("complaints:record")
+    data = {"office": "5102", "source": "phone", "kind": "complaint", "text": "Petugas menutup chat saya."}
+    refused = client.post(url, {**data, "consultation": other.pk})  # another office's consultation
+    assert refused.status_code == 400 and "tidak ditemukan di kantor ini" in refused.content.decode()
+    assert not Complaint.objects.exists()
+    made = client.post(url, {**data, "consultation": consultation.pk})
+    assert made.status_code == 302
+    complaint = Complaint.objects.get()
+    assert (complaint.consultation, complaint.visitor) == (consultation, consultation.visitor)
+    receipt = consultation.messages.filter(direction=Direction.OUT).order_by("-seq").first()
+    assert receipt is not None and complaint.tracking_number in receipt.body  # told in the consultation at once
+    handle_complaint(complaint, by=supervisor_5102, response="Sudah kami tegur.", upheld=False, reason="Sesuai SOP.")
+    complaint.refresh_from_db()
+    assert complaint.reply_via == "whatsapp"
+    assert consultation.messages.filter(direction=Direction.OUT, body__contains="Sudah kami tegur.").count() == 1

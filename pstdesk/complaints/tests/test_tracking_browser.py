@@ -77,6 +77,10 @@ def test_the_tracking_page_in_a_real_browser(
 SIZES = [(1280, 800), (768, 1024)]
 # What each page must fit: nothing wider than the window (no sideways scrolling of the page itself).
 NO_SIDEWAYS = "() => document.documentElement.scrollWidth <= window.innerWidth + 1"
+# On a desktop the whole queue is seen without scrolling its box (on a tablet the box may scroll).
+QUEUE_FITS = (
+    "() => { const box = document.querySelector('.table-scroll'); return box.scrollWidth <= box.clientWidth + 1; }"
+)
 
 
 def test_the_complaint_pages_fit_a_desktop_and_a_tablet(
@@ -118,5 +122,7 @@ def test_the_complaint_pages_fit_a_desktop_and_a_tablet(
             page.screenshot(path=f"/tmp/complaints-{name}-{width}x{height}.png", full_page=True)
             if not page.evaluate(NO_SIDEWAYS):
                 overflowing.append(f"{name} at {width}x{height}")
+            if name == "queue" and width >= 1280 and not page.evaluate(QUEUE_FITS):
+                overflowing.append(f"the queue's table at {width}x{height}")
     assert overflowing == []
     assert page.js_errors == []

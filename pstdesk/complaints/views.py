@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods
 from pstdesk.accounts.access import get_office_for, visible_offices
 from pstdesk.accounts.models import Role, User
 from pstdesk.audit.models import trail_of
+from pstdesk.complaints import throttle
 from pstdesk.complaints.access import get_complaint_for
 from pstdesk.complaints.actions import (
     COMPLAINT_MAX_CHARS,
@@ -55,6 +56,7 @@ from pstdesk.consultations.access import get_consultation_for
 from pstdesk.consultations.models import Consultation, Direction, Message, MessageKind
 from pstdesk.lib.actors import ChannelActor
 from pstdesk.lib.errors import DomainError
+from pstdesk.lib.proxies import client_ip
 from pstdesk.offices.models import Office
 
 SUPERVISING_ROLES = {Role.SUPERVISOR, Role.MANAGER, Role.ADMIN}
@@ -369,6 +371,11 @@ class RecordComplaintForm(forms.Form):
         required=False,
         max_length=200,
     )
+    consultation = forms.IntegerField(
+        label=gettext_lazy("Konsultasi yang diadukan (nomor PST#, opsional: tanggapan dikirim ke salurannya)"),
+        required=False,
+        min_value=1,
+    )
 
     def __init__(self, *args: Any, offices: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -379,32 +386,40 @@ class RecordComplaintForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def record_complaint(request: HttpRequest) -> HttpResponse:
     """Staff record a complaint received by telephone, from the box, in person, or from LAPOR! / the BPS complaint
-    site (with its tracking id there). Only the sources the chosen office publishes are accepted."""
+    site (with its tracking id there). Only the sources the chosen office publishes are accepted. A complaint about
+    a consultation of that office names it (PST#): the visitor is linked and the answer goes to its channel."""
     offices = visible_offices(request.user)
     if not offices.exists():
         raise Http404("Not found")
     form = RecordComplaintForm(request.POST or None, offices=offices, initial={"source": ComplaintSource.PHONE})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            complaint = file_complaint(
-                data["office"],
-                kind=data["kind"],
-                text=data["text"],
-                by=request.user,
-                source=data["source"],
-                contact=data["contact"],
-                external_id=data["external_id"],
-            )
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(
-                request,
-                _("Tercatat dengan nomor %(number)s: sampaikan nomor ini kepada pengadu.")
-                % {"number": complaint.tracking_number},
-            )
-            return redirect("complaints:complaint", pk=complaint.pk)
+        consultation = None
+        if data["consultation"]:
+            consultation = Consultation.objects.filter(pk=data["consultation"], office=data["office"]).first()
+            if consultation is None:
+                form.add_error("consultation", _("Konsultasi tidak ditemukan di kantor ini."))
+        if not form.errors:
+            try:
+                complaint = file_complaint(
+                    data["office"],
+                    kind=data["kind"],
+                    text=data["text"],
+                    by=request.user,
+                    source=data["source"],
+                    contact=data["contact"],
+                    external_id=data["external_id"],
+                    consultation=consultation,
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("Tercatat dengan nomor %(number)s: sampaikan nomor ini kepada pengadu.")
+                    % {"number": complaint.tracking_number},
+                )
+                return redirect("complaints:complaint", pk=complaint.pk)
     sources = [(office, [ComplaintSource(value).label for value in offered_sources(office)]) for office in offices]
     status = 400 if request.method == "POST" else 200
     return render(request, "complaints/record.html", {"form": form, "sources": sources}, status=status)
@@ -527,14 +542,23 @@ def track_lookup(request: HttpRequest) -> HttpResponse:
 def track(request: HttpRequest, number: str) -> HttpResponse:
     """The complainant's view of one complaint: its status and the office's answer, nothing else (no text, no
     contact, nothing of other complaints). A number of the wrong shape is a 400 with the expected shape; an
-    unknown one a 404 that says only that nothing was found."""
+    unknown one a 404 that says only that nothing was found. Guessing is limited (`complaints.throttle`): past the
+    misses allowed per client address every lookup is a 429."""
     canonical = normalize_tracking_number(number)
     if canonical is None:
         return render(request, "complaints/track.html", {"error": str(SHAPE_ERROR), "raw": number[:40]}, status=400)
     if canonical != number:
         return redirect("complaints:track", number=canonical)
+    ip = client_ip(request.META)
+    wait = throttle.retry_after(ip)
+    if wait:
+        error = _("Terlalu banyak nomor pelacakan yang tidak ditemukan dari alamat ini. Coba lagi nanti.")
+        response = render(request, "complaints/track.html", {"error": error, "raw": number}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     complaint = Complaint.objects.select_related("office").filter(tracking_number=canonical).first()
     if complaint is None:
+        throttle.count_miss(ip)
         error = _("Nomor pelacakan tidak ditemukan.")
         return render(request, "complaints/track.html", {"error": error, "raw": number}, status=404)
     case = (

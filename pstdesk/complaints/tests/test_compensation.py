@@ -151,3 +151,53 @@ def test_complaint_page_is_office_scoped_and_records_the_follow_up(
     assert response.status_code == 302
     complaint.refresh_from_db()
     assert complaint.upheld is False and complaint.response == "Sudah ditangani."
+
+
+def test_the_office_edits_its_compensation_list_in_the_admin_and_the_manager_picks_from_it(
+    office_5102: Office, admin_5102: object, admin_5101: object, manager_5102: object
+) -> None:
+    from django.test import Client
+
+    from pstdesk.complaints.models import CompensationOption
+
+    seeded = list(CompensationOption.objects.filter(office_id="5102").order_by("position"))
+    assert len(seeded) == 3  # from Tabanan's service guarantee
+    assert not CompensationOption.objects.filter(office_id="5101").exists()  # Jembrana's standard promises none
+    admin = Client()
+    admin.force_login(admin_5102)
+    added = admin.post(
+        "/admin/complaints/compensationoption/add/",
+        {
+            "office": "5102",
+            "label": "Salinan publikasi tercetak gratis",
+            "description": "",
+            "position": 4,
+            "active": "on",
+        },
+    )
+    assert added.status_code == 302, added.content.decode()[:2000]
+    retired = seeded[0]
+    changed = admin.post(
+        f"/admin/complaints/compensationoption/{retired.pk}/change/",
+        {"office": "5102", "label": retired.label, "description": retired.description, "position": 1},
+    )  # "active" left unticked
+    assert changed.status_code == 302, changed.content.decode()[:2000]
+    other = Client()
+    other.force_login(admin_5101)
+    assert "Salinan publikasi" not in other.get("/admin/complaints/compensationoption/").content.decode()
+    assert other.get(f"/admin/complaints/compensationoption/{retired.pk}/change/").status_code == 404
+
+    case = open_compensation(office_5102, by="system:sla", reason="Melewati 3 hari kerja")
+    manager = Client()
+    manager.force_login(manager_5102)
+    url = f"/pengawasan/kompensasi/{case.pk}/"
+    page = manager.get(url).content.decode()
+    assert "Salinan publikasi tercetak gratis" in page and retired.label not in page
+    refused = manager.post(url, {"granted": "yes", "option": retired.pk, "reason": "Terlambat"})
+    assert refused.status_code == 400
+    case.refresh_from_db()
+    assert case.status == CompensationStatus.OPEN
+    new = CompensationOption.objects.get(label="Salinan publikasi tercetak gratis")
+    assert manager.post(url, {"granted": "yes", "option": new.pk, "reason": "Terlambat"}).status_code == 302
+    case.refresh_from_db()
+    assert case.status == CompensationStatus.GRANTED and case.option == new and case.given == new.label

@@ -1,11 +1,13 @@
-"""Two deadline workers at once, as separate processes on one database, released at the same instant over the same
-overdue complaints: each complaint is escalated to the province exactly once. On the embedded file SQLite always;
-on PostgreSQL too when the suite runs with a postgres `DATABASE_URL` (in a scratch database made for the test)."""
+"""Two deadline workers at once (`pstdesk run_sla_worker --once`), as separate processes on one database, released
+together over the same overdue complaints: each complaint is escalated to the province exactly once. On the embedded
+file SQLite always; on PostgreSQL too when the suite runs with a postgres `DATABASE_URL` (in a scratch database made
+for the test)."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -31,18 +33,25 @@ with time_machine.travel(datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("Asia/Makass
         file_complaint(tabanan if i % 2 else jembrana, kind="complaint", text=f"Keluhan {{i}}", source="phone")
 """
 
-# Each worker imports Django, waits for the common start instant, then runs what the minute task runs.
+# Each worker is the operator's deadline worker, `pstdesk run_sla_worker --once` (pstdesk.cli.main), with its clock
+# frozen on Tuesday 1 December 2026 09.00 WITA by time-machine in the worker process itself (the complaints, filed
+# on Monday 23 November, were due on Monday 30 November 16.00). Django is set up first; each worker then says it is
+# ready (a file) and waits for the go file, so the two claims race however slow the start.
 WORKER = """
-import sys, time, json
+import os, sys, time
+from pathlib import Path
 import django
 django.setup()
-from datetime import datetime
-from zoneinfo import ZoneInfo
-from pstdesk.complaints.tasks import escalate_overdue_complaint_deadlines
-from pstdesk.complaints.actions import escalate_overdue_complaints
-time.sleep(max(0.0, float(sys.argv[1]) - time.time()))
-now = datetime(2026, 12, 1, 9, tzinfo=ZoneInfo("Asia/Makassar"))
-print(json.dumps({"escalated": escalate_overdue_complaints(now)}))
+import time_machine
+from pstdesk.cli import main
+barrier = Path(sys.argv[1])
+(barrier / f"ready-{os.getpid()}").touch()
+deadline = time.monotonic() + 240
+while not (barrier / "go").exists() and time.monotonic() < deadline:
+    time.sleep(0.01)
+time_machine.travel("2026-12-01T09:00:00+08:00", tick=False).start()
+sys.argv = ["pstdesk", "run_sla_worker", "--once"]
+main()
 """
 
 REPORT = """
@@ -107,10 +116,11 @@ def test_two_workers_escalate_each_overdue_complaint_once(tmp_path: Path, databa
     subprocess.run([_bin("pstdesk"), "migrate", "--skip-checks", "-v0"], env=env, check=True, timeout=300)
     subprocess.run([_bin("pstdesk"), "shell", "-c", SETUP.format(n=OVERDUE)], env=env, check=True, timeout=120)
 
-    release = time.time() + 4.0
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
     workers = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(release)],
+            [sys.executable, "-c", WORKER, str(barrier)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -118,11 +128,18 @@ def test_two_workers_escalate_each_overdue_complaint_once(tmp_path: Path, databa
         )
         for _ in range(WORKERS)
     ]
+    deadline = time.monotonic() + 240
+    while len(list(barrier.glob("ready-*"))) < WORKERS and time.monotonic() < deadline:
+        assert all(worker.poll() is None for worker in workers), "a worker ended before it was ready"
+        time.sleep(0.05)
+    (barrier / "go").touch()
     results = []
     for worker in workers:
         out, err = worker.communicate(timeout=300)
         assert worker.returncode == 0, err
-        results.append(json.loads(out.strip().splitlines()[-1])["escalated"])
+        found = re.search(r"escalated (\d+) complaint", out)
+        assert found, out + err
+        results.append(int(found.group(1)))
 
     report = subprocess.run(
         [_bin("pstdesk"), "shell", "-c", REPORT], env=env, check=True, timeout=120, capture_output=True, text=True

@@ -74,6 +74,11 @@ SOURCES = [
     ("5101", ComplaintSource.EMAIL, "warga@example.test", ""),
     ("5101", ComplaintSource.PHONE, "", ""),
     ("5101", ComplaintSource.BOX, "", ""),
+    ("5101", ComplaintSource.IN_PERSON, "", ""),
+    # Received through the office's external online form (s.bps.go.id/LayananPST5101) and recorded by hand.
+    ("5101", ComplaintSource.ONLINE_FORM, "budi@example.test", ""),
+    # A WhatsApp complaint recorded by hand (not from a consultation): answered on the tracking page.
+    ("5102", ComplaintSource.WHATSAPP, "085100001111", ""),
 ]
 
 
@@ -105,7 +110,8 @@ def test_staff_record_work_and_answer_a_complaint_from_each_source(
         set_lapor_stage(complaint, by=supervisor, stage=LaporStage.IN_PROGRESS)
     # A receipt with the number goes to the complainant's e-mail at once, when they gave one.
     receipts = [m for m in mail.outbox if complaint.tracking_number in m.body]
-    assert len(receipts) == (1 if contact else 0)
+    mailable = "@" in contact
+    assert len(receipts) == (1 if mailable else 0)
     # The officer sees the number on the complaint page to tell the caller.
     assert complaint.tracking_number in client_for(officer).get(page["Location"]).content.decode()
 
@@ -121,8 +127,8 @@ def test_staff_record_work_and_answer_a_complaint_from_each_source(
     assert answer.status_code == 302
     complaint.refresh_from_db()
     assert complaint.status == ComplaintStatus.ANSWERED and complaint.upheld is False
-    assert complaint.reply_via == ("email" if contact else "tracking")
-    if contact:
+    assert complaint.reply_via == ("email" if mailable else "tracking")
+    if mailable:
         answers = [m for m in mail.outbox if "Mohon maaf, sudah kami perbaiki." in m.body]
         assert len(answers) == 1 and answers[0].to == [contact]
         assert complaint.reply_sent_at is not None
@@ -142,6 +148,8 @@ def test_staff_record_work_and_answer_a_complaint_from_each_source(
     assert "Mohon maaf, sudah kami perbaiki." in html and "Dijawab" in html
     assert f"Keluhan melalui {source}" not in html and (not contact or contact not in html)
     assert "Sudah menelepon" not in html  # internal notes stay internal
+    if source == ComplaintSource.LAPOR:  # the stage mirrored from LAPOR! is shown, its tracking id is not
+        assert "Ditindaklanjuti instansi" in html and external_id not in html
 
 
 def test_the_public_form_gives_the_number_at_once_and_the_tracking_page_follows(office_5102: Office) -> None:
@@ -169,6 +177,30 @@ def test_a_guessed_or_another_offices_number_shows_nothing(office_5102: Office) 
     for bad in ("PGD-5102-7K3Q", "5102-ABCDEF", "PGD-5102-ABCDE0", "x" * 300):
         page = Client().get(reverse("complaints:track", args=[bad]))
         assert page.status_code == 400 and "PGD-" in page.content.decode()
+
+
+def test_guessing_tracking_numbers_is_limited_per_client_address(office_5102: Office) -> None:
+    from pstdesk.complaints.throttle import MISS_LIMITS
+
+    complaint = file_complaint(office_5102, kind="complaint", text="RAHASIA-TEKS", source="phone")
+    mine = reverse("complaints:track", args=[complaint.tracking_number])
+    guesser = Client(REMOTE_ADDR="203.0.113.7")
+    for _ in range(20):  # a complainant reloading their own page is never counted
+        assert guesser.get(mine).status_code == 200
+    misses = MISS_LIMITS[0][1]
+    taken = {complaint.tracking_number.rsplit("-", 1)[1]}
+    guesses = [s for s in ("AAAAAA", "BBBBBB", "CCCCCC", "DDDDDD", "EEEEEE", "FFFFFF", "GGGGGG") if s not in taken]
+    for i in range(misses):
+        guess = reverse("complaints:track", args=[f"PGD-5102-{guesses[i % len(guesses)]}"])
+        assert guesser.get(guess).status_code == 404
+    # Past the limit every lookup from that address is refused, the real number included: nothing to learn.
+    for url in (reverse("complaints:track", args=["PGD-5102-HHHHHH"]), mine):
+        refused = guesser.get(url)
+        html = refused.content.decode()
+        assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+        assert "Terlalu banyak" in html and "RAHASIA" not in html and "Diterima" not in html
+    # Another address is not affected.
+    assert Client(REMOTE_ADDR="198.51.100.2").get(mine).status_code == 200
 
 
 def test_a_5101_supervisor_gets_404_for_5102s_complaints(office_5102: Office, supervisor_5102: object) -> None:
@@ -324,3 +356,29 @@ def test_a_declined_compensation_reaches_the_complainant_and_the_case_says_when(
     decide_compensation(other, by=manager, granted=False, reason="Tidak ada pengguna yang dirugikan.")
     other.refresh_from_db()
     assert other.visitor_told_at is None and other.visitor_told_via == ""
+
+
+def test_a_telephone_complaint_about_a_consultation_is_linked_and_answered_in_its_channel(
+    office_5102: Office, officer_5102: Any, supervisor_5102: Any
+) -> None:
+    from pstdesk.complaints.tests.factories import make_consultation
+    from pstdesk.consultations.models import Direction
+
+    consultation = make_consultation(office_5102)
+    other = make_consultation("5101")
+    client = client_for(officer_5102)
+    url = reverse("complaints:record")
+    data = {"office": "5102", "source": "phone", "kind": "complaint", "text": "Petugas menutup chat saya."}
+    refused = client.post(url, {**data, "consultation": other.pk})  # another office's consultation
+    assert refused.status_code == 400 and "tidak ditemukan di kantor ini" in refused.content.decode()
+    assert not Complaint.objects.exists()
+    made = client.post(url, {**data, "consultation": consultation.pk})
+    assert made.status_code == 302
+    complaint = Complaint.objects.get()
+    assert (complaint.consultation, complaint.visitor) == (consultation, consultation.visitor)
+    receipt = consultation.messages.filter(direction=Direction.OUT).order_by("-seq").first()
+    assert receipt is not None and complaint.tracking_number in receipt.body  # told in the consultation at once
+    handle_complaint(complaint, by=supervisor_5102, response="Sudah kami tegur.", upheld=False, reason="Sesuai SOP.")
+    complaint.refresh_from_db()
+    assert complaint.reply_via == "whatsapp"
+    assert consultation.messages.filter(direction=Direction.OUT, body__contains="Sudah kami tegur.").count() == 1

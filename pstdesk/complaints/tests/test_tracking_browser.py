@@ -72,3 +72,57 @@ def test_the_tracking_page_in_a_real_browser(
     expect(page.locator("#track-error")).to_be_visible()
     assert "RAHASIA" not in page.content() and number not in page.content()
     assert page.js_errors == []
+
+
+SIZES = [(1280, 800), (768, 1024)]
+# What each page must fit: nothing wider than the window (no sideways scrolling of the page itself).
+NO_SIDEWAYS = "() => document.documentElement.scrollWidth <= window.innerWidth + 1"
+# On a desktop the whole queue is seen without scrolling its box (on a tablet the box may scroll).
+QUEUE_FITS = (
+    "() => { const box = document.querySelector('.table-scroll'); return box.scrollWidth <= box.clientWidth + 1; }"
+)
+
+
+def test_the_complaint_pages_fit_a_desktop_and_a_tablet(
+    browser_page: Any,  # noqa: F811
+    asgi_server: Any,  # noqa: F811
+    supervisor_5102: Any,
+    officer_5102: Any,
+) -> None:
+    from pstdesk.complaints.actions import add_complaint_note, file_complaint, handle_complaint
+
+    lapor = file_complaint(
+        supervisor_5102.office,
+        kind="complaint",
+        text="Laporan dari SP4N-LAPOR!: data inflasi bulanan tidak tersedia di situs. " * 6,
+        source="lapor",
+        by=supervisor_5102,
+        external_id="LAP-2026-000118",
+        contact="pelapor.dengan.alamat.yang.sangat.panjang@universitas-contoh.example.test",
+    )
+    add_complaint_note(lapor, by=supervisor_5102, body="Sudah dikoordinasikan dengan admin LAPOR! provinsi.")
+    answered = file_complaint(supervisor_5102.office, kind="suggestion", text="Tambah kursi", source="box")
+    handle_complaint(answered, by=supervisor_5102, response="Kursi sudah ditambah di ruang PST.")
+    page = browser_page
+    login(page, asgi_server, supervisor_5102)
+    pages = {
+        "queue": "/pengawasan/?status=all",
+        "detail": f"/pengawasan/pengaduan/{lapor.pk}/",
+        "record": "/pengawasan/pengaduan/baru/",
+        "form": "/pengaduan/5102/",
+        "track": f"/pengaduan/lacak/{answered.tracking_number}/",
+        "track-lapor": f"/pengaduan/lacak/{lapor.tracking_number}/",
+        "lookup": "/pengaduan/lacak/?nomor=PGD-5102",
+    }
+    overflowing = []
+    for width, height in SIZES:
+        page.set_viewport_size({"width": width, "height": height})
+        for name, url in pages.items():
+            page.goto(url)
+            page.screenshot(path=f"/tmp/complaints-{name}-{width}x{height}.png", full_page=True)
+            if not page.evaluate(NO_SIDEWAYS):
+                overflowing.append(f"{name} at {width}x{height}")
+            if name == "queue" and width >= 1280 and not page.evaluate(QUEUE_FITS):
+                overflowing.append(f"the queue's table at {width}x{height}")
+    assert overflowing == []
+    assert page.js_errors == []

@@ -117,3 +117,44 @@ def test_a_whatsapp_complaint_is_numbered_answered_and_compensated_in_the_chat(
     tracking = Client().get(reverse("complaints:track", args=[complaint.tracking_number])).content.decode()
     assert "data Anda kami kirim hari ini" in tracking and option.label in tracking
     assert "lambat sekali" not in tracking
+
+
+def test_a_supervisor_marks_a_jembrana_whatsapp_message_as_a_complaint_and_the_answer_reaches_whatsapp(
+    sim: Simulator,  # noqa: F811
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from pstdesk.conftest import make_user
+
+    user = "6281299905101"
+    consultation = start(sim, "5101", user)
+    drive_outbox(sim)
+    sim.user_says(PNID["5101"], user, "Saran: mohon jam layanan WhatsApp diperpanjang sampai 16.00.")
+    sim.pump()
+    message = consultation.messages.filter(direction=Direction.IN).order_by("-seq").first()
+    assert message is not None and "diperpanjang" in message.body
+
+    supervisor = Client()
+    supervisor.force_login(make_user("sup5101", "5101", "supervisor"))
+    with django_capture_on_commit_callbacks(execute=True):
+        made = supervisor.post(
+            reverse("complaints:from_consultation", args=[consultation.pk]),
+            {"message": message.pk, "kind": "suggestion"},
+        )
+    assert made.status_code == 302
+    complaint = Complaint.objects.get()
+    assert (complaint.office_id, complaint.source, complaint.kind) == ("5101", ComplaintSource.WHATSAPP, "suggestion")
+    assert complaint.tracking_number.startswith("PGD-5101-") and complaint.message == message
+    drive_outbox(sim)
+    assert any(complaint.tracking_number in text for text in texts_to(sim, user))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answered = supervisor.post(
+            reverse("complaints:complaint", args=[complaint.pk]),
+            {"form": "answer", "response": "Terima kasih; usulan dibahas pada rapat evaluasi bulan ini."},
+        )
+    assert answered.status_code == 302
+    drive_outbox(sim)
+    complaint.refresh_from_db()
+    assert complaint.status == ComplaintStatus.ANSWERED and complaint.reply_via == "whatsapp"
+    assert complaint.upheld is None and not Compensation.objects.exists()  # a suggestion opens no case
+    assert any("rapat evaluasi bulan ini" in text for text in texts_to(sim, user))

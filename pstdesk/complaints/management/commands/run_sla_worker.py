@@ -1,7 +1,10 @@
-"""`pstdesk run_sla_worker [--once] [--interval SECONDS]`: find and record SLA breaches.
+"""`pstdesk run_sla_worker [--once] [--interval SECONDS]`: find and record SLA breaches, and escalate the open
+complaints past their follow-up deadline to the office above.
 
-The task queue runs the same check every minute (`complaints.tasks.detect_sla_breaches`); this command is for
-operators and for deployments that run the check as its own process. Any number may run at once.
+The task queue runs the same checks every minute (`complaints.tasks.detect_sla_breaches`,
+`complaints.tasks.escalate_overdue_complaint_deadlines`); this command is for operators and for deployments that
+run the checks as their own process. Any number may run at once: each breach is recorded, and each complaint
+escalated, once.
 """
 
 from __future__ import annotations
@@ -11,11 +14,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from pstdesk.complaints.actions import detect_breaches
+from pstdesk.complaints.actions import detect_breaches, escalate_overdue_complaints
 
 
 class Command(BaseCommand):
-    help = "Find overdue consultations and record each breach once (safe with several workers)."
+    help = (
+        "Find overdue consultations and record each breach once; escalate each overdue complaint once "
+        "(safe with several workers)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="check once and exit")
@@ -25,8 +31,9 @@ class Command(BaseCommand):
         interval = max(1.0, options["interval"])
         while True:
             recorded = detect_breaches()
+            escalated = escalate_overdue_complaints()
             if options["verbosity"] >= 1:
-                self.stdout.write(f"recorded {recorded} breach(es)")
+                self.stdout.write(f"recorded {recorded} breach(es), escalated {escalated} complaint(s)")
             if options["once"]:
                 return
             time.sleep(interval)

@@ -113,6 +113,14 @@ def test_illegal_fee_in_whatsapp_alerts_supervisors_and_tells_the_visitor(
     assert client.get("/pengawasan/penilaian/").status_code == 404
     assert client.get(f"/pengawasan/penilaian/{alert.pk}/").status_code == 404
     assert RatingAlert.objects.get(pk=alert.pk).status == AlertStatus.OPEN
+    # the transcript staff read shows the pressed score, but not the answers to the integrity questions (they belong
+    # to the rating, which the office may hide from the officer concerned)
+    items = client.get(f"/api/v1/consultations/{consultation.pk}/messages").json()["items"]
+    inbound = [m for m in items if m["direction"] == "in"]
+    hidden = [m for m in inbound if m["body"] == "(jawaban pertanyaan integritas: lihat penilaian)"]
+    assert len(hidden) == 2 and not [m for m in inbound if m["body"] in {"Ya", "Tidak", "Yes", "No"}]
+    assert any(f"pst:score:{consultation.pk}:4" in str(m["payload"]) for m in inbound)
+    assert "pst:fee" not in str(inbound) and "pst:gratuity" not in str(inbound)
 
 
 @pytest.mark.django_db

@@ -5,10 +5,12 @@ prefetched, consultations with `office`, `visitor` and `assigned_to` selected (s
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from pstdesk.consultations.models import Attachment, Consultation, Message, MessageKind
 
@@ -56,6 +58,10 @@ def message_dict(message: Message, *, for_staff: bool) -> dict[str, Any] | None:
         data["delivery_error"] = message.delivery_error
         data["attempts"] = message.attempts
         data["payload"] = message.payload
+        if _is_integrity_answer(message):
+            # the answer belongs to the rating, shown to staff only as the office allows (`ratings.presentation`)
+            data["body"] = _("(jawaban pertanyaan integritas: lihat penilaian)")
+            data["payload"] = {}
     else:
         # only what a channel needs to render (buttons, a rating form), never internal bookkeeping
         data["payload"] = {k: v for k, v in message.payload.items() if k in PUBLIC_PAYLOAD_KEYS}
@@ -63,6 +69,13 @@ def message_dict(message: Message, *, for_staff: bool) -> dict[str, Any] | None:
 
 
 PUBLIC_PAYLOAD_KEYS = {"rating_request", "buttons", "subject"}
+INTEGRITY_REPLY = re.compile(r"^pst:(gratuity|fee):")
+
+
+def _is_integrity_answer(message: Message) -> bool:
+    """A visitor's pressed answer to the rating's gratuity or illegal-fee question (WhatsApp's rating dialog)."""
+    details = (message.payload or {}).get("whatsapp")
+    return isinstance(details, dict) and bool(INTEGRITY_REPLY.match(str(details.get("reply_id") or "")))
 
 
 def messages_queryset() -> QuerySet[Message]:

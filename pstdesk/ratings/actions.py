@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_lazy, override
 
 from pstdesk.audit.actions import record
 from pstdesk.consultations import transitions
@@ -55,7 +55,10 @@ def record_rating(
     """Store the visitor's score (1–5), feedback and the two integrity answers (was a gratuity asked for or given;
     was an illegal fee charged). 5102 (rate, then close): answered/awaiting_rating → rated. 5101 (close, then
     rate): only once closed; the status stays closed and `rated_at` is set. A second rating is refused. A score of
-    1–2 or a "yes" to an integrity question opens a `RatingAlert` for the supervisors (`open_rating_alert`)."""
+    1–2 or a "yes" to an integrity question opens a `RatingAlert` for the supervisors (`open_rating_alert`). A
+    visitor who reported a gratuity or an illegal fee is told in their channel that the report was passed on; in
+    an office that hides integrity answers from officers every rater gets one same notice instead, so the
+    transcript an officer reads never tells who reported."""
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         raise InvalidInput(_("Nilai harus bilangan bulat 1 sampai 5."))
     feedback = (feedback or "").strip()
@@ -100,9 +103,39 @@ def record_rating(
         )
         publish_consultation(consultation)
         reasons = alert_reasons(rating)
-        if reasons:
-            open_rating_alert(rating, by=by, reasons=reasons)
+        alert = open_rating_alert(rating, by=by, reasons=reasons) if reasons else None
+        if office_hides_integrity(consultation.office_id):
+            # Every rater of the office gets the same notice, so the transcript the officer reads is the same
+            # whether or not this visitor reported anything.
+            _tell_visitor(consultation, INTEGRITY_NOTICE_PRIVATE, payload={"integrity_notice": True})
+        elif alert is not None and alert.is_integrity:
+            _tell_visitor(consultation, INTEGRITY_NOTICE_FORWARDED, payload={"integrity_report_forwarded": True})
     return rating
+
+
+INTEGRITY_NOTICE_FORWARDED = gettext_lazy(
+    "Laporan Anda tentang imbalan atau pungutan liar telah kami teruskan kepada pengawas pelayanan "
+    "%(office)s untuk ditindaklanjuti. Terima kasih telah melapor."
+)
+INTEGRITY_NOTICE_PRIVATE = gettext_lazy(
+    "Jawaban Anda tentang imbalan dan pungutan liar hanya dibaca oleh pengawas pelayanan %(office)s, tidak oleh "
+    "petugas yang melayani Anda. Setiap laporan imbalan atau pungutan liar langsung kami teruskan kepada pengawas "
+    "untuk ditindaklanjuti. Terima kasih."
+)
+
+
+def office_hides_integrity(office_code: str) -> bool:
+    """Whether the office's `RatingPolicy` hides integrity answers from the officers."""
+    return RatingPolicy.objects.filter(office_id=office_code, hide_integrity_from_officers=True).exists()
+
+
+def _tell_visitor(consultation: Consultation, text: Any, *, payload: dict[str, Any]) -> None:
+    """An automatic message in the visitor's channel, in their language."""
+    from pstdesk.consultations.actions import post_automatic_message
+
+    with override(consultation.visitor.language or "id"):
+        body = str(text) % {"office": consultation.office.name}
+    post_automatic_message(consultation, body=body, payload=payload, by=SystemActor("ratings"))
 
 
 # --- integrity and low-score alerts ------------------------------------------------------------------------------
@@ -133,10 +166,11 @@ def _supervisors(office: Office) -> list[Any]:
 def open_rating_alert(rating: Rating, *, by: Any, reasons: Sequence[str]) -> RatingAlert:
     """Open the follow-up item of a rating for the office's supervisors (called by `record_rating` in its
     transaction). After commit: an `rating.alert` event to the office's consoles and the supervisors, and an
-    e-mail to the supervisors with an address (it names the consultation, never the visitor). A visitor who
-    reported a gratuity or an illegal fee is told in their channel that the report was passed on."""
-    from pstdesk.consultations.actions import post_automatic_message
+    e-mail to the supervisors with an address (it names the consultation, never the visitor).
 
+    When the office hides integrity answers from officers (`RatingPolicy`), an integrity alert goes only to the
+    supervisors and managers who are not the officer concerned: no event to the office's consoles, no e-mail to
+    the officer concerned (and the queue does not show it to them, see `views.alert_queue`)."""
     consultation = rating.consultation
     office = consultation.office
     with transaction.atomic():
@@ -148,9 +182,11 @@ def open_rating_alert(rating: Rating, *, by: Any, reasons: Sequence[str]) -> Rat
             reasons=list(reasons),
         )
         record("rating_alert.opened", alert, by=by, office=office, after={"reasons": list(reasons)})
-        supervisors = _supervisors(office)
+        private = alert.is_integrity and office_hides_integrity(office.code)
+        supervisors = [p for p in _supervisors(office) if not (private and p.pk == alert.officer_id)]
+        groups = [user_group(p.pk) for p in supervisors]
         publish_on_commit(
-            [office_group(office.code), *(user_group(p.pk) for p in supervisors)],
+            groups if private else [office_group(office.code), *groups],
             {
                 "type": "rating.alert",
                 "office": office.code,
@@ -162,15 +198,6 @@ def open_rating_alert(rating: Rating, *, by: Any, reasons: Sequence[str]) -> Rat
         recipients = [p.email for p in supervisors if p.email]
         if recipients:
             transaction.on_commit(lambda: _mail_alert(alert.pk, recipients))
-        if alert.is_integrity:
-            with override(consultation.visitor.language or "id"):
-                body = _(
-                    "Laporan Anda tentang imbalan atau pungutan liar telah kami teruskan kepada pengawas pelayanan "
-                    "%(office)s untuk ditindaklanjuti. Terima kasih telah melapor."
-                ) % {"office": office.name}
-            post_automatic_message(
-                consultation, body=body, payload={"integrity_report_forwarded": True}, by=SystemActor("ratings")
-            )
     return alert
 
 

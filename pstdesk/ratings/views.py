@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Case, OuterRef, Subquery, When
+from django.db.models import Case, OuterRef, Q, Subquery, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -25,7 +25,7 @@ from pstdesk.lib.errors import DomainError
 from pstdesk.offices.models import Office
 from pstdesk.ratings.actions import decide_rating_alert
 from pstdesk.ratings.links import read_rating_token
-from pstdesk.ratings.models import AlertStatus, RatingAlert
+from pstdesk.ratings.models import AlertStatus, RatingAlert, RatingPolicy
 from pstdesk.ratings.presentation import SUPERVISING_ROLES, hiding_offices, rating_dict
 from pstdesk.ratings.queries import RatingFilters, mean_score, ratings_for
 from pstdesk.ratings.skm import ELEMENT_IDS, ELEMENTS
@@ -130,6 +130,18 @@ def _supervisor(request: HttpRequest) -> Any:
     return user
 
 
+def _alerts_for(user: Any, offices: Any) -> Any:
+    """The alerts of these offices a supervisor may see: all, except the integrity alerts about themselves in an
+    office that hides integrity answers from the officer concerned (`RatingPolicy`): they answer 404 like any
+    alert outside their reach."""
+    about_them = (
+        Q(officer_id=user.pk)
+        & Q(office__in=RatingPolicy.objects.filter(hide_integrity_from_officers=True).values("office_id"))
+        & (Q(rating__gratuity=True) | Q(rating__illegal_fee=True))
+    )
+    return RatingAlert.objects.filter(office__in=offices).exclude(about_them)
+
+
 @login_required
 @require_GET
 def ratings_list(request: HttpRequest) -> HttpResponse:
@@ -174,7 +186,7 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
     if code:
         offices = Office.objects.subtree_of(get_office_for(user, code))
     status = request.GET.get("status", "")
-    alerts = RatingAlert.objects.filter(office__in=offices)
+    alerts = _alerts_for(user, offices)
     if status in AlertStatus.values:
         alerts = alerts.filter(status=status)
     # the office an alert was escalated to last (supervision's escalation steps), and `?escalated=1` for only those
@@ -211,9 +223,8 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     user = _supervisor(request)
     alert = get_object_or_404(
-        RatingAlert.objects.select_related("office", "rating", "consultation", "officer"),
+        _alerts_for(user, visible_offices(user)).select_related("office", "rating", "consultation", "officer"),
         pk=pk,
-        office__in=visible_offices(user),
     )
     error = ""
     status = 200

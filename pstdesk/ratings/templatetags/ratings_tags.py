@@ -15,3 +15,14 @@ register = template.Library()
 def rating_panel(context: dict[str, Any], consultation: Any) -> dict[str, Any]:
     viewer = context["request"].user
     return {"rating": rating_dict(rating_of(consultation), viewer=viewer)}
+
+
+@register.filter
+def channel_label(value: str) -> str:
+    """A channel's name as the visitor knows it ("WhatsApp", "E-mail"), the stored code when unknown."""
+    from pstdesk.consultations.models import Channel
+
+    try:
+        return str(Channel(value).label)
+    except ValueError:
+        return value

@@ -113,6 +113,14 @@ def test_illegal_fee_in_whatsapp_alerts_supervisors_and_tells_the_visitor(
     assert client.get("/pengawasan/penilaian/").status_code == 404
     assert client.get(f"/pengawasan/penilaian/{alert.pk}/").status_code == 404
     assert RatingAlert.objects.get(pk=alert.pk).status == AlertStatus.OPEN
+    # the transcript staff read shows the pressed score, but not the answers to the integrity questions (they belong
+    # to the rating, which the office may hide from the officer concerned)
+    items = client.get(f"/api/v1/consultations/{consultation.pk}/messages").json()["items"]
+    inbound = [m for m in items if m["direction"] == "in"]
+    hidden = [m for m in inbound if m["body"] == "(jawaban pertanyaan integritas: lihat penilaian)"]
+    assert len(hidden) == 2 and not [m for m in inbound if m["body"] in {"Ya", "Tidak", "Yes", "No"}]
+    assert any(f"pst:score:{consultation.pk}:4" in str(m["payload"]) for m in inbound)
+    assert "pst:fee" not in str(inbound) and "pst:gratuity" not in str(inbound)
 
 
 @pytest.mark.django_db
@@ -244,3 +252,76 @@ def test_ratings_lists_take_a_constant_number_of_queries(officer_5102, superviso
     before = [count(p) for p in ("/api/v1/ratings", "/penilaian/", "/pengawasan/penilaian/")]
     rate(4)
     assert [count(p) for p in ("/api/v1/ratings", "/penilaian/", "/pengawasan/penilaian/")] == before
+
+
+@pytest.mark.django_db
+def test_hiding_office_keeps_a_report_from_the_officer_concerned(
+    supervisor_5102, manager_5102, client, in_hours, django_capture_on_commit_callbacks
+):
+    """The coordinator also serves (small offices); the office hides integrity answers from the officer
+    concerned. Their transcript, events, mail and queue then never tell which visitor reported."""
+    from pstdesk.lib import events
+
+    RatingPolicy.objects.create(office_id="5102", hide_integrity_from_officers=True)
+    reported = claimed_and_answered("5102", supervisor_5102)
+    silent = claimed_and_answered("5102", supervisor_5102)
+    before = {c.pk: c.messages.count() for c in (reported, silent)}
+    published: list[tuple[list[str], dict[str, Any]]] = []
+    original = events.publish
+
+    def capture(groups, event):  # the real bus, observed
+        published.append((list(groups), event))
+        original(groups, event)
+
+    events.publish = capture
+    mail.outbox.clear()
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            record_rating(reported, by=VisitorActor(reported.visitor_id), score=4, illegal_fee=True, channel="whatsapp")
+        with django_capture_on_commit_callbacks(execute=True):
+            record_rating(silent, by=VisitorActor(silent.visitor_id), score=4, channel="whatsapp")
+    finally:
+        events.publish = original
+
+    alert = RatingAlert.objects.get()
+    assert alert.consultation_id == reported.pk and alert.officer_id == supervisor_5102.pk
+    # the transcript the officer reads after the rating is the same for the visitor who reported and the other
+    client.force_login(supervisor_5102)
+
+    def after_rating(c: Consultation) -> list[tuple[str, str, dict[str, Any]]]:
+        items = client.get(f"/api/v1/consultations/{c.pk}/messages?after={before[c.pk]}").json()["items"]
+        return [(m["direction"], m["body"], m["payload"]) for m in items]
+
+    assert after_rating(reported) == after_rating(silent)
+    [(direction, body, payload)] = after_rating(reported)
+    assert direction == "out" and payload == {"integrity_notice": True}
+    assert "hanya dibaca oleh pengawas pelayanan" in body and "langsung kami teruskan kepada pengawas" in body
+    # the rating itself: score and feedback, the integrity answers hidden
+    rating = client.get(f"/api/v1/consultations/{reported.pk}").json()["rating"]
+    assert rating["integrity_hidden"] is True and rating["illegal_fee"] is None
+    # the alert reaches the manager alone: no event to the office's consoles or to the officer, no mail to them
+    alert_events = [g for g, e in published if e["type"] == "rating.alert"]
+    assert alert_events == [[f"user.{manager_5102.pk}"]]
+    alert_mails = [m for m in mail.outbox if f"A#{alert.pk}" in m.subject]
+    assert [m.to for m in alert_mails] == [[manager_5102.email]]
+    # the queue: not for the officer concerned (404 like another office's item), the manager works it
+    assert f'data-alert="{alert.pk}"' not in client.get("/pengawasan/penilaian/").content.decode()
+    assert client.get(f"/pengawasan/penilaian/{alert.pk}/").status_code == 404
+    assert client.post(f"/pengawasan/penilaian/{alert.pk}/", {"decision": "unfounded", "text": "x"}).status_code == 404
+    client.force_login(manager_5102)
+    assert f'data-alert="{alert.pk}"' in client.get("/pengawasan/penilaian/").content.decode()
+    detail = client.get(f"/pengawasan/penilaian/{alert.pk}/").content.decode()
+    assert "Pungutan liar</dt><dd>Ya" in detail
+    assert RatingAlert.objects.get(pk=alert.pk).status == AlertStatus.OPEN
+
+
+@pytest.mark.django_db
+def test_without_the_setting_only_the_reporter_is_told(officer_5102, in_hours):
+    reported = claimed_and_answered("5102", officer_5102)
+    silent = claimed_and_answered("5102", officer_5102)
+    record_rating(reported, by=VisitorActor(reported.visitor_id), score=5, gratuity=True, channel="whatsapp")
+    record_rating(silent, by=VisitorActor(silent.visitor_id), score=5, channel="whatsapp")
+    told = reported.messages.get(payload__integrity_report_forwarded=True)
+    assert "telah kami teruskan kepada pengawas pelayanan" in told.body and told.is_automatic
+    assert not silent.messages.filter(is_automatic=True, payload__has_key="integrity_report_forwarded").exists()
+    assert not silent.messages.filter(payload__has_key="integrity_notice").exists()

@@ -66,6 +66,11 @@ def test_skm_offered_and_answered_in_the_widget_after_the_rating(
 
     skm.wait_for(state="visible")
     assert skm.locator("fieldset.skm-element").count() == 9
+    # a second tab of the same visitor (same session) shows the questionnaire too, until one of them sends it
+    other = page.context.new_page()
+    other.on("pageerror", lambda exc: page.js_errors.append(str(exc)))  # type: ignore[attr-defined]
+    open_pfa(other)
+    other.locator("#pc-skm").wait_for(state="visible")
     for element, value in {"u1": 4, "u2": 3, "u3": 4, "u4": 4, "u5": 3, "u6": 4, "u7": 4, "u9": 2}.items():
         chat.locator(f"#skm_{element}_{value}").check()  # u8 left unanswered
     skm.screenshot(path="/tmp/skm-widget.png")
@@ -76,6 +81,15 @@ def test_skm_offered_and_answered_in_the_widget_after_the_rating(
     stored = asgi_server.call(lambda: SkmResponse.objects.get(consultation_id=consultation.pk))
     assert stored.answers == {"u1": 4, "u2": 3, "u3": 4, "u4": 4, "u5": 3, "u6": 4, "u7": 4, "u9": 2}
     assert stored.channel == "livechat_pfa" and stored.profile["education"] == "3"
+    # the second tab sends other answers: refused with a message, nothing changes
+    for element in ("u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9"):
+        other.locator(f"#skm_{element}_1").check()
+    other.locator("#pc-skm button[type=submit]").click()
+    other.locator("#pc-skm", has_text="sudah diisi").wait_for()
+    other.locator("#pc-skm").screenshot(path="/tmp/skm-widget-second.png")
+    again = asgi_server.call(lambda: list(SkmResponse.objects.filter(consultation_id=consultation.pk)))
+    assert len(again) == 1 and again[0].answers == stored.answers and again[0].submitted_at == stored.submitted_at
+    other.close()
     # a reload does not offer it again
     page.reload()
     chat.locator("#pc-composer").wait_for()

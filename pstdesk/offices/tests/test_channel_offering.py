@@ -119,3 +119,24 @@ def test_channel_terms_say_where_the_deadline_is_the_standards() -> None:
     assert channel_terms(jembrana, "whatsapp").sla_stated is False  # an office target, not the standard's
     assert all(channel_terms(tabanan, c).sla_stated for c in tabanan.channels)
     assert channel_terms(jembrana, "whatsapp").service_hours["mon"] == ["08:00", "15:30"]
+
+
+def test_admin_page_refuses_a_whatsapp_number_for_an_office_without_whatsapp(client: Client, admin_5102: User) -> None:
+    from pstdesk.offices.tests.test_admin_structured import form_values
+
+    office = Office.objects.get(code="5102")
+    revise_standard(office, by=admin_5102, changes={"channels": ["livechat_website", "livechat_pfa"]}, note="x")
+    Office.objects.filter(code="5102").update(whatsapp_number="", whatsapp_phone_number_id=None)
+    superuser = User.objects.create_superuser("root", "root@example.test", "pw")
+    client.force_login(superuser)
+    url = "/admin/offices/office/5102/change/"
+    data = form_values(client.get(url).content.decode(), "office_form")
+    data.update({"whatsapp_number": "085173215102", "whatsapp_phone_number_id": "105102"})
+    response = client.post(url, data)
+    assert response.status_code == 200  # the form again, with the reason on both fields
+    body = response.content.decode()
+    assert body.count("tidak menawarkan kanal WhatsApp") == 2 and "versi 2" in body
+    office.refresh_from_db()
+    assert office.whatsapp_number == "" and office.whatsapp_phone_number_id is None
+    data.update({"whatsapp_number": "", "whatsapp_phone_number_id": ""})
+    assert client.post(url, data).status_code == 302  # without them the office saves

@@ -8,6 +8,7 @@ the month's report figures are unchanged.
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -220,6 +221,9 @@ def test_the_link_page_and_json_download(client: Client, settings: Any, officer_
     path = link.removeprefix(settings.PUBLIC_URL)
     page = client.get(path)
     assert page.status_code == 200 and WAYAN["name"] in page.content.decode() and page["Cache-Control"] == "no-store"
+    readable = page.content.decode()
+    assert re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:", readable) is None  # no ISO moments in UTC on the page
+    assert "WITA" in readable and "Tabanan · WhatsApp ·" in readable  # office time, names and labels
     download = client.get(path + "json/")
     assert download["Content-Disposition"].startswith("attachment")
     assert json.loads(download.content)["visitor"]["email"] == WAYAN["email"]

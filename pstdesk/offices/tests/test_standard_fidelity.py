@@ -133,3 +133,18 @@ def test_consultation_contacts_are_office_settings_apart_from_complaint_contacts
     standard = client.get("/standar/5101/").content.decode()
     complaints = standard.split('id="complaints"', 1)[1].split("</section>", 1)[0]
     assert "0821-2211-5101" in complaints and "081200005101" not in complaints  # the standard's, unchanged
+
+
+def test_console_banner_names_a_minimum_only_where_the_standard_states_one(
+    client: Client, officer_5101: User, officer_5102: User
+) -> None:
+    """The banner as the console page renders it (`consultations.console.views.staffing_warnings`)."""
+    client.force_login(officer_5101)
+    assert "Tidak ada petugas" not in client.get("/console/").content.decode()  # one on duty: no warning
+    User.objects.filter(pk=officer_5101.pk).update(on_duty=False)
+    page = html.unescape(client.get("/console/").content.decode())
+    assert "Tidak ada petugas yang bertugas di BPS Kabupaten Jembrana." in page
+    assert "mensyaratkan" not in page and "minimal" not in page and "minimum" not in page
+    client.force_login(officer_5102)
+    page = html.unescape(client.get("/console/").content.decode())
+    assert "hanya 1 orang; standar pelayanan mensyaratkan minimal 2." in page

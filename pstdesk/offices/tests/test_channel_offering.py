@@ -15,7 +15,7 @@ from django.test import Client
 
 from pstdesk.accounts.models import User
 from pstdesk.channels.email.models import Mailbox
-from pstdesk.offices.actions import revise_standard
+from pstdesk.offices.actions import StandardError, revise_standard
 from pstdesk.offices.models import Office
 from pstdesk.offices.offering import channel_terms, offered_channels
 
@@ -54,9 +54,10 @@ def test_a_revision_that_adds_livechat_opens_the_widget(client: Client, admin_51
 
 
 def test_whatsapp_number_of_an_office_without_whatsapp_is_refused_with_the_reason(admin_5102: User) -> None:
+    Office.objects.filter(code="5102").update(whatsapp_number="", whatsapp_phone_number_id=None)
     office = Office.objects.get(code="5102")
     revise_standard(office, by=admin_5102, changes={"channels": ["livechat_website", "livechat_pfa"]}, note="x")
-    office.whatsapp_phone_number_id = "999"
+    office.whatsapp_phone_number_id, office.whatsapp_number = "999", "085173215102"
     with pytest.raises(ValidationError) as refused:
         office.full_clean()
     errors = refused.value.message_dict
@@ -124,9 +125,9 @@ def test_channel_terms_say_where_the_deadline_is_the_standards() -> None:
 def test_admin_page_refuses_a_whatsapp_number_for_an_office_without_whatsapp(client: Client, admin_5102: User) -> None:
     from pstdesk.offices.tests.test_admin_structured import form_values
 
+    Office.objects.filter(code="5102").update(whatsapp_number="", whatsapp_phone_number_id=None)
     office = Office.objects.get(code="5102")
     revise_standard(office, by=admin_5102, changes={"channels": ["livechat_website", "livechat_pfa"]}, note="x")
-    Office.objects.filter(code="5102").update(whatsapp_number="", whatsapp_phone_number_id=None)
     superuser = User.objects.create_superuser("root", "root@example.test", "pw")
     client.force_login(superuser)
     url = "/admin/offices/office/5102/change/"
@@ -140,3 +141,18 @@ def test_admin_page_refuses_a_whatsapp_number_for_an_office_without_whatsapp(cli
     assert office.whatsapp_number == "" and office.whatsapp_phone_number_id is None
     data.update({"whatsapp_number": "", "whatsapp_phone_number_id": ""})
     assert client.post(url, data).status_code == 302  # without them the office saves
+
+
+def test_a_channel_leaves_the_standard_only_once_nothing_receives_on_it(admin_5101: User, admin_5102: User) -> None:
+    tabanan = Office.objects.get(code="5102")
+    assert tabanan.whatsapp_phone_number_id  # its WhatsApp account (the demo seed of the tests)
+    with pytest.raises(StandardError, match="nomor/akun WhatsApp kantor"):
+        revise_standard(tabanan, by=admin_5102, changes={"channels": ["livechat_website", "livechat_pfa"]}, note="x")
+    jembrana = Office.objects.get(code="5101")
+    assert Mailbox.objects.filter(office=jembrana, is_active=True).exists()
+    with pytest.raises(StandardError, match="kotak surat e-mail yang aktif"):
+        revise_standard(jembrana, by=admin_5101, changes={"channels": ["whatsapp"]}, note="tanpa e-mail")
+    assert offered_channels(jembrana) == ["whatsapp", "email"]  # nothing published
+    Mailbox.objects.filter(office=jembrana).update(is_active=False)
+    revise_standard(jembrana, by=admin_5101, changes={"channels": ["whatsapp"]}, note="tanpa e-mail")
+    assert offered_channels(Office.objects.get(code="5101")) == ["whatsapp"]

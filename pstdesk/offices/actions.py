@@ -60,7 +60,7 @@ def revise_standard(office: Office, *, by: Any, changes: dict[str, Any], note: s
         if not changed:
             raise StandardError(_("Tidak ada perubahan pada standar pelayanan."))
         if "channels" in changed:
-            _check_removed_channels(office, before["channels"], changed["channels"])
+            check_removed_channels(office, before["channels"], changed["channels"])
         new = ServiceStandard(
             office=office,
             version=current_version + 1,
@@ -89,7 +89,7 @@ def revise_standard(office: Office, *, by: Any, changes: dict[str, Any], note: s
     return new
 
 
-def _check_removed_channels(office: Office, old: list[str], new: list[str]) -> None:
+def check_removed_channels(office: Office, old: list[str], new: list[str]) -> None:
     """A channel leaves the standard only once nothing of the office still receives on it: a WhatsApp account or
     an active mailbox of a channel the standard no longer offers would keep opening consultations the office does
     not offer (the admin refuses to configure them for the same reason)."""

@@ -156,3 +156,23 @@ def test_a_channel_leaves_the_standard_only_once_nothing_receives_on_it(admin_51
     Mailbox.objects.filter(office=jembrana).update(is_active=False)
     revise_standard(jembrana, by=admin_5101, changes={"channels": ["whatsapp"]}, note="tanpa e-mail")
     assert offered_channels(Office.objects.get(code="5101")) == ["whatsapp"]
+
+
+def test_admin_standard_form_refuses_to_drop_a_channel_still_set_up(client: Client) -> None:
+    from pstdesk.offices.tests.test_admin_structured import form_values
+
+    client.force_login(User.objects.create_superuser("root", "root@example.test", "pw"))
+    standard = Office.objects.get(code="5101").standard
+    assert standard is not None
+    url = f"/admin/offices/servicestandard/{standard.pk}/change/"
+    data = form_values(client.get(url).content.decode(), "servicestandard_form")
+    rows = {k: v for k, v in data.items() if k.startswith("channels-") and k.endswith("-value")}
+    assert sorted(rows.values()) == ["email", "whatsapp"]
+    email_row = next(k for k, v in rows.items() if v == "email")
+    data[email_row] = ""  # the e-mail row removed
+    data[email_row.replace("-value", "-DELETE")] = "on"
+    data["change_note"] = "tanpa e-mail"
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "kotak surat e-mail yang aktif" in response.content.decode()
+    assert Office.objects.get(code="5101").standard.version == standard.version  # nothing published

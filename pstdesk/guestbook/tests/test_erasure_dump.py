@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from pstdesk.accounts.models import Role, User
 from pstdesk.conftest import make_user
@@ -26,6 +27,9 @@ from pstdesk.guestbook.tests.test_rights_and_erasure import (
     _figures,
     _visitor_with_everything,
 )
+from pstdesk.offices.models import Office
+from pstdesk.reports.figures import build_report
+from pstdesk.reports.periods import month
 from pstdesk.testing.browser import use_file_test_database
 
 use_file_test_database()
@@ -61,6 +65,23 @@ def _database_dump() -> str:
     return "\n".join([text, *decoded]).lower()
 
 
+def _report_numbers(value: Any, path: str = "") -> dict[str, Any]:
+    """Every number of the monthly reports of both offices (the figures; texts such as excerpts left out)."""
+    if isinstance(value, dict):
+        return {k: v for key, item in value.items() for k, v in _report_numbers(item, f"{path}/{key}").items()}
+    if isinstance(value, list):
+        return {k: v for i, item in enumerate(value) for k, v in _report_numbers(item, f"{path}/{i}").items()}
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return {}
+    return {path: value}
+
+
+def _month_reports(now: Any) -> dict[str, Any]:
+    period = month(timezone.localtime(now).year, timezone.localtime(now).month)
+    reports = {code: build_report(Office.objects.get(code=code), period, now=now) for code in ("5101", "5102")}
+    return _report_numbers(reports)
+
+
 def test_dump_of_the_database_holds_nothing_of_an_erased_visitor(
     client: Client,
     settings: Any,
@@ -73,6 +94,9 @@ def test_dump_of_the_database_holds_nothing_of_an_erased_visitor(
     rini = _email_visitor(settings)
     manager_5101 = make_user("pj5101", "5101", Role.MANAGER)
     before = _figures()
+    now = timezone.now()
+    report = _month_reports(now)
+    assert sum(v for k, v in report.items() if k.startswith("/5102/consultations/")) > 0  # they count
     numbers = ["+" + WAYAN["wa_id"], "0" + WAYAN["wa_id"][2:]]
     dump = _database_dump()
     for secret in [*WAYAN.values(), numbers[0], RINI["name"], RINI["email"], RINI["text"], *KOMANG.values()]:
@@ -88,3 +112,4 @@ def test_dump_of_the_database_holds_nothing_of_an_erased_visitor(
     for secret in KOMANG.values():
         assert secret.lower() in dump, secret  # the other visitor is untouched
     assert _figures() == before
+    assert _month_reports(now) == report  # the month's report figures unchanged

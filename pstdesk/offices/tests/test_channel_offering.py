@@ -176,3 +176,22 @@ def test_admin_standard_form_refuses_to_drop_a_channel_still_set_up(client: Clie
     assert response.status_code == 200
     assert "kotak surat e-mail yang aktif" in response.content.decode()
     assert Office.objects.get(code="5101").standard.version == standard.version  # nothing published
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_widget_socket_of_an_office_without_livechat_is_refused() -> None:
+    """`ws/widget/<office>/` (the frame's and the PFA page's socket): refused for Jembrana, accepted for Tabanan."""
+    from asgiref.sync import async_to_sync
+
+    from pstdesk.channels.web.tests.conftest import communicator
+
+    async def scenario() -> list[bool]:
+        accepted = []
+        for code in ("5101", "5102"):
+            comm = communicator(code, origin="http://testserver")
+            connected, _ = await comm.connect()
+            accepted.append(connected)
+            await comm.disconnect()
+        return accepted
+
+    assert async_to_sync(scenario)() == [False, True]

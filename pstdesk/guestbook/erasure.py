@@ -8,7 +8,8 @@ What is removed or anonymised, for the visitor and every identity merged into th
 - consultations: the title (the first message's text); every message's text, payload (sender address, subject)
   and delivery error, in both directions and notes too (an officer's reply quotes and names the visitor);
   attachments (rows and files);
-- the rating's feedback text and the WhatsApp rating dialog's text (the score and the integrity answers stay);
+- the rating's feedback text, replaced by the erasure mark (the score, the integrity answers and the fact that
+  feedback was given stay: the report counts ratings with feedback), and the WhatsApp rating dialog's text;
 - e-mail: the raw stored messages, their sender and subject; the addresses and subjects of mails sent to them;
 - WhatsApp: the raw webhook bodies that mention them (every string naming them or quoting their messages is
   replaced; a body that is not JSON is emptied), the recipient of sends and status events;
@@ -164,8 +165,11 @@ def erase_consultations_content(consultation_ids: list[int], *, needles: set[str
         transaction.on_commit(functools.partial(_delete_file, storage, name))
         counts["attachments"] += 1
     attachments.delete()
+    # The feedback's words go; that there was feedback stays (the report counts ratings with feedback).
     counts["ratings"] = (
-        Rating.objects.filter(consultation_id__in=consultation_ids).exclude(feedback="").update(feedback="")
+        Rating.objects.filter(consultation_id__in=consultation_ids)
+        .exclude(feedback__in=["", ERASED])
+        .update(feedback=ERASED)
     )
     RatingDialog.objects.filter(consultation_id__in=consultation_ids).exclude(feedback="").update(feedback="")
     inbound = InboundEmail.objects.filter(consultation_id__in=consultation_ids)

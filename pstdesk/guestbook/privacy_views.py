@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods
 
 from pstdesk.guestbook import rights
@@ -53,6 +54,50 @@ def rights_request(request: HttpRequest) -> HttpResponse:
         return _headers(render(request, "guestbook/rights_request.html", {"sent": sent, **_switch(language)}))
 
 
+def _readable(data: dict[str, Any]) -> dict[str, Any]:
+    """The export as a person reads it: moments in the office's time ("1 Des 2026 10.00 WITA", not ISO in UTC),
+    offices by name, channels, request kinds and statuses by their labels. The JSON download stays as exported."""
+    from pstdesk.offices.models import Channel, Office
+    from pstdesk.offices.templatetags.office_time import in_office_time
+
+    names = dict(Office.objects.values_list("code", "name"))
+    channels = dict(Channel.choices)
+
+    def moments(row: dict[str, Any], office: Any = None) -> dict[str, Any]:
+        out = dict(row)
+        for key, value in row.items():
+            if (key == "at" or key.endswith("_at")) and isinstance(value, str):
+                moment = parse_datetime(value)
+                out[key] = in_office_time(moment, office) if moment is not None else value
+        return out
+
+    shown = dict(data)
+    shown["visitor"] = moments(data["visitor"])
+    shown["guestbook_entries"] = [
+        {**moments(e, e["office"]), "office": names.get(e["office"], e["office"])} for e in data["guestbook_entries"]
+    ]
+    shown["consents"] = [moments(c) for c in data["consents"]]
+    shown["consultations"] = [
+        {
+            **moments(c, c["office"]),
+            "channel": str(channels.get(c["channel"], c["channel"])),
+            "messages": [moments(m, c["office"]) for m in c["messages"]],
+            "rating": moments(c["rating"], c["office"]) if c["rating"] else None,
+        }
+        for c in data["consultations"]
+    ]
+    shown["privacy_requests"] = [
+        {
+            **moments(r),
+            "kind": str(PrivacyRequestKind(r["kind"]).label),
+            "status": str(PrivacyRequestStatus(r["status"]).label),
+        }
+        for r in data["privacy_requests"]
+    ]
+    shown["processing"] = [moments(p) for p in data["processing"]]
+    return shown
+
+
 def _visitor(token: str) -> Any:
     visitor = rights.visitor_from_token(token)
     if visitor is None:
@@ -82,7 +127,7 @@ def rights_page(request: HttpRequest, token: str) -> HttpResponse:
                 error = exc.message
             else:
                 message = str(req.get_kind_display())
-        data = rights.export_visitor_data(visitor)
+        data = _readable(rights.export_visitor_data(visitor))
         context = {
             "data": data,
             "token": token,

@@ -49,12 +49,13 @@ def _has_content() -> Q:
     """Consultations that still hold something to erase."""
     from pstdesk.channels.email.models import InboundEmail
     from pstdesk.consultations.models import Attachment, Message
+    from pstdesk.guestbook.erasure import ERASED
     from pstdesk.ratings.models import Rating
 
     messages = Message.objects.filter(consultation=OuterRef("pk")).filter(~Q(body="") | ~Q(payload={}))
     raw = InboundEmail.objects.filter(consultation=OuterRef("pk")).exclude(raw=b"")
     files = Attachment.objects.filter(message__consultation=OuterRef("pk"))
-    feedback = Rating.objects.filter(consultation=OuterRef("pk")).exclude(feedback="")
+    feedback = Rating.objects.filter(consultation=OuterRef("pk")).exclude(feedback__in=["", ERASED])
     return ~Q(title="") | Q(Exists(messages)) | Q(Exists(raw)) | Q(Exists(files)) | Q(Exists(feedback))
 
 

@@ -59,6 +59,8 @@ def revise_standard(office: Office, *, by: Any, changes: dict[str, Any], note: s
         changed = {name: value for name, value in changes.items() if before[name] != value}
         if not changed:
             raise StandardError(_("Tidak ada perubahan pada standar pelayanan."))
+        if "channels" in changed:
+            check_removed_channels(office, before["channels"], changed["channels"])
         new = ServiceStandard(
             office=office,
             version=current_version + 1,
@@ -85,6 +87,33 @@ def revise_standard(office: Office, *, by: Any, changes: dict[str, Any], note: s
             {"type": "office.updated", "office": office.code, "standard_version": new.version},
         )
     return new
+
+
+def check_removed_channels(office: Office, old: list[str], new: list[str]) -> None:
+    """A channel leaves the standard only once nothing of the office still receives on it: a WhatsApp account or
+    an active mailbox of a channel the standard no longer offers would keep opening consultations the office does
+    not offer (the admin refuses to configure them for the same reason)."""
+    from django.apps import apps
+
+    from pstdesk.offices.models import Channel
+
+    removed = set(old) - set(new)
+    still: list[str] = []
+    if Channel.WHATSAPP in removed and (office.whatsapp_phone_number_id or office.whatsapp_number):
+        still.append(_("nomor/akun WhatsApp kantor"))
+    if Channel.EMAIL in removed:
+        mailbox = apps.get_model("channel_email", "Mailbox")
+        if mailbox.objects.filter(office=office, is_active=True).exists():
+            still.append(_("kotak surat e-mail yang aktif"))
+    if still:
+        raise StandardError(
+            _(
+                "Kanal yang dihapus dari standar masih terpasang di kantor ini (%(what)s). Hapus atau nonaktifkan "
+                "dulu di admin, lalu ubah standarnya: kantor tidak menerima konsultasi lewat kanal yang tidak "
+                "ditawarkan standarnya."
+            )
+            % {"what": ", ".join(still)}
+        )
 
 
 def _json_safe(data: dict[str, Any]) -> dict[str, Any]:

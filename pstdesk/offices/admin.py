@@ -19,7 +19,13 @@ from django.utils.translation import gettext_lazy as _
 from pstdesk.accounts.access import can_administer
 from pstdesk.accounts.admin_scope import OfficeScopedAdmin
 from pstdesk.lib.errors import DomainError
-from pstdesk.offices.actions import STANDARD_FIELDS, revise_standard, save_office, snapshot_office
+from pstdesk.offices.actions import (
+    STANDARD_FIELDS,
+    check_removed_channels,
+    revise_standard,
+    save_office,
+    snapshot_office,
+)
 from pstdesk.offices.admin_forms import origins_field, standard_field
 from pstdesk.offices.models import Office, ServiceStandard
 
@@ -97,6 +103,12 @@ class StandardForm(forms.ModelForm):  # type: ignore[type-arg]
         cleaned = super().clean() or {}
         if self.instance.pk and not self.errors and not self.changes():
             raise forms.ValidationError(_("Tidak ada perubahan pada standar pelayanan."))
+        if self.instance.pk and "channels" in cleaned:
+            # A channel the office still receives on cannot leave the standard: the reason on the field.
+            try:
+                check_removed_channels(self.instance.office, self.instance.channels, cleaned["channels"])
+            except DomainError as exc:
+                self.add_error("channels", exc.message)
         return cleaned
 
 

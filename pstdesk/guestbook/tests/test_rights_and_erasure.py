@@ -8,6 +8,7 @@ the month's report figures are unchanged.
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -220,6 +221,9 @@ def test_the_link_page_and_json_download(client: Client, settings: Any, officer_
     path = link.removeprefix(settings.PUBLIC_URL)
     page = client.get(path)
     assert page.status_code == 200 and WAYAN["name"] in page.content.decode() and page["Cache-Control"] == "no-store"
+    readable = page.content.decode()
+    assert re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:", readable) is None  # no ISO moments in UTC on the page
+    assert "WITA" in readable and "Tabanan · WhatsApp ·" in readable  # office time, names and labels
     download = client.get(path + "json/")
     assert download["Content-Disposition"].startswith("attachment")
     assert json.loads(download.content)["visitor"]["email"] == WAYAN["email"]
@@ -310,3 +314,34 @@ def test_approved_erasure_leaves_nothing_in_the_dump_and_the_figures_unchanged(
     assert Complaint.objects.count() == 2  # the complaints stay for the counts, without their text and contact
     seal_chains()
     assert verify_chain("5102").ok and verify_chain("5101").ok  # redaction keeps the audit chain verifiable
+
+
+def test_an_approved_withdrawal_withdraws_the_consent_and_tells_the_visitor(
+    manager_5102: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    from pstdesk.guestbook.models import Consent
+    from pstdesk.offices.models import Office
+
+    visitor = Visitor.objects.create(name="Made Wirawan", email="made.wirawan@example.test")
+    guestbook.fill_guestbook(
+        visitor,
+        office=Office.objects.get(code="5102"),
+        channel="whatsapp",
+        data=guestbook_data(name="Made Wirawan", email="made.wirawan@example.test"),
+        by=f"visitor:{visitor.pk}",
+    )
+    guestbook.give_consent(
+        visitor, notice_version=guestbook.PRIVACY_NOTICE_VERSION, channel="whatsapp", by=f"visitor:{visitor.pk}"
+    )
+    Visitor.objects.filter(pk=visitor.pk).update(email_verified_at=timezone.now())
+    visitor.refresh_from_db()
+    req = rights.request_privacy_action(visitor, kind="withdraw", by=f"visitor:{visitor.pk}")
+    assert req.office_id == "5102" and Consent.objects.filter(visitor=visitor, withdrawn_at__isnull=True).exists()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        rights.decide_privacy_request(req, approve=True, by=manager_5102)
+    assert not Consent.objects.filter(visitor=visitor, withdrawn_at__isnull=True).exists()
+    req.refresh_from_db()
+    assert req.status == PrivacyRequestStatus.APPROVED and req.notified_at is not None
+    (told,) = [m for m in mail.outbox if m.to == ["made.wirawan@example.test"]]
+    assert "Penarikan persetujuan" in told.body and "disetujui" in told.body

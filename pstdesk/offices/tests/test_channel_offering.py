@@ -15,7 +15,7 @@ from django.test import Client
 
 from pstdesk.accounts.models import User
 from pstdesk.channels.email.models import Mailbox
-from pstdesk.offices.actions import revise_standard
+from pstdesk.offices.actions import StandardError, revise_standard
 from pstdesk.offices.models import Office
 from pstdesk.offices.offering import channel_terms, offered_channels
 
@@ -54,9 +54,10 @@ def test_a_revision_that_adds_livechat_opens_the_widget(client: Client, admin_51
 
 
 def test_whatsapp_number_of_an_office_without_whatsapp_is_refused_with_the_reason(admin_5102: User) -> None:
+    Office.objects.filter(code="5102").update(whatsapp_number="", whatsapp_phone_number_id=None)
     office = Office.objects.get(code="5102")
     revise_standard(office, by=admin_5102, changes={"channels": ["livechat_website", "livechat_pfa"]}, note="x")
-    office.whatsapp_phone_number_id = "999"
+    office.whatsapp_phone_number_id, office.whatsapp_number = "999", "085173215102"
     with pytest.raises(ValidationError) as refused:
         office.full_clean()
     errors = refused.value.message_dict
@@ -119,3 +120,78 @@ def test_channel_terms_say_where_the_deadline_is_the_standards() -> None:
     assert channel_terms(jembrana, "whatsapp").sla_stated is False  # an office target, not the standard's
     assert all(channel_terms(tabanan, c).sla_stated for c in tabanan.channels)
     assert channel_terms(jembrana, "whatsapp").service_hours["mon"] == ["08:00", "15:30"]
+
+
+def test_admin_page_refuses_a_whatsapp_number_for_an_office_without_whatsapp(client: Client, admin_5102: User) -> None:
+    from pstdesk.offices.tests.test_admin_structured import form_values
+
+    Office.objects.filter(code="5102").update(whatsapp_number="", whatsapp_phone_number_id=None)
+    office = Office.objects.get(code="5102")
+    revise_standard(office, by=admin_5102, changes={"channels": ["livechat_website", "livechat_pfa"]}, note="x")
+    superuser = User.objects.create_superuser("root", "root@example.test", "pw")
+    client.force_login(superuser)
+    url = "/admin/offices/office/5102/change/"
+    data = form_values(client.get(url).content.decode(), "office_form")
+    data.update({"whatsapp_number": "085173215102", "whatsapp_phone_number_id": "105102"})
+    response = client.post(url, data)
+    assert response.status_code == 200  # the form again, with the reason on both fields
+    body = response.content.decode()
+    assert body.count("tidak menawarkan kanal WhatsApp") == 2 and "versi 2" in body
+    office.refresh_from_db()
+    assert office.whatsapp_number == "" and office.whatsapp_phone_number_id is None
+    data.update({"whatsapp_number": "", "whatsapp_phone_number_id": ""})
+    assert client.post(url, data).status_code == 302  # without them the office saves
+
+
+def test_a_channel_leaves_the_standard_only_once_nothing_receives_on_it(admin_5101: User, admin_5102: User) -> None:
+    tabanan = Office.objects.get(code="5102")
+    assert tabanan.whatsapp_phone_number_id  # its WhatsApp account (the demo seed of the tests)
+    with pytest.raises(StandardError, match="nomor/akun WhatsApp kantor"):
+        revise_standard(tabanan, by=admin_5102, changes={"channels": ["livechat_website", "livechat_pfa"]}, note="x")
+    jembrana = Office.objects.get(code="5101")
+    assert Mailbox.objects.filter(office=jembrana, is_active=True).exists()
+    with pytest.raises(StandardError, match="kotak surat e-mail yang aktif"):
+        revise_standard(jembrana, by=admin_5101, changes={"channels": ["whatsapp"]}, note="tanpa e-mail")
+    assert offered_channels(jembrana) == ["whatsapp", "email"]  # nothing published
+    Mailbox.objects.filter(office=jembrana).update(is_active=False)
+    revise_standard(jembrana, by=admin_5101, changes={"channels": ["whatsapp"]}, note="tanpa e-mail")
+    assert offered_channels(Office.objects.get(code="5101")) == ["whatsapp"]
+
+
+def test_admin_standard_form_refuses_to_drop_a_channel_still_set_up(client: Client) -> None:
+    from pstdesk.offices.tests.test_admin_structured import form_values
+
+    client.force_login(User.objects.create_superuser("root", "root@example.test", "pw"))
+    standard = Office.objects.get(code="5101").standard
+    assert standard is not None
+    url = f"/admin/offices/servicestandard/{standard.pk}/change/"
+    data = form_values(client.get(url).content.decode(), "servicestandard_form")
+    rows = {k: v for k, v in data.items() if k.startswith("channels-") and k.endswith("-value")}
+    assert sorted(rows.values()) == ["email", "whatsapp"]
+    email_row = next(k for k, v in rows.items() if v == "email")
+    data[email_row] = ""  # the e-mail row removed
+    data[email_row.replace("-value", "-DELETE")] = "on"
+    data["change_note"] = "tanpa e-mail"
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "kotak surat e-mail yang aktif" in response.content.decode()
+    assert Office.objects.get(code="5101").standard.version == standard.version  # nothing published
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_widget_socket_of_an_office_without_livechat_is_refused() -> None:
+    """`ws/widget/<office>/` (the frame's and the PFA page's socket): refused for Jembrana, accepted for Tabanan."""
+    from asgiref.sync import async_to_sync
+
+    from pstdesk.channels.web.tests.conftest import communicator
+
+    async def scenario() -> list[bool]:
+        accepted = []
+        for code in ("5101", "5102"):
+            comm = communicator(code, origin="http://testserver")
+            connected, _ = await comm.connect()
+            accepted.append(connected)
+            await comm.disconnect()
+        return accepted
+
+    assert async_to_sync(scenario)() == [False, True]

@@ -48,3 +48,41 @@ def test_public_pages_render(asgi_server: Any, browser_page: Any) -> None:  # no
     page.screenshot(path=str(SHOTS / "home.png"), full_page=True)
     page.goto(asgi_server.url + "/privasi/data/")
     page.screenshot(path=str(SHOTS / "rights-request.png"), full_page=True)
+
+
+VIEWPORTS = {"desktop": (1280, 800), "tablet": (768, 1024)}
+
+
+def test_public_and_rights_pages_at_two_sizes(asgi_server: Any, browser_page: Any) -> None:  # noqa: F811
+    """The standards of both offices and the rights pages at 1280×800 and 768×1024: nothing wider than the window,
+    no script error; screenshots kept for a person to look at."""
+    from pstdesk.guestbook import actions as guestbook
+    from pstdesk.guestbook import rights
+    from pstdesk.guestbook.tests.factories import guestbook_data, make_visitor
+    from pstdesk.offices.models import Office
+
+    visitor = make_visitor(name="Putu Ayu", language="id")
+    guestbook.fill_guestbook(
+        visitor, office=Office.objects.get(code="5102"), channel="whatsapp", data=guestbook_data(), by="test"
+    )
+    token = rights.rights_token(visitor)
+    pages = {
+        "standard-5101": "/standar/5101/",
+        "standard-5102": "/standar/5102/",
+        "rights-request": "/privasi/data/",
+        "rights-data": f"/privasi/data/{token}/",
+        "privacy-notice": "/privasi/?kantor=5101",
+    }
+    SHOTS.mkdir(exist_ok=True)
+    page = browser_page
+    for size, (width, height) in VIEWPORTS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        for name, path in pages.items():
+            response = page.goto(asgi_server.url + path)
+            assert response is not None and response.status == 200, path
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, (path, size, overflow)
+            page.screenshot(path=str(SHOTS / f"{name}-{size}.png"), full_page=True)
+            if name == "rights-data":
+                assert "Putu Ayu" in page.content()  # the visitor's own data
+    assert page.js_errors == []

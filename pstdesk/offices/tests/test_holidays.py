@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 
 from pstdesk.accounts.models import User
@@ -98,3 +99,47 @@ def test_admin_page_marks_and_decides(client: Client, admin_5102: User) -> None:
     assert response.status_code == 302
     assert dt.date(2027, 3, 11) in calendar_for(Office.objects.get(code="5102"), years=[2027]).holidays
     assert Consultation.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_open_console_receives_the_recomputed_deadline(
+    office_5102: Office, admin_5102: User, officer_5102: User
+) -> None:
+    """Through the real console socket (ws/console/, session cookie): the officer's open console gets the
+    consultation with its new deadline, and the office event, when an admin removes a holiday."""
+    from asgiref.sync import async_to_sync
+    from channels.db import database_sync_to_async
+
+    from pstdesk.consultations.tests.test_console_consumer import connect, events_until
+    from pstdesk.testing.bus import flush_channel_layer
+
+    flush_channel_layer()
+    wita = dt.timezone(dt.timedelta(hours=8))
+    with time_machine.travel(dt.datetime(2027, 3, 8, 10, 0, tzinfo=wita), tick=True):
+        consultation = core.receive_message(make_inbound(office="5102")).consultation
+        complete_requirements(consultation.visitor, "5102")
+        core.refresh_requirements(consultation, by="test")
+        core.mark_request_clear(consultation, by=officer_5102)
+        consultation.refresh_from_db()
+        due = consultation.due_at
+        assert due is not None
+
+        async def run() -> dict[str, Any]:
+            ws = await connect(officer_5102)
+            await database_sync_to_async(decide_holiday)(
+                office_5102, date=IDUL_FITRI_2027, decision="removed", by=admin_5102
+            )
+            frames = await events_until(
+                ws, lambda f: f["type"] == "event" and f["event"]["type"] == "consultation.updated"
+            )
+            rest = await events_until(ws, lambda f: f["type"] == "event" and f["event"]["type"] == "office.updated")
+            await ws.disconnect()
+            return {"consultation": frames[-1]["event"], "office": rest[-1]["event"]}
+
+        seen = async_to_sync(run)()
+    consultation.refresh_from_db()
+    assert consultation.due_at is not None and consultation.due_at < due
+    event = seen["consultation"]
+    assert event["consultation"] == consultation.pk
+    assert dt.datetime.fromisoformat(event["data"]["due_at"]) == consultation.due_at
+    assert seen["office"]["office"] == "5102"

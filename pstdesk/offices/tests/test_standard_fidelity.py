@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import html
 import re
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -30,6 +31,39 @@ def _requirements(body: str) -> list[str]:
     section = body.split('id="requirements"', 1)[1].split("</section>", 1)[0]
     items = re.findall(r"<li class=\"req-[a-z_]+\">(.*?)</li>", section, flags=re.S)
     return [html.unescape(re.sub(r"<[^>]+>", "", item)).strip() for item in items]
+
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+
+def _seed_requirements(code: str) -> list[str]:
+    """The items of the "Persyaratan" row of the published document (`offices/seeds/source_<code>.txt`, the seed
+    as published), tags removed, split at the item numbers "1. ", "2. ", …"""
+    row = next(line for line in (SEEDS / f"source_{code}.txt").read_text().splitlines() if "Persyaratan" in line)
+    text = re.sub(r"<[^>]+>", "", row.split("Persyaratan", 1)[1]).strip(" \t|")
+    items = []
+    number = 1
+    while f"{number}. " in text:
+        before, text = text.split(f"{number}. ", 1)
+        if number > 1:
+            items.append(before)
+        number += 1
+    items.append(text)
+    return [re.sub(r"\s+", " ", item).strip(" |") for item in items]
+
+
+@pytest.mark.parametrize("code", ["5101", "5102"])
+def test_requirements_pages_list_exactly_the_seeds_items(client: Client, code: str) -> None:
+    seed = _seed_requirements(code)
+    assert len(seed) == 4
+    assert _requirements(client.get(f"/standar/{code}/").content.decode()) == seed
+    with_lang = client.get(f"/standar/{code}/?lang=id").content.decode()
+    assert _requirements(with_lang) == seed
+    if code == "5102":  # the PST From Anywhere page lists them too (Jembrana has none: 404)
+        body = client.get("/pfa/5102/").content.decode()
+        section = body.split("<h3>Persyaratan</h3>", 1)[1].split("</ol>", 1)[0]
+        items = [html.unescape(i).strip() for i in re.findall(r"<li>(.*?)</li>", section, flags=re.S)]
+        assert items == seed
 
 
 def test_jembrana_page_lists_its_four_requirements_exactly(client: Client) -> None:
@@ -99,3 +133,18 @@ def test_consultation_contacts_are_office_settings_apart_from_complaint_contacts
     standard = client.get("/standar/5101/").content.decode()
     complaints = standard.split('id="complaints"', 1)[1].split("</section>", 1)[0]
     assert "0821-2211-5101" in complaints and "081200005101" not in complaints  # the standard's, unchanged
+
+
+def test_console_banner_names_a_minimum_only_where_the_standard_states_one(
+    client: Client, officer_5101: User, officer_5102: User
+) -> None:
+    """The banner as the console page renders it (`consultations.console.views.staffing_warnings`)."""
+    client.force_login(officer_5101)
+    assert "Tidak ada petugas" not in client.get("/console/").content.decode()  # one on duty: no warning
+    User.objects.filter(pk=officer_5101.pk).update(on_duty=False)
+    page = html.unescape(client.get("/console/").content.decode())
+    assert "Tidak ada petugas yang bertugas di BPS Kabupaten Jembrana." in page
+    assert "mensyaratkan" not in page and "minimal" not in page and "minimum" not in page
+    client.force_login(officer_5102)
+    page = html.unescape(client.get("/console/").content.decode())
+    assert "hanya 1 orang; standar pelayanan mensyaratkan minimal 2." in page

@@ -29,7 +29,7 @@ QUERIES = {
         "budidaya ikan air tawar",
     ],
     "codes": ["0111", "01121", "47", "A", "4711", "G", "62"],
-    "misses": ["xylofon", "qwzx kripto", "9999", "zzz"],
+    "misses": ["xylofon", "qwzx vbnm", "9999", "zzz"],
 }
 TARGET_MS = 50.0
 

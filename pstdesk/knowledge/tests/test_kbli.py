@@ -6,7 +6,6 @@ function, the public page and `GET /api/v1/kbli2020`. Runs on SQLite and, with D
 from __future__ import annotations
 
 import re
-
 from collections import Counter
 from pathlib import Path
 

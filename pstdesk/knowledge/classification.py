@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from pstdesk.knowledge import fts
 from pstdesk.knowledge.models import Classification, ClassificationEntry, ClassificationVersion
@@ -176,22 +177,27 @@ class SearchResult:
     message: str = ""
 
 
+LEVEL_LABELS = {
+    "kategori": gettext_noop("Kategori"),
+    "golongan_pokok": gettext_noop("Golongan pokok"),
+    "golongan": gettext_noop("Golongan"),
+    "subgolongan": gettext_noop("Subgolongan"),
+    "kelompok": gettext_noop("Kelompok"),
+}
+
+
 def level_label(level: str) -> str:
-    return {
-        "kategori": _("Kategori"),
-        "golongan_pokok": _("Golongan pokok"),
-        "golongan": _("Golongan"),
-        "subgolongan": _("Subgolongan"),
-        "kelompok": _("Kelompok"),
-    }.get(level, level)
+    """The level's name in the current language (one translation look-up, not one per level)."""
+    return _(LEVEL_LABELS[level]) if level in LEVEL_LABELS else level
 
 
-def search(version: ClassificationVersion, query: str, *, limit: int = 20, tree: bool = True) -> SearchResult:
+def search(version: ClassificationVersion | str, query: str, *, limit: int = 20, tree: bool = True) -> SearchResult:
     """Entries of `version` for a code prefix ("0111", "A") or for words of their title and description (all
     words; when nothing has them all, any word), best first, each with its path up the tree and its children.
-    Raises InvalidInput for an over-long query; an empty query answers no hits and a message.
+    Raises InvalidInput for an over-long query; an empty query answers no hits and a message. `version` may be
+    given by its slug: it is then looked up inside the search's statement (a missing version finds nothing).
 
-    One SQL statement whatever the query and the number of hits (see `_entries_sql`): the match (the (version,
+    One SQL statement whatever the query and the number of hits (see `_entries`): the match (the (version,
     code) index for a code, the full-text index for words), the ranking, the paths and the children."""
     query = check_length(query)
     if not query:
@@ -199,21 +205,22 @@ def search(version: ClassificationVersion, query: str, *, limit: int = 20, tree:
             query, "empty", [], _("Tulis kode KBLI (misalnya 0111) atau kata kegiatan usaha (misalnya padi).")
         )
     compact = query.replace(" ", "").replace(".", "")
+    version_sql, version_param = _version_sql(version)
     if CODE.match(compact):
         code = compact.upper()
         # A prefix as a range, so the (version, code) index answers it (SQLite's LIKE is case-insensitive and
         # cannot use it): "0111" <= code < "0111\uffff".
         hits = _entries(
             "",
-            f"SELECT id, position AS rank FROM {ENTRIES} WHERE version_id = %s AND code >= %s AND code < %s "
+            f"SELECT id, position AS rank FROM {ENTRIES} WHERE version_id = {version_sql} AND code >= %s AND code < %s "
             "ORDER BY position LIMIT %s",
-            [version.pk, code, code + "\uffff", limit],
+            [version_param, code, code + "\uffff", limit],
             tree=tree,
         )
         kind = "code"
     else:
         words = terms(query, drop_stopwords=True) or terms(query)
-        hits = _entries(*_ranked_by_words(version, words, limit), tree=tree) if words else []
+        hits = _entries(*_ranked_by_words(version_sql, version_param, words, limit), tree=tree) if words else []
         kind = "text"
     message = "" if hits else _("Tidak ada entri yang cocok dengan “%(q)s”.") % {"q": query}
     return SearchResult(query, kind, hits, message)
@@ -226,9 +233,17 @@ def entry_detail(version: ClassificationVersion, code: str) -> Hit | None:
 
 
 ENTRIES = ClassificationEntry._meta.db_table
+VERSIONS = ClassificationVersion._meta.db_table
 
 
-def _ranked_by_words(version: ClassificationVersion, words: list[str], limit: int) -> tuple[str, str, list[Any]]:
+def _version_sql(version: ClassificationVersion | str) -> tuple[str, Any]:
+    """The SQL for a version's id and its parameter: the id, or for a slug a sub-select (no query of its own)."""
+    if isinstance(version, str):
+        return f"(SELECT id FROM {VERSIONS} WHERE slug = %s)", version
+    return "%s", version.pk
+
+
+def _ranked_by_words(version_sql: str, version_param: Any, words: list[str], limit: int) -> tuple[str, str, list[Any]]:
     """(CTEs, hits query, parameters) of a word query: ids ranked by the database (ts_rank / bm25, kelompok
     boosted), of the entries with all the words or, when none has them all, with any of them. The match is the
     full-text index's: PostgreSQL's GIN index (the version is filtered after it, as it holds nearly every row),
@@ -240,13 +255,13 @@ def _ranked_by_words(version: ClassificationVersion, words: list[str], limit: in
         def ranked(guard: str) -> str:
             return (
                 f"SELECT e.id, ts_rank(e.search_vector, to_tsquery('simple', %s)) * {boost} AS score "
-                f"FROM {ENTRIES} e WHERE {guard}e.search_vector @@ to_tsquery('simple', %s) AND e.version_id = %s "
-                "ORDER BY score DESC, e.id LIMIT %s"
+                f"FROM {ENTRIES} e WHERE {guard}e.search_vector @@ to_tsquery('simple', %s) "
+                f"AND e.version_id = {version_sql} ORDER BY score DESC, e.id LIMIT %s"
             )
 
         ctes = f"with_all AS ({ranked('')}), with_any AS ({ranked(every_first)}), "
         every, some = fts.tsquery_expr(words, any_term=False), fts.tsquery_expr(words, any_term=True)
-        params: list[Any] = [every, every, version.pk, limit, some, some, version.pk, limit]
+        params: list[Any] = [every, every, version_param, limit, some, some, version_param, limit]
     else:
         table = fts.FTS_TABLES[ClassificationEntry._meta.label_lower]
         weights = ", ".join(str(w) for w in fts.WEIGHTS)
@@ -258,12 +273,12 @@ def _ranked_by_words(version: ClassificationVersion, words: list[str], limit: in
                 f"m_{name} AS MATERIALIZED (SELECT rowid AS id, -bm25({table}, {weights}) AS score FROM {table} "
                 f"WHERE {guard}{table} MATCH %s), "
                 f"{name} AS (SELECT m.id, m.score * {boost} AS score FROM m_{name} m JOIN {ENTRIES} e ON e.id = m.id "
-                "WHERE e.version_id = %s ORDER BY score DESC, m.id LIMIT %s), "
+                f"WHERE e.version_id = {version_sql} ORDER BY score DESC, m.id LIMIT %s), "
             )
 
         ctes = ranked("with_all", "") + ranked("with_any", every_first)
-        params = [fts.fts5_expr(words, any_term=False), version.pk, limit]
-        params += [fts.fts5_expr(words, any_term=True), version.pk, limit]
+        params = [fts.fts5_expr(words, any_term=False), version_param, limit]
+        params += [fts.fts5_expr(words, any_term=True), version_param, limit]
     hits = (
         "SELECT id, row_number() OVER (ORDER BY score DESC, id) AS rank "
         "FROM (SELECT id, score FROM with_all UNION ALL SELECT id, score FROM with_any) ranked"

@@ -175,6 +175,13 @@ def test_the_api_answers_results_and_declared_errors(kbli: ClassificationVersion
     assert {"200", "400", "503"} <= set(schema)
 
 
+def test_the_api_says_when_kbli_is_not_loaded(kbli: ClassificationVersion, client: Client) -> None:
+    kbli.delete()
+    for q in ("padi", "0111", ""):
+        response = client.get("/api/v1/kbli2020", {"q": q})
+        assert response.status_code == 503 and "not loaded" in response.json()["detail"], q
+
+
 def test_the_public_page_searches_and_shows_an_entry(kbli: ClassificationVersion, client: Client) -> None:
     page = client.get("/klasifikasi/kbli2020/", {"q": "padi"})
     assert page.status_code == 200

@@ -66,7 +66,7 @@ def run(backend: harness.Backend, *, full: bool) -> list[harness.Row]:
                 f"KBLI 2020 search API, {kind} ({result['entries']:,} entries, {count} queries x {result['rounds']})",
                 backend.name,
                 f"p50 {figures['p50_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms (slowest {figures['slowest']!r} "
-                f"p95 {figures['slowest_p95_ms']:.1f} ms), {figures['queries']} SQL queries/search, "
+                f"p95 {figures['slowest_p95_ms']:.1f} ms), at most {figures['queries']} SQL statement(s)/search, "
                 f"load {load_before} -> {load_after}",
                 f"{result['bare_ms']:.1f} ms bare view",
                 f"{figures['p50_ms'] / result['bare_ms']:.1f}x",

@@ -252,14 +252,14 @@ def _ranked_by_words(version_sql: str, version_param: Any, words: list[str], lim
     every_first = "NOT EXISTS (SELECT 1 FROM with_all) AND "
     if fts.is_postgres():
 
-        def ranked(guard: str) -> str:
+        def ranked(name: str, guard: str) -> str:
             return (
-                f"SELECT e.id, ts_rank(e.search_vector, to_tsquery('simple', %s)) * {boost} AS score "
+                f"{name} AS (SELECT e.id, ts_rank(e.search_vector, to_tsquery('simple', %s)) * {boost} AS score "
                 f"FROM {ENTRIES} e WHERE {guard}e.search_vector @@ to_tsquery('simple', %s) "
-                f"AND e.version_id = {version_sql} ORDER BY score DESC, e.id LIMIT %s"
+                f"AND e.version_id = {version_sql} ORDER BY score DESC, e.id LIMIT %s), "
             )
 
-        ctes = f"with_all AS ({ranked('')}), with_any AS ({ranked(every_first)}), "
+        ctes = ranked("with_all", "") + ranked("with_any", every_first)
         every, some = fts.tsquery_expr(words, any_term=False), fts.tsquery_expr(words, any_term=True)
         params: list[Any] = [every, every, version_param, limit, some, some, version_param, limit]
     else:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from django.http import Http404, HttpRequest, JsonResponse
@@ -18,6 +19,7 @@ from pstdesk.bpsapi import panel
 router = Router(tags=["bps"])
 
 Kind = Literal["statictable", "publication", "pressrelease"]
+TABLE_ID = re.compile(r"[0-9A-Za-z_-]{1,40}")
 
 
 class ErrorOut(Schema):
@@ -80,8 +82,10 @@ def bps_search(request: HttpRequest, domain: str, q: str = "", kind: Kind = "sta
 @router.get("/{domain}/tables/{table_id}", response={200: TableOut, **ERRORS}, summary="Preview a BPS static table")
 def bps_table(request: HttpRequest, domain: str, table_id: str) -> Any:
     """A static table of `domain`: title, date, link and its HTML reduced to table markup; 404 when the Web API
-    does not have it (`not-available`)."""
+    does not have it (`not-available`) or the id cannot be one."""
     office, scope = office_scope(request.user, domain)
+    if not TABLE_ID.fullmatch(table_id):
+        raise Http404("Table not found")
     try:
         return panel.preview_table(office, scope=scope, table_id=table_id)
     except panel.PanelError as exc:

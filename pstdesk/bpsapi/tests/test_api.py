@@ -39,6 +39,7 @@ def test_table_preview(bps_sim: Any, token_client: Client) -> None:
     assert response.json()["html"].startswith("<table>") and response.json()["id"] == "510202"
     missing = token_client.get("/api/v1/bps/5102/tables/1")
     assert missing.status_code == 404 and "not-available" in missing.json()["detail"]
+    assert token_client.get("/api/v1/bps/5102/tables/no.such:table").status_code == 404  # cannot be an id
 
 
 def test_without_credentials_401(bps_sim: Any) -> None:
@@ -87,3 +88,5 @@ def test_the_contract_declares_the_errors(bps_sim: Any) -> None:
     for path in ("/api/v1/bps/{domain}/search", "/api/v1/bps/{domain}/tables/{table_id}"):
         responses = schema["paths"][path]["get"]["responses"]
         assert {"200", "400", "401", "404", "502", "503", "504"} <= set(responses), (path, sorted(responses))
+    q = next(p for p in schema["paths"]["/api/v1/bps/{domain}/search"]["get"]["parameters"] if p["name"] == "q")
+    assert q["schema"]["maxLength"] == 100 and q["schema"]["minLength"] == 1

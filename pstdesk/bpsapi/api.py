@@ -26,7 +26,7 @@ class ErrorOut(Schema):
     detail: str
 
 
-class ItemOut(Schema):
+class BpsItemOut(Schema):
     id: str
     title: str
     date: str
@@ -35,17 +35,17 @@ class ItemOut(Schema):
     previewable: bool
 
 
-class SearchOut(Schema):
+class BpsSearchOut(Schema):
     domain: str
     available: bool
     message: str
     page: int
     pages: int
     total: int
-    items: list[ItemOut]
+    items: list[BpsItemOut]
 
 
-class TableOut(ItemOut):
+class BpsTableOut(BpsItemOut):
     domain: str
     html: str
 
@@ -67,7 +67,7 @@ def _error(exc: panel.PanelError) -> JsonResponse:
 
 
 @router.get(
-    "/{domain}/search", response={200: SearchOut, **ERRORS}, summary="Search BPS tables, publications or releases"
+    "/{domain}/search", response={200: BpsSearchOut, **ERRORS}, summary="Search BPS tables, publications or releases"
 )
 def bps_search(request: HttpRequest, domain: str, q: str = "", kind: Kind = "statictable", page: int = 1) -> Any:
     """One page of static tables, publications or press releases of `domain` whose title has the words `q`.
@@ -79,7 +79,7 @@ def bps_search(request: HttpRequest, domain: str, q: str = "", kind: Kind = "sta
         return _error(exc)
 
 
-@router.get("/{domain}/tables/{table_id}", response={200: TableOut, **ERRORS}, summary="Preview a BPS static table")
+@router.get("/{domain}/tables/{table_id}", response={200: BpsTableOut, **ERRORS}, summary="Preview a BPS static table")
 def bps_table(request: HttpRequest, domain: str, table_id: str) -> Any:
     """A static table of `domain`: title, date, link and its HTML reduced to table markup; 404 when the Web API
     does not have it (`not-available`) or the id cannot be one."""

@@ -29,7 +29,7 @@ class ErrorOut(Schema):
     detail: str
 
 
-class PublicationOut(Schema):
+class LibraryPublicationOut(Schema):
     id: int
     office: str
     title: str
@@ -41,14 +41,14 @@ class PublicationOut(Schema):
 
 class LibraryOut(Schema):
     count: int
-    results: list[PublicationOut]
+    results: list[LibraryPublicationOut]
 
 
-class SendIn(Schema):
+class LibrarySendIn(Schema):
     publication: int
 
 
-class DeliveryOut(Schema):
+class LibraryDeliveryOut(Schema):
     id: int
     publication: int
     consultation: int
@@ -83,10 +83,10 @@ def list_library(request: HttpRequest, office: str | None = None) -> Any:
 
 @send_router.post(
     "/{consultation_id}/library-send",
-    response={201: DeliveryOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={201: LibraryDeliveryOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Send a stamped copy of a publication to the consultation's visitor",
 )
-def send_library_copy(request: HttpRequest, consultation_id: int, payload: SendIn) -> Any:
+def send_library_copy(request: HttpRequest, consultation_id: int, payload: LibrarySendIn) -> Any:
     """Stamps the visitor's name, the office, the consultation number and the date on every page and sends the
     copy as a reply in the consultation's channel (a link valid for some days, and the file when small enough).
     The original is never sent."""

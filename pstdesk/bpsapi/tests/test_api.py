@@ -88,5 +88,8 @@ def test_the_contract_declares_the_errors(bps_sim: Any) -> None:
     for path in ("/api/v1/bps/{domain}/search", "/api/v1/bps/{domain}/tables/{table_id}"):
         responses = schema["paths"][path]["get"]["responses"]
         assert {"200", "400", "401", "404", "502", "503", "504"} <= set(responses), (path, sorted(responses))
+    # its own components (a shared name would replace another operation's schema in the document)
+    assert "domain" in schema["components"]["schemas"]["BpsSearchOut"]["properties"]
+    assert "domain" not in schema["components"]["schemas"]["SearchOut"]["properties"]
     q = next(p for p in schema["paths"]["/api/v1/bps/{domain}/search"]["get"]["parameters"] if p["name"] == "q")
     assert q["schema"]["maxLength"] == 100 and q["schema"]["minLength"] == 1

@@ -61,3 +61,13 @@ api.add_router("/kbli2020", kbli_router)
 from pstdesk.knowledge.api import router as knowledge_router  # noqa: E402
 
 api.add_router("/knowledge", knowledge_router)
+
+from pstdesk.bpsapi.api import router as bps_router  # noqa: E402
+
+api.add_router("/bps", bps_router)
+
+from pstdesk.library.api import router as library_router  # noqa: E402
+from pstdesk.library.api import send_router as library_send_router  # noqa: E402
+
+api.add_router("/library", library_router)
+api.add_router("/consultations", library_send_router)

@@ -93,6 +93,8 @@ QUERY_PARAMETERS: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/v1/reports/{code}", "period"): {"type": "string", "pattern": PERIOD, "default": ""},
     ("/api/v1/reports/{code}/rows", "period"): {"type": "string", "pattern": PERIOD, "default": ""},
     ("/api/v1/offices/{code}/figures", "period"): {"type": "string", "pattern": MONTH_OR_YEAR},
+    # Words to look for in the BPS Web API: some text, at most 100 characters (others: 400 with the reason).
+    ("/api/v1/bps/{domain}/search", "q"): {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"},
 }
 # Inline JSON bodies (declared by the view, not a component): (method, path) → field → schema.
 JSON_BODY_FIELDS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {

@@ -12,9 +12,14 @@ def _load_reference_data(sender: AppConfig, **kwargs: Any) -> None:
     # tests do not pay for 2,710 rows each.
     if kwargs.get("plan") is None:
         return
-    from pstdesk.knowledge.classification import ensure_kbli2020
+    from django.db import connections
 
-    ensure_kbli2020(using=kwargs.get("using", "default"))
+    from pstdesk.knowledge.classification import ensure_kbli2020
+    from pstdesk.knowledge.past import ensure_message_index
+
+    using = kwargs.get("using", "default")
+    ensure_kbli2020(using=using)
+    ensure_message_index(connections[using])
 
 
 class KnowledgeConfig(AppConfig):

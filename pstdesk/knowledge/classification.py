@@ -14,10 +14,11 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from pstdesk.knowledge import fts
 from pstdesk.knowledge.models import Classification, ClassificationEntry, ClassificationVersion
@@ -29,7 +30,6 @@ KBLI2020 = DATA / "kbli2020.csv"
 HEADER = ["code", "level", "parent_code", "title", "description"]
 LEVELS = ("kategori", "golongan_pokok", "golongan", "subgolongan", "kelompok")
 KELOMPOK_BOOST = 1.1
-SEARCH_COLUMNS = ("search_title", "search_body", "search_vector")
 CODE = re.compile(r"^(?:[A-Za-z]|\d{1,5})$")
 
 
@@ -177,81 +177,157 @@ class SearchResult:
     message: str = ""
 
 
+LEVEL_LABELS = {
+    "kategori": gettext_noop("Kategori"),
+    "golongan_pokok": gettext_noop("Golongan pokok"),
+    "golongan": gettext_noop("Golongan"),
+    "subgolongan": gettext_noop("Subgolongan"),
+    "kelompok": gettext_noop("Kelompok"),
+}
+
+
 def level_label(level: str) -> str:
-    return {
-        "kategori": _("Kategori"),
-        "golongan_pokok": _("Golongan pokok"),
-        "golongan": _("Golongan"),
-        "subgolongan": _("Subgolongan"),
-        "kelompok": _("Kelompok"),
-    }.get(level, level)
+    """The level's name in the current language (one translation look-up, not one per level)."""
+    return _(LEVEL_LABELS[level]) if level in LEVEL_LABELS else level
 
 
-def _brief(entry: ClassificationEntry) -> dict[str, str]:
-    return {"code": entry.code, "level": entry.level, "title": entry.title}
-
-
-def search(version: ClassificationVersion, query: str, *, limit: int = 20, tree: bool = True) -> SearchResult:
+def search(version: ClassificationVersion | str, query: str, *, limit: int = 20, tree: bool = True) -> SearchResult:
     """Entries of `version` for a code prefix ("0111", "A") or for words of their title and description (all
     words; when nothing has them all, any word), best first, each with its path up the tree and its children.
-    Raises InvalidInput for an over-long query; an empty query answers no hits and a message."""
+    Raises InvalidInput for an over-long query; an empty query answers no hits and a message. `version` may be
+    given by its slug: it is then looked up inside the search's statement (a missing version finds nothing).
+
+    One SQL statement whatever the query and the number of hits (see `_entries`): the match (the (version,
+    code) index for a code, the full-text index for words), the ranking, the paths and the children."""
     query = check_length(query)
-    entries = ClassificationEntry.objects.filter(version=version).defer(*SEARCH_COLUMNS)
     if not query:
         return SearchResult(
             query, "empty", [], _("Tulis kode KBLI (misalnya 0111) atau kata kegiatan usaha (misalnya padi).")
         )
     compact = query.replace(" ", "").replace(".", "")
+    version_sql, version_param = _version_sql(version)
     if CODE.match(compact):
         code = compact.upper()
         # A prefix as a range, so the (version, code) index answers it (SQLite's LIKE is case-insensitive and
-        # cannot use it): "0111" ≤ code < "0111\uffff".
-        found = list(entries.filter(code__gte=code, code__lt=code + "\uffff").order_by("position")[:limit])
+        # cannot use it): "0111" <= code < "0111\uffff".
+        hits = _entries(
+            "",
+            f"SELECT id, position AS rank FROM {ENTRIES} WHERE version_id = {version_sql} AND code >= %s AND code < %s "
+            "ORDER BY position LIMIT %s",
+            [version_param, code, code + "\uffff", limit],
+            tree=tree,
+        )
         kind = "code"
     else:
         words = terms(query, drop_stopwords=True) or terms(query)
-        # Kelompok (5 digits) are the codes businesses register (OSS, NIB): among near-equal matches they come first.
-        boost = ("level", "kelompok", KELOMPOK_BOOST)
-        ranked = fts.rank_indexed(entries, words, limit=limit, boost=boost) or fts.rank_indexed(
-            entries, words, any_term=True, limit=limit, boost=boost
-        )
-        by_id = {e.pk: e for e in entries.model.objects.defer(*SEARCH_COLUMNS).filter(pk__in=[p for p, _s in ranked])}
-        found = [by_id[pk] for pk, _score in ranked if pk in by_id]
+        hits = _entries(*_ranked_by_words(version_sql, version_param, words, limit), tree=tree) if words else []
         kind = "text"
-    hits = [Hit(e.code, e.level, e.title, e.description, short(e.description), level_label(e.level)) for e in found]
-    if tree and found:
-        _add_tree(version, found, hits)
     message = "" if hits else _("Tidak ada entri yang cocok dengan “%(q)s”.") % {"q": query}
     return SearchResult(query, kind, hits, message)
 
 
-def _add_tree(version: ClassificationVersion, found: list[ClassificationEntry], hits: list[Hit]) -> None:
-    """Fill each hit's path (kategori → … → parent, from the stored ancestry) and children: one query for all
-    hits together, whatever their number."""
-    wanted = {code for e in found for code in e.ancestry.split("/") if code}
-    related = (
-        ClassificationEntry.objects.filter(Q(version=version, code__in=wanted) | Q(parent__in=[e.pk for e in found]))
-        .only("pk", "code", "level", "title", "parent_id", "position")
-        .order_by()  # sorted here: the rows are few, and ORDER BY would make SQLite read the whole table
-    )
-    above: dict[str, ClassificationEntry] = {}
-    children: dict[int, list[ClassificationEntry]] = {}
-    for row in sorted(related, key=lambda r: r.position):
-        if row.code in wanted:
-            above[row.code] = row
-        if row.parent_id is not None:
-            children.setdefault(row.parent_id, []).append(row)
-    for entry, hit in zip(found, hits, strict=True):
-        hit.path = [_brief(above[c]) for c in entry.ancestry.split("/") if c in above]
-        hit.children = [_brief(c) for c in children.get(entry.pk, [])]
-
-
 def entry_detail(version: ClassificationVersion, code: str) -> Hit | None:
-    entry = ClassificationEntry.objects.filter(version=version, code=code.upper()).defer(*SEARCH_COLUMNS).first()
-    if entry is None:
-        return None
-    hit = Hit(
-        entry.code, entry.level, entry.title, entry.description, short(entry.description), level_label(entry.level)
+    hits_sql = f"SELECT id, 0 AS rank FROM {ENTRIES} WHERE version_id = %s AND code = %s"
+    found = _entries("", hits_sql, [version.pk, code.upper()], tree=True)
+    return found[0] if found else None
+
+
+ENTRIES = ClassificationEntry._meta.db_table
+VERSIONS = ClassificationVersion._meta.db_table
+
+
+def _version_sql(version: ClassificationVersion | str) -> tuple[str, Any]:
+    """The SQL for a version's id and its parameter: the id, or for a slug a sub-select (no query of its own)."""
+    if isinstance(version, str):
+        return f"(SELECT id FROM {VERSIONS} WHERE slug = %s)", version
+    return "%s", version.pk
+
+
+def _ranked_by_words(version_sql: str, version_param: Any, words: list[str], limit: int) -> tuple[str, str, list[Any]]:
+    """(CTEs, hits query, parameters) of a word query: ids ranked by the database (ts_rank / bm25, kelompok
+    boosted), of the entries with all the words or, when none has them all, with any of them. The match is the
+    full-text index's: PostgreSQL's GIN index (the version is filtered after it, as it holds nearly every row),
+    SQLite's FTS5 table."""
+    boost = f"CASE WHEN e.level = 'kelompok' THEN {KELOMPOK_BOOST} ELSE 1.0 END"
+    every_first = "NOT EXISTS (SELECT 1 FROM with_all) AND "
+    if fts.is_postgres():
+
+        def ranked(name: str, guard: str) -> str:
+            return (
+                f"{name} AS (SELECT e.id, ts_rank(e.search_vector, to_tsquery('simple', %s)) * {boost} AS score "
+                f"FROM {ENTRIES} e WHERE {guard}e.search_vector @@ to_tsquery('simple', %s) "
+                f"AND e.version_id = {version_sql} ORDER BY score DESC, e.id LIMIT %s), "
+            )
+
+        ctes = ranked("with_all", "") + ranked("with_any", every_first)
+        every, some = fts.tsquery_expr(words, any_term=False), fts.tsquery_expr(words, any_term=True)
+        params: list[Any] = [every, every, version_param, limit, some, some, version_param, limit]
+    else:
+        table = fts.FTS_TABLES[ClassificationEntry._meta.label_lower]
+        weights = ", ".join(str(w) for w in fts.WEIGHTS)
+
+        def ranked(name: str, guard: str) -> str:
+            # The match runs once, materialised, then joins the entries: with other terms beside MATCH, SQLite
+            # would evaluate the match row by row.
+            return (
+                f"m_{name} AS MATERIALIZED (SELECT rowid AS id, -bm25({table}, {weights}) AS score FROM {table} "
+                f"WHERE {guard}{table} MATCH %s), "
+                f"{name} AS (SELECT m.id, m.score * {boost} AS score FROM m_{name} m JOIN {ENTRIES} e ON e.id = m.id "
+                f"WHERE e.version_id = {version_sql} ORDER BY score DESC, m.id LIMIT %s), "
+            )
+
+        ctes = ranked("with_all", "") + ranked("with_any", every_first)
+        params = [fts.fts5_expr(words, any_term=False), version_param, limit]
+        params += [fts.fts5_expr(words, any_term=True), version_param, limit]
+    hits = (
+        "SELECT id, row_number() OVER (ORDER BY score DESC, id) AS rank "
+        "FROM (SELECT id, score FROM with_all UNION ALL SELECT id, score FROM with_any) ranked"
     )
-    _add_tree(version, [entry], [hit])
-    return hit
+    return ctes, hits, params
+
+
+def _entries(ctes: str, hits_sql: str, params: list[Any], *, tree: bool) -> list[Hit]:
+    """One statement: the hits (`hits_sql`, after the CTEs `ctes`: id and rank), every ancestor of each hit and
+    the hits' children; each hit's path (kategori first) and children (in the source's order) are put together
+    here."""
+    columns = "e.id, e.code, e.level, e.title, e.parent_id, e.position"
+    # The ancestors: a hit's parent, its parent's parent, … as far as the levels go (a fixed chain of primary-key
+    # look-ups; a recursive walk made PostgreSQL hash the whole table for its guessed 400 steps).
+    depth = len(LEVELS) - 1
+    chain = " ".join(f"LEFT JOIN {ENTRIES} p{n} ON p{n}.id = p{n - 1}.parent_id" for n in range(1, depth))
+    lineage = ", ".join(f"p{n}.parent_id AS a{n}" for n in range(depth))
+    ancestors = " UNION ".join(f"SELECT a{n} FROM lineage" for n in range(depth))
+    sql = (
+        f"WITH {ctes}hit AS ({hits_sql}), "
+        f"lineage AS (SELECT {lineage} FROM hit JOIN {ENTRIES} p0 ON p0.id = hit.id {chain}) "
+        f"SELECT 0 AS role, hit.rank, {columns}, e.description FROM hit JOIN {ENTRIES} e ON e.id = hit.id"
+    )
+    if tree:
+        sql += (
+            f" UNION ALL SELECT 1, 0, {columns}, '' FROM {ENTRIES} e WHERE e.id IN ({ancestors})"
+            f" UNION ALL SELECT 2, 0, {columns}, '' FROM {ENTRIES} e WHERE e.parent_id IN (SELECT id FROM hit)"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    above = {r[2]: r for r in rows if r[0] == 1}
+    children: dict[int, list[tuple[Any, ...]]] = {}
+    for row in sorted((r for r in rows if r[0] == 2), key=lambda r: r[7]):
+        children.setdefault(row[6], []).append(row)
+    hits = []
+    for _role, _rank, pk, code, level, title, parent, _position, description in sorted(
+        (r for r in rows if r[0] == 0), key=lambda r: r[1]
+    ):
+        hit = Hit(code, level, title, description, short(description), level_label(level))
+        if tree:
+            while parent in above:
+                hit.path.append(_brief(above[parent]))
+                parent = above[parent][6]
+            hit.path.reverse()
+            hit.children = [_brief(c) for c in children.get(pk, [])]
+        hits.append(hit)
+    return hits
+
+
+def _brief(row: tuple[Any, ...]) -> dict[str, str]:
+    return {"code": row[3], "level": row[4], "title": row[5]}

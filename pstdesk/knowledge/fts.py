@@ -34,13 +34,13 @@ def is_postgres() -> bool:
 
 # All words: whole words, the last one also as a prefix (it may be half typed); any word (a visitor's message):
 # every word as a prefix, so "tabelnya" still finds "tabel…". Whole words are also much cheaper to match.
-def _fts5_expr(terms: Sequence[str], *, any_term: bool) -> str:
+def fts5_expr(terms: Sequence[str], *, any_term: bool) -> str:
     if any_term:
         return " OR ".join(f'"{t}"*' for t in terms)
     return " AND ".join(f'"{t}"' for t in terms[:-1]) + (" AND " if len(terms) > 1 else "") + f'"{terms[-1]}"*'
 
 
-def _tsquery_expr(terms: Sequence[str], *, any_term: bool) -> str:
+def tsquery_expr(terms: Sequence[str], *, any_term: bool) -> str:
     if any_term:
         return " | ".join(f"{t}:*" for t in terms)
     return " & ".join([*terms[:-1], f"{terms[-1]}:*"])
@@ -111,7 +111,7 @@ def rank_indexed(
     if is_postgres():
         from django.contrib.postgres.search import SearchQuery, SearchRank
 
-        query = SearchQuery(_tsquery_expr(terms, any_term=any_term), search_type="raw", config="simple")
+        query = SearchQuery(tsquery_expr(terms, any_term=any_term), search_type="raw", config="simple")
         factor: Any = models.Value(1.0)
         if boost:
             factor = models.Case(
@@ -144,7 +144,7 @@ def rank_indexed(
         f"WHERE m.id IN ({inner_sql}) ORDER BY score DESC, m.id LIMIT %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [_fts5_expr(terms, any_term=any_term), *factor_params, *inner_params, limit])
+        cursor.execute(sql, [fts5_expr(terms, any_term=any_term), *factor_params, *inner_params, limit])
         return [(int(pk), float(score)) for pk, score in cursor.fetchall()]
 
 
@@ -160,7 +160,7 @@ def rank_texts(
         from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 
         vector = SearchVector(field, config="simple")
-        query = SearchQuery(_tsquery_expr(terms, any_term=True), search_type="raw", config="simple")
+        query = SearchQuery(tsquery_expr(terms, any_term=True), search_type="raw", config="simple")
         found = list(
             queryset.annotate(kn_vector=vector)
             .filter(kn_vector=query)
@@ -185,7 +185,7 @@ def rank_texts(
                 cursor.execute(
                     "SELECT key, -bm25(knowledge_scratch_fts) AS score FROM temp.knowledge_scratch_fts "
                     "WHERE knowledge_scratch_fts MATCH %s ORDER BY score DESC LIMIT %s",
-                    [_fts5_expr(terms, any_term=True), limit * 5],
+                    [fts5_expr(terms, any_term=True), limit * 5],
                 )
                 found = cursor.fetchall()
             finally:

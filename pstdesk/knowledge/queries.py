@@ -10,9 +10,10 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from pstdesk.consultations.models import CannedReply, Consultation, Message, Status
+from pstdesk.consultations.models import CannedReply, Consultation, Message
 from pstdesk.knowledge import fts
 from pstdesk.knowledge.models import Article, ArticleStatus
+from pstdesk.knowledge.past import similar_closed
 from pstdesk.knowledge.text import short, terms
 from pstdesk.offices.models import Office
 
@@ -93,24 +94,15 @@ def suggestions_for(consultation: Consultation, *, query: str | None = None) -> 
     canned_rank = fts.rank_texts(CannedReply.objects.filter(office=office).order_by("pk"), "pk", "body", words, limit=3)
     canned_rows = {c.pk: c for c in CannedReply.objects.filter(pk__in=[k for k, _s in canned_rank])}
     canned = [{"id": k, "title": canned_rows[k].title} for k, _s in canned_rank if k in canned_rows]
-    messages = (
-        Message.objects.filter(
-            consultation__office=office, consultation__status=Status.CLOSED, direction="in", kind="message"
-        )
-        .exclude(consultation=consultation)
-        .order_by("-consultation_id", "seq")
-    )
-    similar_rank = fts.rank_texts(messages, "consultation_id", "body", words, limit=5)
-    past = {c.pk: c for c in Consultation.objects.filter(pk__in=[k for k, _s in similar_rank], office=office)}
+    similar_rank = similar_closed(office.pk, words, exclude=consultation.pk, limit=5)
     similar = [
         {
-            "id": k,
-            "title": past[k].title or past[k].subject or _("PST#%(id)s") % {"id": k},
-            "closed_at": _iso(past[k].closed_at),
-            "url": f"/console/{k}/",
+            "id": past.pk,
+            "title": past.title or past.subject or _("PST#%(id)s") % {"id": past.pk},
+            "closed_at": _iso(past.closed_at),
+            "url": f"/console/{past.pk}/",
         }
-        for k, _s in similar_rank
-        if k in past
+        for past, _score in similar_rank
     ]
     return Suggestions(text[:200], articles, canned, similar)
 

@@ -68,7 +68,12 @@ def terms(query: str, *, drop_stopwords: bool = False) -> list[str]:
 def short(text: str, limit: int = 240) -> str:
     """The first paragraph of a description, whitespace collapsed, cut at a word boundary within `limit`."""
     first = (text or "").strip().split("\n\n", 1)[0]
-    flat = _SPACES.sub(" ", first.replace("\u00a0", " ")).strip()
+    # Only the head can be shown: collapse the whitespace of a few times `limit` characters (a search answers
+    # twenty long descriptions), unless collapsing that much leaves too little to fill `limit`.
+    head = first[: limit * 3]
+    flat = _SPACES.sub(" ", head.replace("\u00a0", " ")).strip()
+    if len(head) < len(first) and len(flat) <= limit:
+        flat = _SPACES.sub(" ", first.replace("\u00a0", " ")).strip()
     if len(flat) <= limit:
         return flat
     cut = flat[:limit].rsplit(" ", 1)[0].rstrip(",;:")

@@ -401,6 +401,7 @@ LIST_URLS: dict[str, str] = {
     "reports:archive": "session",
     "library:manage": "session",
     "library:log": "session",
+    "api:list_library": "token",  # the caller's offices' publications: library/tests/test_api.py
 }
 
 
@@ -491,6 +492,9 @@ OBJECT_URLS: dict[str, Case] = {
     "library:copy": Case(lambda w: {"pk": w.get("delivery").pk}),
     "knowledge:console_suggestions": Case(lambda w: {"pk": w.get("consultation").pk}),
     "api:consultation_suggestions": Case(_consultation_id, client="token"),
+    "api:bps_search": Case(lambda w: {"domain": "5102"}, client="token"),
+    "api:bps_table": Case(lambda w: {"domain": "5102", "table_id": "510202"}, client="token"),
+    "api:send_library_copy": Case(_consultation_id, method="post", client="token"),
 }
 
 # Registered admin models: how to build one belonging to 5102 (key of BUILDERS).

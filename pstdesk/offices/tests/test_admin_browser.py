@@ -24,7 +24,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "admin-pass-9231"
 
 
-def shoot(page: Any, name: str, *, full_page: bool = False) -> None:
+def shoot(page: Any, name: str, *, full_page: bool = False, at: Any = None) -> None:
+    """Screenshots at both sizes, `at` (a locator) scrolled into view after each resize."""
     folder = os.environ.get("PSTDESK_SCREENSHOTS")
     if not folder:
         return
@@ -32,6 +33,8 @@ def shoot(page: Any, name: str, *, full_page: bool = False) -> None:
     for width, height in ((1280, 800), (768, 1024)):
         page.set_viewport_size({"width": width, "height": height})
         page.wait_for_timeout(150)
+        if at is not None:
+            at.evaluate("node => node.scrollIntoView({block: 'start'})")
         page.screenshot(path=f"{folder}/{name}-{width}x{height}.png", full_page=full_page)
     page.set_viewport_size({"width": 1280, "height": 800})
 
@@ -67,8 +70,7 @@ def test_the_admin_edits_the_standard_through_the_structured_form(asgi_server: A
     added.locator('textarea[lang="en"]').fill("Introducing oneself and one's institution")
     page.fill('input[name="service_hours-fri-close"]', "15.30")
     page.fill('input[name="change_note"]', "Perkenalan; Jumat sampai 15.30")
-    added.scroll_into_view_if_needed()
-    shoot(page, "admin-standard-form")
+    shoot(page, "admin-standard-form", at=requirements)
     page.click('input[name="_save"]')
     expect(page.locator("ul.messagelist")).to_be_visible()
     expect(newest_5102.locator("td").first).to_have_text("2")
@@ -92,8 +94,7 @@ def test_the_admin_edits_the_standard_through_the_structured_form(asgi_server: A
     error = page.locator(".field-service_hours .errorlist")
     expect(error).to_contain_text("Senin: “25.00” bukan jam yang sah (00.00–23.59).")
     expect(page.locator('input[name="service_hours-mon-close"]')).to_have_value("25.00")
-    error.scroll_into_view_if_needed()
-    shoot(page, "admin-standard-error")
+    shoot(page, "admin-standard-error", at=page.locator(".field-service_hours"))
     assert server.call(lambda: len(standards("5102"))) == 2
 
     # website origins: one URL per row, each validated; a wrong one is refused beside the field, nothing stored
@@ -101,14 +102,12 @@ def test_the_admin_edits_the_standard_through_the_structured_form(asgi_server: A
     page.goto("/admin/offices/office/5102/change/")
     origins = page.locator('.structured-list[data-prefix="website_origins"]')
     expect(origins).to_be_visible()
-    origins.scroll_into_view_if_needed()
-    shoot(page, "admin-origins")
+    shoot(page, "admin-origins", at=page.locator(".field-website_origins"))
     origins.locator(".structured-add").click()
     origins.locator("tbody tr.structured-row").last.locator("input").fill("tabanan kab")
     page.click('input[name="_save"]')
     expect(page.locator(".field-website_origins .errorlist")).to_contain_text("“tabanan kab” bukan asal situs yang sah")
-    page.locator(".field-website_origins").scroll_into_view_if_needed()
-    shoot(page, "admin-origins-error")
+    shoot(page, "admin-origins-error", at=page.locator(".field-website_origins"))
     assert server.call(lambda: Office.objects.get(code="5102").website_origins) == stored
     assert page.js_errors == []
 

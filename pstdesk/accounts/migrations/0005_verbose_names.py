@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from pstdesk.lib.label_operations import AlterLabels
+
 
 class Migration(migrations.Migration):
 
@@ -13,64 +15,20 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='apitoken',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada'),
-        ),
-        migrations.AlterField(
-            model_name='apitoken',
-            name='key_hash',
-            field=models.CharField(editable=False, max_length=64, unique=True, verbose_name='sidik kunci'),
-        ),
-        migrations.AlterField(
-            model_name='apitoken',
-            name='last_used_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='terakhir dipakai pada'),
-        ),
-        migrations.AlterField(
-            model_name='apitoken',
-            name='name',
-            field=models.CharField(blank=True, max_length=100, verbose_name='nama token'),
-        ),
-        migrations.AlterField(
-            model_name='apitoken',
-            name='prefix',
-            field=models.CharField(editable=False, max_length=8, verbose_name='awalan'),
-        ),
-        migrations.AlterField(
-            model_name='apitoken',
-            name='revoked_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='dicabut pada'),
-        ),
-        migrations.AlterField(
-            model_name='apitoken',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL, verbose_name='pengguna'),
-        ),
-        migrations.AlterField(
-            model_name='securitypolicy',
-            name='office',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='security_policy', serialize=False, to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='securitypolicy',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True, verbose_name='diperbarui pada'),
-        ),
-        migrations.AlterField(
-            model_name='user',
-            name='last_assigned_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='terakhir ditugaskan pada'),
-        ),
-        migrations.AlterField(
-            model_name='user',
-            name='office',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='user',
-            name='role',
-            field=models.CharField(choices=[('officer', 'Petugas layanan'), ('supervisor', 'Koordinator'), ('manager', 'Penanggung jawab pelayanan'), ('admin', 'Administrator'), ('inspectorate', 'Inspektorat')], default='officer', max_length=20, verbose_name='peran'),
+        AlterLabels(
+            [
+                ('apitoken', 'created_at', models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada')),
+                ('apitoken', 'key_hash', models.CharField(editable=False, max_length=64, unique=True, verbose_name='sidik kunci')),
+                ('apitoken', 'last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='terakhir dipakai pada')),
+                ('apitoken', 'name', models.CharField(blank=True, max_length=100, verbose_name='nama token')),
+                ('apitoken', 'prefix', models.CharField(editable=False, max_length=8, verbose_name='awalan')),
+                ('apitoken', 'revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='dicabut pada')),
+                ('apitoken', 'user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL, verbose_name='pengguna')),
+                ('securitypolicy', 'office', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='security_policy', serialize=False, to='offices.office', verbose_name='kantor')),
+                ('securitypolicy', 'updated_at', models.DateTimeField(auto_now=True, verbose_name='diperbarui pada')),
+                ('user', 'last_assigned_at', models.DateTimeField(blank=True, null=True, verbose_name='terakhir ditugaskan pada')),
+                ('user', 'office', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='offices.office', verbose_name='kantor')),
+                ('user', 'role', models.CharField(choices=[('officer', 'Petugas layanan'), ('supervisor', 'Koordinator'), ('manager', 'Penanggung jawab pelayanan'), ('admin', 'Administrator'), ('inspectorate', 'Inspektorat')], default='officer', max_length=20, verbose_name='peran')),
+            ]
         ),
     ]

@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from pstdesk.lib.label_operations import AlterLabels
+
 
 class Migration(migrations.Migration):
 
@@ -22,89 +24,25 @@ class Migration(migrations.Migration):
             name='chainhead',
             options={'verbose_name': 'kepala rantai audit', 'verbose_name_plural': 'kepala rantai audit'},
         ),
-        migrations.AlterField(
-            model_name='auditlog',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='pelaku'),
-        ),
-        migrations.AlterField(
-            model_name='auditlog',
-            name='actor_label',
-            field=models.CharField(blank=True, max_length=100, verbose_name='pelaku (nama)'),
-        ),
-        migrations.AlterField(
-            model_name='auditlog',
-            name='after',
-            field=models.JSONField(blank=True, default=dict, verbose_name='sesudah'),
-        ),
-        migrations.AlterField(
-            model_name='auditlog',
-            name='before',
-            field=models.JSONField(blank=True, default=dict, verbose_name='sebelum'),
-        ),
-        migrations.AlterField(
-            model_name='auditlog',
-            name='chain_seq',
-            field=models.PositiveBigIntegerField(blank=True, null=True, verbose_name='nomor urut rantai'),
-        ),
-        migrations.AlterField(
-            model_name='auditlog',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='dibuat pada'),
-        ),
-        migrations.AlterField(
-            model_name='auditlog',
-            name='hash',
-            field=models.CharField(blank=True, max_length=64, verbose_name='sidik'),
-        ),
-        migrations.AlterField(
-            model_name='auditlog',
-            name='office',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='auditlog',
-            name='payload_hash',
-            field=models.CharField(blank=True, max_length=64, verbose_name='sidik isi'),
-        ),
-        migrations.AlterField(
-            model_name='auditlog',
-            name='prev_hash',
-            field=models.CharField(blank=True, max_length=64, verbose_name='sidik baris sebelumnya'),
-        ),
-        migrations.AlterField(
-            model_name='auditlog',
-            name='redacted_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='disamarkan pada'),
-        ),
-        migrations.AlterField(
-            model_name='auditlog',
-            name='subject_id',
-            field=models.CharField(max_length=64, verbose_name='ID objek'),
-        ),
-        migrations.AlterField(
-            model_name='auditlog',
-            name='subject_type',
-            field=models.CharField(max_length=60, verbose_name='jenis objek'),
-        ),
-        migrations.AlterField(
-            model_name='auditlog',
-            name='verb',
-            field=models.CharField(db_index=True, max_length=60, verbose_name='tindakan'),
-        ),
-        migrations.AlterField(
-            model_name='chainhead',
-            name='last_hash',
-            field=models.CharField(blank=True, max_length=64, verbose_name='sidik terakhir'),
-        ),
-        migrations.AlterField(
-            model_name='chainhead',
-            name='last_seq',
-            field=models.PositiveBigIntegerField(default=0, verbose_name='nomor urut terakhir'),
-        ),
-        migrations.AlterField(
-            model_name='chainhead',
-            name='office_key',
-            field=models.CharField(max_length=4, primary_key=True, serialize=False, verbose_name='kunci kantor'),
+        AlterLabels(
+            [
+                ('auditlog', 'actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='pelaku')),
+                ('auditlog', 'actor_label', models.CharField(blank=True, max_length=100, verbose_name='pelaku (nama)')),
+                ('auditlog', 'after', models.JSONField(blank=True, default=dict, verbose_name='sesudah')),
+                ('auditlog', 'before', models.JSONField(blank=True, default=dict, verbose_name='sebelum')),
+                ('auditlog', 'chain_seq', models.PositiveBigIntegerField(blank=True, null=True, verbose_name='nomor urut rantai')),
+                ('auditlog', 'created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='dibuat pada')),
+                ('auditlog', 'hash', models.CharField(blank=True, max_length=64, verbose_name='sidik')),
+                ('auditlog', 'office', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='offices.office', verbose_name='kantor')),
+                ('auditlog', 'payload_hash', models.CharField(blank=True, max_length=64, verbose_name='sidik isi')),
+                ('auditlog', 'prev_hash', models.CharField(blank=True, max_length=64, verbose_name='sidik baris sebelumnya')),
+                ('auditlog', 'redacted_at', models.DateTimeField(blank=True, null=True, verbose_name='disamarkan pada')),
+                ('auditlog', 'subject_id', models.CharField(max_length=64, verbose_name='ID objek')),
+                ('auditlog', 'subject_type', models.CharField(max_length=60, verbose_name='jenis objek')),
+                ('auditlog', 'verb', models.CharField(db_index=True, max_length=60, verbose_name='tindakan')),
+                ('chainhead', 'last_hash', models.CharField(blank=True, max_length=64, verbose_name='sidik terakhir')),
+                ('chainhead', 'last_seq', models.PositiveBigIntegerField(default=0, verbose_name='nomor urut terakhir')),
+                ('chainhead', 'office_key', models.CharField(max_length=4, primary_key=True, serialize=False, verbose_name='kunci kantor')),
+            ]
         ),
     ]

@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from pstdesk.lib.label_operations import AlterLabels
+
 
 class Migration(migrations.Migration):
 
@@ -16,174 +18,42 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='breach',
-            name='consultation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='breaches', to='consultations.consultation', verbose_name='konsultasi'),
-        ),
-        migrations.AlterField(
-            model_name='breach',
-            name='kind',
-            field=models.CharField(choices=[('resolution', 'Melewati batas waktu penyelesaian'), ('first_response', 'Melewati batas waktu respons pertama')], max_length=20, verbose_name='jenis pelanggaran'),
-        ),
-        migrations.AlterField(
-            model_name='breach',
-            name='office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='compensation',
-            name='breach',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='compensation', to='complaints.breach', verbose_name='pelanggaran'),
-        ),
-        migrations.AlterField(
-            model_name='compensation',
-            name='complaint',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='compensations', to='complaints.complaint', verbose_name='pengaduan'),
-        ),
-        migrations.AlterField(
-            model_name='compensation',
-            name='consultation',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='consultations.consultation', verbose_name='konsultasi'),
-        ),
-        migrations.AlterField(
-            model_name='compensation',
-            name='decided_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='diputuskan pada'),
-        ),
-        migrations.AlterField(
-            model_name='compensation',
-            name='decided_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='diputuskan oleh'),
-        ),
-        migrations.AlterField(
-            model_name='compensation',
-            name='office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='compensations', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='compensation',
-            name='opened_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='dibuka pada'),
-        ),
-        migrations.AlterField(
-            model_name='compensation',
-            name='opened_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='dibuka oleh'),
-        ),
-        migrations.AlterField(
-            model_name='compensation',
-            name='opened_by_label',
-            field=models.CharField(blank=True, max_length=100, verbose_name='dibuka oleh (nama)'),
-        ),
-        migrations.AlterField(
-            model_name='compensation',
-            name='option',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='complaints.compensationoption', verbose_name='pilihan kompensasi'),
-        ),
-        migrations.AlterField(
-            model_name='compensation',
-            name='status',
-            field=models.CharField(choices=[('open', 'Menunggu keputusan'), ('granted', 'Diberikan'), ('declined', 'Ditolak')], db_index=True, default='open', max_length=10, verbose_name='status kompensasi'),
-        ),
-        migrations.AlterField(
-            model_name='compensation',
-            name='visitor_told_via',
-            field=models.CharField(blank=True, max_length=20, verbose_name='pengguna diberi tahu lewat'),
-        ),
-        migrations.AlterField(
-            model_name='compensationoption',
-            name='office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='compensation_options', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='complaint',
-            name='assigned_to',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='ditugaskan kepada'),
-        ),
-        migrations.AlterField(
-            model_name='complaint',
-            name='consultation',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='complaints', to='consultations.consultation', verbose_name='konsultasi'),
-        ),
-        migrations.AlterField(
-            model_name='complaint',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada'),
-        ),
-        migrations.AlterField(
-            model_name='complaint',
-            name='escalated_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='dieskalasi pada'),
-        ),
-        migrations.AlterField(
-            model_name='complaint',
-            name='escalated_to',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='escalated_complaints', to='offices.office', verbose_name='dieskalasi ke'),
-        ),
-        migrations.AlterField(
-            model_name='complaint',
-            name='handled_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='ditangani pada'),
-        ),
-        migrations.AlterField(
-            model_name='complaint',
-            name='handled_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='ditangani oleh'),
-        ),
-        migrations.AlterField(
-            model_name='complaint',
-            name='message',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='consultations.message', verbose_name='isi pengaduan'),
-        ),
-        migrations.AlterField(
-            model_name='complaint',
-            name='office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='complaints', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='complaint',
-            name='reply_sent_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='balasan dikirim pada'),
-        ),
-        migrations.AlterField(
-            model_name='complaint',
-            name='reply_via',
-            field=models.CharField(blank=True, max_length=20, verbose_name='dibalas lewat'),
-        ),
-        migrations.AlterField(
-            model_name='complaint',
-            name='status',
-            field=models.CharField(choices=[('received', 'Diterima'), ('in_progress', 'Sedang ditindaklanjuti'), ('answered', 'Dijawab')], default='received', max_length=12, verbose_name='status pengaduan'),
-        ),
-        migrations.AlterField(
-            model_name='complaint',
-            name='visitor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='complaints', to='guestbook.visitor', verbose_name='pengguna layanan'),
-        ),
-        migrations.AlterField(
-            model_name='complaintnote',
-            name='author',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='penulis'),
-        ),
-        migrations.AlterField(
-            model_name='complaintnote',
-            name='body',
-            field=models.TextField(verbose_name='catatan'),
-        ),
-        migrations.AlterField(
-            model_name='complaintnote',
-            name='complaint',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='complaints.complaint', verbose_name='pengaduan'),
-        ),
-        migrations.AlterField(
-            model_name='complaintnote',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada'),
-        ),
-        migrations.AlterField(
-            model_name='complaintpolicy',
-            name='office',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='complaint_policy', to='offices.office', verbose_name='kantor'),
+        AlterLabels(
+            [
+                ('breach', 'consultation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='breaches', to='consultations.consultation', verbose_name='konsultasi')),
+                ('breach', 'kind', models.CharField(choices=[('resolution', 'Melewati batas waktu penyelesaian'), ('first_response', 'Melewati batas waktu respons pertama')], max_length=20, verbose_name='jenis pelanggaran')),
+                ('breach', 'office', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='offices.office', verbose_name='kantor')),
+                ('compensation', 'breach', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='compensation', to='complaints.breach', verbose_name='pelanggaran')),
+                ('compensation', 'complaint', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='compensations', to='complaints.complaint', verbose_name='pengaduan')),
+                ('compensation', 'consultation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='consultations.consultation', verbose_name='konsultasi')),
+                ('compensation', 'decided_at', models.DateTimeField(blank=True, null=True, verbose_name='diputuskan pada')),
+                ('compensation', 'decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='diputuskan oleh')),
+                ('compensation', 'office', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='compensations', to='offices.office', verbose_name='kantor')),
+                ('compensation', 'opened_at', models.DateTimeField(auto_now_add=True, verbose_name='dibuka pada')),
+                ('compensation', 'opened_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='dibuka oleh')),
+                ('compensation', 'opened_by_label', models.CharField(blank=True, max_length=100, verbose_name='dibuka oleh (nama)')),
+                ('compensation', 'option', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='complaints.compensationoption', verbose_name='pilihan kompensasi')),
+                ('compensation', 'status', models.CharField(choices=[('open', 'Menunggu keputusan'), ('granted', 'Diberikan'), ('declined', 'Ditolak')], db_index=True, default='open', max_length=10, verbose_name='status kompensasi')),
+                ('compensation', 'visitor_told_via', models.CharField(blank=True, max_length=20, verbose_name='pengguna diberi tahu lewat')),
+                ('compensationoption', 'office', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='compensation_options', to='offices.office', verbose_name='kantor')),
+                ('complaint', 'assigned_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='ditugaskan kepada')),
+                ('complaint', 'consultation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='complaints', to='consultations.consultation', verbose_name='konsultasi')),
+                ('complaint', 'created_at', models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada')),
+                ('complaint', 'escalated_at', models.DateTimeField(blank=True, null=True, verbose_name='dieskalasi pada')),
+                ('complaint', 'escalated_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='escalated_complaints', to='offices.office', verbose_name='dieskalasi ke')),
+                ('complaint', 'handled_at', models.DateTimeField(blank=True, null=True, verbose_name='ditangani pada')),
+                ('complaint', 'handled_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='ditangani oleh')),
+                ('complaint', 'message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='consultations.message', verbose_name='isi pengaduan')),
+                ('complaint', 'office', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='complaints', to='offices.office', verbose_name='kantor')),
+                ('complaint', 'reply_sent_at', models.DateTimeField(blank=True, null=True, verbose_name='balasan dikirim pada')),
+                ('complaint', 'reply_via', models.CharField(blank=True, max_length=20, verbose_name='dibalas lewat')),
+                ('complaint', 'status', models.CharField(choices=[('received', 'Diterima'), ('in_progress', 'Sedang ditindaklanjuti'), ('answered', 'Dijawab')], default='received', max_length=12, verbose_name='status pengaduan')),
+                ('complaint', 'visitor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='complaints', to='guestbook.visitor', verbose_name='pengguna layanan')),
+                ('complaintnote', 'author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='penulis')),
+                ('complaintnote', 'body', models.TextField(verbose_name='catatan')),
+                ('complaintnote', 'complaint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='complaints.complaint', verbose_name='pengaduan')),
+                ('complaintnote', 'created_at', models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada')),
+                ('complaintpolicy', 'office', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='complaint_policy', to='offices.office', verbose_name='kantor')),
+            ]
         ),
     ]

@@ -5,6 +5,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from pstdesk.lib.label_operations import AlterLabels
+
 
 class Migration(migrations.Migration):
 
@@ -15,139 +17,35 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='article',
-            name='office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='articles', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='article',
-            name='published_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='diterbitkan pada'),
-        ),
-        migrations.AlterField(
-            model_name='article',
-            name='search_body',
-            field=models.TextField(blank=True, editable=False, verbose_name='isi untuk pencarian'),
-        ),
-        migrations.AlterField(
-            model_name='article',
-            name='search_title',
-            field=models.TextField(blank=True, editable=False, verbose_name='judul untuk pencarian'),
-        ),
-        migrations.AlterField(
-            model_name='article',
-            name='search_vector',
-            field=django.contrib.postgres.search.SearchVectorField(editable=False, null=True, verbose_name='vektor pencarian'),
-        ),
-        migrations.AlterField(
-            model_name='article',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True, verbose_name='diperbarui pada'),
-        ),
-        migrations.AlterField(
-            model_name='article',
-            name='updated_by',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='diperbarui oleh'),
-        ),
-        migrations.AlterField(
-            model_name='classification',
-            name='name',
-            field=models.CharField(max_length=200, verbose_name='nama klasifikasi'),
-        ),
-        migrations.AlterField(
-            model_name='classification',
-            name='slug',
-            field=models.SlugField(max_length=40, unique=True, verbose_name='slug'),
-        ),
-        migrations.AlterField(
-            model_name='classificationentry',
-            name='ancestry',
-            field=models.CharField(blank=True, max_length=100, verbose_name='jalur induk'),
-        ),
-        migrations.AlterField(
-            model_name='classificationentry',
-            name='code',
-            field=models.CharField(max_length=10, verbose_name='kode'),
-        ),
-        migrations.AlterField(
-            model_name='classificationentry',
-            name='description',
-            field=models.TextField(blank=True, verbose_name='deskripsi'),
-        ),
-        migrations.AlterField(
-            model_name='classificationentry',
-            name='level',
-            field=models.CharField(max_length=30, verbose_name='tingkat'),
-        ),
-        migrations.AlterField(
-            model_name='classificationentry',
-            name='parent',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='children', to='knowledge.classificationentry', verbose_name='induk'),
-        ),
-        migrations.AlterField(
-            model_name='classificationentry',
-            name='position',
-            field=models.PositiveIntegerField(verbose_name='urutan'),
-        ),
-        migrations.AlterField(
-            model_name='classificationentry',
-            name='search_body',
-            field=models.TextField(blank=True, editable=False, verbose_name='isi untuk pencarian'),
-        ),
-        migrations.AlterField(
-            model_name='classificationentry',
-            name='search_title',
-            field=models.TextField(blank=True, editable=False, verbose_name='judul untuk pencarian'),
-        ),
-        migrations.AlterField(
-            model_name='classificationentry',
-            name='search_vector',
-            field=django.contrib.postgres.search.SearchVectorField(editable=False, null=True, verbose_name='vektor pencarian'),
-        ),
-        migrations.AlterField(
-            model_name='classificationentry',
-            name='title',
-            field=models.CharField(max_length=500, verbose_name='judul'),
-        ),
-        migrations.AlterField(
-            model_name='classificationentry',
-            name='version',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='knowledge.classificationversion', verbose_name='versi klasifikasi'),
-        ),
-        migrations.AlterField(
-            model_name='classificationversion',
-            name='checksum',
-            field=models.CharField(max_length=64, verbose_name='sidik berkas'),
-        ),
-        migrations.AlterField(
-            model_name='classificationversion',
-            name='classification',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='knowledge.classification', verbose_name='klasifikasi'),
-        ),
-        migrations.AlterField(
-            model_name='classificationversion',
-            name='entry_count',
-            field=models.PositiveIntegerField(default=0, verbose_name='jumlah entri'),
-        ),
-        migrations.AlterField(
-            model_name='classificationversion',
-            name='loaded_at',
-            field=models.DateTimeField(auto_now=True, verbose_name='dimuat pada'),
-        ),
-        migrations.AlterField(
-            model_name='classificationversion',
-            name='slug',
-            field=models.SlugField(max_length=40, verbose_name='slug'),
-        ),
-        migrations.AlterField(
-            model_name='classificationversion',
-            name='source',
-            field=models.CharField(blank=True, max_length=300, verbose_name='sumber'),
-        ),
-        migrations.AlterField(
-            model_name='classificationversion',
-            name='title',
-            field=models.CharField(max_length=200, verbose_name='judul versi'),
+        AlterLabels(
+            [
+                ('article', 'office', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='articles', to='offices.office', verbose_name='kantor')),
+                ('article', 'published_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='diterbitkan pada')),
+                ('article', 'search_body', models.TextField(blank=True, editable=False, verbose_name='isi untuk pencarian')),
+                ('article', 'search_title', models.TextField(blank=True, editable=False, verbose_name='judul untuk pencarian')),
+                ('article', 'search_vector', django.contrib.postgres.search.SearchVectorField(editable=False, null=True, verbose_name='vektor pencarian')),
+                ('article', 'updated_at', models.DateTimeField(auto_now=True, verbose_name='diperbarui pada')),
+                ('article', 'updated_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='diperbarui oleh')),
+                ('classification', 'name', models.CharField(max_length=200, verbose_name='nama klasifikasi')),
+                ('classification', 'slug', models.SlugField(max_length=40, unique=True, verbose_name='slug')),
+                ('classificationentry', 'ancestry', models.CharField(blank=True, max_length=100, verbose_name='jalur induk')),
+                ('classificationentry', 'code', models.CharField(max_length=10, verbose_name='kode')),
+                ('classificationentry', 'description', models.TextField(blank=True, verbose_name='deskripsi')),
+                ('classificationentry', 'level', models.CharField(max_length=30, verbose_name='tingkat')),
+                ('classificationentry', 'parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='children', to='knowledge.classificationentry', verbose_name='induk')),
+                ('classificationentry', 'position', models.PositiveIntegerField(verbose_name='urutan')),
+                ('classificationentry', 'search_body', models.TextField(blank=True, editable=False, verbose_name='isi untuk pencarian')),
+                ('classificationentry', 'search_title', models.TextField(blank=True, editable=False, verbose_name='judul untuk pencarian')),
+                ('classificationentry', 'search_vector', django.contrib.postgres.search.SearchVectorField(editable=False, null=True, verbose_name='vektor pencarian')),
+                ('classificationentry', 'title', models.CharField(max_length=500, verbose_name='judul')),
+                ('classificationentry', 'version', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='knowledge.classificationversion', verbose_name='versi klasifikasi')),
+                ('classificationversion', 'checksum', models.CharField(max_length=64, verbose_name='sidik berkas')),
+                ('classificationversion', 'classification', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='knowledge.classification', verbose_name='klasifikasi')),
+                ('classificationversion', 'entry_count', models.PositiveIntegerField(default=0, verbose_name='jumlah entri')),
+                ('classificationversion', 'loaded_at', models.DateTimeField(auto_now=True, verbose_name='dimuat pada')),
+                ('classificationversion', 'slug', models.SlugField(max_length=40, verbose_name='slug')),
+                ('classificationversion', 'source', models.CharField(blank=True, max_length=300, verbose_name='sumber')),
+                ('classificationversion', 'title', models.CharField(max_length=200, verbose_name='judul versi')),
+            ]
         ),
     ]

@@ -5,6 +5,8 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from pstdesk.lib.label_operations import AlterLabels
+
 
 class Migration(migrations.Migration):
 
@@ -25,104 +27,28 @@ class Migration(migrations.Migration):
             name='publication',
             options={'ordering': ['-year', 'title'], 'verbose_name': 'publikasi', 'verbose_name_plural': 'publikasi'},
         ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='consultation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='library_deliveries', to='consultations.consultation', verbose_name='konsultasi'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='expires_at',
-            field=models.DateTimeField(verbose_name='kedaluwarsa pada'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='file',
-            field=models.FileField(upload_to='library/copies/%Y/%m/', verbose_name='berkas'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='message',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='consultations.message', verbose_name='pesan'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='library_deliveries', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='publication',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='library.publication', verbose_name='publikasi'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='sent_at',
-            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='dikirim pada'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='sent_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='dikirim oleh'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='sha256',
-            field=models.CharField(max_length=64, verbose_name='sidik SHA-256'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='size',
-            field=models.PositiveBigIntegerField(verbose_name='ukuran (bita)'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='visitor',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='library_deliveries', to='guestbook.visitor', verbose_name='pengguna layanan'),
-        ),
-        migrations.AlterField(
-            model_name='publication',
-            name='active',
-            field=models.BooleanField(default=True, verbose_name='dapat dikirim'),
-        ),
-        migrations.AlterField(
-            model_name='publication',
-            name='file',
-            field=models.FileField(upload_to='library/originals/%Y/', verbose_name='berkas PDF'),
-        ),
-        migrations.AlterField(
-            model_name='publication',
-            name='filename',
-            field=models.CharField(max_length=255, verbose_name='nama berkas'),
-        ),
-        migrations.AlterField(
-            model_name='publication',
-            name='office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='library_publications', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='publication',
-            name='pages',
-            field=models.PositiveIntegerField(verbose_name='jumlah halaman'),
-        ),
-        migrations.AlterField(
-            model_name='publication',
-            name='sha256',
-            field=models.CharField(max_length=64, verbose_name='sidik SHA-256'),
-        ),
-        migrations.AlterField(
-            model_name='publication',
-            name='size',
-            field=models.PositiveBigIntegerField(verbose_name='ukuran (bita)'),
-        ),
-        migrations.AlterField(
-            model_name='publication',
-            name='uploaded_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='diunggah pada'),
-        ),
-        migrations.AlterField(
-            model_name='publication',
-            name='uploaded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='diunggah oleh'),
+        AlterLabels(
+            [
+                ('delivery', 'consultation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='library_deliveries', to='consultations.consultation', verbose_name='konsultasi')),
+                ('delivery', 'expires_at', models.DateTimeField(verbose_name='kedaluwarsa pada')),
+                ('delivery', 'file', models.FileField(upload_to='library/copies/%Y/%m/', verbose_name='berkas')),
+                ('delivery', 'message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='consultations.message', verbose_name='pesan')),
+                ('delivery', 'office', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='library_deliveries', to='offices.office', verbose_name='kantor')),
+                ('delivery', 'publication', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='library.publication', verbose_name='publikasi')),
+                ('delivery', 'sent_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='dikirim pada')),
+                ('delivery', 'sent_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='dikirim oleh')),
+                ('delivery', 'sha256', models.CharField(max_length=64, verbose_name='sidik SHA-256')),
+                ('delivery', 'size', models.PositiveBigIntegerField(verbose_name='ukuran (bita)')),
+                ('delivery', 'visitor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='library_deliveries', to='guestbook.visitor', verbose_name='pengguna layanan')),
+                ('publication', 'active', models.BooleanField(default=True, verbose_name='dapat dikirim')),
+                ('publication', 'file', models.FileField(upload_to='library/originals/%Y/', verbose_name='berkas PDF')),
+                ('publication', 'filename', models.CharField(max_length=255, verbose_name='nama berkas')),
+                ('publication', 'office', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='library_publications', to='offices.office', verbose_name='kantor')),
+                ('publication', 'pages', models.PositiveIntegerField(verbose_name='jumlah halaman')),
+                ('publication', 'sha256', models.CharField(max_length=64, verbose_name='sidik SHA-256')),
+                ('publication', 'size', models.PositiveBigIntegerField(verbose_name='ukuran (bita)')),
+                ('publication', 'uploaded_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='diunggah pada')),
+                ('publication', 'uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='diunggah oleh')),
+            ]
         ),
     ]

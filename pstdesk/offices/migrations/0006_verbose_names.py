@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from pstdesk.lib.label_operations import AlterLabels
+
 
 class Migration(migrations.Migration):
 
@@ -13,244 +15,56 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='holidayoverride',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada'),
-        ),
-        migrations.AlterField(
-            model_name='holidayoverride',
-            name='decision',
-            field=models.CharField(choices=[('confirmed', 'Dikonfirmasi'), ('moved', 'Dipindah'), ('removed', 'Dihapus')], max_length=10, verbose_name='keputusan'),
-        ),
-        migrations.AlterField(
-            model_name='holidayoverride',
-            name='name',
-            field=models.CharField(blank=True, max_length=200, verbose_name='nama hari libur'),
-        ),
-        migrations.AlterField(
-            model_name='holidayoverride',
-            name='office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='holiday_overrides', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='office',
-            name='address',
-            field=models.TextField(blank=True, verbose_name='alamat'),
-        ),
-        migrations.AlterField(
-            model_name='office',
-            name='kind',
-            field=models.CharField(choices=[('national', 'BPS RI'), ('province', 'Provinsi'), ('regency', 'Kabupaten/Kota')], max_length=20, verbose_name='jenis'),
-        ),
-        migrations.AlterField(
-            model_name='office',
-            name='parent',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='offices.office', verbose_name='induk'),
-        ),
-        migrations.AlterField(
-            model_name='office',
-            name='path',
-            field=models.CharField(db_index=True, editable=False, max_length=100, verbose_name='jalur'),
-        ),
-        migrations.AlterField(
-            model_name='office',
-            name='website',
-            field=models.URLField(blank=True, verbose_name='situs web'),
-        ),
-        migrations.AlterField(
-            model_name='office',
-            name='website_origins',
-            field=models.JSONField(blank=True, default=list, verbose_name='asal situs yang boleh memasang widget'),
-        ),
-        migrations.AlterField(
-            model_name='office',
-            name='whatsapp_business_account_id',
-            field=models.CharField(blank=True, max_length=40, verbose_name='ID akun bisnis WhatsApp'),
-        ),
-        migrations.AlterField(
-            model_name='office',
-            name='whatsapp_phone_number_id',
-            field=models.CharField(blank=True, max_length=40, null=True, unique=True, verbose_name='ID nomor telepon WhatsApp Cloud API'),
-        ),
-        migrations.AlterField(
-            model_name='officeclosure',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada'),
-        ),
-        migrations.AlterField(
-            model_name='officeclosure',
-            name='date',
-            field=models.DateField(verbose_name='tanggal'),
-        ),
-        migrations.AlterField(
-            model_name='officeclosure',
-            name='office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='closures', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='officeclosure',
-            name='reason',
-            field=models.CharField(max_length=200, verbose_name='alasan'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='change_note',
-            field=models.CharField(blank=True, max_length=300, verbose_name='catatan perubahan'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='channel_terms',
-            field=models.JSONField(blank=True, default=dict, verbose_name='ketentuan per kanal'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='channels',
-            field=models.JSONField(default=list, verbose_name='kanal pelayanan'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='closing_order',
-            field=models.CharField(choices=[('rate_then_close', 'Penilaian, lalu penutupan'), ('close_then_rate', 'Penutupan, lalu penilaian')], max_length=20, verbose_name='urutan penutupan'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='compensation',
-            field=models.JSONField(blank=True, default=dict, verbose_name='kompensasi'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='competences',
-            field=models.JSONField(blank=True, default=list, verbose_name='kompetensi pelaksana'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='complaint_channels',
-            field=models.JSONField(default=list, verbose_name='penanganan pengaduan, saran dan masukan'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='cost',
-            field=models.JSONField(default=dict, verbose_name='biaya/tarif'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='dibuat oleh'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='evaluation',
-            field=models.JSONField(blank=True, default=dict, verbose_name='evaluasi kinerja pelaksana'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='evaluation_cadences',
-            field=models.JSONField(blank=True, default=list, verbose_name='jadwal evaluasi'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='facilities',
-            field=models.JSONField(blank=True, default=list, verbose_name='sarana dan prasarana'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='first_response_minutes',
-            field=models.PositiveIntegerField(default=120, help_text='Target respons pertama, dalam menit kerja (kebijakan kantor).', verbose_name='target respons pertama (menit kerja)'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='is_free',
-            field=models.BooleanField(default=True, verbose_name='tanpa biaya'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='legal_bases',
-            field=models.JSONField(blank=True, default=list, verbose_name='dasar hukum'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='min_officers',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='jumlah petugas minimal'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='standards', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='procedures',
-            field=models.JSONField(default=dict, verbose_name='sistem, mekanisme dan prosedur'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='product',
-            field=models.JSONField(default=dict, verbose_name='produk pelayanan'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='reopen_days',
-            field=models.PositiveSmallIntegerField(default=7, help_text='Pesan baru setelah ditutup membuka kembali konsultasi dalam jumlah hari ini.', verbose_name='batas buka kembali (hari)'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='requirements',
-            field=models.JSONField(default=list, verbose_name='persyaratan'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='security',
-            field=models.JSONField(blank=True, default=dict, verbose_name='jaminan keamanan dan keselamatan'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='service_guarantee',
-            field=models.JSONField(blank=True, default=dict, verbose_name='jaminan pelayanan'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='service_hours',
-            field=models.JSONField(default=dict, verbose_name='jam pelayanan'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='service_hours_text',
-            field=models.JSONField(default=dict, verbose_name='teks jam pelayanan'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='sla_working_days',
-            field=models.PositiveSmallIntegerField(default=3, help_text='Hari kerja penyelesaian. Berlaku sebagai janji standar untuk kanal yang disebut di channel_terms; untuk kanal lain sebagai target kantor.', verbose_name='jangka waktu penyelesaian (hari kerja)'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='supervision',
-            field=models.JSONField(blank=True, default=dict, verbose_name='pengawasan internal'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='supervision_tiered',
-            field=models.BooleanField(default=False, verbose_name='pengawasan berjenjang'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='title',
-            field=models.JSONField(default=dict, verbose_name='nama pelayanan'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='topics',
-            field=models.JSONField(default=list, verbose_name='topik konsultasi'),
-        ),
-        migrations.AlterField(
-            model_name='servicestandard',
-            name='version',
-            field=models.PositiveIntegerField(verbose_name='versi'),
+        AlterLabels(
+            [
+                ('holidayoverride', 'created_at', models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada')),
+                ('holidayoverride', 'decision', models.CharField(choices=[('confirmed', 'Dikonfirmasi'), ('moved', 'Dipindah'), ('removed', 'Dihapus')], max_length=10, verbose_name='keputusan')),
+                ('holidayoverride', 'name', models.CharField(blank=True, max_length=200, verbose_name='nama hari libur')),
+                ('holidayoverride', 'office', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='holiday_overrides', to='offices.office', verbose_name='kantor')),
+                ('office', 'address', models.TextField(blank=True, verbose_name='alamat')),
+                ('office', 'kind', models.CharField(choices=[('national', 'BPS RI'), ('province', 'Provinsi'), ('regency', 'Kabupaten/Kota')], max_length=20, verbose_name='jenis')),
+                ('office', 'parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='offices.office', verbose_name='induk')),
+                ('office', 'path', models.CharField(db_index=True, editable=False, max_length=100, verbose_name='jalur')),
+                ('office', 'website', models.URLField(blank=True, verbose_name='situs web')),
+                ('office', 'website_origins', models.JSONField(blank=True, default=list, verbose_name='asal situs yang boleh memasang widget')),
+                ('office', 'whatsapp_business_account_id', models.CharField(blank=True, max_length=40, verbose_name='ID akun bisnis WhatsApp')),
+                ('office', 'whatsapp_phone_number_id', models.CharField(blank=True, max_length=40, null=True, unique=True, verbose_name='ID nomor telepon WhatsApp Cloud API')),
+                ('officeclosure', 'created_at', models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada')),
+                ('officeclosure', 'date', models.DateField(verbose_name='tanggal')),
+                ('officeclosure', 'office', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='closures', to='offices.office', verbose_name='kantor')),
+                ('officeclosure', 'reason', models.CharField(max_length=200, verbose_name='alasan')),
+                ('servicestandard', 'change_note', models.CharField(blank=True, max_length=300, verbose_name='catatan perubahan')),
+                ('servicestandard', 'channel_terms', models.JSONField(blank=True, default=dict, verbose_name='ketentuan per kanal')),
+                ('servicestandard', 'channels', models.JSONField(default=list, verbose_name='kanal pelayanan')),
+                ('servicestandard', 'closing_order', models.CharField(choices=[('rate_then_close', 'Penilaian, lalu penutupan'), ('close_then_rate', 'Penutupan, lalu penilaian')], max_length=20, verbose_name='urutan penutupan')),
+                ('servicestandard', 'compensation', models.JSONField(blank=True, default=dict, verbose_name='kompensasi')),
+                ('servicestandard', 'competences', models.JSONField(blank=True, default=list, verbose_name='kompetensi pelaksana')),
+                ('servicestandard', 'complaint_channels', models.JSONField(default=list, verbose_name='penanganan pengaduan, saran dan masukan')),
+                ('servicestandard', 'cost', models.JSONField(default=dict, verbose_name='biaya/tarif')),
+                ('servicestandard', 'created_at', models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada')),
+                ('servicestandard', 'created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='dibuat oleh')),
+                ('servicestandard', 'evaluation', models.JSONField(blank=True, default=dict, verbose_name='evaluasi kinerja pelaksana')),
+                ('servicestandard', 'evaluation_cadences', models.JSONField(blank=True, default=list, verbose_name='jadwal evaluasi')),
+                ('servicestandard', 'facilities', models.JSONField(blank=True, default=list, verbose_name='sarana dan prasarana')),
+                ('servicestandard', 'first_response_minutes', models.PositiveIntegerField(default=120, help_text='Target respons pertama, dalam menit kerja (kebijakan kantor).', verbose_name='target respons pertama (menit kerja)')),
+                ('servicestandard', 'is_free', models.BooleanField(default=True, verbose_name='tanpa biaya')),
+                ('servicestandard', 'legal_bases', models.JSONField(blank=True, default=list, verbose_name='dasar hukum')),
+                ('servicestandard', 'min_officers', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='jumlah petugas minimal')),
+                ('servicestandard', 'office', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='standards', to='offices.office', verbose_name='kantor')),
+                ('servicestandard', 'procedures', models.JSONField(default=dict, verbose_name='sistem, mekanisme dan prosedur')),
+                ('servicestandard', 'product', models.JSONField(default=dict, verbose_name='produk pelayanan')),
+                ('servicestandard', 'reopen_days', models.PositiveSmallIntegerField(default=7, help_text='Pesan baru setelah ditutup membuka kembali konsultasi dalam jumlah hari ini.', verbose_name='batas buka kembali (hari)')),
+                ('servicestandard', 'requirements', models.JSONField(default=list, verbose_name='persyaratan')),
+                ('servicestandard', 'security', models.JSONField(blank=True, default=dict, verbose_name='jaminan keamanan dan keselamatan')),
+                ('servicestandard', 'service_guarantee', models.JSONField(blank=True, default=dict, verbose_name='jaminan pelayanan')),
+                ('servicestandard', 'service_hours', models.JSONField(default=dict, verbose_name='jam pelayanan')),
+                ('servicestandard', 'service_hours_text', models.JSONField(default=dict, verbose_name='teks jam pelayanan')),
+                ('servicestandard', 'sla_working_days', models.PositiveSmallIntegerField(default=3, help_text='Hari kerja penyelesaian. Berlaku sebagai janji standar untuk kanal yang disebut di channel_terms; untuk kanal lain sebagai target kantor.', verbose_name='jangka waktu penyelesaian (hari kerja)')),
+                ('servicestandard', 'supervision', models.JSONField(blank=True, default=dict, verbose_name='pengawasan internal')),
+                ('servicestandard', 'supervision_tiered', models.BooleanField(default=False, verbose_name='pengawasan berjenjang')),
+                ('servicestandard', 'title', models.JSONField(default=dict, verbose_name='nama pelayanan')),
+                ('servicestandard', 'topics', models.JSONField(default=list, verbose_name='topik konsultasi')),
+                ('servicestandard', 'version', models.PositiveIntegerField(verbose_name='versi')),
+            ]
         ),
     ]

@@ -5,6 +5,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from pstdesk.lib.label_operations import AlterLabels
+
 
 class Migration(migrations.Migration):
 
@@ -32,139 +34,35 @@ class Migration(migrations.Migration):
             name='skmresponse',
             options={'verbose_name': 'jawaban survei kepuasan (SKM)', 'verbose_name_plural': 'jawaban survei kepuasan (SKM)'},
         ),
-        migrations.AlterField(
-            model_name='alertdecision',
-            name='alert',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='decisions', to='ratings.ratingalert', verbose_name='peringatan'),
-        ),
-        migrations.AlterField(
-            model_name='alertdecision',
-            name='decided_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='diputuskan pada'),
-        ),
-        migrations.AlterField(
-            model_name='alertdecision',
-            name='decided_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='diputuskan oleh'),
-        ),
-        migrations.AlterField(
-            model_name='alertdecision',
-            name='decision',
-            field=models.CharField(choices=[('open', 'baru'), ('looked_into', 'sedang diperiksa'), ('action_taken', 'sudah ditindak'), ('unfounded', 'tidak terbukti')], max_length=20, verbose_name='keputusan'),
-        ),
-        migrations.AlterField(
-            model_name='alertdecision',
-            name='text',
-            field=models.TextField(verbose_name='catatan keputusan'),
-        ),
-        migrations.AlterField(
-            model_name='rating',
-            name='channel',
-            field=models.CharField(max_length=20, verbose_name='kanal penilaian'),
-        ),
-        migrations.AlterField(
-            model_name='rating',
-            name='consultation',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='rating', to='consultations.consultation', verbose_name='konsultasi'),
-        ),
-        migrations.AlterField(
-            model_name='rating',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada'),
-        ),
-        migrations.AlterField(
-            model_name='rating',
-            name='feedback',
-            field=models.TextField(blank=True, verbose_name='umpan balik'),
-        ),
-        migrations.AlterField(
-            model_name='rating',
-            name='score',
-            field=models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='nilai'),
-        ),
-        migrations.AlterField(
-            model_name='ratingalert',
-            name='consultation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='consultations.consultation', verbose_name='konsultasi'),
-        ),
-        migrations.AlterField(
-            model_name='ratingalert',
-            name='office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='rating_alerts', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='ratingalert',
-            name='officer',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='petugas'),
-        ),
-        migrations.AlterField(
-            model_name='ratingalert',
-            name='opened_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='dibuka pada'),
-        ),
-        migrations.AlterField(
-            model_name='ratingalert',
-            name='rating',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='alert', to='ratings.rating', verbose_name='penilaian'),
-        ),
-        migrations.AlterField(
-            model_name='ratingalert',
-            name='reasons',
-            field=models.JSONField(default=list, verbose_name='alasan'),
-        ),
-        migrations.AlterField(
-            model_name='ratingalert',
-            name='status',
-            field=models.CharField(choices=[('open', 'baru'), ('looked_into', 'sedang diperiksa'), ('action_taken', 'sudah ditindak'), ('unfounded', 'tidak terbukti')], db_index=True, default='open', max_length=20, verbose_name='status tindak lanjut'),
-        ),
-        migrations.AlterField(
-            model_name='ratingalert',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True, verbose_name='diperbarui pada'),
-        ),
-        migrations.AlterField(
-            model_name='ratingpolicy',
-            name='office',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='rating_policy', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='skmresponse',
-            name='answers',
-            field=models.JSONField(default=dict, verbose_name='jawaban'),
-        ),
-        migrations.AlterField(
-            model_name='skmresponse',
-            name='channel',
-            field=models.CharField(blank=True, max_length=20, verbose_name='kanal'),
-        ),
-        migrations.AlterField(
-            model_name='skmresponse',
-            name='consultation',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='skm_response', to='consultations.consultation', verbose_name='konsultasi'),
-        ),
-        migrations.AlterField(
-            model_name='skmresponse',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada'),
-        ),
-        migrations.AlterField(
-            model_name='skmresponse',
-            name='office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='skm_responses', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='skmresponse',
-            name='profile',
-            field=models.JSONField(blank=True, default=dict, verbose_name='profil responden'),
-        ),
-        migrations.AlterField(
-            model_name='skmresponse',
-            name='source',
-            field=models.CharField(choices=[('online', 'daring (setelah konsultasi)'), ('paper', 'kuesioner kertas (impor)')], default='online', max_length=10, verbose_name='sumber isian'),
-        ),
-        migrations.AlterField(
-            model_name='skmresponse',
-            name='submitted_at',
-            field=models.DateTimeField(db_index=True, verbose_name='dikirim pada'),
+        AlterLabels(
+            [
+                ('alertdecision', 'alert', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='decisions', to='ratings.ratingalert', verbose_name='peringatan')),
+                ('alertdecision', 'decided_at', models.DateTimeField(auto_now_add=True, verbose_name='diputuskan pada')),
+                ('alertdecision', 'decided_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='diputuskan oleh')),
+                ('alertdecision', 'decision', models.CharField(choices=[('open', 'baru'), ('looked_into', 'sedang diperiksa'), ('action_taken', 'sudah ditindak'), ('unfounded', 'tidak terbukti')], max_length=20, verbose_name='keputusan')),
+                ('alertdecision', 'text', models.TextField(verbose_name='catatan keputusan')),
+                ('rating', 'channel', models.CharField(max_length=20, verbose_name='kanal penilaian')),
+                ('rating', 'consultation', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='rating', to='consultations.consultation', verbose_name='konsultasi')),
+                ('rating', 'created_at', models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada')),
+                ('rating', 'feedback', models.TextField(blank=True, verbose_name='umpan balik')),
+                ('rating', 'score', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='nilai')),
+                ('ratingalert', 'consultation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='consultations.consultation', verbose_name='konsultasi')),
+                ('ratingalert', 'office', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='rating_alerts', to='offices.office', verbose_name='kantor')),
+                ('ratingalert', 'officer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='petugas')),
+                ('ratingalert', 'opened_at', models.DateTimeField(auto_now_add=True, verbose_name='dibuka pada')),
+                ('ratingalert', 'rating', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='alert', to='ratings.rating', verbose_name='penilaian')),
+                ('ratingalert', 'reasons', models.JSONField(default=list, verbose_name='alasan')),
+                ('ratingalert', 'status', models.CharField(choices=[('open', 'baru'), ('looked_into', 'sedang diperiksa'), ('action_taken', 'sudah ditindak'), ('unfounded', 'tidak terbukti')], db_index=True, default='open', max_length=20, verbose_name='status tindak lanjut')),
+                ('ratingalert', 'updated_at', models.DateTimeField(auto_now=True, verbose_name='diperbarui pada')),
+                ('ratingpolicy', 'office', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='rating_policy', to='offices.office', verbose_name='kantor')),
+                ('skmresponse', 'answers', models.JSONField(default=dict, verbose_name='jawaban')),
+                ('skmresponse', 'channel', models.CharField(blank=True, max_length=20, verbose_name='kanal')),
+                ('skmresponse', 'consultation', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='skm_response', to='consultations.consultation', verbose_name='konsultasi')),
+                ('skmresponse', 'created_at', models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada')),
+                ('skmresponse', 'office', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='skm_responses', to='offices.office', verbose_name='kantor')),
+                ('skmresponse', 'profile', models.JSONField(blank=True, default=dict, verbose_name='profil responden')),
+                ('skmresponse', 'source', models.CharField(choices=[('online', 'daring (setelah konsultasi)'), ('paper', 'kuesioner kertas (impor)')], default='online', max_length=10, verbose_name='sumber isian')),
+                ('skmresponse', 'submitted_at', models.DateTimeField(db_index=True, verbose_name='dikirim pada')),
+            ]
         ),
     ]

@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from pstdesk.lib.label_operations import AlterLabels
+
 
 class Migration(migrations.Migration):
 
@@ -30,169 +32,41 @@ class Migration(migrations.Migration):
             name='workingday',
             options={'verbose_name': 'hari kerja', 'verbose_name_plural': 'hari kerja'},
         ),
-        migrations.AlterField(
-            model_name='reportdelivery',
-            name='email',
-            field=models.EmailField(max_length=254, verbose_name='e-mail tujuan'),
-        ),
-        migrations.AlterField(
-            model_name='reportdelivery',
-            name='recipient',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='penerima'),
-        ),
-        migrations.AlterField(
-            model_name='reportdelivery',
-            name='sent_at',
-            field=models.DateTimeField(verbose_name='dikirim pada'),
-        ),
-        migrations.AlterField(
-            model_name='reportdelivery',
-            name='snapshot',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='reports.reportsnapshot', verbose_name='cuplikan laporan'),
-        ),
-        migrations.AlterField(
-            model_name='reportsnapshot',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada'),
-        ),
-        migrations.AlterField(
-            model_name='reportsnapshot',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='dibuat oleh'),
-        ),
-        migrations.AlterField(
-            model_name='reportsnapshot',
-            name='created_by_label',
-            field=models.CharField(blank=True, max_length=100, verbose_name='dibuat oleh (nama)'),
-        ),
-        migrations.AlterField(
-            model_name='reportsnapshot',
-            name='csv_zip',
-            field=models.FileField(blank=True, upload_to='reports/%Y/%m/', verbose_name='berkas CSV (ZIP)'),
-        ),
-        migrations.AlterField(
-            model_name='reportsnapshot',
-            name='figures',
-            field=models.JSONField(verbose_name='angka laporan'),
-        ),
-        migrations.AlterField(
-            model_name='reportsnapshot',
-            name='kind',
-            field=models.CharField(choices=[('monthly', 'Bulanan'), ('annual', 'Tahunan'), ('ad_hoc', 'Sewaktu-waktu')], max_length=10, verbose_name='jenis laporan'),
-        ),
-        migrations.AlterField(
-            model_name='reportsnapshot',
-            name='office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='report_snapshots', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='reportsnapshot',
-            name='pdf',
-            field=models.FileField(blank=True, upload_to='reports/%Y/%m/', verbose_name='berkas PDF'),
-        ),
-        migrations.AlterField(
-            model_name='reportsnapshot',
-            name='period_end',
-            field=models.DateField(verbose_name='akhir periode'),
-        ),
-        migrations.AlterField(
-            model_name='reportsnapshot',
-            name='period_start',
-            field=models.DateField(verbose_name='awal periode'),
-        ),
-        migrations.AlterField(
-            model_name='reportsnapshot',
-            name='subtree',
-            field=models.BooleanField(default=False, verbose_name='termasuk kantor di bawahnya'),
-        ),
-        migrations.AlterField(
-            model_name='reportsnapshot',
-            name='version',
-            field=models.PositiveIntegerField(verbose_name='versi'),
-        ),
-        migrations.AlterField(
-            model_name='reportsnapshot',
-            name='xlsx',
-            field=models.FileField(blank=True, upload_to='reports/%Y/%m/', verbose_name='berkas XLSX'),
-        ),
-        migrations.AlterField(
-            model_name='scheduledrun',
-            name='claimed_at',
-            field=models.DateTimeField(verbose_name='diambil pada'),
-        ),
-        migrations.AlterField(
-            model_name='scheduledrun',
-            name='finished_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='selesai pada'),
-        ),
-        migrations.AlterField(
-            model_name='scheduledrun',
-            name='kind',
-            field=models.CharField(choices=[('monthly', 'Bulanan'), ('annual', 'Tahunan'), ('ad_hoc', 'Sewaktu-waktu')], max_length=10, verbose_name='jenis laporan'),
-        ),
-        migrations.AlterField(
-            model_name='scheduledrun',
-            name='office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='scheduledrun',
-            name='period_start',
-            field=models.DateField(verbose_name='awal periode'),
-        ),
-        migrations.AlterField(
-            model_name='scheduledrun',
-            name='snapshot',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='reports.reportsnapshot', verbose_name='cuplikan laporan'),
-        ),
-        migrations.AlterField(
-            model_name='workingcalendarstate',
-            name='built_at',
-            field=models.DateTimeField(auto_now=True, verbose_name='disusun pada'),
-        ),
-        migrations.AlterField(
-            model_name='workingcalendarstate',
-            name='fingerprint',
-            field=models.CharField(max_length=64, verbose_name='sidik kalender'),
-        ),
-        migrations.AlterField(
-            model_name='workingcalendarstate',
-            name='office',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='workingcalendarstate',
-            name='through_year',
-            field=models.PositiveSmallIntegerField(verbose_name='sampai tahun'),
-        ),
-        migrations.AlterField(
-            model_name='workingday',
-            name='closes_epoch',
-            field=models.BigIntegerField(verbose_name='tutup (detik epoch)'),
-        ),
-        migrations.AlterField(
-            model_name='workingday',
-            name='date',
-            field=models.DateField(verbose_name='tanggal'),
-        ),
-        migrations.AlterField(
-            model_name='workingday',
-            name='minutes_before',
-            field=models.FloatField(verbose_name='menit kerja sebelumnya'),
-        ),
-        migrations.AlterField(
-            model_name='workingday',
-            name='office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='workingday',
-            name='opens_epoch',
-            field=models.BigIntegerField(verbose_name='buka (detik epoch)'),
-        ),
-        migrations.AlterField(
-            model_name='workingday',
-            name='ordinal',
-            field=models.PositiveIntegerField(verbose_name='urutan hari kerja'),
+        AlterLabels(
+            [
+                ('reportdelivery', 'email', models.EmailField(max_length=254, verbose_name='e-mail tujuan')),
+                ('reportdelivery', 'recipient', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='penerima')),
+                ('reportdelivery', 'sent_at', models.DateTimeField(verbose_name='dikirim pada')),
+                ('reportdelivery', 'snapshot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='reports.reportsnapshot', verbose_name='cuplikan laporan')),
+                ('reportsnapshot', 'created_at', models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada')),
+                ('reportsnapshot', 'created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='dibuat oleh')),
+                ('reportsnapshot', 'created_by_label', models.CharField(blank=True, max_length=100, verbose_name='dibuat oleh (nama)')),
+                ('reportsnapshot', 'csv_zip', models.FileField(blank=True, upload_to='reports/%Y/%m/', verbose_name='berkas CSV (ZIP)')),
+                ('reportsnapshot', 'figures', models.JSONField(verbose_name='angka laporan')),
+                ('reportsnapshot', 'kind', models.CharField(choices=[('monthly', 'Bulanan'), ('annual', 'Tahunan'), ('ad_hoc', 'Sewaktu-waktu')], max_length=10, verbose_name='jenis laporan')),
+                ('reportsnapshot', 'office', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='report_snapshots', to='offices.office', verbose_name='kantor')),
+                ('reportsnapshot', 'pdf', models.FileField(blank=True, upload_to='reports/%Y/%m/', verbose_name='berkas PDF')),
+                ('reportsnapshot', 'period_end', models.DateField(verbose_name='akhir periode')),
+                ('reportsnapshot', 'period_start', models.DateField(verbose_name='awal periode')),
+                ('reportsnapshot', 'subtree', models.BooleanField(default=False, verbose_name='termasuk kantor di bawahnya')),
+                ('reportsnapshot', 'version', models.PositiveIntegerField(verbose_name='versi')),
+                ('reportsnapshot', 'xlsx', models.FileField(blank=True, upload_to='reports/%Y/%m/', verbose_name='berkas XLSX')),
+                ('scheduledrun', 'claimed_at', models.DateTimeField(verbose_name='diambil pada')),
+                ('scheduledrun', 'finished_at', models.DateTimeField(blank=True, null=True, verbose_name='selesai pada')),
+                ('scheduledrun', 'kind', models.CharField(choices=[('monthly', 'Bulanan'), ('annual', 'Tahunan'), ('ad_hoc', 'Sewaktu-waktu')], max_length=10, verbose_name='jenis laporan')),
+                ('scheduledrun', 'office', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='offices.office', verbose_name='kantor')),
+                ('scheduledrun', 'period_start', models.DateField(verbose_name='awal periode')),
+                ('scheduledrun', 'snapshot', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='reports.reportsnapshot', verbose_name='cuplikan laporan')),
+                ('workingcalendarstate', 'built_at', models.DateTimeField(auto_now=True, verbose_name='disusun pada')),
+                ('workingcalendarstate', 'fingerprint', models.CharField(max_length=64, verbose_name='sidik kalender')),
+                ('workingcalendarstate', 'office', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='offices.office', verbose_name='kantor')),
+                ('workingcalendarstate', 'through_year', models.PositiveSmallIntegerField(verbose_name='sampai tahun')),
+                ('workingday', 'closes_epoch', models.BigIntegerField(verbose_name='tutup (detik epoch)')),
+                ('workingday', 'date', models.DateField(verbose_name='tanggal')),
+                ('workingday', 'minutes_before', models.FloatField(verbose_name='menit kerja sebelumnya')),
+                ('workingday', 'office', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='offices.office', verbose_name='kantor')),
+                ('workingday', 'opens_epoch', models.BigIntegerField(verbose_name='buka (detik epoch)')),
+                ('workingday', 'ordinal', models.PositiveIntegerField(verbose_name='urutan hari kerja')),
+            ]
         ),
     ]

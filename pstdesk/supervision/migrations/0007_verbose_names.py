@@ -5,6 +5,8 @@ import pstdesk.supervision.models
 from django.conf import settings
 from django.db import migrations, models
 
+from pstdesk.lib.label_operations import AlterLabels
+
 
 class Migration(migrations.Migration):
 
@@ -38,179 +40,43 @@ class Migration(migrations.Migration):
             name='reviewchecklist',
             options={'verbose_name': 'daftar periksa tinjauan', 'verbose_name_plural': 'daftar periksa tinjauan'},
         ),
-        migrations.AlterField(
-            model_name='coveragestate',
-            name='below_since',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='kurang sejak'),
-        ),
-        migrations.AlterField(
-            model_name='coveragestate',
-            name='office',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='deadlinenotice',
-            name='consultation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='consultations.consultation', verbose_name='konsultasi'),
-        ),
-        migrations.AlterField(
-            model_name='deadlinenotice',
-            name='due_at',
-            field=models.DateTimeField(verbose_name='jatuh tempo'),
-        ),
-        migrations.AlterField(
-            model_name='deadlinenotice',
-            name='level',
-            field=models.CharField(max_length=5, verbose_name='tingkat pemberitahuan'),
-        ),
-        migrations.AlterField(
-            model_name='deadlinenotice',
-            name='sent_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='dikirim pada'),
-        ),
-        migrations.AlterField(
-            model_name='deadlinenotice',
-            name='user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='petugas yang diberi tahu'),
-        ),
-        migrations.AlterField(
-            model_name='dutysync',
-            name='rostered',
-            field=models.BooleanField(default=False, verbose_name='terjadwal'),
-        ),
-        migrations.AlterField(
-            model_name='dutysync',
-            name='synced_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='disinkronkan pada'),
-        ),
-        migrations.AlterField(
-            model_name='dutysync',
-            name='user',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to=settings.AUTH_USER_MODEL, verbose_name='petugas'),
-        ),
-        migrations.AlterField(
-            model_name='escalation',
-            name='breach',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='complaints.breach', verbose_name='pelanggaran'),
-        ),
-        migrations.AlterField(
-            model_name='escalation',
-            name='consultation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='consultations.consultation', verbose_name='konsultasi'),
-        ),
-        migrations.AlterField(
-            model_name='escalation',
-            name='escalated_at',
-            field=models.DateTimeField(verbose_name='dieskalasi pada'),
-        ),
-        migrations.AlterField(
-            model_name='escalation',
-            name='from_office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='offices.office', verbose_name='dari kantor'),
-        ),
-        migrations.AlterField(
-            model_name='escalation',
-            name='level',
-            field=models.PositiveSmallIntegerField(verbose_name='tingkat eskalasi'),
-        ),
-        migrations.AlterField(
-            model_name='escalation',
-            name='rating_alert',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='escalations', to='ratings.ratingalert', verbose_name='peringatan penilaian'),
-        ),
-        migrations.AlterField(
-            model_name='escalation',
-            name='to_office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='escalations_received', to='offices.office', verbose_name='ke kantor'),
-        ),
-        migrations.AlterField(
-            model_name='reviewchecklist',
-            name='items',
-            field=models.JSONField(default=pstdesk.supervision.models.default_checklist, verbose_name='butir periksa'),
-        ),
-        migrations.AlterField(
-            model_name='reviewchecklist',
-            name='office',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='reviewchecklist',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True, verbose_name='diperbarui pada'),
-        ),
-        migrations.AlterField(
-            model_name='rosterexception',
-            name='office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roster_exceptions', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='rosterexception',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roster_exceptions', to=settings.AUTH_USER_MODEL, verbose_name='petugas'),
-        ),
-        migrations.AlterField(
-            model_name='rostershift',
-            name='office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roster_shifts', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='rostershift',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roster_shifts', to=settings.AUTH_USER_MODEL, verbose_name='petugas'),
-        ),
-        migrations.AlterField(
-            model_name='supervisionsettings',
-            name='office',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='supervision_settings', serialize=False, to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='transcriptreview',
-            name='checklist',
-            field=models.JSONField(default=list, verbose_name='daftar periksa'),
-        ),
-        migrations.AlterField(
-            model_name='transcriptreview',
-            name='consultation',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='transcript_review', to='consultations.consultation', verbose_name='konsultasi'),
-        ),
-        migrations.AlterField(
-            model_name='transcriptreview',
-            name='notes',
-            field=models.JSONField(default=dict, verbose_name='catatan'),
-        ),
-        migrations.AlterField(
-            model_name='transcriptreview',
-            name='office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='transcriptreview',
-            name='officer',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='petugas'),
-        ),
-        migrations.AlterField(
-            model_name='transcriptreview',
-            name='officer_read_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='dibaca petugas pada'),
-        ),
-        migrations.AlterField(
-            model_name='transcriptreview',
-            name='reviewed_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='ditinjau pada'),
-        ),
-        migrations.AlterField(
-            model_name='transcriptreview',
-            name='reviewer',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='peninjau'),
-        ),
-        migrations.AlterField(
-            model_name='transcriptreview',
-            name='scores',
-            field=models.JSONField(default=dict, verbose_name='nilai per butir'),
-        ),
-        migrations.AlterField(
-            model_name='transcriptreview',
-            name='updated_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='diperbarui pada'),
+        AlterLabels(
+            [
+                ('coveragestate', 'below_since', models.DateTimeField(blank=True, null=True, verbose_name='kurang sejak')),
+                ('coveragestate', 'office', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='offices.office', verbose_name='kantor')),
+                ('deadlinenotice', 'consultation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='consultations.consultation', verbose_name='konsultasi')),
+                ('deadlinenotice', 'due_at', models.DateTimeField(verbose_name='jatuh tempo')),
+                ('deadlinenotice', 'level', models.CharField(max_length=5, verbose_name='tingkat pemberitahuan')),
+                ('deadlinenotice', 'sent_at', models.DateTimeField(auto_now_add=True, verbose_name='dikirim pada')),
+                ('deadlinenotice', 'user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='petugas yang diberi tahu')),
+                ('dutysync', 'rostered', models.BooleanField(default=False, verbose_name='terjadwal')),
+                ('dutysync', 'synced_at', models.DateTimeField(blank=True, null=True, verbose_name='disinkronkan pada')),
+                ('dutysync', 'user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to=settings.AUTH_USER_MODEL, verbose_name='petugas')),
+                ('escalation', 'breach', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='complaints.breach', verbose_name='pelanggaran')),
+                ('escalation', 'consultation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='consultations.consultation', verbose_name='konsultasi')),
+                ('escalation', 'escalated_at', models.DateTimeField(verbose_name='dieskalasi pada')),
+                ('escalation', 'from_office', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='offices.office', verbose_name='dari kantor')),
+                ('escalation', 'level', models.PositiveSmallIntegerField(verbose_name='tingkat eskalasi')),
+                ('escalation', 'rating_alert', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='escalations', to='ratings.ratingalert', verbose_name='peringatan penilaian')),
+                ('escalation', 'to_office', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='escalations_received', to='offices.office', verbose_name='ke kantor')),
+                ('reviewchecklist', 'items', models.JSONField(default=pstdesk.supervision.models.default_checklist, verbose_name='butir periksa')),
+                ('reviewchecklist', 'office', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='offices.office', verbose_name='kantor')),
+                ('reviewchecklist', 'updated_at', models.DateTimeField(auto_now=True, verbose_name='diperbarui pada')),
+                ('rosterexception', 'office', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roster_exceptions', to='offices.office', verbose_name='kantor')),
+                ('rosterexception', 'user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roster_exceptions', to=settings.AUTH_USER_MODEL, verbose_name='petugas')),
+                ('rostershift', 'office', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roster_shifts', to='offices.office', verbose_name='kantor')),
+                ('rostershift', 'user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roster_shifts', to=settings.AUTH_USER_MODEL, verbose_name='petugas')),
+                ('supervisionsettings', 'office', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='supervision_settings', serialize=False, to='offices.office', verbose_name='kantor')),
+                ('transcriptreview', 'checklist', models.JSONField(default=list, verbose_name='daftar periksa')),
+                ('transcriptreview', 'consultation', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='transcript_review', to='consultations.consultation', verbose_name='konsultasi')),
+                ('transcriptreview', 'notes', models.JSONField(default=dict, verbose_name='catatan')),
+                ('transcriptreview', 'office', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='offices.office', verbose_name='kantor')),
+                ('transcriptreview', 'officer', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='petugas')),
+                ('transcriptreview', 'officer_read_at', models.DateTimeField(blank=True, null=True, verbose_name='dibaca petugas pada')),
+                ('transcriptreview', 'reviewed_at', models.DateTimeField(auto_now_add=True, verbose_name='ditinjau pada')),
+                ('transcriptreview', 'reviewer', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='peninjau')),
+                ('transcriptreview', 'scores', models.JSONField(default=dict, verbose_name='nilai per butir')),
+                ('transcriptreview', 'updated_at', models.DateTimeField(blank=True, null=True, verbose_name='diperbarui pada')),
+            ]
         ),
     ]

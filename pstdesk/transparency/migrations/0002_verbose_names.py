@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from pstdesk.lib.label_operations import AlterLabels
+
 
 class Migration(migrations.Migration):
 
@@ -14,34 +16,14 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='publishedmonth',
-            name='approved_at',
-            field=models.DateTimeField(verbose_name='disetujui pada'),
-        ),
-        migrations.AlterField(
-            model_name='publishedmonth',
-            name='approved_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='disetujui oleh'),
-        ),
-        migrations.AlterField(
-            model_name='publishedmonth',
-            name='figures',
-            field=models.JSONField(verbose_name='angka yang diterbitkan'),
-        ),
-        migrations.AlterField(
-            model_name='publishedmonth',
-            name='month',
-            field=models.PositiveSmallIntegerField(verbose_name='bulan'),
-        ),
-        migrations.AlterField(
-            model_name='publishedmonth',
-            name='office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='published_months', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='publishedmonth',
-            name='year',
-            field=models.PositiveSmallIntegerField(verbose_name='tahun'),
+        AlterLabels(
+            [
+                ('publishedmonth', 'approved_at', models.DateTimeField(verbose_name='disetujui pada')),
+                ('publishedmonth', 'approved_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='disetujui oleh')),
+                ('publishedmonth', 'figures', models.JSONField(verbose_name='angka yang diterbitkan')),
+                ('publishedmonth', 'month', models.PositiveSmallIntegerField(verbose_name='bulan')),
+                ('publishedmonth', 'office', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='published_months', to='offices.office', verbose_name='kantor')),
+                ('publishedmonth', 'year', models.PositiveSmallIntegerField(verbose_name='tahun')),
+            ]
         ),
     ]

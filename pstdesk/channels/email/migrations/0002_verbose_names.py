@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from pstdesk.lib.label_operations import AlterLabels
+
 
 class Migration(migrations.Migration):
 
@@ -21,209 +23,49 @@ class Migration(migrations.Migration):
             name='outboundemail',
             options={'verbose_name': 'e-mail keluar', 'verbose_name_plural': 'e-mail keluar'},
         ),
-        migrations.AlterField(
-            model_name='inboundemail',
-            name='attempts',
-            field=models.PositiveSmallIntegerField(default=0, verbose_name='jumlah percobaan'),
-        ),
-        migrations.AlterField(
-            model_name='inboundemail',
-            name='consultation',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='consultations.consultation', verbose_name='konsultasi'),
-        ),
-        migrations.AlterField(
-            model_name='inboundemail',
-            name='dedupe_key',
-            field=models.CharField(max_length=255, verbose_name='kunci antiduplikat'),
-        ),
-        migrations.AlterField(
-            model_name='inboundemail',
-            name='desk_message',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='consultations.message', verbose_name='pesan di PST Desk'),
-        ),
-        migrations.AlterField(
-            model_name='inboundemail',
-            name='error',
-            field=models.TextField(blank=True, verbose_name='kesalahan'),
-        ),
-        migrations.AlterField(
-            model_name='inboundemail',
-            name='folder',
-            field=models.CharField(blank=True, max_length=200, verbose_name='folder'),
-        ),
-        migrations.AlterField(
-            model_name='inboundemail',
-            name='mailbox',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='inbound', to='channel_email.mailbox', verbose_name='kotak surat'),
-        ),
-        migrations.AlterField(
-            model_name='inboundemail',
-            name='message_id',
-            field=models.CharField(blank=True, db_index=True, max_length=255, verbose_name='Message-ID'),
-        ),
-        migrations.AlterField(
-            model_name='inboundemail',
-            name='processed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='diproses pada'),
-        ),
-        migrations.AlterField(
-            model_name='inboundemail',
-            name='raw',
-            field=models.BinaryField(verbose_name='pesan mentah'),
-        ),
-        migrations.AlterField(
-            model_name='inboundemail',
-            name='received_at',
-            field=models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='diterima pada'),
-        ),
-        migrations.AlterField(
-            model_name='inboundemail',
-            name='sender',
-            field=models.CharField(blank=True, max_length=320, verbose_name='pengirim'),
-        ),
-        migrations.AlterField(
-            model_name='inboundemail',
-            name='size',
-            field=models.PositiveIntegerField(default=0, verbose_name='ukuran (bita)'),
-        ),
-        migrations.AlterField(
-            model_name='inboundemail',
-            name='source',
-            field=models.CharField(default='imap', max_length=10, verbose_name='sumber'),
-        ),
-        migrations.AlterField(
-            model_name='inboundemail',
-            name='status',
-            field=models.CharField(choices=[('stored', 'Disimpan, belum diproses'), ('delivered', 'Masuk ke konsultasi'), ('auto', 'Balasan otomatis / milis (tanpa balasan otomatis)'), ('bounce', 'Pemberitahuan gagal kirim'), ('own', 'Surat kita sendiri (diabaikan)'), ('failed', 'Gagal diproses')], db_index=True, default='stored', max_length=10, verbose_name='status pemrosesan'),
-        ),
-        migrations.AlterField(
-            model_name='inboundemail',
-            name='subject',
-            field=models.CharField(blank=True, max_length=500, verbose_name='perihal'),
-        ),
-        migrations.AlterField(
-            model_name='inboundemail',
-            name='thread_key',
-            field=models.CharField(blank=True, max_length=20, verbose_name='kunci utas'),
-        ),
-        migrations.AlterField(
-            model_name='inboundemail',
-            name='uid',
-            field=models.BigIntegerField(blank=True, null=True, verbose_name='UID IMAP'),
-        ),
-        migrations.AlterField(
-            model_name='inboundemail',
-            name='uidvalidity',
-            field=models.BigIntegerField(blank=True, null=True, verbose_name='UIDVALIDITY IMAP'),
-        ),
-        migrations.AlterField(
-            model_name='mailbox',
-            name='imap_folder',
-            field=models.CharField(default='INBOX', max_length=200, verbose_name='folder IMAP'),
-        ),
-        migrations.AlterField(
-            model_name='mailbox',
-            name='imap_host',
-            field=models.CharField(default='127.0.0.1', max_length=200, verbose_name='host IMAP'),
-        ),
-        migrations.AlterField(
-            model_name='mailbox',
-            name='imap_port',
-            field=models.PositiveIntegerField(default=993, verbose_name='port IMAP'),
-        ),
-        migrations.AlterField(
-            model_name='mailbox',
-            name='imap_security',
-            field=models.CharField(choices=[('none', 'Tanpa enkripsi (hanya untuk 127.0.0.1)'), ('starttls', 'STARTTLS'), ('tls', 'TLS langsung (IMAPS/SMTPS)')], default='tls', max_length=10, verbose_name='keamanan IMAP'),
-        ),
-        migrations.AlterField(
-            model_name='mailbox',
-            name='imap_user',
-            field=models.CharField(blank=True, max_length=200, verbose_name='pengguna IMAP'),
-        ),
-        migrations.AlterField(
-            model_name='mailbox',
-            name='office',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='mailbox', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='mailbox',
-            name='smtp_host',
-            field=models.CharField(default='127.0.0.1', max_length=200, verbose_name='host SMTP'),
-        ),
-        migrations.AlterField(
-            model_name='mailbox',
-            name='smtp_port',
-            field=models.PositiveIntegerField(default=587, verbose_name='port SMTP'),
-        ),
-        migrations.AlterField(
-            model_name='mailbox',
-            name='smtp_security',
-            field=models.CharField(choices=[('none', 'Tanpa enkripsi (hanya untuk 127.0.0.1)'), ('starttls', 'STARTTLS'), ('tls', 'TLS langsung (IMAPS/SMTPS)')], default='starttls', max_length=10, verbose_name='keamanan SMTP'),
-        ),
-        migrations.AlterField(
-            model_name='mailbox',
-            name='smtp_user',
-            field=models.CharField(blank=True, max_length=200, verbose_name='pengguna SMTP'),
-        ),
-        migrations.AlterField(
-            model_name='mailboxstate',
-            name='folder',
-            field=models.CharField(max_length=200, verbose_name='folder'),
-        ),
-        migrations.AlterField(
-            model_name='mailboxstate',
-            name='last_poll_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='terakhir diperiksa pada'),
-        ),
-        migrations.AlterField(
-            model_name='mailboxstate',
-            name='last_uid',
-            field=models.BigIntegerField(default=0, verbose_name='UID terakhir'),
-        ),
-        migrations.AlterField(
-            model_name='mailboxstate',
-            name='mailbox',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='states', to='channel_email.mailbox', verbose_name='kotak surat'),
-        ),
-        migrations.AlterField(
-            model_name='mailboxstate',
-            name='rescans',
-            field=models.PositiveIntegerField(default=0, verbose_name='jumlah pindai ulang'),
-        ),
-        migrations.AlterField(
-            model_name='mailboxstate',
-            name='uidvalidity',
-            field=models.BigIntegerField(blank=True, null=True, verbose_name='UIDVALIDITY IMAP'),
-        ),
-        migrations.AlterField(
-            model_name='outboundemail',
-            name='consultation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='consultations.consultation', verbose_name='konsultasi'),
-        ),
-        migrations.AlterField(
-            model_name='outboundemail',
-            name='message_id',
-            field=models.CharField(max_length=255, unique=True, verbose_name='Message-ID'),
-        ),
-        migrations.AlterField(
-            model_name='outboundemail',
-            name='outbox',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='consultations.message', verbose_name='kotak keluar'),
-        ),
-        migrations.AlterField(
-            model_name='outboundemail',
-            name='sent_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='dikirim pada'),
-        ),
-        migrations.AlterField(
-            model_name='outboundemail',
-            name='subject',
-            field=models.CharField(max_length=500, verbose_name='perihal'),
-        ),
-        migrations.AlterField(
-            model_name='outboundemail',
-            name='to_address',
-            field=models.EmailField(max_length=254, verbose_name='alamat tujuan'),
+        AlterLabels(
+            [
+                ('inboundemail', 'attempts', models.PositiveSmallIntegerField(default=0, verbose_name='jumlah percobaan')),
+                ('inboundemail', 'consultation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='consultations.consultation', verbose_name='konsultasi')),
+                ('inboundemail', 'dedupe_key', models.CharField(max_length=255, verbose_name='kunci antiduplikat')),
+                ('inboundemail', 'desk_message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='consultations.message', verbose_name='pesan di PST Desk')),
+                ('inboundemail', 'error', models.TextField(blank=True, verbose_name='kesalahan')),
+                ('inboundemail', 'folder', models.CharField(blank=True, max_length=200, verbose_name='folder')),
+                ('inboundemail', 'mailbox', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='inbound', to='channel_email.mailbox', verbose_name='kotak surat')),
+                ('inboundemail', 'message_id', models.CharField(blank=True, db_index=True, max_length=255, verbose_name='Message-ID')),
+                ('inboundemail', 'processed_at', models.DateTimeField(blank=True, null=True, verbose_name='diproses pada')),
+                ('inboundemail', 'raw', models.BinaryField(verbose_name='pesan mentah')),
+                ('inboundemail', 'received_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='diterima pada')),
+                ('inboundemail', 'sender', models.CharField(blank=True, max_length=320, verbose_name='pengirim')),
+                ('inboundemail', 'size', models.PositiveIntegerField(default=0, verbose_name='ukuran (bita)')),
+                ('inboundemail', 'source', models.CharField(default='imap', max_length=10, verbose_name='sumber')),
+                ('inboundemail', 'status', models.CharField(choices=[('stored', 'Disimpan, belum diproses'), ('delivered', 'Masuk ke konsultasi'), ('auto', 'Balasan otomatis / milis (tanpa balasan otomatis)'), ('bounce', 'Pemberitahuan gagal kirim'), ('own', 'Surat kita sendiri (diabaikan)'), ('failed', 'Gagal diproses')], db_index=True, default='stored', max_length=10, verbose_name='status pemrosesan')),
+                ('inboundemail', 'subject', models.CharField(blank=True, max_length=500, verbose_name='perihal')),
+                ('inboundemail', 'thread_key', models.CharField(blank=True, max_length=20, verbose_name='kunci utas')),
+                ('inboundemail', 'uid', models.BigIntegerField(blank=True, null=True, verbose_name='UID IMAP')),
+                ('inboundemail', 'uidvalidity', models.BigIntegerField(blank=True, null=True, verbose_name='UIDVALIDITY IMAP')),
+                ('mailbox', 'imap_folder', models.CharField(default='INBOX', max_length=200, verbose_name='folder IMAP')),
+                ('mailbox', 'imap_host', models.CharField(default='127.0.0.1', max_length=200, verbose_name='host IMAP')),
+                ('mailbox', 'imap_port', models.PositiveIntegerField(default=993, verbose_name='port IMAP')),
+                ('mailbox', 'imap_security', models.CharField(choices=[('none', 'Tanpa enkripsi (hanya untuk 127.0.0.1)'), ('starttls', 'STARTTLS'), ('tls', 'TLS langsung (IMAPS/SMTPS)')], default='tls', max_length=10, verbose_name='keamanan IMAP')),
+                ('mailbox', 'imap_user', models.CharField(blank=True, max_length=200, verbose_name='pengguna IMAP')),
+                ('mailbox', 'office', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='mailbox', to='offices.office', verbose_name='kantor')),
+                ('mailbox', 'smtp_host', models.CharField(default='127.0.0.1', max_length=200, verbose_name='host SMTP')),
+                ('mailbox', 'smtp_port', models.PositiveIntegerField(default=587, verbose_name='port SMTP')),
+                ('mailbox', 'smtp_security', models.CharField(choices=[('none', 'Tanpa enkripsi (hanya untuk 127.0.0.1)'), ('starttls', 'STARTTLS'), ('tls', 'TLS langsung (IMAPS/SMTPS)')], default='starttls', max_length=10, verbose_name='keamanan SMTP')),
+                ('mailbox', 'smtp_user', models.CharField(blank=True, max_length=200, verbose_name='pengguna SMTP')),
+                ('mailboxstate', 'folder', models.CharField(max_length=200, verbose_name='folder')),
+                ('mailboxstate', 'last_poll_at', models.DateTimeField(blank=True, null=True, verbose_name='terakhir diperiksa pada')),
+                ('mailboxstate', 'last_uid', models.BigIntegerField(default=0, verbose_name='UID terakhir')),
+                ('mailboxstate', 'mailbox', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='states', to='channel_email.mailbox', verbose_name='kotak surat')),
+                ('mailboxstate', 'rescans', models.PositiveIntegerField(default=0, verbose_name='jumlah pindai ulang')),
+                ('mailboxstate', 'uidvalidity', models.BigIntegerField(blank=True, null=True, verbose_name='UIDVALIDITY IMAP')),
+                ('outboundemail', 'consultation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='consultations.consultation', verbose_name='konsultasi')),
+                ('outboundemail', 'message_id', models.CharField(max_length=255, unique=True, verbose_name='Message-ID')),
+                ('outboundemail', 'outbox', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='consultations.message', verbose_name='kotak keluar')),
+                ('outboundemail', 'sent_at', models.DateTimeField(auto_now_add=True, verbose_name='dikirim pada')),
+                ('outboundemail', 'subject', models.CharField(max_length=500, verbose_name='perihal')),
+                ('outboundemail', 'to_address', models.EmailField(max_length=254, verbose_name='alamat tujuan')),
+            ]
         ),
     ]

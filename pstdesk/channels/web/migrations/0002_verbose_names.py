@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from pstdesk.lib.label_operations import AlterLabels
+
 
 class Migration(migrations.Migration):
 
@@ -13,49 +15,17 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='widgetsession',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada'),
-        ),
-        migrations.AlterField(
-            model_name='widgetsession',
-            name='created_ip',
-            field=models.GenericIPAddressField(blank=True, null=True, verbose_name='alamat IP pembuat'),
-        ),
-        migrations.AlterField(
-            model_name='widgetsession',
-            name='expires_at',
-            field=models.DateTimeField(db_index=True, verbose_name='kedaluwarsa pada'),
-        ),
-        migrations.AlterField(
-            model_name='widgetsession',
-            name='language',
-            field=models.CharField(default='id', max_length=5, verbose_name='bahasa'),
-        ),
-        migrations.AlterField(
-            model_name='widgetsession',
-            name='last_seen_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='terakhir terlihat pada'),
-        ),
-        migrations.AlterField(
-            model_name='widgetsession',
-            name='office',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='offices.office', verbose_name='kantor'),
-        ),
-        migrations.AlterField(
-            model_name='widgetsession',
-            name='revoked_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='dicabut pada'),
-        ),
-        migrations.AlterField(
-            model_name='widgetsession',
-            name='token_hash',
-            field=models.CharField(max_length=64, unique=True, verbose_name='sidik token'),
-        ),
-        migrations.AlterField(
-            model_name='widgetsession',
-            name='visitor',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='widget_sessions', to='guestbook.visitor', verbose_name='pengguna layanan'),
+        AlterLabels(
+            [
+                ('widgetsession', 'created_at', models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada')),
+                ('widgetsession', 'created_ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='alamat IP pembuat')),
+                ('widgetsession', 'expires_at', models.DateTimeField(db_index=True, verbose_name='kedaluwarsa pada')),
+                ('widgetsession', 'language', models.CharField(default='id', max_length=5, verbose_name='bahasa')),
+                ('widgetsession', 'last_seen_at', models.DateTimeField(blank=True, null=True, verbose_name='terakhir terlihat pada')),
+                ('widgetsession', 'office', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='offices.office', verbose_name='kantor')),
+                ('widgetsession', 'revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='dicabut pada')),
+                ('widgetsession', 'token_hash', models.CharField(max_length=64, unique=True, verbose_name='sidik token')),
+                ('widgetsession', 'visitor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='widget_sessions', to='guestbook.visitor', verbose_name='pengguna layanan')),
+            ]
         ),
     ]

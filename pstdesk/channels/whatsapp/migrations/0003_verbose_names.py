@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from pstdesk.lib.label_operations import AlterLabels
+
 
 class Migration(migrations.Migration):
 
@@ -24,214 +26,50 @@ class Migration(migrations.Migration):
             name='readmark',
             options={'verbose_name': 'tanda baca WhatsApp', 'verbose_name_plural': 'tanda baca WhatsApp'},
         ),
-        migrations.AlterField(
-            model_name='outboundsend',
-            name='message',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='consultations.message', verbose_name='pesan'),
-        ),
-        migrations.AlterField(
-            model_name='outboundsend',
-            name='part',
-            field=models.PositiveSmallIntegerField(default=0, verbose_name='bagian'),
-        ),
-        migrations.AlterField(
-            model_name='outboundsend',
-            name='phone_number_id',
-            field=models.CharField(max_length=40, verbose_name='ID nomor telepon'),
-        ),
-        migrations.AlterField(
-            model_name='outboundsend',
-            name='recipient',
-            field=models.CharField(max_length=64, verbose_name='nomor penerima'),
-        ),
-        migrations.AlterField(
-            model_name='outboundsend',
-            name='sent_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='dikirim pada'),
-        ),
-        migrations.AlterField(
-            model_name='outboundsend',
-            name='wamid',
-            field=models.CharField(max_length=255, unique=True, verbose_name='ID pesan WhatsApp'),
-        ),
-        migrations.AlterField(
-            model_name='ratingdialog',
-            name='consultation',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='whatsapp_rating', to='consultations.consultation', verbose_name='konsultasi'),
-        ),
-        migrations.AlterField(
-            model_name='ratingdialog',
-            name='feedback',
-            field=models.TextField(blank=True, verbose_name='umpan balik'),
-        ),
-        migrations.AlterField(
-            model_name='ratingdialog',
-            name='gratuity',
-            field=models.BooleanField(blank=True, null=True, verbose_name='imbalan'),
-        ),
-        migrations.AlterField(
-            model_name='ratingdialog',
-            name='illegal_fee',
-            field=models.BooleanField(blank=True, null=True, verbose_name='pungutan liar'),
-        ),
-        migrations.AlterField(
-            model_name='ratingdialog',
-            name='score',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='nilai'),
-        ),
-        migrations.AlterField(
-            model_name='ratingdialog',
-            name='started_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='dimulai pada'),
-        ),
-        migrations.AlterField(
-            model_name='ratingdialog',
-            name='step',
-            field=models.CharField(choices=[('score', 'Nilai'), ('gratuity', 'Imbalan'), ('illegal_fee', 'Pungutan liar'), ('feedback', 'Umpan balik'), ('done', 'Selesai')], default='score', max_length=12, verbose_name='langkah dialog'),
-        ),
-        migrations.AlterField(
-            model_name='ratingdialog',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True, verbose_name='diperbarui pada'),
-        ),
-        migrations.AlterField(
-            model_name='readmark',
-            name='consultation',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='whatsapp_read_mark', to='consultations.consultation', verbose_name='konsultasi'),
-        ),
-        migrations.AlterField(
-            model_name='readmark',
-            name='marked_at',
-            field=models.DateTimeField(auto_now=True, verbose_name='ditandai pada'),
-        ),
-        migrations.AlterField(
-            model_name='readmark',
-            name='wamid',
-            field=models.CharField(max_length=255, verbose_name='ID pesan WhatsApp'),
-        ),
-        migrations.AlterField(
-            model_name='statusevent',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada'),
-        ),
-        migrations.AlterField(
-            model_name='statusevent',
-            name='delivery',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='status_events', to='channel_whatsapp.webhookdelivery', verbose_name='kiriman webhook'),
-        ),
-        migrations.AlterField(
-            model_name='statusevent',
-            name='errors',
-            field=models.JSONField(blank=True, default=list, verbose_name='kesalahan'),
-        ),
-        migrations.AlterField(
-            model_name='statusevent',
-            name='message',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='consultations.message', verbose_name='pesan'),
-        ),
-        migrations.AlterField(
-            model_name='statusevent',
-            name='recipient_id',
-            field=models.CharField(blank=True, max_length=64, verbose_name='ID penerima'),
-        ),
-        migrations.AlterField(
-            model_name='statusevent',
-            name='status',
-            field=models.CharField(max_length=20, verbose_name='status pesan'),
-        ),
-        migrations.AlterField(
-            model_name='statusevent',
-            name='timestamp',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='waktu'),
-        ),
-        migrations.AlterField(
-            model_name='statusevent',
-            name='wamid',
-            field=models.CharField(max_length=255, verbose_name='ID pesan WhatsApp'),
-        ),
-        migrations.AlterField(
-            model_name='webhookdelivery',
-            name='attempts',
-            field=models.PositiveSmallIntegerField(default=0, verbose_name='jumlah percobaan'),
-        ),
-        migrations.AlterField(
-            model_name='webhookdelivery',
-            name='body',
-            field=models.BinaryField(verbose_name='isi kiriman'),
-        ),
-        migrations.AlterField(
-            model_name='webhookdelivery',
-            name='body_sha256',
-            field=models.CharField(blank=True, editable=False, max_length=64, null=True, unique=True, verbose_name='sidik SHA-256 isi'),
-        ),
-        migrations.AlterField(
-            model_name='webhookdelivery',
-            name='error',
-            field=models.TextField(blank=True, verbose_name='kesalahan'),
-        ),
-        migrations.AlterField(
-            model_name='webhookdelivery',
-            name='failed_items',
-            field=models.PositiveIntegerField(default=0, verbose_name='butir gagal'),
-        ),
-        migrations.AlterField(
-            model_name='webhookdelivery',
-            name='items',
-            field=models.PositiveIntegerField(default=0, verbose_name='butir'),
-        ),
-        migrations.AlterField(
-            model_name='webhookdelivery',
-            name='processed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='diproses pada'),
-        ),
-        migrations.AlterField(
-            model_name='webhookdelivery',
-            name='received_at',
-            field=models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='diterima pada'),
-        ),
-        migrations.AlterField(
-            model_name='webhookdelivery',
-            name='state',
-            field=models.CharField(choices=[('received', 'Diterima'), ('processed', 'Diproses'), ('partial', 'Sebagian gagal'), ('unrouted', 'Nomor tidak dikenal'), ('invalid', 'Tidak valid')], default='received', max_length=10, verbose_name='keadaan pemrosesan'),
-        ),
-        migrations.AlterField(
-            model_name='whatsapptemplate',
-            name='category',
-            field=models.CharField(blank=True, max_length=30, verbose_name='kategori templat'),
-        ),
-        migrations.AlterField(
-            model_name='whatsapptemplate',
-            name='components',
-            field=models.JSONField(blank=True, default=list, verbose_name='komponen'),
-        ),
-        migrations.AlterField(
-            model_name='whatsapptemplate',
-            name='language',
-            field=models.CharField(max_length=15, verbose_name='bahasa'),
-        ),
-        migrations.AlterField(
-            model_name='whatsapptemplate',
-            name='name',
-            field=models.CharField(max_length=512, verbose_name='nama templat'),
-        ),
-        migrations.AlterField(
-            model_name='whatsapptemplate',
-            name='status',
-            field=models.CharField(max_length=20, verbose_name='status persetujuan'),
-        ),
-        migrations.AlterField(
-            model_name='whatsapptemplate',
-            name='synced_at',
-            field=models.DateTimeField(auto_now=True, verbose_name='disinkronkan pada'),
-        ),
-        migrations.AlterField(
-            model_name='whatsapptemplate',
-            name='template_id',
-            field=models.CharField(blank=True, max_length=64, verbose_name='ID templat'),
-        ),
-        migrations.AlterField(
-            model_name='whatsapptemplate',
-            name='waba_id',
-            field=models.CharField(max_length=40, verbose_name='ID akun bisnis WhatsApp'),
+        AlterLabels(
+            [
+                ('outboundsend', 'message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='consultations.message', verbose_name='pesan')),
+                ('outboundsend', 'part', models.PositiveSmallIntegerField(default=0, verbose_name='bagian')),
+                ('outboundsend', 'phone_number_id', models.CharField(max_length=40, verbose_name='ID nomor telepon')),
+                ('outboundsend', 'recipient', models.CharField(max_length=64, verbose_name='nomor penerima')),
+                ('outboundsend', 'sent_at', models.DateTimeField(auto_now_add=True, verbose_name='dikirim pada')),
+                ('outboundsend', 'wamid', models.CharField(max_length=255, unique=True, verbose_name='ID pesan WhatsApp')),
+                ('ratingdialog', 'consultation', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='whatsapp_rating', to='consultations.consultation', verbose_name='konsultasi')),
+                ('ratingdialog', 'feedback', models.TextField(blank=True, verbose_name='umpan balik')),
+                ('ratingdialog', 'gratuity', models.BooleanField(blank=True, null=True, verbose_name='imbalan')),
+                ('ratingdialog', 'illegal_fee', models.BooleanField(blank=True, null=True, verbose_name='pungutan liar')),
+                ('ratingdialog', 'score', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='nilai')),
+                ('ratingdialog', 'started_at', models.DateTimeField(auto_now_add=True, verbose_name='dimulai pada')),
+                ('ratingdialog', 'step', models.CharField(choices=[('score', 'Nilai'), ('gratuity', 'Imbalan'), ('illegal_fee', 'Pungutan liar'), ('feedback', 'Umpan balik'), ('done', 'Selesai')], default='score', max_length=12, verbose_name='langkah dialog')),
+                ('ratingdialog', 'updated_at', models.DateTimeField(auto_now=True, verbose_name='diperbarui pada')),
+                ('readmark', 'consultation', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='whatsapp_read_mark', to='consultations.consultation', verbose_name='konsultasi')),
+                ('readmark', 'marked_at', models.DateTimeField(auto_now=True, verbose_name='ditandai pada')),
+                ('readmark', 'wamid', models.CharField(max_length=255, verbose_name='ID pesan WhatsApp')),
+                ('statusevent', 'created_at', models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada')),
+                ('statusevent', 'delivery', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='status_events', to='channel_whatsapp.webhookdelivery', verbose_name='kiriman webhook')),
+                ('statusevent', 'errors', models.JSONField(blank=True, default=list, verbose_name='kesalahan')),
+                ('statusevent', 'message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='consultations.message', verbose_name='pesan')),
+                ('statusevent', 'recipient_id', models.CharField(blank=True, max_length=64, verbose_name='ID penerima')),
+                ('statusevent', 'status', models.CharField(max_length=20, verbose_name='status pesan')),
+                ('statusevent', 'timestamp', models.DateTimeField(blank=True, null=True, verbose_name='waktu')),
+                ('statusevent', 'wamid', models.CharField(max_length=255, verbose_name='ID pesan WhatsApp')),
+                ('webhookdelivery', 'attempts', models.PositiveSmallIntegerField(default=0, verbose_name='jumlah percobaan')),
+                ('webhookdelivery', 'body', models.BinaryField(verbose_name='isi kiriman')),
+                ('webhookdelivery', 'body_sha256', models.CharField(blank=True, editable=False, max_length=64, null=True, unique=True, verbose_name='sidik SHA-256 isi')),
+                ('webhookdelivery', 'error', models.TextField(blank=True, verbose_name='kesalahan')),
+                ('webhookdelivery', 'failed_items', models.PositiveIntegerField(default=0, verbose_name='butir gagal')),
+                ('webhookdelivery', 'items', models.PositiveIntegerField(default=0, verbose_name='butir')),
+                ('webhookdelivery', 'processed_at', models.DateTimeField(blank=True, null=True, verbose_name='diproses pada')),
+                ('webhookdelivery', 'received_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='diterima pada')),
+                ('webhookdelivery', 'state', models.CharField(choices=[('received', 'Diterima'), ('processed', 'Diproses'), ('partial', 'Sebagian gagal'), ('unrouted', 'Nomor tidak dikenal'), ('invalid', 'Tidak valid')], default='received', max_length=10, verbose_name='keadaan pemrosesan')),
+                ('whatsapptemplate', 'category', models.CharField(blank=True, max_length=30, verbose_name='kategori templat')),
+                ('whatsapptemplate', 'components', models.JSONField(blank=True, default=list, verbose_name='komponen')),
+                ('whatsapptemplate', 'language', models.CharField(max_length=15, verbose_name='bahasa')),
+                ('whatsapptemplate', 'name', models.CharField(max_length=512, verbose_name='nama templat')),
+                ('whatsapptemplate', 'status', models.CharField(max_length=20, verbose_name='status persetujuan')),
+                ('whatsapptemplate', 'synced_at', models.DateTimeField(auto_now=True, verbose_name='disinkronkan pada')),
+                ('whatsapptemplate', 'template_id', models.CharField(blank=True, max_length=64, verbose_name='ID templat')),
+                ('whatsapptemplate', 'waba_id', models.CharField(max_length=40, verbose_name='ID akun bisnis WhatsApp')),
+            ]
         ),
     ]

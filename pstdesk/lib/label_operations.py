@@ -24,14 +24,15 @@ class AlterLabels(Operation):
         return (self.__class__.__qualname__, [self.fields], {})
 
     def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        relations = state.__dict__.get("_relations")  # Django keeps the reverse relations there once computed
         for model_name, name, field in self.fields:
             key = (app_label, model_name.lower())
             fields = state.models[key].fields
             old = fields.pop(name)
-            if state._relations is not None and old.is_relation:
+            if relations is not None and old.is_relation:
                 state.resolve_model_field_relations(key, name, old)
             fields[name] = field
-            if state._relations is not None and field.is_relation:
+            if relations is not None and field.is_relation:
                 state.resolve_model_field_relations(key, name, field)
         for model_name in dict.fromkeys(model_name.lower() for model_name, _name, _field in self.fields):
             state.reload_model(app_label, model_name, delay=True)

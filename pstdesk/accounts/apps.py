@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "pstdesk.accounts"
+    verbose_name = _("Akun dan peran")
 
     def ready(self) -> None:
         from pstdesk.accounts import signals  # noqa: F401  (connects the receivers)

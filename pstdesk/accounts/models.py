@@ -23,12 +23,19 @@ class User(AbstractUser):
     """A member of staff. Officers see their own office; supervisors, managers and admins see their office's
     subtree (a province supervisor sees the regencies below). Superusers see everything."""
 
-    office = models.ForeignKey("offices.Office", null=True, blank=True, on_delete=models.PROTECT, related_name="staff")
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.OFFICER)
+    office = models.ForeignKey(
+        "offices.Office",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+        verbose_name=_("kantor"),
+    )
+    role = models.CharField(_("peran"), max_length=20, choices=Role.choices, default=Role.OFFICER)
     # Assignment: on duty now, and how many open consultations the officer takes at most.
     on_duty = models.BooleanField(_("sedang bertugas"), default=False)
     capacity = models.PositiveSmallIntegerField(_("kapasitas"), default=10)
-    last_assigned_at = models.DateTimeField(null=True, blank=True)
+    last_assigned_at = models.DateTimeField(_("terakhir ditugaskan pada"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("pengguna")
@@ -46,13 +53,13 @@ def hash_token(raw: str) -> str:
 class ApiToken(models.Model):
     """A bearer token for the API. Only its SHA-256 is stored; the raw token is shown once at creation."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100, blank=True)
-    prefix = models.CharField(max_length=8, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("pengguna"))
+    name = models.CharField(_("nama token"), max_length=100, blank=True)
+    prefix = models.CharField(_("awalan"), max_length=8, editable=False)
+    key_hash = models.CharField(_("sidik kunci"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("dibuat pada"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("terakhir dipakai pada"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("dicabut pada"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("token API")
@@ -71,7 +78,11 @@ class SecurityPolicy(models.Model):
     audited). An office without a row has the defaults (nothing required)."""
 
     office = models.OneToOneField(
-        "offices.Office", primary_key=True, on_delete=models.CASCADE, related_name="security_policy"
+        "offices.Office",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="security_policy",
+        verbose_name=_("kantor"),
     )
     require_admin_two_factor = models.BooleanField(
         _("wajibkan verifikasi dua langkah bagi administrator"),
@@ -81,7 +92,7 @@ class SecurityPolicy(models.Model):
             "aplikasi autentikator saat masuk; yang belum mendaftarkannya diarahkan untuk mendaftar lebih dulu."
         ),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("diperbarui pada"), auto_now=True)
 
     class Meta:
         verbose_name = _("kebijakan keamanan kantor")

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditConfig(AppConfig):
     name = "pstdesk.audit"
-    verbose_name = "Audit trail"
+    verbose_name = _("Jejak audit")

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _load_compensation_options(sender: AppConfig, **kwargs: Any) -> None:
@@ -14,6 +15,7 @@ def _load_compensation_options(sender: AppConfig, **kwargs: Any) -> None:
 
 class ComplaintsConfig(AppConfig):
     name = "pstdesk.complaints"
+    verbose_name = _("Pengaduan dan kompensasi")
 
     def ready(self) -> None:
         post_migrate.connect(_load_compensation_options, sender=self)

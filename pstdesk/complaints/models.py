@@ -20,9 +20,11 @@ class Breach(models.Model):
     (`complaints.actions.record_breach`): one first-response breach per consultation, one resolution breach per
     SLA clock. Rows are history: a later recomputation of the deadline does not remove them."""
 
-    consultation = models.ForeignKey("consultations.Consultation", on_delete=models.CASCADE, related_name="breaches")
-    office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=20, choices=BreachKind.choices)
+    consultation = models.ForeignKey(
+        "consultations.Consultation", on_delete=models.CASCADE, related_name="breaches", verbose_name=_("konsultasi")
+    )
+    office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="+", verbose_name=_("kantor"))
+    kind = models.CharField(_("jenis pelanggaran"), max_length=20, choices=BreachKind.choices)
     due_at = models.DateTimeField(_("batas waktu"))
     detected_at = models.DateTimeField(_("terdeteksi"))
     # When the office's daily breach digest (complaints.actions.send_breach_digests) claimed this breach; NULL until
@@ -64,37 +66,77 @@ class Compensation(models.Model):
     A decided case is final; the audit trail holds who opened and who decided it.
     """
 
-    office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="compensations")
-    consultation = models.ForeignKey(
-        "consultations.Consultation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    office = models.ForeignKey(
+        "offices.Office", on_delete=models.PROTECT, related_name="compensations", verbose_name=_("kantor")
     )
-    breach = models.OneToOneField(Breach, null=True, blank=True, on_delete=models.SET_NULL, related_name="compensation")
+    consultation = models.ForeignKey(
+        "consultations.Consultation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("konsultasi"),
+    )
+    breach = models.OneToOneField(
+        Breach,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="compensation",
+        verbose_name=_("pelanggaran"),
+    )
     complaint = models.ForeignKey(
-        "complaints.Complaint", null=True, blank=True, on_delete=models.SET_NULL, related_name="compensations"
+        "complaints.Complaint",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="compensations",
+        verbose_name=_("pengaduan"),
     )
     status = models.CharField(
-        max_length=10, choices=CompensationStatus.choices, default=CompensationStatus.OPEN, db_index=True
+        _("status kompensasi"),
+        max_length=10,
+        choices=CompensationStatus.choices,
+        default=CompensationStatus.OPEN,
+        db_index=True,
     )
     reason = models.TextField(_("alasan dibuka"))
-    opened_at = models.DateTimeField(auto_now_add=True)
+    opened_at = models.DateTimeField(_("dibuka pada"), auto_now_add=True)
     opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("dibuka oleh"),
     )
-    opened_by_label = models.CharField(max_length=100, blank=True)  # "system:sla" when the worker opened it
+    opened_by_label = models.CharField(
+        _("dibuka oleh (nama)"), max_length=100, blank=True
+    )  # "system:sla" when the worker opened it
     decision_reason = models.TextField(_("alasan keputusan"), blank=True)
     given = models.TextField(_("kompensasi yang diberikan"), blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(_("diputuskan pada"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("diputuskan oleh"),
     )
     # The option of the office's list the manager picked (its label is copied into `given`, so a later edit of
     # the list does not rewrite a decision).
     option = models.ForeignKey(
-        "complaints.CompensationOption", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "complaints.CompensationOption",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("pilihan kompensasi"),
     )
     # When and how the visitor was told of the decision ("whatsapp", "email", "web", "tracking"); empty until told.
     visitor_told_at = models.DateTimeField(_("pengguna diberi tahu"), null=True, blank=True)
-    visitor_told_via = models.CharField(max_length=20, blank=True)
+    visitor_told_via = models.CharField(_("pengguna diberi tahu lewat"), max_length=20, blank=True)
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -114,7 +156,9 @@ class CompensationOption(models.Model):
     """One compensation the office can give (from its standard's service guarantee, edited in the admin). The
     manager's decision on a case picks one of the office's active options, or declines."""
 
-    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="compensation_options")
+    office = models.ForeignKey(
+        "offices.Office", on_delete=models.CASCADE, related_name="compensation_options", verbose_name=_("kantor")
+    )
     label = models.CharField(_("kompensasi"), max_length=200)
     description = models.TextField(_("keterangan"), blank=True)
     position = models.PositiveSmallIntegerField(_("urutan"), default=0)
@@ -134,7 +178,9 @@ class ComplaintPolicy(models.Model):
     """An office's complaint policy (edited in the admin): the follow-up deadline in working days. An office
     without a row follows the default (`DEFAULT_FOLLOW_UP_DAYS`)."""
 
-    office = models.OneToOneField("offices.Office", on_delete=models.CASCADE, related_name="complaint_policy")
+    office = models.OneToOneField(
+        "offices.Office", on_delete=models.CASCADE, related_name="complaint_policy", verbose_name=_("kantor")
+    )
     follow_up_working_days = models.PositiveSmallIntegerField(_("batas tindak lanjut (hari kerja)"), default=5)
 
     class Meta:
@@ -207,7 +253,9 @@ class Complaint(models.Model):
     (for a complaint) whether it is upheld and why. The answer goes back through the channel the complaint came in
     (`reply_via`) and is always shown on the public tracking page."""
 
-    office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="complaints")
+    office = models.ForeignKey(
+        "offices.Office", on_delete=models.PROTECT, related_name="complaints", verbose_name=_("kantor")
+    )
     tracking_number = models.CharField(_("nomor pelacakan"), max_length=24, unique=True)
     kind = models.CharField(_("jenis"), max_length=12, choices=ComplaintKind.choices)
     source = models.CharField(
@@ -218,23 +266,50 @@ class Complaint(models.Model):
     text = models.TextField(_("isi"))
     contact = models.CharField(_("kontak (opsional)"), max_length=200, blank=True)
     visitor = models.ForeignKey(
-        "guestbook.Visitor", null=True, blank=True, on_delete=models.SET_NULL, related_name="complaints"
+        "guestbook.Visitor",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="complaints",
+        verbose_name=_("pengguna layanan"),
     )
     consultation = models.ForeignKey(
-        "consultations.Consultation", null=True, blank=True, on_delete=models.SET_NULL, related_name="complaints"
+        "consultations.Consultation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="complaints",
+        verbose_name=_("konsultasi"),
     )
     message = models.ForeignKey(
-        "consultations.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "consultations.Message",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("isi pengaduan"),
     )
-    status = models.CharField(max_length=12, choices=ComplaintStatus.choices, default=ComplaintStatus.RECEIVED)
+    status = models.CharField(
+        _("status pengaduan"), max_length=12, choices=ComplaintStatus.choices, default=ComplaintStatus.RECEIVED
+    )
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("ditugaskan kepada"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("dibuat pada"), auto_now_add=True)
     due_at = models.DateTimeField(_("batas tindak lanjut"), null=True, blank=True)
-    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(_("dieskalasi pada"), null=True, blank=True)
     escalated_to = models.ForeignKey(
-        "offices.Office", null=True, blank=True, on_delete=models.SET_NULL, related_name="escalated_complaints"
+        "offices.Office",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="escalated_complaints",
+        verbose_name=_("dieskalasi ke"),
     )
     # The answer (tindak lanjut): what the office did or answered, and for a complaint whether it is upheld (the
     # service did not meet the standard; an upheld complaint opens a compensation case) and why.
@@ -242,11 +317,18 @@ class Complaint(models.Model):
     upheld = models.BooleanField(_("pengaduan beralasan"), null=True, blank=True)
     decision_reason = models.TextField(_("alasan"), blank=True)
     handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("ditangani oleh"),
     )
-    handled_at = models.DateTimeField(null=True, blank=True)
-    reply_via = models.CharField(max_length=20, blank=True)  # "whatsapp", "email", "web" or "tracking"
-    reply_sent_at = models.DateTimeField(null=True, blank=True)
+    handled_at = models.DateTimeField(_("ditangani pada"), null=True, blank=True)
+    reply_via = models.CharField(
+        _("dibalas lewat"), max_length=20, blank=True
+    )  # "whatsapp", "email", "web" or "tracking"
+    reply_sent_at = models.DateTimeField(_("balasan dikirim pada"), null=True, blank=True)
 
     objects = ComplaintQuerySet.as_manager()
 
@@ -277,10 +359,14 @@ class Complaint(models.Model):
 class ComplaintNote(models.Model):
     """A follow-up note on a complaint (internal: never shown to the complainant)."""
 
-    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="notes")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    body = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.CASCADE, related_name="notes", verbose_name=_("pengaduan")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("penulis")
+    )
+    body = models.TextField(_("catatan"))
+    created_at = models.DateTimeField(_("dibuat pada"), auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]

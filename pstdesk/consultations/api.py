@@ -174,10 +174,20 @@ def canned_replies(request: HttpRequest, consultation_id: int) -> Any:
 # --- writes -----------------------------------------------------------------------------------------------------
 
 
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"", "0", "false", "no", "off"}
+
+
 def _truthy(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+    return str(value).strip().lower() in TRUE_WORDS
+
+
+def _boolean(value: Any) -> bool:
+    """Whether `value` is a boolean: JSON's true/false, or in a multipart form one of the words browsers and
+    clients send for one ("true", "1", "on", "false", "0", "off", ...)."""
+    return isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS)
 
 
 def _reply_input(request: HttpRequest) -> tuple[dict[str, Any], list[Any]]:
@@ -231,11 +241,13 @@ def reply(request: HttpRequest, consultation_id: int) -> Any:
     body = data.get("body", "")
     if not isinstance(body, str):
         raise InvalidInput(_("Isi pesan harus teks."))
-    if not (request.content_type or "").startswith("multipart/") and not isinstance(data.get("answer", False), bool):
-        raise InvalidInput(_("answer harus true atau false."))  # JSON: a boolean, as the document declares
+    answer = data.get("answer", False)
+    multipart = (request.content_type or "").startswith("multipart/")
+    if not (_boolean(answer) if multipart else isinstance(answer, bool)):
+        raise InvalidInput(_("answer harus true atau false."))  # a boolean, as the document declares
     with transaction.atomic():
         message = actions.post_reply(consultation, by=_user(request), body=body, attachments=files)
-        if _truthy(data.get("answer", False)):
+        if _truthy(answer):
             actions.mark_answered(consultation, by=_user(request))
     message = messages_queryset().get(pk=message.pk)
     return JsonResponse(message_dict(message, for_staff=True), status=201)

@@ -42,45 +42,59 @@ class Consultation(models.Model):
     find overdue rows with one indexed query. `last_seq` is the per-consultation message cursor.
     """
 
-    office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="consultations")
-    visitor = models.ForeignKey("guestbook.Visitor", on_delete=models.PROTECT, related_name="consultations")
-    channel = models.CharField(max_length=20, choices=Channel.choices)
-    status = models.CharField(max_length=30, choices=Status.choices, default=Status.NEW, db_index=True)
-    topic = models.CharField(max_length=20, choices=Topic.choices, blank=True)
+    office = models.ForeignKey(
+        "offices.Office", on_delete=models.PROTECT, related_name="consultations", verbose_name=_("kantor")
+    )
+    visitor = models.ForeignKey(
+        "guestbook.Visitor", on_delete=models.PROTECT, related_name="consultations", verbose_name=_("pengguna layanan")
+    )
+    channel = models.CharField(_("kanal"), max_length=20, choices=Channel.choices)
+    status = models.CharField(_("status"), max_length=30, choices=Status.choices, default=Status.NEW, db_index=True)
+    topic = models.CharField(_("topik"), max_length=20, choices=Topic.choices, blank=True)
     subject = models.CharField(_("subjek statistik"), max_length=200, blank=True)
-    title = models.CharField(max_length=200, blank=True)
+    title = models.CharField(_("judul"), max_length=200, blank=True)
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned",
+        verbose_name=_("ditugaskan kepada"),
     )
     guestbook_entry = models.ForeignKey(
-        "guestbook.GuestbookEntry", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "guestbook.GuestbookEntry",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("isian buku tamu"),
     )
-    introduction_given = models.BooleanField(default=False)
+    introduction_given = models.BooleanField(_("perkenalan sudah diberikan"), default=False)
 
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    request_clear_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("dibuat pada"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("diperbarui pada"), auto_now=True)
+    request_clear_at = models.DateTimeField(_("permintaan jelas pada"), null=True, blank=True)
     # The visitor's request arrived: the message that opened or reopened the consultation.
-    request_received_at = models.DateTimeField(null=True, blank=True)
+    request_received_at = models.DateTimeField(_("permintaan diterima pada"), null=True, blank=True)
     # An officer recorded, within the first-response target, that the request is not yet clear and asked the
     # visitor; the clock then waits for the visitor's next message (`clarification_answered_at`).
-    clarification_asked_at = models.DateTimeField(null=True, blank=True)
-    clarification_answered_at = models.DateTimeField(null=True, blank=True)
-    requirements_complete_at = models.DateTimeField(null=True, blank=True)
-    sla_started_at = models.DateTimeField(null=True, blank=True)
-    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    first_response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    first_response_at = models.DateTimeField(null=True, blank=True)
-    answered_at = models.DateTimeField(null=True, blank=True)
-    rating_requested_at = models.DateTimeField(null=True, blank=True)
-    rated_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    breached_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    last_inbound_at = models.DateTimeField(null=True, blank=True)
-    last_outbound_at = models.DateTimeField(null=True, blank=True)
-    last_auto_reply_at = models.DateTimeField(null=True, blank=True)
-    last_seq = models.PositiveIntegerField(default=0)
-    reopened_count = models.PositiveSmallIntegerField(default=0)
+    clarification_asked_at = models.DateTimeField(_("klarifikasi ditanyakan pada"), null=True, blank=True)
+    clarification_answered_at = models.DateTimeField(_("klarifikasi dijawab pada"), null=True, blank=True)
+    requirements_complete_at = models.DateTimeField(_("persyaratan lengkap pada"), null=True, blank=True)
+    sla_started_at = models.DateTimeField(_("SLA mulai pada"), null=True, blank=True)
+    due_at = models.DateTimeField(_("jatuh tempo"), null=True, blank=True, db_index=True)
+    first_response_due_at = models.DateTimeField(_("respons pertama jatuh tempo"), null=True, blank=True, db_index=True)
+    first_response_at = models.DateTimeField(_("respons pertama pada"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("dijawab pada"), null=True, blank=True)
+    rating_requested_at = models.DateTimeField(_("penilaian diminta pada"), null=True, blank=True)
+    rated_at = models.DateTimeField(_("dinilai pada"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("ditutup pada"), null=True, blank=True)
+    breached_at = models.DateTimeField(_("terlambat sejak"), null=True, blank=True, db_index=True)
+    last_inbound_at = models.DateTimeField(_("pesan masuk terakhir pada"), null=True, blank=True)
+    last_outbound_at = models.DateTimeField(_("pesan keluar terakhir pada"), null=True, blank=True)
+    last_auto_reply_at = models.DateTimeField(_("balasan otomatis terakhir pada"), null=True, blank=True)
+    last_seq = models.PositiveIntegerField(_("nomor urut terakhir"), default=0)
+    reopened_count = models.PositiveSmallIntegerField(_("jumlah dibuka kembali"), default=0)
 
     objects = ConsultationQuerySet.as_manager()
 
@@ -129,28 +143,37 @@ class Message(models.Model):
     delivery_status=pending, then sent by a channel worker that records the provider's id and status.
     """
 
-    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="messages")
-    seq = models.PositiveIntegerField()
-    direction = models.CharField(max_length=3, choices=Direction.choices)
-    kind = models.CharField(max_length=10, choices=MessageKind.choices, default=MessageKind.MESSAGE)
-    channel = models.CharField(max_length=20, choices=Channel.choices)
-    body = models.TextField(blank=True)
-    # Structured content for a channel: interactive buttons, a template, an e-mail subject and headers.
-    payload = models.JSONField(default=dict, blank=True)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="messages", verbose_name=_("konsultasi")
     )
-    external_id = models.CharField(max_length=255, null=True, blank=True)
-    is_automatic = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    seq = models.PositiveIntegerField(_("nomor urut"))
+    direction = models.CharField(_("arah"), max_length=3, choices=Direction.choices)
+    kind = models.CharField(_("jenis pesan"), max_length=10, choices=MessageKind.choices, default=MessageKind.MESSAGE)
+    channel = models.CharField(_("kanal"), max_length=20, choices=Channel.choices)
+    body = models.TextField(_("isi pesan"), blank=True)
+    # Structured content for a channel: interactive buttons, a template, an e-mail subject and headers.
+    payload = models.JSONField(_("data tambahan"), default=dict, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("penulis (petugas)"),
+    )
+    external_id = models.CharField(_("ID eksternal"), max_length=255, null=True, blank=True)
+    is_automatic = models.BooleanField(_("otomatis"), default=False)
+    created_at = models.DateTimeField(_("dibuat pada"), auto_now_add=True)
 
-    delivery_status = models.CharField(max_length=10, choices=DeliveryStatus.choices, blank=True, db_index=True)
-    delivery_error = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    read_at = models.DateTimeField(null=True, blank=True)
+    delivery_status = models.CharField(
+        _("status pengiriman"), max_length=10, choices=DeliveryStatus.choices, blank=True, db_index=True
+    )
+    delivery_error = models.TextField(_("kesalahan pengiriman"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("jumlah percobaan"), default=0)
+    next_attempt_at = models.DateTimeField(_("percobaan berikutnya pada"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("dikirim pada"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("terkirim pada"), null=True, blank=True)
+    read_at = models.DateTimeField(_("dibaca pada"), null=True, blank=True)
 
     class Meta:
         ordering = ["consultation", "seq"]
@@ -163,6 +186,8 @@ class Message(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["delivery_status", "next_attempt_at"], name="message_outbox")]
+        verbose_name = _("pesan")
+        verbose_name_plural = _("pesan")
 
     def __str__(self) -> str:
         return f"PST#{self.consultation_id}/{self.seq}"
@@ -171,12 +196,16 @@ class Message(models.Model):
 class Attachment(models.Model):
     """A file sent with a message, served only to the consultation's visitor and its office's staff."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to="attachments/%Y/%m/")
-    filename = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("pesan"))
+    file = models.FileField(_("berkas"), upload_to="attachments/%Y/%m/")
+    filename = models.CharField(_("nama berkas"), max_length=255)
+    content_type = models.CharField(_("jenis konten"), max_length=100)
+    size = models.PositiveIntegerField(_("ukuran (bita)"))
+    sha256 = models.CharField(_("sidik SHA-256"), max_length=64)
+
+    class Meta:
+        verbose_name = _("lampiran")
+        verbose_name_plural = _("lampiran")
 
     def __str__(self) -> str:
         return self.filename
@@ -185,10 +214,12 @@ class Attachment(models.Model):
 class CannedReply(models.Model):
     """A prepared answer an office's officers insert into a reply."""
 
-    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="canned_replies")
-    title = models.CharField(max_length=100)
-    body = models.TextField()
-    language = models.CharField(max_length=5, default="id")
+    office = models.ForeignKey(
+        "offices.Office", on_delete=models.CASCADE, related_name="canned_replies", verbose_name=_("kantor")
+    )
+    title = models.CharField(_("judul"), max_length=100)
+    body = models.TextField(_("isi balasan"))
+    language = models.CharField(_("bahasa"), max_length=5, default="id")
 
     class Meta:
         ordering = ["office", "title"]
@@ -205,10 +236,14 @@ class ReadCursor(models.Model):
     The console's unread counts are the visitor's messages after it. Moved only forward, only by a POST when the
     officer views the conversation (`console.actions.mark_seen`), never by a GET."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="read_cursors")
-    seq = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("petugas")
+    )
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="read_cursors", verbose_name=_("konsultasi")
+    )
+    seq = models.PositiveIntegerField(_("nomor urut"), default=0)
+    updated_at = models.DateTimeField(_("diperbarui pada"), auto_now=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "consultation"], name="readcursor_unique")]
@@ -228,7 +263,9 @@ class ConsolePreference(models.Model):
     """One officer's console settings: whether new work makes a sound and a desktop notification, and which key
     sends a reply. A missing row means the defaults (notify, Enter sends)."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="console_preference")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="console_preference", verbose_name=_("petugas")
+    )
     muted = models.BooleanField(_("bisukan suara dan notifikasi"), default=False)
     send_key = models.CharField(_("tombol kirim"), max_length=12, choices=SendKey.choices, default=SendKey.ENTER)
 
@@ -246,10 +283,14 @@ class Assignment(models.Model):
     Reports credit a consultation to the officer who held it when it was answered, not to whoever holds it now.
     Rows from before this table existed were rebuilt from the audit log (migration 0006)."""
 
-    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="assignments")
-    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    started_at = models.DateTimeField()
-    ended_at = models.DateTimeField(null=True, blank=True)
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("konsultasi")
+    )
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("petugas")
+    )
+    started_at = models.DateTimeField(_("dimulai pada"))
+    ended_at = models.DateTimeField(_("berakhir pada"), null=True, blank=True)
 
     class Meta:
         ordering = ["consultation", "started_at"]

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _load_reference_data(sender: AppConfig, **kwargs: Any) -> None:
@@ -15,6 +16,7 @@ def _load_reference_data(sender: AppConfig, **kwargs: Any) -> None:
 
 class GuestbookConfig(AppConfig):
     name = "pstdesk.guestbook"
+    verbose_name = _("Buku tamu dan pengguna layanan")
 
     def ready(self) -> None:
         post_migrate.connect(_load_reference_data, sender=self)

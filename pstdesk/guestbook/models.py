@@ -13,14 +13,16 @@ class CodeList(models.Model):
     """A versioned reference list (SKD-style codes: sex, age group, education, ...). Answers store codes, and the
     guestbook entry records which version of each list it was answered against."""
 
-    name = models.CharField(max_length=40)
-    version = models.PositiveSmallIntegerField()
-    effective_from = models.DateField()
-    source = models.CharField(max_length=300, blank=True)
+    name = models.CharField(_("nama daftar"), max_length=40)
+    version = models.PositiveSmallIntegerField(_("versi"))
+    effective_from = models.DateField(_("berlaku mulai"))
+    source = models.CharField(_("sumber"), max_length=300, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["name", "version"], name="codelist_version_unique")]
         ordering = ["name", "-version"]
+        verbose_name = _("daftar kode")
+        verbose_name_plural = _("daftar kode")
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
@@ -29,15 +31,19 @@ class CodeList(models.Model):
 class CodeItem(models.Model):
     """One code of a list; `requires_text` marks "Lainnya" (the answer must then carry a free text)."""
 
-    code_list = models.ForeignKey(CodeList, on_delete=models.CASCADE, related_name="items")
-    code = models.CharField(max_length=10)
-    label = models.JSONField(default=dict)  # {"id": "...", "en": "..."}
-    requires_text = models.BooleanField(default=False)
-    order = models.PositiveSmallIntegerField(default=0)
+    code_list = models.ForeignKey(
+        CodeList, on_delete=models.CASCADE, related_name="items", verbose_name=_("daftar kode")
+    )
+    code = models.CharField(_("kode"), max_length=10)
+    label = models.JSONField(_("label"), default=dict)  # {"id": "...", "en": "..."}
+    requires_text = models.BooleanField(_("perlu isian teks"), default=False)
+    order = models.PositiveSmallIntegerField(_("urutan"), default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["code_list", "code"], name="codeitem_unique")]
         ordering = ["code_list", "order"]
+        verbose_name = _("butir daftar kode")
+        verbose_name_plural = _("butir daftar kode")
 
     def __str__(self) -> str:
         return f"{self.code_list.name}:{self.code}"
@@ -47,23 +53,29 @@ class Visitor(models.Model):
     """One person across channels. Matched by a verified e-mail, a WhatsApp id or a signed link; merging moves
     everything to one row and leaves `merged_into` on the other (see `guestbook.actions.merge_visitors`)."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("ID publik"), default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("nama"), max_length=200, blank=True)
     email = models.EmailField(_("e-mail"), blank=True, db_index=True)
-    email_verified_at = models.DateTimeField(null=True, blank=True)
-    email_failing_at = models.DateTimeField(null=True, blank=True)  # set by delivery-status bounces
+    email_verified_at = models.DateTimeField(_("e-mail terverifikasi pada"), null=True, blank=True)
+    email_failing_at = models.DateTimeField(
+        _("e-mail gagal sejak"), null=True, blank=True
+    )  # set by delivery-status bounces
     whatsapp = models.CharField(_("nomor WhatsApp"), max_length=20, blank=True, db_index=True)  # E.164
     # Set when the number came from the WhatsApp channel itself (the provider proved it), not from a form.
-    whatsapp_verified_at = models.DateTimeField(null=True, blank=True)
+    whatsapp_verified_at = models.DateTimeField(_("WhatsApp terverifikasi pada"), null=True, blank=True)
     # The From address of the e-mail channel's sender: the key of identities created by that channel. It is not a
     # verified e-mail (headers can be forged) and never attaches a sender to another person's identity.
-    email_channel_address = models.EmailField(null=True, blank=True, unique=True)
-    wa_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
-    wa_user_id = models.CharField(max_length=64, null=True, blank=True, unique=True)  # business-scoped user id
-    language = models.CharField(max_length=5, default="id")
-    created_at = models.DateTimeField(auto_now_add=True)
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    erased_at = models.DateTimeField(null=True, blank=True)
+    email_channel_address = models.EmailField(_("alamat e-mail kanal"), null=True, blank=True, unique=True)
+    wa_id = models.CharField(_("nomor WhatsApp (wa_id)"), max_length=32, null=True, blank=True, unique=True)
+    wa_user_id = models.CharField(
+        _("ID pengguna WhatsApp"), max_length=64, null=True, blank=True, unique=True
+    )  # business-scoped user id
+    language = models.CharField(_("bahasa pilihan"), max_length=5, default="id")
+    created_at = models.DateTimeField(_("pertama tercatat pada"), auto_now_add=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("digabung ke")
+    )
+    erased_at = models.DateTimeField(_("dihapus pada"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("pengguna layanan")
@@ -90,23 +102,25 @@ class GuestbookEntry(models.Model):
     """A filled electronic guestbook (buku tamu elektronik) for one office. Codes refer to the code list versions
     recorded in `code_list_versions`; `*_other` carries the text of a "Lainnya" answer."""
 
-    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="guestbook_entries")
-    office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="+")
-    filled_at = models.DateTimeField(auto_now_add=True)
-    channel = models.CharField(max_length=20, blank=True)
-    sex = models.CharField(max_length=10)
-    age_group = models.CharField(max_length=10)
-    education = models.CharField(max_length=10)
-    occupation = models.CharField(max_length=10)
-    occupation_other = models.CharField(max_length=200, blank=True)
-    institution_category = models.CharField(max_length=10)
-    institution_category_other = models.CharField(max_length=200, blank=True)
-    institution_name = models.CharField(max_length=200)
-    purpose = models.CharField(max_length=10)
-    purpose_other = models.CharField(max_length=200, blank=True)
-    disability = models.BooleanField(default=False)
-    disability_kinds = models.JSONField(default=list, blank=True)
-    code_list_versions = models.JSONField(default=dict)
+    visitor = models.ForeignKey(
+        Visitor, on_delete=models.CASCADE, related_name="guestbook_entries", verbose_name=_("pengguna layanan")
+    )
+    office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="+", verbose_name=_("kantor"))
+    filled_at = models.DateTimeField(_("diisi pada"), auto_now_add=True)
+    channel = models.CharField(_("kanal"), max_length=20, blank=True)
+    sex = models.CharField(_("jenis kelamin"), max_length=10)
+    age_group = models.CharField(_("kelompok umur"), max_length=10)
+    education = models.CharField(_("pendidikan"), max_length=10)
+    occupation = models.CharField(_("pekerjaan"), max_length=10)
+    occupation_other = models.CharField(_("pekerjaan lainnya"), max_length=200, blank=True)
+    institution_category = models.CharField(_("kategori instansi"), max_length=10)
+    institution_category_other = models.CharField(_("kategori instansi lainnya"), max_length=200, blank=True)
+    institution_name = models.CharField(_("nama instansi"), max_length=200)
+    purpose = models.CharField(_("tujuan penggunaan data"), max_length=10)
+    purpose_other = models.CharField(_("tujuan lainnya"), max_length=200, blank=True)
+    disability = models.BooleanField(_("disabilitas"), default=False)
+    disability_kinds = models.JSONField(_("jenis disabilitas"), default=list, blank=True)
+    code_list_versions = models.JSONField(_("versi daftar kode"), default=dict)
 
     class Meta:
         ordering = ["-filled_at"]
@@ -121,12 +135,14 @@ class Consent(models.Model):
     """Consent to a version of the privacy notice (UU 27/2022), with its time; withdrawal is recorded, not
     deleted."""
 
-    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="consents")
-    notice_version = models.CharField(max_length=20)
-    given_at = models.DateTimeField(auto_now_add=True)
-    channel = models.CharField(max_length=20, blank=True)
-    withdrawn_at = models.DateTimeField(null=True, blank=True)
-    withdrawn_channel = models.CharField(max_length=20, blank=True)
+    visitor = models.ForeignKey(
+        Visitor, on_delete=models.CASCADE, related_name="consents", verbose_name=_("pengguna layanan")
+    )
+    notice_version = models.CharField(_("versi pemberitahuan privasi"), max_length=20)
+    given_at = models.DateTimeField(_("diberikan pada"), auto_now_add=True)
+    channel = models.CharField(_("kanal persetujuan"), max_length=20, blank=True)
+    withdrawn_at = models.DateTimeField(_("ditarik pada"), null=True, blank=True)
+    withdrawn_channel = models.CharField(_("kanal penarikan"), max_length=20, blank=True)
 
     class Meta:
         ordering = ["-given_at", "-id"]
@@ -144,19 +160,23 @@ class Consent(models.Model):
 class EmailVerification(models.Model):
     """A code sent to an address to prove the visitor reads it. Only a hash of the code is stored."""
 
-    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="verifications")
-    email = models.EmailField()
-    code_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    verified_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    visitor = models.ForeignKey(
+        Visitor, on_delete=models.CASCADE, related_name="verifications", verbose_name=_("pengguna layanan")
+    )
+    email = models.EmailField(_("e-mail yang diverifikasi"))
+    code_hash = models.CharField(_("sidik kode"), max_length=64)
+    created_at = models.DateTimeField(_("dibuat pada"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("kedaluwarsa pada"))
+    verified_at = models.DateTimeField(_("terverifikasi pada"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("jumlah percobaan"), default=0)
     # Set when a newer code replaces this one or the attempts run out: the code can no longer be used.
-    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(_("ditutup pada"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["visitor", "-created_at"], name="verification_latest")]
+        verbose_name = _("verifikasi e-mail")
+        verbose_name_plural = _("verifikasi e-mail")
 
     def __str__(self) -> str:
         return f"verification {self.pk} visitor {self.visitor_id}"
@@ -171,19 +191,30 @@ class VisitorMerge(models.Model):
         SIGNED_LINK = "signed_link", _("Tautan bertanda tangan")
         MANUAL = "manual", _("Penggabungan oleh petugas")
 
-    source_id = models.BigIntegerField()
-    target = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="merges")
-    reason = models.CharField(max_length=20, choices=Reason.choices)
-    merged_at = models.DateTimeField(auto_now_add=True)
-    merged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    source_id = models.BigIntegerField(_("ID pengguna yang digabung"))
+    target = models.ForeignKey(
+        Visitor, on_delete=models.CASCADE, related_name="merges", verbose_name=_("digabung ke pengguna")
     )
-    merged_by_label = models.CharField(max_length=100, blank=True)  # "visitor:12", "channel:whatsapp", ...
+    reason = models.CharField(_("alasan"), max_length=20, choices=Reason.choices)
+    merged_at = models.DateTimeField(_("digabung pada"), auto_now_add=True)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("digabung oleh"),
+    )
+    merged_by_label = models.CharField(
+        _("digabung oleh (nama)"), max_length=100, blank=True
+    )  # "visitor:12", "channel:whatsapp", ...
     # What moved: {"consultations": n, "guestbook_entries": n, "consents": n, "identifiers": [...]}
-    moved = models.JSONField(default=dict, blank=True)
+    moved = models.JSONField(_("yang dipindahkan"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-merged_at", "-id"]
+        verbose_name = _("penggabungan pengguna layanan")
+        verbose_name_plural = _("penggabungan pengguna layanan")
 
     def __str__(self) -> str:
         return f"{self.source_id} → {self.target_id} ({self.reason})"
@@ -207,23 +238,34 @@ class PrivacyRequest(models.Model):
     3×24-hour clock (`due_at`); the manager approves (the change is carried out) or refuses with a reason, and the
     visitor is told the outcome. See `guestbook.rights`."""
 
-    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="privacy_requests")
-    office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=10, choices=PrivacyRequestKind.choices)
+    visitor = models.ForeignKey(
+        Visitor, on_delete=models.CASCADE, related_name="privacy_requests", verbose_name=_("pengguna layanan")
+    )
+    office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="+", verbose_name=_("kantor"))
+    kind = models.CharField(_("jenis permintaan"), max_length=10, choices=PrivacyRequestKind.choices)
     status = models.CharField(
-        max_length=10, choices=PrivacyRequestStatus.choices, default=PrivacyRequestStatus.PENDING, db_index=True
+        _("status"),
+        max_length=10,
+        choices=PrivacyRequestStatus.choices,
+        default=PrivacyRequestStatus.PENDING,
+        db_index=True,
     )
     # For a correction: {"guestbook_entry": id, "changes": {field: new value}}. Blanked when the data is erased.
-    details = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    due_at = models.DateTimeField(db_index=True)
-    warned_at = models.DateTimeField(null=True, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    details = models.JSONField(_("rincian"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("dibuat pada"), auto_now_add=True)
+    due_at = models.DateTimeField(_("jatuh tempo"), db_index=True)
+    warned_at = models.DateTimeField(_("diperingatkan pada"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("diputuskan pada"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("diputuskan oleh"),
     )
     reason = models.TextField(_("alasan"), blank=True)
-    notified_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(_("diberi tahu pada"), null=True, blank=True)
 
     class Meta:
         ordering = ["due_at", "id"]

@@ -20,8 +20,8 @@ class Classification(models.Model):
     """A classification family (e.g. `kbli`: Klasifikasi Baku Lapangan Usaha Indonesia). Its versions hold the
     entries; several versions live side by side (KBLI 2020 and, later, KBLI 2025)."""
 
-    slug = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=200)
+    slug = models.SlugField(_("slug"), max_length=40, unique=True)
+    name = models.CharField(_("nama klasifikasi"), max_length=200)
 
     class Meta:
         ordering = ["slug"]
@@ -36,13 +36,15 @@ class ClassificationVersion(models.Model):
     """One published version of a classification, loaded from a reference file. `checksum` is the SHA-256 of
     the file it was loaded from: loading the same file again changes nothing; another file replaces the entries."""
 
-    classification = models.ForeignKey(Classification, on_delete=models.CASCADE, related_name="versions")
-    slug = models.SlugField(max_length=40)  # "kbli2020": the public URL's segment
-    title = models.CharField(max_length=200)
-    source = models.CharField(max_length=300, blank=True)
-    checksum = models.CharField(max_length=64)
-    entry_count = models.PositiveIntegerField(default=0)
-    loaded_at = models.DateTimeField(auto_now=True)
+    classification = models.ForeignKey(
+        Classification, on_delete=models.CASCADE, related_name="versions", verbose_name=_("klasifikasi")
+    )
+    slug = models.SlugField(_("slug"), max_length=40)  # "kbli2020": the public URL's segment
+    title = models.CharField(_("judul versi"), max_length=200)
+    source = models.CharField(_("sumber"), max_length=300, blank=True)
+    checksum = models.CharField(_("sidik berkas"), max_length=64)
+    entry_count = models.PositiveIntegerField(_("jumlah entri"), default=0)
+    loaded_at = models.DateTimeField(_("dimuat pada"), auto_now=True)
 
     class Meta:
         ordering = ["slug"]
@@ -60,18 +62,26 @@ class ClassificationEntry(models.Model):
 
     # No index of its own: the unique (version, code) index serves every version filter, and a second one tempts
     # SQLite's planner to scan a whole version (2,710 rows with their texts) instead of using a narrower index.
-    version = models.ForeignKey(ClassificationVersion, on_delete=models.CASCADE, related_name="entries", db_index=False)
-    code = models.CharField(max_length=10)
-    level = models.CharField(max_length=30)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
-    title = models.CharField(max_length=500)
-    description = models.TextField(blank=True)
-    position = models.PositiveIntegerField()
+    version = models.ForeignKey(
+        ClassificationVersion,
+        on_delete=models.CASCADE,
+        related_name="entries",
+        db_index=False,
+        verbose_name=_("versi klasifikasi"),
+    )
+    code = models.CharField(_("kode"), max_length=10)
+    level = models.CharField(_("tingkat"), max_length=30)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children", verbose_name=_("induk")
+    )
+    title = models.CharField(_("judul"), max_length=500)
+    description = models.TextField(_("deskripsi"), blank=True)
+    position = models.PositiveIntegerField(_("urutan"))
     # Codes from the top down to the parent, "/"-separated ("A/01/011/0112"): a hit's path needs no tree walk.
-    ancestry = models.CharField(max_length=100, blank=True)
-    search_title = models.TextField(blank=True, editable=False)
-    search_body = models.TextField(blank=True, editable=False)
-    search_vector = SearchVectorField(null=True, editable=False)
+    ancestry = models.CharField(_("jalur induk"), max_length=100, blank=True)
+    search_title = models.TextField(_("judul untuk pencarian"), blank=True, editable=False)
+    search_body = models.TextField(_("isi untuk pencarian"), blank=True, editable=False)
+    search_vector = SearchVectorField(_("vektor pencarian"), null=True, editable=False)
 
     class Meta:
         ordering = ["version", "position"]
@@ -94,7 +104,9 @@ class Article(models.Model):
     plain text with light formatting (paragraphs, "- " lists, "## " headings, bare links), rendered escaped by
     `knowledge.text.render_body`: no HTML from the editor ever reaches a page."""
 
-    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="articles")
+    office = models.ForeignKey(
+        "offices.Office", on_delete=models.CASCADE, related_name="articles", verbose_name=_("kantor")
+    )
     slug = models.SlugField(_("alamat (slug)"), max_length=120)
     title = models.CharField(_("judul"), max_length=200)
     summary = models.CharField(_("ringkasan"), max_length=300, blank=True)
@@ -108,14 +120,20 @@ class Article(models.Model):
         help_text=_("Artikel provinsi atau BPS RI yang juga tampil di kantor kabupaten/kota di bawahnya."),
     )
     status = models.CharField(_("status"), max_length=20, choices=ArticleStatus.choices, default=ArticleStatus.DRAFT)
-    published_at = models.DateTimeField(null=True, blank=True, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(_("diterbitkan pada"), null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(_("diperbarui pada"), auto_now=True)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, editable=False, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        editable=False,
+        related_name="+",
+        verbose_name=_("diperbarui oleh"),
     )
-    search_title = models.TextField(blank=True, editable=False)
-    search_body = models.TextField(blank=True, editable=False)
-    search_vector = SearchVectorField(null=True, editable=False)
+    search_title = models.TextField(_("judul untuk pencarian"), blank=True, editable=False)
+    search_body = models.TextField(_("isi untuk pencarian"), blank=True, editable=False)
+    search_vector = SearchVectorField(_("vektor pencarian"), null=True, editable=False)
 
     class Meta:
         ordering = ["office", "title"]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LibraryConfig(AppConfig):
@@ -8,4 +9,4 @@ class LibraryConfig(AppConfig):
 
     name = "pstdesk.library"
     label = "library"
-    verbose_name = "Pustaka softcopy"
+    verbose_name = _("Pustaka softcopy")

@@ -20,6 +20,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.functional import Promise
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from pstdesk.offices.models import Channel
@@ -481,7 +482,7 @@ BILINGUAL_FIELDS = (
 
 def standard_field(name: str, model_field: Any) -> forms.Field | None:
     """The structured form field of one JSON field of the standard, or None for a field left to Django."""
-    common: dict[str, Any] = {"label": model_field.verbose_name, "help_text": model_field.help_text}
+    common: dict[str, Any] = {"label": capfirst(model_field.verbose_name), "help_text": model_field.help_text}
     if name in LISTS:
         columns, scalar = LISTS[name]
         return StructuredField(
@@ -533,6 +534,6 @@ def origins_field(model_field: Any) -> forms.Field:
         widget=RecordListWidget([Column("value", _("Asal situs (URL)"))], scalar=True),
         empty=list,
         check=check_origins,
-        label=model_field.verbose_name,
+        label=capfirst(model_field.verbose_name),
         help_text=model_field.help_text,
     )

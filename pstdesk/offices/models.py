@@ -46,13 +46,15 @@ class Office(models.Model):
 
     code = models.CharField(_("kode"), max_length=4, primary_key=True)
     name = models.CharField(_("nama"), max_length=200)
-    kind = models.CharField(max_length=20, choices=OfficeKind.choices)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
-    path = models.CharField(max_length=100, db_index=True, editable=False)
+    kind = models.CharField(_("jenis"), max_length=20, choices=OfficeKind.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("induk")
+    )
+    path = models.CharField(_("jalur"), max_length=100, db_index=True, editable=False)
     timezone = models.CharField(_("zona waktu"), max_length=50, default="Asia/Makassar")
-    website = models.URLField(blank=True)
+    website = models.URLField(_("situs web"), blank=True)
     # Origins allowed to embed the LiveChat widget, e.g. ["https://tabanankab.bps.go.id"].
-    website_origins = models.JSONField(default=list, blank=True)
+    website_origins = models.JSONField(_("asal situs yang boleh memasang widget"), default=list, blank=True)
     pfa_url = models.CharField(_("tautan PST From Anywhere"), max_length=200, blank=True)
     # Consultation contacts: office settings shown on the public pages, separate from the complaint contacts the
     # standard lists (`ServiceStandard.complaint_channels`), which only a new version of the standard changes.
@@ -64,9 +66,11 @@ class Office(models.Model):
         _("nomor WhatsApp konsultasi"), max_length=40, blank=True, help_text=_("Pengaturan kantor.")
     )
     # WhatsApp Cloud API routing: metadata.phone_number_id of webhooks, and where templates are synced from.
-    whatsapp_phone_number_id = models.CharField(max_length=40, null=True, blank=True, unique=True)
-    whatsapp_business_account_id = models.CharField(max_length=40, blank=True)
-    address = models.TextField(blank=True)
+    whatsapp_phone_number_id = models.CharField(
+        _("ID nomor telepon WhatsApp Cloud API"), max_length=40, null=True, blank=True, unique=True
+    )
+    whatsapp_business_account_id = models.CharField(_("ID akun bisnis WhatsApp"), max_length=40, blank=True)
+    address = models.TextField(_("alamat"), blank=True)
     # How long personal data is kept after a consultation ends (the privacy notice's period); the retention job
     # (`pstdesk retention`) erases what is older.
     retention_months = models.PositiveSmallIntegerField(
@@ -151,29 +155,35 @@ class ServiceStandard(models.Model):
     - facilities, competences: [{...}]; evaluation_cadences: ["monthly", "yearly", "ad_hoc"]
     """
 
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="standards")
-    version = models.PositiveIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="standards", verbose_name=_("kantor"))
+    version = models.PositiveIntegerField(_("versi"))
+    created_at = models.DateTimeField(_("dibuat pada"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("dibuat oleh"),
     )
-    change_note = models.CharField(max_length=300, blank=True)
+    change_note = models.CharField(_("catatan perubahan"), max_length=300, blank=True)
 
-    title = models.JSONField(default=dict)
+    title = models.JSONField(_("nama pelayanan"), default=dict)
     # "Berlaku sejak": the date the office's standard takes effect, as the published document states it (editable);
     # None where the document gives none. Never the day the row was loaded.
     effective_date = models.DateField(_("berlaku sejak"), null=True, blank=True)
-    channels = models.JSONField(default=list)
+    channels = models.JSONField(_("kanal pelayanan"), default=list)
     # Per channel, what the standard states for that channel alone: {"email": {"sla_stated": true,
     # "service_hours": {...}}}. A channel without `sla_stated` has no deadline in the standard; `sla_working_days`
     # then applies as the office's own target, and is shown as such (see `offices.offering.channel_terms`).
-    channel_terms = models.JSONField(default=dict, blank=True)
-    requirements = models.JSONField(default=list)
-    procedures = models.JSONField(default=dict)
-    closing_order = models.CharField(max_length=20, choices=ClosingOrder.choices)
-    service_hours = models.JSONField(default=dict)
-    service_hours_text = models.JSONField(default=dict)
+    channel_terms = models.JSONField(_("ketentuan per kanal"), default=dict, blank=True)
+    requirements = models.JSONField(_("persyaratan"), default=list)
+    procedures = models.JSONField(_("sistem, mekanisme dan prosedur"), default=dict)
+    closing_order = models.CharField(_("urutan penutupan"), max_length=20, choices=ClosingOrder.choices)
+    service_hours = models.JSONField(_("jam pelayanan"), default=dict)
+    service_hours_text = models.JSONField(_("teks jam pelayanan"), default=dict)
     sla_working_days = models.PositiveSmallIntegerField(
+        _("jangka waktu penyelesaian (hari kerja)"),
         default=3,
         help_text=_(
             "Hari kerja penyelesaian. Berlaku sebagai janji standar untuk kanal yang disebut di channel_terms; "
@@ -181,27 +191,31 @@ class ServiceStandard(models.Model):
         ),
     )
     first_response_minutes = models.PositiveIntegerField(
-        default=120, help_text=_("Target respons pertama, dalam menit kerja (kebijakan kantor).")
+        _("target respons pertama (menit kerja)"),
+        default=120,
+        help_text=_("Target respons pertama, dalam menit kerja (kebijakan kantor)."),
     )
     reopen_days = models.PositiveSmallIntegerField(
-        default=7, help_text=_("Pesan baru setelah ditutup membuka kembali konsultasi dalam jumlah hari ini.")
+        _("batas buka kembali (hari)"),
+        default=7,
+        help_text=_("Pesan baru setelah ditutup membuka kembali konsultasi dalam jumlah hari ini."),
     )
-    cost = models.JSONField(default=dict)
-    is_free = models.BooleanField(default=True)
-    product = models.JSONField(default=dict)
-    topics = models.JSONField(default=list)
-    complaint_channels = models.JSONField(default=list)
-    legal_bases = models.JSONField(default=list, blank=True)
-    facilities = models.JSONField(default=list, blank=True)
-    competences = models.JSONField(default=list, blank=True)
-    supervision = models.JSONField(default=dict, blank=True)
-    supervision_tiered = models.BooleanField(default=False)
-    min_officers = models.PositiveSmallIntegerField(null=True, blank=True)
-    service_guarantee = models.JSONField(default=dict, blank=True)
-    compensation = models.JSONField(default=dict, blank=True)
-    security = models.JSONField(default=dict, blank=True)
-    evaluation = models.JSONField(default=dict, blank=True)
-    evaluation_cadences = models.JSONField(default=list, blank=True)
+    cost = models.JSONField(_("biaya/tarif"), default=dict)
+    is_free = models.BooleanField(_("tanpa biaya"), default=True)
+    product = models.JSONField(_("produk pelayanan"), default=dict)
+    topics = models.JSONField(_("topik konsultasi"), default=list)
+    complaint_channels = models.JSONField(_("penanganan pengaduan, saran dan masukan"), default=list)
+    legal_bases = models.JSONField(_("dasar hukum"), default=list, blank=True)
+    facilities = models.JSONField(_("sarana dan prasarana"), default=list, blank=True)
+    competences = models.JSONField(_("kompetensi pelaksana"), default=list, blank=True)
+    supervision = models.JSONField(_("pengawasan internal"), default=dict, blank=True)
+    supervision_tiered = models.BooleanField(_("pengawasan berjenjang"), default=False)
+    min_officers = models.PositiveSmallIntegerField(_("jumlah petugas minimal"), null=True, blank=True)
+    service_guarantee = models.JSONField(_("jaminan pelayanan"), default=dict, blank=True)
+    compensation = models.JSONField(_("kompensasi"), default=dict, blank=True)
+    security = models.JSONField(_("jaminan keamanan dan keselamatan"), default=dict, blank=True)
+    evaluation = models.JSONField(_("evaluasi kinerja pelaksana"), default=dict, blank=True)
+    evaluation_cadences = models.JSONField(_("jadwal evaluasi"), default=list, blank=True)
 
     class Meta:
         ordering = ["office", "-version"]
@@ -227,10 +241,10 @@ class ServiceStandard(models.Model):
 class OfficeClosure(models.Model):
     """A day an office does not serve, besides weekends and national holidays (added by admins or iCal import)."""
 
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="closures")
-    date = models.DateField()
-    reason = models.CharField(max_length=200)
-    created_at = models.DateTimeField(auto_now_add=True)
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="closures", verbose_name=_("kantor"))
+    date = models.DateField(_("tanggal"))
+    reason = models.CharField(_("alasan"), max_length=200)
+    created_at = models.DateTimeField(_("dibuat pada"), auto_now_add=True)
 
     class Meta:
         ordering = ["date"]
@@ -253,12 +267,14 @@ class HolidayOverride(models.Model):
     confirm it (an estimated date, e.g. Idul Fitri, turned out right), move it to the date the government set, or
     remove it (the office serves that day). The calendar applies it (`offices.calendar.calendar_for`)."""
 
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="holiday_overrides")
+    office = models.ForeignKey(
+        Office, on_delete=models.CASCADE, related_name="holiday_overrides", verbose_name=_("kantor")
+    )
     date = models.DateField(_("tanggal menurut kalender nasional"))
-    decision = models.CharField(max_length=10, choices=HolidayDecision.choices)
+    decision = models.CharField(_("keputusan"), max_length=10, choices=HolidayDecision.choices)
     moved_to = models.DateField(_("dipindah ke"), null=True, blank=True)
-    name = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(_("nama hari libur"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("dibuat pada"), auto_now_add=True)
 
     class Meta:
         ordering = ["date"]

@@ -22,8 +22,12 @@ class RosterShift(models.Model):
     """The weekly pattern: `user` serves `office` every `weekday` from `starts` to `ends` (office-local, half-open).
     Only the office's service hours count: a shift never puts anyone on duty on a holiday, a closure or at night."""
 
-    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="roster_shifts")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roster_shifts")
+    office = models.ForeignKey(
+        "offices.Office", on_delete=models.CASCADE, related_name="roster_shifts", verbose_name=_("kantor")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roster_shifts", verbose_name=_("petugas")
+    )
     weekday = models.PositiveSmallIntegerField(_("hari"), choices=Weekday.choices)
     starts = models.TimeField(_("mulai"))
     ends = models.TimeField(_("selesai"))
@@ -49,8 +53,12 @@ class RosterException(models.Model):
     """A date exception to the weekly pattern: `off` (leave, training: not serving that day) or `on` (serving that
     day, from `starts` to `ends`, or all service hours when they are empty)."""
 
-    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="roster_exceptions")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roster_exceptions")
+    office = models.ForeignKey(
+        "offices.Office", on_delete=models.CASCADE, related_name="roster_exceptions", verbose_name=_("kantor")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roster_exceptions", verbose_name=_("petugas")
+    )
     date = models.DateField(_("tanggal"), db_index=True)
     kind = models.CharField(_("jenis"), max_length=3, choices=ExceptionKind.choices)
     starts = models.TimeField(_("mulai"), null=True, blank=True)
@@ -71,7 +79,11 @@ class SupervisionSettings(models.Model):
     states no minimum (Jembrana's is silent): the office may still ask for one in its own name."""
 
     office = models.OneToOneField(
-        "offices.Office", on_delete=models.CASCADE, primary_key=True, related_name="supervision_settings"
+        "offices.Office",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="supervision_settings",
+        verbose_name=_("kantor"),
     )
     min_officers = models.PositiveSmallIntegerField(_("minimum petugas (pengaturan kantor)"), null=True, blank=True)
 
@@ -87,9 +99,19 @@ class DutySync(models.Model):
     """What the roster said about an officer at the last sync. The sync changes on-duty only when this changes (an
     edge: a shift starts or ends), so an officer who goes off duty during a shift stays off."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+")
-    rostered = models.BooleanField(default=False)
-    synced_at = models.DateTimeField(null=True, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        verbose_name=_("petugas"),
+    )
+    rostered = models.BooleanField(_("terjadwal"), default=False)
+    synced_at = models.DateTimeField(_("disinkronkan pada"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sinkronisasi tugas")
+        verbose_name_plural = _("sinkronisasi tugas")
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.rostered}"
@@ -100,8 +122,14 @@ class CoverageState(models.Model):
     so the warning of one drop goes out once whatever the number of workers; it is cleared when coverage is back or
     the office closes."""
 
-    office = models.OneToOneField("offices.Office", on_delete=models.CASCADE, primary_key=True, related_name="+")
-    below_since = models.DateTimeField(null=True, blank=True)
+    office = models.OneToOneField(
+        "offices.Office", on_delete=models.CASCADE, primary_key=True, related_name="+", verbose_name=_("kantor")
+    )
+    below_since = models.DateTimeField(_("kurang sejak"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("keadaan kecukupan petugas")
+        verbose_name_plural = _("keadaan kecukupan petugas")
 
     def __str__(self) -> str:
         return f"{self.office_id}: {self.below_since}"
@@ -112,16 +140,26 @@ class DeadlineNotice(models.Model):
     working day before, "hours": two working hours before). The unique constraint makes the send once-only whatever
     the number of workers; a moved deadline (reopened, recomputed) warns again."""
 
-    consultation = models.ForeignKey("consultations.Consultation", on_delete=models.CASCADE, related_name="+")
-    due_at = models.DateTimeField()
-    level = models.CharField(max_length=5)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    sent_at = models.DateTimeField(auto_now_add=True)
+    consultation = models.ForeignKey(
+        "consultations.Consultation", on_delete=models.CASCADE, related_name="+", verbose_name=_("konsultasi")
+    )
+    due_at = models.DateTimeField(_("jatuh tempo"))
+    level = models.CharField(_("tingkat pemberitahuan"), max_length=5)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("petugas yang diberi tahu"),
+    )
+    sent_at = models.DateTimeField(_("dikirim pada"), auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["consultation", "due_at", "level"], name="deadline_notice_once"),
         ]
+        verbose_name = _("pemberitahuan tenggat")
+        verbose_name_plural = _("pemberitahuan tenggat")
 
     def __str__(self) -> str:
         return f"{self.consultation_id} {self.level} {self.due_at}"
@@ -134,15 +172,33 @@ class Escalation(models.Model):
     and per (rating alert, level), so each step happens once whatever the number of workers; the row is what the
     upper office's supervisors see in their queue."""
 
-    breach = models.ForeignKey("complaints.Breach", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    rating_alert = models.ForeignKey(
-        "ratings.RatingAlert", null=True, blank=True, on_delete=models.CASCADE, related_name="escalations"
+    breach = models.ForeignKey(
+        "complaints.Breach",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("pelanggaran"),
     )
-    consultation = models.ForeignKey("consultations.Consultation", on_delete=models.CASCADE, related_name="+")
-    level = models.PositiveSmallIntegerField()
-    from_office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="+")
-    to_office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="escalations_received")
-    escalated_at = models.DateTimeField()
+    rating_alert = models.ForeignKey(
+        "ratings.RatingAlert",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="escalations",
+        verbose_name=_("peringatan penilaian"),
+    )
+    consultation = models.ForeignKey(
+        "consultations.Consultation", on_delete=models.CASCADE, related_name="+", verbose_name=_("konsultasi")
+    )
+    level = models.PositiveSmallIntegerField(_("tingkat eskalasi"))
+    from_office = models.ForeignKey(
+        "offices.Office", on_delete=models.PROTECT, related_name="+", verbose_name=_("dari kantor")
+    )
+    to_office = models.ForeignKey(
+        "offices.Office", on_delete=models.PROTECT, related_name="escalations_received", verbose_name=_("ke kantor")
+    )
+    escalated_at = models.DateTimeField(_("dieskalasi pada"))
 
     class Meta:
         ordering = ["-escalated_at"]
@@ -156,6 +212,8 @@ class Escalation(models.Model):
                 name="escalation_of_breach_or_alert",
             ),
         ]
+        verbose_name = _("eskalasi")
+        verbose_name_plural = _("eskalasi")
 
     def __str__(self) -> str:
         what = f"B{self.breach_id}" if self.breach_id else f"A#{self.rating_alert_id}"
@@ -186,9 +244,15 @@ class Answer(models.TextChoices):
 class ReviewChecklist(models.Model):
     """The office's checklist for transcript reviews: a list of {"code", "label"} items."""
 
-    office = models.OneToOneField("offices.Office", on_delete=models.CASCADE, primary_key=True, related_name="+")
-    items = models.JSONField(default=default_checklist)
-    updated_at = models.DateTimeField(auto_now=True)
+    office = models.OneToOneField(
+        "offices.Office", on_delete=models.CASCADE, primary_key=True, related_name="+", verbose_name=_("kantor")
+    )
+    items = models.JSONField(_("butir periksa"), default=default_checklist)
+    updated_at = models.DateTimeField(_("diperbarui pada"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("daftar periksa tinjauan")
+        verbose_name_plural = _("daftar periksa tinjauan")
 
     def __str__(self) -> str:
         return str(self.office_id)
@@ -202,21 +266,28 @@ class TranscriptReview(models.Model):
     edit it (audited, before and after)."""
 
     consultation = models.OneToOneField(
-        "consultations.Consultation", on_delete=models.CASCADE, related_name="transcript_review"
+        "consultations.Consultation",
+        on_delete=models.CASCADE,
+        related_name="transcript_review",
+        verbose_name=_("konsultasi"),
     )
-    office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="+")
-    officer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="+", verbose_name=_("kantor"))
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("petugas")
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("peninjau")
+    )
     month = models.DateField(_("bulan"))
-    checklist = models.JSONField(default=list)
-    scores = models.JSONField(default=dict)
-    notes = models.JSONField(default=dict)
+    checklist = models.JSONField(_("daftar periksa"), default=list)
+    scores = models.JSONField(_("nilai per butir"), default=dict)
+    notes = models.JSONField(_("catatan"), default=dict)
     score = models.FloatField(_("skor"), null=True, blank=True)
     comment = models.TextField(_("catatan peninjau"), blank=True)
-    reviewed_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("ditinjau pada"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("diperbarui pada"), null=True, blank=True)
     officer_comment = models.TextField(_("tanggapan petugas"), blank=True)
-    officer_read_at = models.DateTimeField(null=True, blank=True)
+    officer_read_at = models.DateTimeField(_("dibaca petugas pada"), null=True, blank=True)
 
     class Meta:
         ordering = ["-reviewed_at"]

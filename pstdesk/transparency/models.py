@@ -12,12 +12,16 @@ class PublishedMonth(models.Model):
     (`transparency.actions.approve_month`). `figures` holds counts and indices only — never a name, an address, a
     number or any other personal data — so the page shows exactly what was approved, whatever changes later."""
 
-    office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="published_months")
-    year = models.PositiveSmallIntegerField()
-    month = models.PositiveSmallIntegerField()
-    figures = models.JSONField()
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    approved_at = models.DateTimeField()
+    office = models.ForeignKey(
+        "offices.Office", on_delete=models.PROTECT, related_name="published_months", verbose_name=_("kantor")
+    )
+    year = models.PositiveSmallIntegerField(_("tahun"))
+    month = models.PositiveSmallIntegerField(_("bulan"))
+    figures = models.JSONField(_("angka yang diterbitkan"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("disetujui oleh")
+    )
+    approved_at = models.DateTimeField(_("disetujui pada"))
 
     class Meta:
         constraints = [

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _load_mailboxes(sender: AppConfig, **kwargs: Any) -> None:
@@ -15,7 +16,7 @@ def _load_mailboxes(sender: AppConfig, **kwargs: Any) -> None:
 class EmailChannelConfig(AppConfig):
     name = "pstdesk.channels.email"
     label = "channel_email"
-    verbose_name = "E-mail channel"
+    verbose_name = _("Kanal e-mail")
 
     def ready(self) -> None:
         post_migrate.connect(_load_mailboxes, sender=self)

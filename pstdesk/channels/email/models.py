@@ -29,22 +29,26 @@ class Mailbox(models.Model):
     Message-IDs; it defaults to the address's domain.
     """
 
-    office = models.OneToOneField("offices.Office", on_delete=models.CASCADE, related_name="mailbox")
+    office = models.OneToOneField(
+        "offices.Office", on_delete=models.CASCADE, related_name="mailbox", verbose_name=_("kantor")
+    )
     address = models.EmailField(_("alamat"), unique=True)
     display_name = models.CharField(_("nama pengirim"), max_length=200, blank=True)
     reply_domain = models.CharField(_("domain balasan"), max_length=200, blank=True)
     is_active = models.BooleanField(_("aktif"), default=True)
 
-    imap_host = models.CharField(max_length=200, default="127.0.0.1")
-    imap_port = models.PositiveIntegerField(default=993)
-    imap_security = models.CharField(max_length=10, choices=Security.choices, default=Security.TLS)
-    imap_user = models.CharField(max_length=200, blank=True)
-    imap_folder = models.CharField(max_length=200, default="INBOX")
+    imap_host = models.CharField(_("host IMAP"), max_length=200, default="127.0.0.1")
+    imap_port = models.PositiveIntegerField(_("port IMAP"), default=993)
+    imap_security = models.CharField(_("keamanan IMAP"), max_length=10, choices=Security.choices, default=Security.TLS)
+    imap_user = models.CharField(_("pengguna IMAP"), max_length=200, blank=True)
+    imap_folder = models.CharField(_("folder IMAP"), max_length=200, default="INBOX")
 
-    smtp_host = models.CharField(max_length=200, default="127.0.0.1")
-    smtp_port = models.PositiveIntegerField(default=587)
-    smtp_security = models.CharField(max_length=10, choices=Security.choices, default=Security.STARTTLS)
-    smtp_user = models.CharField(max_length=200, blank=True)
+    smtp_host = models.CharField(_("host SMTP"), max_length=200, default="127.0.0.1")
+    smtp_port = models.PositiveIntegerField(_("port SMTP"), default=587)
+    smtp_security = models.CharField(
+        _("keamanan SMTP"), max_length=10, choices=Security.choices, default=Security.STARTTLS
+    )
+    smtp_user = models.CharField(_("pengguna SMTP"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("kotak surat")
@@ -81,15 +85,17 @@ class MailboxState(models.Model):
     message on that server forever" (RFC 3501), so (uidvalidity, last_uid) is the cursor. Written only in the
     transaction that stores the message it advances past."""
 
-    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="states")
-    folder = models.CharField(max_length=200)
-    uidvalidity = models.BigIntegerField(null=True, blank=True)
-    last_uid = models.BigIntegerField(default=0)
-    last_poll_at = models.DateTimeField(null=True, blank=True)
-    rescans = models.PositiveIntegerField(default=0)
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="states", verbose_name=_("kotak surat"))
+    folder = models.CharField(_("folder"), max_length=200)
+    uidvalidity = models.BigIntegerField(_("UIDVALIDITY IMAP"), null=True, blank=True)
+    last_uid = models.BigIntegerField(_("UID terakhir"), default=0)
+    last_poll_at = models.DateTimeField(_("terakhir diperiksa pada"), null=True, blank=True)
+    rescans = models.PositiveIntegerField(_("jumlah pindai ulang"), default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["mailbox", "folder"], name="mailboxstate_folder_unique")]
+        verbose_name = _("keadaan kotak surat")
+        verbose_name_plural = _("keadaan kotak surat")
 
     def __str__(self) -> str:
         return f"{self.mailbox_id}:{self.folder} {self.uidvalidity}/{self.last_uid}"
@@ -113,30 +119,46 @@ class InboundEmail(models.Model):
     consultation, or when parts of it were refused (e.g. an oversized attachment).
     """
 
-    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="inbound")
-    dedupe_key = models.CharField(max_length=255)
-    message_id = models.CharField(max_length=255, blank=True, db_index=True)
-    folder = models.CharField(max_length=200, blank=True)
-    uidvalidity = models.BigIntegerField(null=True, blank=True)
-    uid = models.BigIntegerField(null=True, blank=True)
-    source = models.CharField(max_length=10, default="imap")  # imap | stdin
-    raw = models.BinaryField()
-    size = models.PositiveIntegerField(default=0)
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    mailbox = models.ForeignKey(
+        Mailbox, on_delete=models.CASCADE, related_name="inbound", verbose_name=_("kotak surat")
+    )
+    dedupe_key = models.CharField(_("kunci antiduplikat"), max_length=255)
+    message_id = models.CharField(_("Message-ID"), max_length=255, blank=True, db_index=True)
+    folder = models.CharField(_("folder"), max_length=200, blank=True)
+    uidvalidity = models.BigIntegerField(_("UIDVALIDITY IMAP"), null=True, blank=True)
+    uid = models.BigIntegerField(_("UID IMAP"), null=True, blank=True)
+    source = models.CharField(_("sumber"), max_length=10, default="imap")  # imap | stdin
+    raw = models.BinaryField(_("pesan mentah"))
+    size = models.PositiveIntegerField(_("ukuran (bita)"), default=0)
+    received_at = models.DateTimeField(_("diterima pada"), auto_now_add=True, db_index=True)
 
-    status = models.CharField(max_length=10, choices=Intake.choices, default=Intake.STORED, db_index=True)
-    error = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    processed_at = models.DateTimeField(null=True, blank=True)
-    sender = models.CharField(max_length=320, blank=True)
-    subject = models.CharField(max_length=500, blank=True)
+    status = models.CharField(
+        _("status pemrosesan"), max_length=10, choices=Intake.choices, default=Intake.STORED, db_index=True
+    )
+    error = models.TextField(_("kesalahan"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("jumlah percobaan"), default=0)
+    processed_at = models.DateTimeField(_("diproses pada"), null=True, blank=True)
+    sender = models.CharField(_("pengirim"), max_length=320, blank=True)
+    subject = models.CharField(_("perihal"), max_length=500, blank=True)
     consultation = models.ForeignKey(
-        "consultations.Consultation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "consultations.Consultation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("konsultasi"),
     )
     desk_message = models.ForeignKey(
-        "consultations.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "consultations.Message",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("pesan di PST Desk"),
     )
-    thread_key = models.CharField(max_length=20, blank=True)  # how it was threaded: token|references|subject|new
+    thread_key = models.CharField(
+        _("kunci utas"), max_length=20, blank=True
+    )  # how it was threaded: token|references|subject|new
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -152,12 +174,20 @@ class OutboundEmail(models.Model):
     """The headers of a mail we sent for an outbox message: our Message-ID (also the core Message's external_id)
     and what the thread looked like, so replies to it thread and bounces of it find their consultation."""
 
-    outbox = models.OneToOneField("consultations.Message", on_delete=models.CASCADE, related_name="+")
-    consultation = models.ForeignKey("consultations.Consultation", on_delete=models.CASCADE, related_name="+")
-    message_id = models.CharField(max_length=255, unique=True)
-    to_address = models.EmailField()
-    subject = models.CharField(max_length=500)
-    sent_at = models.DateTimeField(auto_now_add=True)
+    outbox = models.OneToOneField(
+        "consultations.Message", on_delete=models.CASCADE, related_name="+", verbose_name=_("kotak keluar")
+    )
+    consultation = models.ForeignKey(
+        "consultations.Consultation", on_delete=models.CASCADE, related_name="+", verbose_name=_("konsultasi")
+    )
+    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
+    to_address = models.EmailField(_("alamat tujuan"))
+    subject = models.CharField(_("perihal"), max_length=500)
+    sent_at = models.DateTimeField(_("dikirim pada"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("e-mail keluar")
+        verbose_name_plural = _("e-mail keluar")
 
     def __str__(self) -> str:
         return self.message_id

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WebChannelConfig(AppConfig):
     name = "pstdesk.channels.web"
+    verbose_name = _("Kanal LiveChat")
     label = "channel_web"

@@ -29,15 +29,20 @@ class WidgetSession(models.Model):
     visitor's "not you?" button, or an administrator), after which the browser must fill the pre-chat again.
     """
 
-    token_hash = models.CharField(max_length=64, unique=True)
-    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="+")
-    visitor = models.ForeignKey("guestbook.Visitor", on_delete=models.CASCADE, related_name="widget_sessions")
-    language = models.CharField(max_length=5, default="id")
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_ip = models.GenericIPAddressField(null=True, blank=True)
-    last_seen_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(db_index=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    token_hash = models.CharField(_("sidik token"), max_length=64, unique=True)
+    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="+", verbose_name=_("kantor"))
+    visitor = models.ForeignKey(
+        "guestbook.Visitor",
+        on_delete=models.CASCADE,
+        related_name="widget_sessions",
+        verbose_name=_("pengguna layanan"),
+    )
+    language = models.CharField(_("bahasa"), max_length=5, default="id")
+    created_at = models.DateTimeField(_("dibuat pada"), auto_now_add=True)
+    created_ip = models.GenericIPAddressField(_("alamat IP pembuat"), null=True, blank=True)
+    last_seen_at = models.DateTimeField(_("terakhir terlihat pada"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("kedaluwarsa pada"), db_index=True)
+    revoked_at = models.DateTimeField(_("dicabut pada"), null=True, blank=True)
 
     objects = WidgetSessionQuerySet.as_manager()
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _load_demo_ids(sender: AppConfig, **kwargs: Any) -> None:
@@ -15,7 +16,7 @@ def _load_demo_ids(sender: AppConfig, **kwargs: Any) -> None:
 class WhatsAppChannelConfig(AppConfig):
     name = "pstdesk.channels.whatsapp"
     label = "channel_whatsapp"
-    verbose_name = "WhatsApp channel"
+    verbose_name = _("Kanal WhatsApp")
 
     def ready(self) -> None:
         from pstdesk.channels.whatsapp import checks  # noqa: F401  (registers the secrets check)

@@ -27,16 +27,20 @@ class WebhookDelivery(models.Model):
     finds its row by `body_sha256` and counts another attempt instead of adding a row.
     """
 
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    body = models.BinaryField()
-    state = models.CharField(max_length=10, choices=DeliveryState.choices, default=DeliveryState.RECEIVED)
-    items = models.PositiveIntegerField(default=0)
-    failed_items = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    received_at = models.DateTimeField(_("diterima pada"), auto_now_add=True, db_index=True)
+    body = models.BinaryField(_("isi kiriman"))
+    state = models.CharField(
+        _("keadaan pemrosesan"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.RECEIVED
+    )
+    items = models.PositiveIntegerField(_("butir"), default=0)
+    failed_items = models.PositiveIntegerField(_("butir gagal"), default=0)
+    error = models.TextField(_("kesalahan"), blank=True)
+    processed_at = models.DateTimeField(_("diproses pada"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("jumlah percobaan"), default=0)
     # SHA-256 of the body as received (null on rows stored before redeliveries were folded into one row).
-    body_sha256 = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    body_sha256 = models.CharField(
+        _("sidik SHA-256 isi"), max_length=64, null=True, blank=True, unique=True, editable=False
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -51,18 +55,28 @@ class StatusEvent(models.Model):
     """One status of an outbound message as Meta reported it. Unique on (wamid, status): a redelivered status is
     stored once and applied once. `message` is null when no outbox row matches (kept for the record)."""
 
-    wamid = models.CharField(max_length=255)
-    status = models.CharField(max_length=20)
-    timestamp = models.DateTimeField(null=True, blank=True)
-    recipient_id = models.CharField(max_length=64, blank=True)
+    wamid = models.CharField(_("ID pesan WhatsApp"), max_length=255)
+    status = models.CharField(_("status pesan"), max_length=20)
+    timestamp = models.DateTimeField(_("waktu"), null=True, blank=True)
+    recipient_id = models.CharField(_("ID penerima"), max_length=64, blank=True)
     message = models.ForeignKey(
-        "consultations.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "consultations.Message",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("pesan"),
     )
-    errors = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(_("kesalahan"), default=list, blank=True)
     delivery = models.ForeignKey(
-        WebhookDelivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="status_events"
+        WebhookDelivery,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="status_events",
+        verbose_name=_("kiriman webhook"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("dibuat pada"), auto_now_add=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["wamid", "status"], name="wa_status_unique")]
@@ -77,15 +91,19 @@ class OutboundSend(models.Model):
     """The wamid Meta gave for one part of an outbox row (an attachment, then the text), written the moment Meta
     accepts it: a later attempt for the same row skips the parts already accepted instead of sending them twice."""
 
-    message = models.ForeignKey("consultations.Message", on_delete=models.CASCADE, related_name="+")
-    part = models.PositiveSmallIntegerField(default=0)
-    wamid = models.CharField(max_length=255, unique=True)
-    phone_number_id = models.CharField(max_length=40)
-    recipient = models.CharField(max_length=64)
-    sent_at = models.DateTimeField(auto_now_add=True)
+    message = models.ForeignKey(
+        "consultations.Message", on_delete=models.CASCADE, related_name="+", verbose_name=_("pesan")
+    )
+    part = models.PositiveSmallIntegerField(_("bagian"), default=0)
+    wamid = models.CharField(_("ID pesan WhatsApp"), max_length=255, unique=True)
+    phone_number_id = models.CharField(_("ID nomor telepon"), max_length=40)
+    recipient = models.CharField(_("nomor penerima"), max_length=64)
+    sent_at = models.DateTimeField(_("dikirim pada"), auto_now_add=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["message", "part"], name="wa_send_part_unique")]
+        verbose_name = _("kiriman WhatsApp keluar")
+        verbose_name_plural = _("kiriman WhatsApp keluar")
 
     def __str__(self) -> str:
         return self.wamid
@@ -103,14 +121,14 @@ class WhatsAppTemplate(models.Model):
     """A message template of a WhatsApp Business Account, as synced from `GET /{waba-id}/message_templates`.
     Only approved templates may be sent, and only templates may be sent outside the 24-hour window."""
 
-    waba_id = models.CharField(max_length=40)
-    template_id = models.CharField(max_length=64, blank=True)
-    name = models.CharField(max_length=512)
-    language = models.CharField(max_length=15)
-    status = models.CharField(max_length=20)
-    category = models.CharField(max_length=30, blank=True)
-    components = models.JSONField(default=list, blank=True)
-    synced_at = models.DateTimeField(auto_now=True)
+    waba_id = models.CharField(_("ID akun bisnis WhatsApp"), max_length=40)
+    template_id = models.CharField(_("ID templat"), max_length=64, blank=True)
+    name = models.CharField(_("nama templat"), max_length=512)
+    language = models.CharField(_("bahasa"), max_length=15)
+    status = models.CharField(_("status persetujuan"), max_length=20)
+    category = models.CharField(_("kategori templat"), max_length=30, blank=True)
+    components = models.JSONField(_("komponen"), default=list, blank=True)
+    synced_at = models.DateTimeField(_("disinkronkan pada"), auto_now=True)
 
     class Meta:
         ordering = ["waba_id", "name", "language"]
@@ -147,15 +165,22 @@ class RatingDialog(models.Model):
     (free text, or skip). Answers are kept here and recorded as one `Rating` when the dialog ends."""
 
     consultation = models.OneToOneField(
-        "consultations.Consultation", on_delete=models.CASCADE, related_name="whatsapp_rating"
+        "consultations.Consultation",
+        on_delete=models.CASCADE,
+        related_name="whatsapp_rating",
+        verbose_name=_("konsultasi"),
     )
-    step = models.CharField(max_length=12, choices=RatingStep.choices, default=RatingStep.SCORE)
-    score = models.PositiveSmallIntegerField(null=True, blank=True)
-    gratuity = models.BooleanField(null=True, blank=True)
-    illegal_fee = models.BooleanField(null=True, blank=True)
-    feedback = models.TextField(blank=True)
-    started_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    step = models.CharField(_("langkah dialog"), max_length=12, choices=RatingStep.choices, default=RatingStep.SCORE)
+    score = models.PositiveSmallIntegerField(_("nilai"), null=True, blank=True)
+    gratuity = models.BooleanField(_("imbalan"), null=True, blank=True)
+    illegal_fee = models.BooleanField(_("pungutan liar"), null=True, blank=True)
+    feedback = models.TextField(_("umpan balik"), blank=True)
+    started_at = models.DateTimeField(_("dimulai pada"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("diperbarui pada"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("dialog penilaian WhatsApp")
+        verbose_name_plural = _("dialog penilaian WhatsApp")
 
     def __str__(self) -> str:
         return f"rating dialog PST#{self.consultation_id} {self.step}"
@@ -165,10 +190,17 @@ class ReadMark(models.Model):
     """The last inbound message of a consultation we marked as read on WhatsApp (blue ticks for the visitor)."""
 
     consultation = models.OneToOneField(
-        "consultations.Consultation", on_delete=models.CASCADE, related_name="whatsapp_read_mark"
+        "consultations.Consultation",
+        on_delete=models.CASCADE,
+        related_name="whatsapp_read_mark",
+        verbose_name=_("konsultasi"),
     )
-    wamid = models.CharField(max_length=255)
-    marked_at = models.DateTimeField(auto_now=True)
+    wamid = models.CharField(_("ID pesan WhatsApp"), max_length=255)
+    marked_at = models.DateTimeField(_("ditandai pada"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("tanda baca WhatsApp")
+        verbose_name_plural = _("tanda baca WhatsApp")
 
     def __str__(self) -> str:
         return f"PST#{self.consultation_id} read up to {self.wamid}"

@@ -238,3 +238,17 @@ def test_query_counts_do_not_grow(client, officer_5102):
     assert Consultation.objects.count() >= 1000
     assert small == large
     assert small["/api/v1/consultations"] <= 5
+
+
+def test_a_multipart_answer_must_be_a_boolean_word(client, officer_5102, fake_adapter):
+    c = new_consultation("5102")
+    api(client, officer_5102)
+    base = f"/api/v1/consultations/{c.pk}/reply"
+    messages = Message.objects.count()
+    for wrong in ("-2.778954435533879e+172", "maybe", "2"):
+        r = client.post(base, {"body": "Jawaban", "answer": wrong})
+        assert r.status_code == 400 and "answer" in r.json()["detail"], r.content
+    assert Message.objects.count() == messages
+    assert client.post(base, {"body": "Jawaban", "answer": "false"}).status_code == 201
+    c.refresh_from_db()
+    assert c.answered_at is None

@@ -627,6 +627,7 @@
         renderCountdown(windowNode);
       }
       var rating = document.getElementById("state-rating");
+      if (next.rated_at && rating.getAttribute("data-rated") !== "true") { refreshRating(); }
       rating.textContent = next.rated_at ? T.rated : (next.rating_requested_at ? T.ratingRequested : "—");
       rating.setAttribute("data-rated", next.rated_at ? "true" : "false");
       var allowed = next.allowed || [];
@@ -644,6 +645,20 @@
           function (k) { rows[id][k] = next[k]; });
         renderRow(id);
       }
+    }
+
+    // The rating panel (score, feedback, integrity answers as this officer may see them) is rendered by the
+    // server: once the visitor rates, the pane is read again and only its rating slot is swapped in.
+    function refreshRating() {
+      fetch("/console/" + id + "/pane/", { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (response) {
+          if (!response.ok) { throw new Error(T.error); }
+          return response.text();
+        }).then(function (html) {
+          var slot = document.getElementById("rating-slot");
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("rating-slot");
+          if (alive && slot && fresh) { slot.innerHTML = fresh.innerHTML; }  // our own escaped template
+        }).catch(function () { /* the next state change or reconnect retries */ });
     }
 
     function refreshState() {

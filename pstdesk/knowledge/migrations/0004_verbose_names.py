@@ -11,7 +11,7 @@ from pstdesk.lib.label_operations import AlterLabels
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('knowledge', '0001_classification_and_articles'),
+        ('knowledge', '0003_gin_indexes_without_pending_list'),
         ('offices', '0006_verbose_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -105,8 +105,8 @@ def _is_own(mailbox: Mailbox, parsed: ParsedEmail) -> bool:
     return bool(parsed.message_id) and OutboundEmail.objects.filter(message_id=parsed.message_id).exists()
 
 
-def _body(parsed: ParsedEmail) -> str:
-    body = parsed.text or ""
+def _body(parsed: ParsedEmail, *, text: str | None = None) -> str:
+    body = (parsed.text if text is None else text) or ""
     limit = settings.MESSAGE_MAX_CHARS
     if len(body) > limit:
         body = body[: limit - 80].rstrip() + "\n\n" + _("[…dipotong; teks lengkap ada pada e-mail asli]")
@@ -248,7 +248,7 @@ def _deliver(mailbox: Mailbox, email: InboundEmail, parsed: ParsedEmail) -> None
         channel=CHANNEL,
         office_code=mailbox.office_id,
         external_id=parsed.external_id[:255],
-        body=_body(parsed),
+        body=_body(parsed) if rating is None else _body(parsed, text=rating.transcript_text),
         sent_at=parsed.date,
         sender_name=parsed.from_name,
         sender_email=parsed.from_address,

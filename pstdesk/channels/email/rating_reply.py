@@ -53,6 +53,9 @@ class RatingReply:
     feedback: str
     gratuity: bool
     illegal_fee: bool
+    # The reply as it is kept in the transcript: the integrity lines taken out (staff read them, if the office
+    # allows, only in the rating itself; a line "pungli: ya" in the transcript would tell the officer concerned).
+    transcript_text: str = ""
 
 
 def _answer(pattern: re.Pattern[str], text: str) -> tuple[bool, str]:
@@ -77,7 +80,12 @@ def read_rating_reply(text: str) -> RatingReply | None:
     score = int(match.group(1))
     feedback = (rest[: match.start()] + rest[match.end() :]).strip(" \t\n-–—:.,;")
     feedback = re.sub(r"\n{3,}", "\n\n", feedback).strip()
-    return RatingReply(score=score, feedback=feedback, gratuity=gratuity, illegal_fee=illegal_fee)
+    kept = re.sub(r"\n{3,}", "\n\n", rest).strip()
+    if rest != text:
+        kept += "\n\n" + _("(jawaban pertanyaan integritas: lihat penilaian)")
+    return RatingReply(
+        score=score, feedback=feedback, gratuity=gratuity, illegal_fee=illegal_fee, transcript_text=kept.strip()
+    )
 
 
 def consultation_awaiting_reply_rating(office_code: str, consultation_id: int | None) -> Any:

@@ -77,6 +77,10 @@ def test_rating_by_replying_to_the_closing_email(imap_mailbox: Any, imap_server:
     assert consultation.status == Status.CLOSED and consultation.rated_at is not None  # not reopened
     assert not AuditLog.objects.filter(verb="consultation.reopened", subject_id=str(consultation.pk)).exists()
     assert consultation.messages.filter(direction="in").count() == messages_before + 1  # the reply is kept
+    # ... in the transcript without its integrity lines: the officer concerned never reads them there
+    kept = consultation.messages.filter(direction="in").latest("seq").body
+    assert kept.startswith("4") and "Jawabannya jelas" in kept
+    assert "Imbalan" not in kept and "Pungli" not in kept and "lihat penilaian" in kept
     email = InboundEmail.objects.get(message_id="<CAFx1rating.budi@mail.gmail.com>")
     assert email.status == Intake.DELIVERED and email.consultation_id == consultation.pk
     audit = AuditLog.objects.get(verb="rating.recorded")
@@ -118,6 +122,8 @@ def test_reading_a_rating_reply(text: str, expected: tuple[int, str, bool, bool]
     reply = read_rating_reply(text)
     assert reply is not None
     assert (reply.score, reply.feedback, reply.gratuity, reply.illegal_fee) == expected
+    assert not any(word in reply.transcript_text.lower() for word in ("imbalan:", "pungli:"))
+    assert ("lihat penilaian" in reply.transcript_text) == ("imbalan" in text.lower() or "pungli" in text.lower())
 
 
 @pytest.mark.parametrize("text", ["", "saya perlu data 2 tahun lagi", "2.5 juta", "10:00 saya datang", "Nilai 7"])

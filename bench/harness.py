@@ -37,9 +37,11 @@ class Backend:
 
 
 def backends() -> list[Backend]:
-    found = [Backend("sqlite")]
+    """SQLite, and PostgreSQL when BENCH_DATABASE_URL's server answers; BENCH_BACKENDS=sqlite|postgresql runs one."""
+    only = {name for name in os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",") if name}
+    found = [Backend("sqlite")] if "sqlite" in only else []
     pg = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pstdesk_bench")
-    if _postgres_reachable(pg):
+    if "postgresql" in only and _postgres_reachable(pg):
         found.append(Backend("postgresql", {"DATABASE_URL": pg}))
     return found
 

@@ -17,10 +17,10 @@ import hmac
 import json
 import sqlite3
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -118,34 +118,24 @@ def _worker(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
             proc.kill()
 
 
-def _drain(env: dict[str, str], *, timeout: float) -> tuple[float, float]:
-    """Start one worker process on the stored backlog; (deliveries per second, worker CPU ms per delivery), from the
-    first processed delivery to the last (the worker's start-up is not counted)."""
+def _drain(env: dict[str, str], *, window: float, timeout: float = 120.0) -> tuple[float, float, int]:
+    """Start one worker process on the stored backlog and watch it for `window` seconds from its first processed
+    delivery (its start-up is not counted), or until the backlog is empty: (deliveries per second, worker CPU ms
+    per delivery, deliveries processed in the window)."""
     total = _waiting(env)
     with _worker(env) as proc:
         deadline = time.monotonic() + timeout
-        cpu_first = None
-        while time.monotonic() < deadline:
-            left = _waiting(env)
-            if cpu_first is None and left < total:
-                cpu_first, left_first = harness.cpu_seconds(proc.pid), left
-            if left == 0:
-                break
+        while (left := _waiting(env)) == total:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the worker processed nothing within {timeout:.0f} s")
             time.sleep(0.05)
-        else:
-            raise RuntimeError(f"backlog not drained within {timeout:.0f} s ({_waiting(env)} left)")
-        cpu_last = harness.cpu_seconds(proc.pid)
-    first, last = _sql(env, f"SELECT min(processed_at), max(processed_at) FROM {TABLE} WHERE processed_at IS NOT NULL")[
-        0
-    ]
-    span = (_when(last) - _when(first)).total_seconds()
-    rate = (total - 1) / span if span > 0 else float("inf")
-    cpu_ms = 1000 * (cpu_last - (cpu_first or 0.0)) / max(1, left_first if cpu_first is not None else total)
-    return rate, cpu_ms
-
-
-def _when(value: Any) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        started, cpu_started, left_started = time.monotonic(), harness.cpu_seconds(proc.pid), left
+        while left and time.monotonic() - started < window:
+            time.sleep(0.05)
+            left = _waiting(env)
+        elapsed, cpu = time.monotonic() - started, harness.cpu_seconds(proc.pid) - cpu_started
+    done = left_started - left
+    return done / elapsed, 1000 * cpu / max(1, done), done
 
 
 def _timed_load(
@@ -159,7 +149,7 @@ def _timed_load(
 
 def run(backend: harness.Backend, *, full: bool) -> list[harness.Row]:
     seconds = 20.0 if full else 6.0
-    backlog = 3000 if full else 1000
+    backlog = 3000 if full else 600
     hook_path = "/channels/whatsapp/webhook"
     with harness.data_dir() as data:
         env = harness.bench_env(
@@ -185,12 +175,16 @@ def run(backend: harness.Backend, *, full: bool) -> list[harness.Row]:
             # The backlog: the senders' first messages drained first (their consultations exist), then `backlog`.
             _sql(env, f"DELETE FROM {TABLE}")
             asyncio.run(harness.post_load(served.base, hook_path, signed(SENDERS), seconds=120, concurrency=8))
-            _drain(env, timeout=300)
+            _drain(env, window=600)
             _sql(env, f"DELETE FROM {TABLE}")
             asyncio.run(
                 harness.post_load(served.base, hook_path, signed(backlog, SENDERS), seconds=300, concurrency=16)
             )
-        drain, drain_cpu = _drain(env, timeout=600)
+        try:
+            drain, drain_cpu, drained = _drain(env, window=seconds * 10)
+        except RuntimeError as exc:  # the acknowledgement rows still count
+            drain, drain_cpu, drained = 0.0, float("nan"), 0
+            print(f"whatsapp drain: {exc}", file=sys.stderr)
     ratio = hook / bare if bare else 0.0
     return [
         harness.Row(
@@ -220,14 +214,14 @@ def run(backend: harness.Backend, *, full: bool) -> list[harness.Row]:
             },
         ),
         harness.Row(
-            f"whatsapp backlog of {backlog:,} drained by 1 worker",
+            "whatsapp stored backlog drained by 1 worker",
             backend.name,
-            f"{drain:.0f} msg/s",
+            f"{drain:.1f} msg/s ({drained} of {backlog:,} in the window)",
             "",
             "",
             ">= 100 msg/s",
             "yes" if drain >= 100 else "no",
             cpu_ms_per_msg=round(drain_cpu, 3),
-            numbers={"measured": round(drain, 1)},
+            numbers={"measured": round(drain, 2)},
         ),
     ]

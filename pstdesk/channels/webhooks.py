@@ -34,7 +34,6 @@ import importlib
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -436,13 +435,3 @@ def start_drainers() -> list[Drainer]:
 def stop_drainers(drainers: list[Drainer]) -> None:
     for drainer in drainers:
         drainer.stop()
-
-
-def wait_drained(seconds: float = 30.0) -> bool:
-    """Wait (bounded) until nothing stored is left to process; for shutdown and checks, never in a request."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not any(intake.pending() for intake in intakes()):
-            return True
-        time.sleep(0.1)
-    return False

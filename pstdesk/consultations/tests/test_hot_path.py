@@ -22,8 +22,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from pstdesk.channels.web import chat
-from pstdesk.channels.webhooks import drain_all
 from pstdesk.channels.web.actions import open_widget_session
+from pstdesk.channels.webhooks import drain_all
 from pstdesk.consultations.actions import (
     claim_consultation,
     mark_request_clear,

@@ -1,11 +1,20 @@
-"""Run the benchmarks and print one table. `python -m bench [--full] [--only NAME]`."""
+"""Run the benchmarks and print one table. `python -m bench [--full] [--only NAME] [--json FILE]`.
+
+`--json FILE` writes the rows as a JSON list, each with `name`, `backend`, `measured`, `baseline`, `ratio`,
+`target`, `met` (true/false, null without a target), `cpu_ms_per_msg` (server CPU per message or request, null
+where not measured), `load_avg` (the machine's 1/5/15-minute load average when the suite started: absolute rates
+move with it, ratios within one run much less) and `detail` (the table's text of the row). `measured`, `baseline`
+and `ratio` are numbers where the suite gives them, else the table's text.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
@@ -15,20 +24,41 @@ from bench import harness  # noqa: E402
 SUITES = ["inbox", "whatsapp", "chat", "reports", "kbli"]
 
 
+def as_json(row: harness.Row) -> dict[str, Any]:
+    text = {"measured": row.measured, "baseline": row.baseline, "ratio": row.ratio}
+    return {
+        "name": row.benchmark,
+        "backend": row.backend,
+        **{key: row.numbers.get(key, value) for key, value in text.items()},
+        "target": row.target,
+        "met": {"yes": True, "no": False}.get(row.verdict),
+        "cpu_ms_per_msg": row.cpu_ms_per_msg,
+        "load_avg": list(row.load_avg) if row.load_avg else None,
+        "detail": text,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="bench")
     parser.add_argument("--full", action="store_true", help="bigger runs (1,000 conversations, longer loads)")
     parser.add_argument("--only", choices=SUITES, action="append")
+    parser.add_argument("--json", metavar="FILE", help="also write the rows to FILE as JSON")
     args = parser.parse_args()
     rows: list[harness.Row] = []
     for name in args.only or SUITES:
         module = __import__(f"bench.{name}", fromlist=["run"])
         for backend in harness.backends():
-            print(f"# {name} on {backend.name} ...", file=sys.stderr, flush=True)
+            load = os.getloadavg()
+            print(f"# {name} on {backend.name} (load average {load[0]:.2f}) ...", file=sys.stderr, flush=True)
             try:
-                rows.extend(module.run(backend, full=args.full))
+                found = list(module.run(backend, full=args.full))
             except Exception as exc:  # one failing suite must not hide the others' numbers
-                rows.append(harness.Row(name, backend.name, f"error: {exc}", "", "", "", "no"))
+                found = [harness.Row(name, backend.name, f"error: {exc}", "", "", "", "no")]
+            for row in found:
+                row.load_avg = row.load_avg or (round(load[0], 2), round(load[1], 2), round(load[2], 2))
+            rows.extend(found)
+            if args.json:  # written after every suite: a later one failing keeps what was measured
+                Path(args.json).write_text(json.dumps([as_json(r) for r in rows], indent=2) + "\n")
     harness.print_table(rows)
     return 0
 

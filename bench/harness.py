@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -36,9 +37,11 @@ class Backend:
 
 
 def backends() -> list[Backend]:
-    found = [Backend("sqlite")]
+    """SQLite, and PostgreSQL when BENCH_DATABASE_URL's server answers; BENCH_BACKENDS=sqlite|postgresql runs one."""
+    only = {name for name in os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",") if name}
+    found = [Backend("sqlite")] if "sqlite" in only else []
     pg = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pstdesk_bench")
-    if _postgres_reachable(pg):
+    if "postgresql" in only and _postgres_reachable(pg):
         found.append(Backend("postgresql", {"DATABASE_URL": pg}))
     return found
 
@@ -90,10 +93,25 @@ def manage(env: dict[str, str], *args: str) -> None:
 @contextlib.contextmanager
 def server(env: dict[str, str], *, workers: int = 1, tasks: bool = False) -> Iterator[str]:
     """`pstdesk serve` in a subprocess; yields its base URL once it answers /healthz."""
+    with serve(env, workers=workers, tasks=tasks) as served:
+        yield served.base
+
+
+@dataclass(frozen=True)
+class Served:
+    base: str
+    pid: int
+
+
+@contextlib.contextmanager
+def serve(env: dict[str, str], *, workers: int = 1, tasks: bool = False, app: str = "") -> Iterator[Served]:
+    """`pstdesk serve` (or uvicorn serving `app`) in a subprocess, once it answers /healthz: its URL and pid."""
     port = free_port()
     args = [PYTHON, "-m", "pstdesk.cli", "serve", "--port", str(port), "--workers", str(workers)]
     if not tasks:
         args.append("--no-tasks")
+    if app:
+        args = [PYTHON, "-m", "uvicorn", app, "--port", str(port), "--log-level", "warning", "--lifespan", "off"]
     proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -107,7 +125,7 @@ def server(env: dict[str, str], *, workers: int = 1, tasks: bool = False) -> Ite
             time.sleep(0.2)
         else:
             raise RuntimeError("server did not start within 60 s")
-        yield base
+        yield Served(base, proc.pid)
     finally:
         proc.terminate()
         try:
@@ -128,6 +146,66 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its direct children (uvicorn's workers), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+async def post_load(
+    base: str, path: str, bodies: list[tuple[bytes, str]], *, seconds: float, concurrency: int
+) -> tuple[float, int, int]:
+    """A raw HTTP/1.1 keep-alive load client (asyncio streams, requests built before the clock starts, so the
+    client is not what limits): POSTs `bodies` (each with its X-Hub-Signature-256, or none) over `concurrency`
+    connections for `seconds` or until the bodies run out. Returns (answered requests per second, non-200, done)."""
+    host, _, port = base.removeprefix("http://").partition(":")
+    requests = []
+    for body, signature in bodies:
+        head = f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+        if signature:
+            head += f"X-Hub-Signature-256: {signature}\r\n"
+        requests.append(head.encode() + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    done = errors = 0
+    cursor = iter(range(len(requests)))
+    deadline = time.monotonic() + seconds
+
+    async def connection() -> None:
+        nonlocal done, errors
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            while time.monotonic() < deadline:
+                index = next(cursor, None)
+                if index is None:
+                    return
+                writer.write(requests[index])
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                if length:
+                    await reader.readexactly(length)
+                if head[9:12] == b"200":
+                    done += 1
+                else:
+                    errors += 1
+        finally:
+            writer.close()
+
+    started = time.monotonic()
+    await asyncio.gather(*(connection() for _ in range(concurrency)))
+    elapsed = time.monotonic() - started
+    return done / elapsed, errors, done
+
+
 @dataclass
 class Row:
     benchmark: str
@@ -137,6 +215,11 @@ class Row:
     ratio: str
     target: str
     verdict: str
+    # For `--json`: server CPU per message (ms), the figures as numbers where the suite knows them, and the load
+    # average (1, 5, 15 min) when the suite started (set by `bench.__main__`).
+    cpu_ms_per_msg: float | None = None
+    numbers: dict[str, float] = field(default_factory=dict)
+    load_avg: tuple[float, float, float] | None = None
 
 
 def print_table(rows: list[Row]) -> None:

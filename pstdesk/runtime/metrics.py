@@ -56,6 +56,9 @@ def render_metrics() -> str:
         "# HELP pstdesk_task_queue_depth Tasks waiting in the task queue.",
         "# TYPE pstdesk_task_queue_depth gauge",
         _line("pstdesk_task_queue_depth", _queue_depth()),
+        "# HELP pstdesk_webhook_backlog Provider webhook deliveries stored and not yet processed.",
+        "# TYPE pstdesk_webhook_backlog gauge",
+        *_webhook_backlog(),
         "# HELP pstdesk_websocket_connections Open WebSocket connections in this process.",
         "# TYPE pstdesk_websocket_connections gauge",
     ]
@@ -63,6 +66,12 @@ def render_metrics() -> str:
         for kind, value in sorted(_websockets.items()):
             lines.append(_line("pstdesk_websocket_connections", value, {"kind": kind, "pid": str(os.getpid())}))
     return "\n".join(lines) + "\n"
+
+
+def _webhook_backlog() -> list[str]:
+    from pstdesk.channels.webhooks import intakes
+
+    return [_line("pstdesk_webhook_backlog", intake.pending(), {"channel": intake.name}) for intake in intakes()]
 
 
 def _queue_depth() -> int:

@@ -1,5 +1,6 @@
-"""Running the task queue's consumer, either as its own process (`pstdesk worker`) or inside the web process
-(the embedded default, where the in-memory channel layer only reaches consumers of the same process).
+"""Running the task queue's consumer (and the webhook drainers beside it), either as its own process
+(`pstdesk worker`) or inside the web process (the embedded default, where the in-memory channel layer only reaches
+consumers of the same process).
 
 Both go through `create_consumer`, which first imports every app's `tasks` module (`register_tasks`): a consumer
 only runs the periodic tasks it knows of, and a task read back from the queue (e.g. one queued before a restart)
@@ -47,9 +48,22 @@ class PstScheduler(Scheduler):
 
 
 class PstConsumer(Consumer):
-    """The consumer of `pstdesk worker`: huey's, with `PstScheduler`."""
+    """The consumer of `pstdesk worker`: huey's, with `PstScheduler`, and one thread per provider webhook that
+    processes its stored deliveries (`channels.webhooks.Drainer`)."""
 
     scheduler_class = PstScheduler
+
+    def start(self) -> None:
+        from pstdesk.channels.webhooks import start_drainers
+
+        super().start()
+        self.drainers = start_drainers()
+
+    def stop(self, graceful: bool = False) -> None:
+        from pstdesk.channels.webhooks import stop_drainers
+
+        stop_drainers(getattr(self, "drainers", []))
+        super().stop(graceful=graceful)
 
 
 class EmbeddedConsumer(PstConsumer):

@@ -150,9 +150,11 @@ def _office_of_waba(waba_id: str) -> Any:
     return Office.objects.filter(whatsapp_business_account_id=waba_id).first()
 
 
-def reprocess_delivery(delivery: WebhookDelivery) -> int:
-    """Process a stored webhook delivery again (after a fix, or when it failed for a reason that passed)."""
+def reprocess_delivery(delivery: WebhookDelivery) -> str:
+    """Process a stored webhook delivery again (after a fix, or when it failed for a reason that passed); returns
+    the delivery's new state."""
+    from pstdesk.channels.webhooks import Stored
     from pstdesk.channels.whatsapp.webhook import process_delivery
 
     WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts + 1)
-    return process_delivery(delivery).http_status
+    return process_delivery(Stored(pk=delivery.pk, body=bytes(delivery.body))).state

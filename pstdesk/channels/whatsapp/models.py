@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 class DeliveryState(models.TextChoices):
     RECEIVED = "received", _("Diterima")
+    PROCESSING = "processing", _("Sedang diproses")
     PROCESSED = "processed", _("Diproses")
     PARTIAL = "partial", _("Sebagian gagal")
     UNROUTED = "unrouted", _("Nomor tidak dikenal")
@@ -20,8 +21,9 @@ class DeliveryState(models.TextChoices):
 class WebhookDelivery(models.Model):
     """One signed POST from Meta, stored raw (bytes exactly as received) before anything is processed.
 
-    If processing an item fails, the error is kept here and the delivery can be processed again
-    (`webhook.process_delivery` is idempotent on wamid and on (wamid, status)).
+    The POST is answered once this row is stored; a worker processes it later (`channels.webhooks`). If processing
+    an item fails, the error is kept here and the delivery can be processed again (`webhook.process_delivery` is
+    idempotent on wamid and on (wamid, status)).
 
     A redelivery of the same POST (byte for byte; Meta signs the body, so the same body has the same signature)
     finds its row by `body_sha256` and counts another attempt instead of adding a row.
@@ -41,9 +43,19 @@ class WebhookDelivery(models.Model):
     body_sha256 = models.CharField(
         _("sidik SHA-256 isi"), max_length=64, null=True, blank=True, unique=True, editable=False
     )
+    # When a worker may take it: a processing lease's end, or a retry's moment (null: now). See channels.webhooks.
+    available_at = models.DateTimeField(_("boleh diambil pada"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-id"]
+        indexes = [
+            # The workers' claim reads only what is waiting: a small partial index, however long the history.
+            models.Index(
+                fields=["state", "available_at"],
+                name="wa_delivery_waiting",
+                condition=models.Q(state__in=["received", "processing"]),
+            )
+        ]
         verbose_name = _("kiriman webhook WhatsApp")
         verbose_name_plural = _("kiriman webhook WhatsApp")
 

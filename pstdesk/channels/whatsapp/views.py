@@ -1,40 +1,38 @@
-"""The WhatsApp webhook: `GET` verification handshake and signed `POST` deliveries.
+"""The WhatsApp webhook through Django: the `GET` verification handshake, and signed `POST` deliveries where the
+ASGI handler in front of Django (`channels.webhooks.WebhookASGI`) does not answer them (the test client, a WSGI
+server). Without sessions or CSRF (Meta signs the body instead).
 
-Without sessions or CSRF (Meta signs the body instead): the hot path is the signature check, one insert of the raw
-body and the processing in `webhook.process_delivery`, answered only after it has committed.
-
-The view is async and hands the processing to Django's one thread for sync work (`thread_sensitive`), which
-reuses its database connection; on PostgreSQL connections come from the per-process pool (settings), so load
-never exhausts `max_connections`.
+A POST stores the raw body with one statement and is answered after that commit; a worker processes it later.
 """
 
 from __future__ import annotations
 
 import hmac
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from pstdesk.channels.whatsapp.parsing import signature_valid
-from pstdesk.channels.whatsapp.webhook import handle_post
+from pstdesk.channels.webhooks import UNAVAILABLE
+from pstdesk.channels.whatsapp.webhook import intake, log
 
 
 @csrf_exempt
-async def webhook(request: HttpRequest) -> HttpResponse:
+def webhook(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return verify(request)
     if request.method != "POST":
         return HttpResponse(status=405, headers={"Allow": "GET, POST"})
-    header = request.headers.get("X-Hub-Signature-256", "")
-    if not header:
-        return HttpResponse("missing signature", status=401, content_type="text/plain")
     body = request.body
-    if not signature_valid(settings.WHATSAPP_APP_SECRET, body, header):
-        return HttpResponse("invalid signature", status=403, content_type="text/plain")
-    status = await sync_to_async(handle_post)(body)
-    return HttpResponse("OK" if status == 200 else "retry", status=status, content_type="text/plain")
+    refused = intake.check_signature(body, {k.lower(): v for k, v in request.headers.items()})
+    if refused is not None:
+        return HttpResponse(refused[1], status=refused[0], content_type="text/plain")
+    try:
+        intake.store(body)
+    except UNAVAILABLE:
+        log.warning("WhatsApp webhook: database unavailable, asking Meta to redeliver", exc_info=True)
+        return HttpResponse("retry", status=503, content_type="text/plain")
+    return HttpResponse("OK", content_type="text/plain")
 
 
 def verify(request: HttpRequest) -> HttpResponse:

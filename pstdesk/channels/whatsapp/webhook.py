@@ -1,32 +1,31 @@
-"""Processing a signed webhook POST: every message and status of the batch, idempotently.
+"""The WhatsApp webhook's processing: every message and status of a stored delivery, idempotently.
 
-Order of work (the view answers only after this returns, so what is accepted is committed before the 200):
-1. the raw body is stored in a `WebhookDelivery` row (its own commit): nothing Meta sent us can be lost; a
-   redelivery of the same body finds that row (by the body's SHA-256) and counts an attempt instead of adding one;
-2. one query routes every `phone_number_id` to its office, one query finds the wamids already stored (a
-   redelivery skips them without downloading their media again);
-3. media is downloaded outside any transaction (network I/O never holds the database's write lock);
-4. one transaction, one savepoint per item: a failing item rolls back alone, its error is kept on the delivery row.
+The POST itself only checks the signature and stores the raw body (`intake`, a `channels.webhooks.WebhookIntake`;
+answered after that commit). A worker then processes each stored delivery here:
+1. one query routes every `phone_number_id` to its office, one query finds the wamids already stored (a
+   reprocessed delivery skips them without downloading their media again);
+2. media is downloaded outside any transaction (network I/O never holds the database's write lock);
+3. one transaction, one savepoint per item: a failing item rolls back alone, its error is kept on the delivery row.
 
-What Meta should retry: nothing when every item was stored, or when a failure cannot heal (a bug, bad data; the
+What is tried again: nothing when every item was stored, or when a failure cannot heal (a bug, bad data; the
 delivery row keeps the body and the error for `reprocess`). When an item failed for a reason that may pass (the
-database busy, the media endpoint down) the answer is 503: Meta redelivers the whole POST, and the items already
-stored are skipped by their wamid / (wamid, status).
+database busy, the media endpoint down) the delivery is released for a later retry, and the items already stored
+are skipped then by their wamid / (wamid, status).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import mimetypes
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
-from django.utils import timezone
+from django.db import IntegrityError, OperationalError, transaction
 
+from pstdesk.channels import webhooks
 from pstdesk.channels.base import ChannelError, InboundAttachment, InboundMessage
 from pstdesk.channels.whatsapp import client
 from pstdesk.channels.whatsapp.models import DeliveryState, RatingDialog, RatingStep, StatusEvent, WebhookDelivery
@@ -37,6 +36,7 @@ from pstdesk.channels.whatsapp.parsing import (
     ParsedStatus,
     error_text,
     parse_webhook,
+    signature_valid,
 )
 
 log = logging.getLogger(__name__)
@@ -46,16 +46,31 @@ STATUS_MAP = {"sent": "sent", "delivered": "delivered", "read": "read", "played"
 
 
 @dataclass
-class Outcome:
-    items: int = 0
-    errors: list[str] = field(default_factory=list)
+class Outcome(webhooks.Outcome):
     invalid: int = 0
-    transient: bool = False
     unrouted: set[str] = field(default_factory=set)
 
-    @property
-    def http_status(self) -> int:
-        return 503 if self.transient else 200
+
+class WhatsAppIntake(webhooks.WebhookIntake):
+    """`POST /channels/whatsapp/webhook`: signed with the app secret (`X-Hub-Signature-256`)."""
+
+    name = CHANNEL
+    path = "/channels/whatsapp/webhook"
+    model = WebhookDelivery
+
+    def check_signature(self, body: bytes, headers: Mapping[str, str]) -> tuple[int, str] | None:
+        header = headers.get("x-hub-signature-256", "")
+        if not header:
+            return 401, "missing signature"
+        if not signature_valid(settings.WHATSAPP_APP_SECRET, body, header):
+            return 403, "invalid signature"
+        return None
+
+    def process(self, delivery: webhooks.Stored) -> webhooks.Outcome:
+        return process_delivery(delivery)
+
+
+intake = WhatsAppIntake()
 
 
 def _extension_for(mime: str) -> str:
@@ -123,81 +138,18 @@ def to_inbound(
     )
 
 
-# The database cannot be reached (down, restarting, the pool exhausted): Meta must redeliver later.
-UNAVAILABLE = (OperationalError, InterfaceError)
-
-
-def handle_post(body: bytes) -> int:
-    """Store and process one signed POST; returns the HTTP status to answer.
-
-    503 when the database is unavailable (Meta redelivers, and what was stored is skipped then). Any other failure
-    is a bug that redelivery will not heal: it is kept on the delivery row (for `reprocess`) and answered 200, so
-    one bad POST never becomes a 500 that Meta retries for a week."""
-    try:
-        delivery = store_delivery(body)
-    except UNAVAILABLE:
-        log.warning("WhatsApp webhook: database unavailable, asking Meta to redeliver", exc_info=True)
-        return 503
-    try:
-        return process_delivery(delivery, body).http_status
-    except UNAVAILABLE:
-        log.warning("WhatsApp webhook delivery %s: database unavailable, asking Meta to redeliver", delivery.pk)
-        return 503
-    except Exception as exc:
-        log.exception("WhatsApp webhook delivery %s failed", delivery.pk)
-        try:
-            _finish(delivery, DeliveryState.PARTIAL, Outcome(), error=f"{exc.__class__.__name__}: {exc}")
-        except UNAVAILABLE:
-            return 503
-        return 200
-
-
-MAX_ATTEMPTS = 32767  # the column's limit: a replayed body counts up to it, never overflows into a 500
-
-
-def store_delivery(body: bytes) -> WebhookDelivery:
-    """The committed row holding this body: a new one, or the row of an earlier POST of the same bytes (a
-    redelivery), whose attempts are counted. Either way the body is stored before the POST is answered.
-
-    One statement (an upsert on `body_sha256`, atomic under concurrent identical POSTs) on the hot path; only a
-    redelivery reads its row back."""
-    digest = hashlib.sha256(body).hexdigest()
-    now = timezone.now()
-    table = connection.ops.quote_name(WebhookDelivery._meta.db_table)
-    cap = "LEAST" if connection.vendor == "postgresql" else "MIN"  # SQLite's two-argument MIN is scalar
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (received_at, body, state, items, failed_items, error, attempts, body_sha256) "
-            f"VALUES (%s, %s, %s, 0, 0, '', 1, %s) "
-            f"ON CONFLICT (body_sha256) DO UPDATE SET attempts = {cap}({table}.attempts + 1, %s) "
-            f"RETURNING id, attempts",
-            [
-                connection.ops.adapt_datetimefield_value(now),
-                body,
-                DeliveryState.RECEIVED,
-                digest,
-                MAX_ATTEMPTS,
-            ],
-        )
-        pk, attempts = cursor.fetchone()
-    if attempts == 1:  # stored now: nothing to read back
-        return WebhookDelivery(
-            pk=pk, received_at=now, body=body, state=DeliveryState.RECEIVED, attempts=1, body_sha256=digest
-        )
-    return WebhookDelivery.objects.get(pk=pk)
-
-
-def process_delivery(delivery: WebhookDelivery, body: bytes | None = None) -> Outcome:
-    """Process (or re-process: it is idempotent) a stored delivery."""
+def process_delivery(delivery: webhooks.Stored) -> Outcome:
+    """Process (or re-process: it is idempotent) a stored delivery; its outcome is written on the row in the
+    transaction of its items (`intake.finish`)."""
     from pstdesk.consultations.models import Message
     from pstdesk.offices.models import Office
 
-    raw = bytes(body if body is not None else delivery.body)
     outcome = Outcome()
     try:
-        parsed = parse_webhook(json.loads(raw))
+        parsed = parse_webhook(json.loads(delivery.body))
     except (ValueError, RecursionError):
-        _finish(delivery, DeliveryState.INVALID, outcome, error="body is not JSON")
+        outcome.state, outcome.errors = DeliveryState.INVALID, ["body is not JSON"]
+        intake.finish(delivery, outcome)
         return outcome
     outcome.items = len(parsed)
     items: list[ParsedMessage | ParsedStatus | ParsedError] = []
@@ -237,7 +189,7 @@ def process_delivery(delivery: WebhookDelivery, body: bytes | None = None) -> Ou
             except client.GraphError as exc:
                 if exc.retryable:
                     outcome.transient = True
-                    outcome.errors.append(f"{item.wamid}: media download failed ({exc}); awaiting redelivery")
+                    outcome.errors.append(f"{item.wamid}: media download failed ({exc}); retried later")
                     continue
                 attachments, note = (), {"media_id": item.media.media_id if item.media else "", "error": str(exc)}
             prepared.append((item, to_inbound(item, offices[item.phone_number_id], attachments, note)))
@@ -252,7 +204,7 @@ def process_delivery(delivery: WebhookDelivery, body: bytes | None = None) -> Ou
                     if isinstance(item, ParsedMessage) and inbound is not None:
                         _handle_message(item, inbound, feedback_waiting)
                     elif isinstance(item, ParsedStatus):
-                        _handle_status(item, delivery)
+                        _handle_status(item, delivery.pk)
                     elif isinstance(item, ParsedError):
                         log.warning(
                             "WhatsApp reported errors for %s: %s", item.phone_number_id, error_text(item.errors)
@@ -271,24 +223,14 @@ def process_delivery(delivery: WebhookDelivery, body: bytes | None = None) -> Ou
             )
             outcome.errors.append("unknown phone_number_id: " + ", ".join(sorted(outcome.unrouted)))
         if outcome.invalid and outcome.invalid == outcome.items:
-            state = DeliveryState.INVALID
+            outcome.state = DeliveryState.INVALID
         elif outcome.errors:
-            state = DeliveryState.UNROUTED if outcome.unrouted and len(outcome.errors) == 1 else DeliveryState.PARTIAL
+            unrouted_only = outcome.unrouted and len(outcome.errors) == 1
+            outcome.state = DeliveryState.UNROUTED if unrouted_only else DeliveryState.PARTIAL
         else:
-            state = DeliveryState.PROCESSED
-        _finish(delivery, state, outcome)
+            outcome.state = DeliveryState.PROCESSED
+        intake.finish(delivery, outcome)
     return outcome
-
-
-def _finish(delivery: WebhookDelivery, state: str, outcome: Outcome, *, error: str = "") -> None:
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(
-        state=state,
-        items=outcome.items,
-        failed_items=len(outcome.errors),
-        # NUL removed: PostgreSQL refuses it in text, and a refused item's reason may quote what it was sent.
-        error=(error or "\n".join(outcome.errors)).replace("\x00", "")[:10000],
-        processed_at=timezone.now(),
-    )
 
 
 def _sender_key(office_code: str, wa_id: str, user_id: str) -> tuple[str, str]:
@@ -372,7 +314,7 @@ def _awaiting_feedback(consultation: Any) -> bool:
     return RatingDialog.objects.filter(consultation=consultation, step=RatingStep.FEEDBACK).exists()
 
 
-def _handle_status(parsed: ParsedStatus, delivery: WebhookDelivery) -> None:
+def _handle_status(parsed: ParsedStatus, delivery_id: int) -> None:
     from pstdesk.channels.whatsapp.models import OutboundSend
     from pstdesk.channels.whatsapp.outbound import message_id_from_callback
     from pstdesk.consultations.actions import update_delivery_status
@@ -396,7 +338,7 @@ def _handle_status(parsed: ParsedStatus, delivery: WebhookDelivery) -> None:
                 recipient_id=parsed.recipient_id,
                 message=message,
                 errors=list(parsed.errors),
-                delivery=delivery,
+                delivery_id=delivery_id,
             )
     except IntegrityError:
         return  # this (wamid, status) was applied already

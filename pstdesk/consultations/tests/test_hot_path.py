@@ -23,6 +23,7 @@ from django.test.utils import CaptureQueriesContext
 
 from pstdesk.channels.web import chat
 from pstdesk.channels.web.actions import open_widget_session
+from pstdesk.channels.webhooks import drain_all
 from pstdesk.consultations.actions import (
     claim_consultation,
     mark_request_clear,
@@ -200,20 +201,28 @@ def test_whatsapp_webhook_message_of_a_known_visitor(
     settings.WHATSAPP_APP_SECRET = "hot-path-secret"
     wa_id = "6281234500001"
     assert _whatsapp_post(client, "hot-path-secret", "wamid.HOT1", wa_id, "Halo") == 200
+    drain_all()
     first = Message.objects.get(external_id="wamid.HOT1")
     consultation = first.consultation
     complete_requirements(consultation.visitor, "5102")
     refresh_requirements(consultation, by="system:test")
     consultation = _open_and_assigned(consultation, officer_5102)
-    # per POST (4): the raw body (its own commit), routing, known wamids, waiting rating dialogs; then one
+    # The POST is one statement (the raw body's upsert, autocommit: no transaction of its own) and answers 200;
+    # nothing of the message is done in the request.
+    with CaptureQueriesContext(connection) as ctx, django_assert_num_queries(1):
+        assert _whatsapp_post(client, "hot-path-secret", "wamid.HOT2", wa_id, "Data inflasi?") == 200
+    assert _statements(ctx, "INSERT") == 1 and _statements(ctx, "BEGIN") == 0
+    assert not Message.objects.filter(external_id="wamid.HOT2").exists()
+    # The worker's step: the claim (one conditional UPDATE), routing, known wamids, waiting rating dialogs; then one
     # transaction (2) with a savepoint per item (2) and per follow-up (2): the intake (pre-check, office,
     # `identify_visitor` by wa_id in its savepoint (5), the consultation, seq, insert), the out-of-hours calendar
-    # (2) and the delivery's outcome
-    with CaptureQueriesContext(connection) as ctx, django_assert_num_queries(25):
-        assert _whatsapp_post(client, "hot-path-secret", "wamid.HOT2", wa_id, "Data inflasi?") == 200
+    # (2) and the delivery's outcome; then the next claim, which finds nothing.
+    with CaptureQueriesContext(connection) as ctx, django_assert_num_queries(26):
+        assert drain_all() == 1
     assert _statements(ctx, "BEGIN") == 1
     second = Message.objects.get(external_id="wamid.HOT2")
     assert second.consultation_id == consultation.pk and second.seq == consultation.last_seq + 1
     # a redelivery of the same POST stores nothing
     assert _whatsapp_post(client, "hot-path-secret", "wamid.HOT2", wa_id, "Data inflasi?") == 200
+    drain_all()
     assert Message.objects.filter(external_id="wamid.HOT2").count() == 1

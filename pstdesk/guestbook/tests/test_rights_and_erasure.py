@@ -25,6 +25,7 @@ from pstdesk.audit.chain import seal_chains, verify_chain
 from pstdesk.audit.models import AuditLog
 from pstdesk.channels.email.intake import ingest
 from pstdesk.channels.email.models import InboundEmail, Mailbox
+from pstdesk.channels.webhooks import drain_all
 from pstdesk.channels.whatsapp.models import WebhookDelivery
 from pstdesk.channels.whatsapp.parsing import sign
 from pstdesk.complaints.actions import file_complaint
@@ -98,6 +99,7 @@ def _webhook(client: Client, settings: Any, who: dict[str, str], n: int) -> None
         headers={"X-Hub-Signature-256": sign(SECRET, raw)},
     )
     assert response.status_code == 200
+    drain_all()  # the webhook worker's step: the POST only stored the body
 
 
 def _visitor_with_everything(client: Client, settings: Any, officer: User, who: dict[str, str], n: int) -> Visitor:

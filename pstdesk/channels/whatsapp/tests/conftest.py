@@ -27,9 +27,17 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
+def process_stored() -> int:
+    """The worker's step, in the test's thread: process every stored delivery (what `pstdesk serve`'s drainer
+    does after the POST was answered). Returns how many deliveries were processed."""
+    from pstdesk.channels.webhooks import drain_all
+
+    return drain_all()
+
+
 class ClientTransport:
-    """Meta's webhook sender, through the Django test client; commits run their on-commit callbacks (deliveries,
-    events) like a real commit."""
+    """Meta's webhook sender, through the Django test client, followed by the worker's step (`process_stored`);
+    commits run their on-commit callbacks (deliveries, events) like a real commit."""
 
     def __init__(self, client: Client, capture: Any) -> None:
         self.client = client
@@ -44,6 +52,7 @@ class ClientTransport:
                 content_type="application/json",
                 headers={"X-Hub-Signature-256": headers["X-Hub-Signature-256"]},
             )
+            process_stored()
         self.answers.append(response.status_code)
         return response.status_code
 
@@ -74,7 +83,8 @@ def wa_settings(settings: Any) -> Any:
 
 @pytest.fixture
 def post_webhook(client: Client, wa_settings: Any, django_capture_on_commit_callbacks: Any) -> Callable[..., Any]:
-    """POST a body to the webhook, signed with the app secret unless a signature is given."""
+    """POST a body to the webhook, signed with the app secret unless a signature is given, then process what was
+    stored (the worker's step)."""
 
     def post(body: bytes | dict[str, Any], signature: str | None = None) -> Any:
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -82,7 +92,9 @@ def post_webhook(client: Client, wa_settings: Any, django_capture_on_commit_call
         if signature == "":
             headers = {}
         with django_capture_on_commit_callbacks(execute=True):
-            return client.post(URL, data=raw, content_type="application/json", headers=headers)
+            response = client.post(URL, data=raw, content_type="application/json", headers=headers)
+            process_stored()
+        return response
 
     return post
 

@@ -213,15 +213,20 @@ def test_one_failing_item_does_not_lose_the_others(
     monkeypatch.setattr(actions, "receive_message", real)
     from pstdesk.channels.whatsapp.actions import reprocess_delivery
 
-    assert reprocess_delivery(delivery) == 200
+    assert reprocess_delivery(delivery) == "processed"
     assert Message.objects.filter(direction=Direction.IN).count() == 50
 
 
-def test_a_transient_failure_asks_meta_to_redeliver(
+def test_a_transient_failure_is_retried_by_the_worker_later(
     post_webhook: Any, sim: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from django.db import OperationalError
+    from datetime import timedelta
 
+    import time_machine
+    from django.db import OperationalError
+    from django.utils import timezone
+
+    from pstdesk.channels.whatsapp.tests.conftest import process_stored
     from pstdesk.consultations import actions
 
     real = actions.receive_message
@@ -235,7 +240,12 @@ def test_a_transient_failure_asks_meta_to_redeliver(
 
     monkeypatch.setattr(actions, "receive_message", busy_once)
     body = _batch(10)
-    assert post_webhook(body).status_code == 503
+    assert post_webhook(body).status_code == 200  # stored: Meta need not redeliver, the worker retries
     assert Message.objects.filter(direction=Direction.IN).count() == 9
-    assert post_webhook(body).status_code == 200  # Meta's redelivery
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.state == DeliveryState.RECEIVED and "database is locked" in delivery.error
+    assert process_stored() == 0  # not before its retry time
+    with time_machine.travel(timezone.now() + timedelta(seconds=31), tick=False):
+        assert process_stored() == 1
     assert Message.objects.filter(direction=Direction.IN).count() == 10
+    assert WebhookDelivery.objects.get().state == DeliveryState.PROCESSED

@@ -1,6 +1,6 @@
 """Malformed items in a signed POST: each one is recorded on the delivery with its reason and skipped, the valid
 items beside it are stored, the answer is 200 (a malformed item will not heal by redelivery) and a redelivery of
-the same POST stores nothing twice. A transient failure (the database unavailable) still answers 503.
+the same POST stores nothing twice. The database unavailable when the body is stored answers 503.
 
 The fuzz test mutates the real fixture payloads (wrong types, missing keys, nulls, huge strings, NUL characters,
 unknown types) and signs them like Meta does."""
@@ -152,9 +152,10 @@ def test_database_unavailable_answers_503(post_webhook: Any, sim: Simulator, mon
     def unavailable(*args: Any, **kwargs: Any) -> Any:
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr("pstdesk.channels.whatsapp.webhook.store_delivery", unavailable)
+    monkeypatch.setattr("pstdesk.channels.webhooks.WebhookIntake.store", unavailable)
     response = post_webhook(fixture("text_message.json"))
     assert response.status_code == 503
+    assert not WebhookDelivery.objects.exists()
     monkeypatch.undo()
     assert post_webhook(fixture("text_message.json")).status_code == 200  # Meta's redelivery
     assert _stored("wamid.xyzxyz")

@@ -12,7 +12,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
@@ -233,10 +232,8 @@ def reply(request: HttpRequest, consultation_id: int) -> Any:
         raise InvalidInput(_("Isi pesan harus teks."))
     if not (request.content_type or "").startswith("multipart/") and not isinstance(data.get("answer", False), bool):
         raise InvalidInput(_("answer harus true atau false."))  # JSON: a boolean, as the document declares
-    with transaction.atomic():
-        message = actions.post_reply(consultation, by=_user(request), body=body, attachments=files)
-        if _truthy(data.get("answer", False)):
-            actions.mark_answered(consultation, by=_user(request))
+    answer = _truthy(data.get("answer", False))
+    message = actions.post_reply(consultation, by=_user(request), body=body, attachments=files, answer=answer)
     message = messages_queryset().get(pk=message.pk)
     return JsonResponse(message_dict(message, for_staff=True), status=201)
 

@@ -18,4 +18,9 @@ class EmailChannelConfig(AppConfig):
     verbose_name = "E-mail channel"
 
     def ready(self) -> None:
+        # Imported here: models load only now.
+        from pstdesk.channels.email import privacy
+        from pstdesk.guestbook.erasure import register_holder
+
         post_migrate.connect(_load_mailboxes, sender=self)
+        register_holder(privacy)

@@ -8,8 +8,9 @@ and never import a channel package:
 - `mark_read(consultation)`: tell the visitor the office read their messages (run by the worker, never in a request);
 - `reply_window_closes_at(consultation)`: when free-form replies stop being allowed (WhatsApp's 24 hours);
 - `approved_templates(consultation)` and `send_template(consultation, by=, name=, language=, params=)`: messages
-  allowed outside that window;
-- `send_typing(consultation, on)`: show the officer typing to the visitor.
+  allowed outside that window.
+(Typing indicators travel on the event bus, which only the LiveChat widget listens to; a provider-side
+`send_typing` capability would be added here with its first channel.)
 A new channel is one folder plus one `REGISTRY` line (and a `Channel` choice); it implements what it supports. What
 a channel keeps of a visitor (raw payloads, sessions) it registers with `guestbook.erasure.register_holder` in its
 own `AppConfig.ready`, so erasure and retention reach it whichever adapter is registered for sending."""
@@ -114,12 +115,6 @@ class HasTemplates(Protocol):
         self, consultation: Any, *, by: Any, name: str, language: str, params: list[str] | tuple[str, ...] = ()
     ) -> Any:
         """Queue one template to the visitor; returns the outbox `Message`."""
-
-
-@runtime_checkable
-class ShowsTyping(Protocol):
-    def send_typing(self, consultation: Any, on: bool) -> None:
-        """Show (or stop showing) the officer typing to the visitor."""
 
 
 # One line per channel kind; imported lazily so a channel's dependencies load only when used.

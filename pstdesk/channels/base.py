@@ -1,13 +1,26 @@
 """The channel adapter interface. The core never sees provider JSON or MIME: adapters turn provider payloads into
 frozen `InboundMessage`s for `consultations.actions.receive_message`, and send `OutboundMessage`s built from outbox
-rows."""
+rows.
+
+Every adapter can `send`. Everything else a channel may or may not offer is an optional capability, a method the
+adapter has or lacks (the Protocols below name them); the core and the console ask `capability(channel, name)`
+and never import a channel package:
+- `mark_read(consultation)`: tell the visitor the office read their messages (run by the worker, never in a request);
+- `reply_window_closes_at(consultation)`: when free-form replies stop being allowed (WhatsApp's 24 hours);
+- `approved_templates(consultation)` and `send_template(consultation, by=, name=, language=, params=)`: messages
+  allowed outside that window.
+(Typing indicators travel on the event bus, which only the LiveChat widget listens to; a provider-side
+`send_typing` capability would be added here with its first channel.)
+A new channel is one folder plus one `REGISTRY` line (and a `Channel` choice); it implements what it supports. What
+a channel keeps of a visitor (raw payloads, sessions) it registers with `guestbook.erasure.register_holder` in its
+own `AppConfig.ready`, so erasure and retention reach it whichever adapter is registered for sending."""
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 class ChannelError(Exception):
@@ -78,6 +91,32 @@ class Adapter(Protocol):
     def send(self, message: OutboundMessage) -> ProviderRef: ...
 
 
+# --- optional capabilities (see the module docstring) ------------------------------------------------------------
+
+
+@runtime_checkable
+class MarksRead(Protocol):
+    def mark_read(self, consultation: Any) -> bool:
+        """Tell the visitor their messages were read; True when a mark was sent. Failures are logged, not raised."""
+
+
+@runtime_checkable
+class HasReplyWindow(Protocol):
+    def reply_window_closes_at(self, consultation: Any) -> datetime | None:
+        """When free-form replies stop being allowed (None: no window open, or none known)."""
+
+
+@runtime_checkable
+class HasTemplates(Protocol):
+    def approved_templates(self, consultation: Any) -> list[Any]:
+        """The templates an officer may send in this consultation (each with `name`, `language`, `body_text`)."""
+
+    def send_template(
+        self, consultation: Any, *, by: Any, name: str, language: str, params: list[str] | tuple[str, ...] = ()
+    ) -> Any:
+        """Queue one template to the visitor; returns the outbox `Message`."""
+
+
 # One line per channel kind; imported lazily so a channel's dependencies load only when used.
 REGISTRY: dict[str, str] = {
     **dict.fromkeys(("livechat_website", "livechat_pfa"), "pstdesk.channels.web.adapter.WebChatAdapter"),
@@ -86,7 +125,18 @@ REGISTRY: dict[str, str] = {
 }
 
 
-def get_adapter(channel: str) -> Adapter:
-    dotted = REGISTRY[channel]
+def _load(dotted: str) -> Adapter:
     module_name, _, attr = dotted.rpartition(".")
     return getattr(importlib.import_module(module_name), attr)()  # type: ignore[no-any-return]
+
+
+def get_adapter(channel: str) -> Adapter:
+    return _load(REGISTRY[channel])
+
+
+def capability(channel: str, name: str) -> Any:
+    """The bound method `name` of the channel's adapter, or None when the channel has no adapter or the adapter
+    does not offer it (see the module docstring for the names)."""
+    if channel not in REGISTRY:
+        return None
+    return getattr(get_adapter(channel), name, None)

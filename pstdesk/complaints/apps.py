@@ -18,4 +18,8 @@ class ComplaintsConfig(AppConfig):
     verbose_name = _("Pengaduan dan kompensasi")
 
     def ready(self) -> None:
+        from pstdesk.complaints import privacy  # models are loaded only now
+        from pstdesk.guestbook.erasure import register_holder
+
         post_migrate.connect(_load_compensation_options, sender=self)
+        register_holder(privacy)

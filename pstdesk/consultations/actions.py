@@ -30,6 +30,7 @@ from django.utils.translation import gettext_noop
 from pstdesk.audit.actions import record
 from pstdesk.channels.base import InboundMessage
 from pstdesk.consultations import transitions
+from pstdesk.consultations.access import get_consultation_for
 from pstdesk.consultations.assignment import (
     assign_consultation,
     auto_assign,
@@ -59,6 +60,7 @@ from pstdesk.consultations.models import (
     Topic,
 )
 from pstdesk.lib.errors import AttachmentRejected, InvalidInput, InvalidTransition, NotAllowed
+from pstdesk.lib.events import consultation_group, office_group, publish_on_commit
 from pstdesk.offices.models import ClosingOrder, Office
 
 log = logging.getLogger(__name__)
@@ -430,6 +432,64 @@ def refresh_requirements(consultation: Consultation, *, by: Any) -> list[str]:
     return missing
 
 
+def refresh_visitor_requirements(visitor: Any, office: Office | str, *, by: Any) -> list[Consultation]:
+    """The visitor gave something a standard may require (the guestbook, a verified e-mail): re-check their
+    consultations at `office` that still wait for requirements (new or awaiting_requirements; an open one never
+    moves back). One place for the guestbook page, the widget and any channel. A consultation whose re-check
+    fails is logged and left as it is (what the visitor gave is already saved; the console shows the state).
+    Returns the consultations re-checked."""
+    office_code = office if isinstance(office, str) else office.code
+    waiting = list(
+        Consultation.objects.filter(
+            visitor_id=visitor.pk, office_id=office_code, status__in=[Status.NEW, Status.AWAITING_REQUIREMENTS]
+        ).select_related("office", "visitor")
+    )
+    for consultation in waiting:
+        try:
+            refresh_requirements(consultation, by=by)
+        except Exception:
+            log.warning("refresh_requirements failed for consultation %s", consultation.pk, exc_info=True)
+    return waiting
+
+
+def mark_introduction_given(consultation: Consultation, *, by: Any) -> Consultation:
+    """The visitor introduced themself (name and institution), as 5101's e-mail procedure asks first: set
+    `Consultation.introduction_given` and re-evaluate the requirements (which may open the consultation).
+    Idempotent: a second call changes nothing and writes no audit row. The e-mail intake calls it when a mail
+    matches its heuristic; `accept_introduction` is the officer's way."""
+    with transaction.atomic():
+        locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
+        if locked.introduction_given:
+            return locked
+        locked.introduction_given = True
+        locked.save(update_fields=["introduction_given", "updated_at"])
+        record(
+            "consultation.introduction_given",
+            locked,
+            by=by,
+            office=locked.office,
+            before={"introduction_given": False},
+            after={"introduction_given": True},
+        )
+        publish_on_commit(
+            [office_group(locked.office_id), consultation_group(locked.pk)],
+            {"type": "consultation.updated", "consultation": locked.pk, "office": locked.office_id},
+        )
+        refresh_requirements(locked, by=by)
+    consultation.introduction_given = True
+    return locked
+
+
+def accept_introduction(consultation: Consultation, *, by: Any) -> Consultation:
+    """An officer accepts the visitor's introduction (5101's e-mail procedure, step 1) when the mail did not match
+    the heuristic: only staff of an office that may see the consultation (404 otherwise, as everywhere), only
+    while the introduction is still missing. Audited as "consultation.introduction_given" with the officer as
+    actor; the requirements are re-evaluated, so the consultation does not wait for an introduction forever."""
+    if is_user(by):
+        consultation = get_consultation_for(by, consultation.pk)
+    return mark_introduction_given(consultation, by=by)
+
+
 def mark_request_clear(consultation: Consultation, *, by: Any) -> Consultation:
     """An officer states that the visitor's request is clear. With the requirements complete the consultation
     opens and the SLA clock starts (at the later of the two moments)."""
@@ -531,15 +591,20 @@ def post_reply(
     body: str,
     attachments: Sequence[Any] = (),
     payload: dict[str, Any] | None = None,
+    answer: bool = False,
 ) -> Message:
     """An officer's reply: validated (body length, every file) before anything is written, then stored as an
     outbox row (`delivery_status="pending"`) at the next seq; `tasks.deliver_message` sends it after commit. The
-    first officer reply records `first_response_at`."""
+    first officer reply records `first_response_at`. With `answer`, the consultation is also marked answered
+    (`mark_answered`) in the same transaction: the reply and the answer happen together or not at all (the
+    console's "send and mark answered" and the API's `answer: true`)."""
     files = validate_attachments(attachments)
     body = _clean_body(body, has_files=bool(files))
     with transaction.atomic():
         lock(consultation)
         transitions.check_transition(consultation, "reply")
+        if answer:
+            transitions.check_transition(consultation, "answer")  # refused before anything is written
         now = timezone.now()
         stamps = {"last_outbound_at": now}
         if consultation.first_response_at is None and is_user(by):
@@ -563,6 +628,8 @@ def post_reply(
         )
         publish_message(message)
         _enqueue_delivery(message.pk)
+        if answer:
+            mark_answered(consultation, by=by)
     return message
 
 
@@ -762,6 +829,7 @@ def reopen_consultation(consultation: Consultation, *, by: Any) -> Consultation:
 
 __all__ = [
     "Received",
+    "accept_introduction",
     "add_note",
     "ask_clarification",
     "assign_consultation",
@@ -769,6 +837,7 @@ __all__ = [
     "claim_consultation",
     "close_consultation",
     "mark_answered",
+    "mark_introduction_given",
     "mark_read_by_office",
     "mark_request_clear",
     "missing_requirements",
@@ -779,6 +848,7 @@ __all__ = [
     "receive_message",
     "record_clarification_answer",
     "refresh_requirements",
+    "refresh_visitor_requirements",
     "render_canned_reply",
     "save_canned_reply",
     "delete_canned_reply",

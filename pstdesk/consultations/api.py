@@ -12,7 +12,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
@@ -245,10 +244,7 @@ def reply(request: HttpRequest, consultation_id: int) -> Any:
     multipart = (request.content_type or "").startswith("multipart/")
     if not (_boolean(answer) if multipart else isinstance(answer, bool)):
         raise InvalidInput(_("answer harus true atau false."))  # a boolean, as the document declares
-    with transaction.atomic():
-        message = actions.post_reply(consultation, by=_user(request), body=body, attachments=files)
-        if _truthy(answer):
-            actions.mark_answered(consultation, by=_user(request))
+    message = actions.post_reply(consultation, by=_user(request), body=body, attachments=files, answer=_truthy(answer))
     message = messages_queryset().get(pk=message.pk)
     return JsonResponse(message_dict(message, for_staff=True), status=201)
 

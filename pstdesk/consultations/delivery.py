@@ -6,6 +6,7 @@ no-op and two workers can never both win."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -13,9 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from pstdesk.audit.actions import record
+from pstdesk.channels import base as channel_base
 from pstdesk.consultations.effects import publish_message
 from pstdesk.consultations.models import DeliveryStatus, Direction, Message
 from pstdesk.lib.errors import InvalidInput
+from pstdesk.lib.events import consultation_group, office_group, publish_on_commit
 
 RANK: dict[str, int] = {
     DeliveryStatus.PENDING: 0,
@@ -80,10 +83,12 @@ def update_delivery_status(
 
 def mark_read_by_office(consultation: Any, *, up_to_seq: int, by: Any) -> int:
     """The office has read the visitor's messages up to `up_to_seq`: stamp their `read_at` (only moving forward)
-    and tell the visitor's channel (`messages.read` on the consultation group; the widget shows "Dibaca"; WhatsApp
-    gets a mark-as-read). Returns how many messages were newly marked. Like delivery receipts, read receipts
-    write no audit row: they are delivery facts of messages, not decisions."""
-    from pstdesk.lib.events import consultation_group, office_group, publish_on_commit
+    and tell the visitor's channel (`messages.read` on the consultation group; the widget shows "Dibaca"; a channel
+    with the `mark_read` capability, WhatsApp, gets its mark from the worker after commit, never inside the
+    officer's request). Returns how many messages were newly marked. Like delivery receipts, read receipts write
+    no audit row: they are delivery facts of messages, not decisions."""
+    # tasks imports this module (update_delivery_status), so the task is looked up when it is needed.
+    from pstdesk.consultations.tasks import send_read_mark
 
     with transaction.atomic():
         marked = Message.objects.filter(
@@ -97,8 +102,6 @@ def mark_read_by_office(consultation: Any, *, up_to_seq: int, by: Any) -> int:
                 "up_to": up_to_seq,
             }
             publish_on_commit([consultation_group(consultation.pk), office_group(consultation.office_id)], event)
-    if marked and consultation.channel == "whatsapp":
-        from pstdesk.channels.whatsapp.actions import mark_read
-
-        mark_read(consultation, by=by)
+            if channel_base.capability(consultation.channel, "mark_read") is not None:
+                transaction.on_commit(functools.partial(send_read_mark, consultation.pk))
     return marked

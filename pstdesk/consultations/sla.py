@@ -175,3 +175,21 @@ def recompute_office_due_dates(office: Office, *, reason: str = "", by: Any = SY
             },
         )
     return len(changed)
+
+
+def office_calendar_changed(office: Office, *, reason: str, by: Any, announce: bool = False) -> int:
+    """The listener the consultation core registers with `offices.hooks`: recompute the office's due dates and,
+    with `announce`, publish every consultation whose clock runs (the consoles redraw their deadlines)."""
+    from pstdesk.consultations.effects import publish_consultation
+    from pstdesk.consultations.models import Consultation, Status
+
+    changed = recompute_office_due_dates(office, reason=reason, by=by)
+    if announce:
+        running = (
+            Consultation.objects.filter(office=office, sla_started_at__isnull=False)
+            .exclude(status=Status.CLOSED)
+            .select_related("office", "visitor", "assigned_to")
+        )
+        for consultation in running:
+            publish_consultation(consultation)
+    return changed

@@ -26,7 +26,8 @@ from pstdesk.channels import base as channel_base
 from pstdesk.channels.base import ChannelError, OutboundMessage
 from pstdesk.consultations.delivery import update_delivery_status
 from pstdesk.consultations.effects import publish_message
-from pstdesk.consultations.models import DeliveryStatus, Direction, Message, MessageKind
+from pstdesk.consultations.models import Consultation, DeliveryStatus, Direction, Message, MessageKind
+from pstdesk.consultations.retention import run_retention
 from pstdesk.consultations.serializers import attachment_dict
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,19 @@ def deliver_message(message_id: int) -> str:
     return deliver_now(message_id)
 
 
+@db_task()
+def send_read_mark(consultation_id: int) -> bool:
+    """Tell the visitor's channel that the office read their messages (its adapter's `mark_read` capability;
+    queued by `delivery.mark_read_by_office` after commit). Returns whether a mark was sent; a channel without
+    the capability, or a consultation gone meanwhile, sends nothing. The mark is a courtesy: a failure is logged
+    by the adapter and not retried."""
+    consultation = Consultation.objects.select_related("office").filter(pk=consultation_id).first()
+    if consultation is None:
+        return False
+    mark_read = channel_base.capability(consultation.channel, "mark_read")
+    return bool(mark_read(consultation)) if mark_read is not None else False
+
+
 def due_heads(now: Any = None) -> list[int]:
     """The ids of the outbox rows the sweep should try: per consultation, the first pending row (in seq order),
     if it is due and its channel has an adapter."""
@@ -169,3 +183,9 @@ def sweep_outbox() -> int:
     for pk in ids:
         deliver_message(pk)
     return len(ids)
+
+
+@db_periodic_task(crontab(hour="2", minute="30"))
+def erase_expired_personal_data() -> int:
+    """The retention job, nightly (`pstdesk retention` runs the same by hand)."""
+    return len(run_retention())

@@ -10,13 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from pstdesk.accounts.access import visible_office_codes
 from pstdesk.guestbook import actions
+from pstdesk.guestbook.erasure import holders
 from pstdesk.guestbook.models import CodeItem, CodeList, Consent, GuestbookEntry, Visitor, VisitorMerge
+from pstdesk.lib.errors import DomainError
 
 
 def visitors_visible_to(user: Any) -> QuerySet[Visitor]:
@@ -26,12 +28,10 @@ def visitors_visible_to(user: Any) -> QuerySet[Visitor]:
     codes = visible_office_codes(user)
     if not codes:
         return Visitor.objects.none()
-    from pstdesk.consultations.models import Consultation
-
-    return Visitor.objects.filter(
-        Exists(Consultation.objects.filter(visitor=OuterRef("pk"), office_id__in=codes))
-        | Exists(GuestbookEntry.objects.filter(visitor=OuterRef("pk"), office_id__in=codes))
-    )
+    query = Q(Exists(GuestbookEntry.objects.filter(visitor=OuterRef("pk"), office_id__in=codes)))
+    for visitors_at in holders("visitors_at"):  # the consultations: visitors who wrote to these offices
+        query = visitors_at(list(codes)) | query
+    return Visitor.objects.filter(query)
 
 
 class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -77,7 +77,7 @@ def erase_selected(modeladmin: VisitorAdmin, request: HttpRequest, queryset: Que
         try:
             actions.erase_visitor(visitor, by=request.user)
             done += 1
-        except actions.DomainError as exc:
+        except DomainError as exc:
             modeladmin.message_user(request, f"{visitor.pk}: {exc.message}", messages.ERROR)
     if done:
         modeladmin.message_user(request, _("%(n)d pengguna layanan dihapus datanya.") % {"n": done})

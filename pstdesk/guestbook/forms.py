@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -123,16 +122,9 @@ class GuestbookForm(forms.Form):
         if not self.is_valid():
             return None
         try:
-            with transaction.atomic():
-                if visitor is None:
-                    visitor = actions.identify_visitor(by=by or f"channel:{channel}")
-                actor = by or actions.visitor_label(visitor)
-                entry = actions.fill_guestbook(
-                    visitor, office=office, channel=channel, data=self.action_data(), by=actor
-                )
-                actions.give_consent(
-                    entry.visitor, notice_version=actions.PRIVACY_NOTICE_VERSION, channel=channel, by=actor
-                )
+            entry = actions.fill_guestbook_with_consent(
+                visitor, office=office, channel=channel, data=self.action_data(), by=by
+            )
         except actions.GuestbookError as exc:
             self.add_guestbook_errors(exc)
             return None

@@ -14,6 +14,7 @@ The office's standard in force lists its requirements by code (`ServiceStandard.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.utils import translation
@@ -24,6 +25,25 @@ REQUIREMENT_ORDER = ("guestbook", "verified_email", "whatsapp_number", "introduc
 # The items met on the guestbook page (a link to it helps the visitor); the introduction is met in the channel.
 GUESTBOOK_ITEMS = frozenset({"guestbook", "verified_email", "whatsapp_number"})
 STANDARD_CODES = {"guestbook": "guestbook", "active_email": "verified_email", "whatsapp_account": "whatsapp_number"}
+
+
+# What to do when a visitor gave something a standard may require (the guestbook, a verified e-mail): the
+# consultation core registers `consultations.actions.refresh_visitor_requirements` here (in its AppConfig.ready),
+# so the guestbook, which sits below the consultations, tells them without importing them.
+_LISTENERS: list[Callable[..., Any]] = []
+
+
+def on_requirements_given(listener: Callable[..., Any]) -> Callable[..., Any]:
+    """Register `listener(visitor, office, *, by=)` once."""
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+    return listener
+
+
+def requirements_given(visitor: Any, office: Any, *, by: Any) -> None:
+    """Tell the registered listeners that `visitor` gave something the standard of `office` may require."""
+    for listener in _LISTENERS:
+        listener(visitor, office, by=by)
 
 
 def _codes(requirements: Any) -> set[str]:

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pstdesk.audit.actions import record
-from pstdesk.guestbook.erasure import erase_visitor_data, visitor_ids_of
+from pstdesk.guestbook.erasure import erase_visitor_data, holders, visitor_ids_of
 from pstdesk.guestbook.models import (
     Consent,
     GuestbookEntry,
@@ -128,18 +128,7 @@ def _tell(visitor: Visitor, text: str, *, channel: str = "", address: str = "") 
         except Exception:  # the outcome is recorded either way; the visitor can open the link again
             log.warning("privacy notice to visitor %s not sent", visitor.pk, exc_info=True)
             return False
-    from pstdesk.consultations.actions import post_automatic_message
-    from pstdesk.consultations.models import Consultation
-
-    consultation = (
-        Consultation.objects.filter(visitor_id__in=visitor_ids_of(visitor), channel="whatsapp")
-        .order_by("-created_at")
-        .first()
-    )
-    if consultation is None:
-        return False
-    post_automatic_message(consultation, body=text, payload={"privacy": True}, by="system:privacy")
-    return True
+    return any(tell(visitor_ids_of(visitor), text) for tell in holders("tell_visitor"))
 
 
 # --- access ------------------------------------------------------------------------------------------------------
@@ -155,41 +144,18 @@ def export_visitor_data(visitor: Visitor) -> dict[str, Any]:
     internal working notes, excepted) and attachments' names, ratings, privacy requests, and the processing trail
     (what was done with the data, when: the audit verbs, without other people's details)."""
     from pstdesk.audit.models import AuditLog
-    from pstdesk.consultations.models import Consultation, Message
-    from pstdesk.ratings.models import Rating
 
     ids = visitor_ids_of(visitor)
-    consultations = list(
-        Consultation.objects.filter(visitor_id__in=ids).select_related("office").order_by("created_at", "pk")
+    # The apps above the guestbook add what they keep (the consultations: their messages and ratings).
+    exported: dict[str, Any] = {}
+    subjects: dict[str, list[Any]] = {"guestbook.visitor": ids}
+    for export in holders("export_visitors"):
+        sections, their_subjects = export(ids)
+        exported.update(sections)
+        subjects.update(their_subjects)
+    subjects["guestbook.privacyrequest"] = list(
+        PrivacyRequest.objects.filter(visitor_id__in=ids).values_list("pk", flat=True)
     )
-    c_ids = [c.pk for c in consultations]
-    messages: dict[int, list[dict[str, Any]]] = {pk: [] for pk in c_ids}
-    for m in (
-        Message.objects.filter(consultation_id__in=c_ids)
-        .exclude(kind="note")
-        .prefetch_related("attachments")
-        .order_by("consultation_id", "seq")
-    ):
-        messages[m.consultation_id].append(
-            {
-                "seq": m.seq,
-                "direction": m.direction,
-                "from": _("Anda") if m.direction == "in" else _("Petugas PST"),
-                "body": m.body,
-                "automatic": m.is_automatic,
-                "sent_at": _iso(m.created_at),
-                "attachments": [{"filename": a.filename, "size": a.size} for a in m.attachments.all()],
-            }
-        )
-    ratings = {r.consultation_id: r for r in Rating.objects.filter(consultation_id__in=c_ids)}
-    subjects = {
-        "guestbook.visitor": ids,
-        "consultations.consultation": c_ids,
-        "ratings.rating": [r.pk for r in ratings.values()],
-        "guestbook.privacyrequest": list(
-            PrivacyRequest.objects.filter(visitor_id__in=ids).values_list("pk", flat=True)
-        ),
-    }
     trail = AuditLog.objects.none()
     for subject_type, pks in subjects.items():
         trail = trail | AuditLog.objects.filter(subject_type=subject_type, subject_id__in=[str(pk) for pk in pks])
@@ -235,32 +201,7 @@ def export_visitor_data(visitor: Visitor) -> dict[str, Any]:
             }
             for c in Consent.objects.filter(visitor_id__in=ids).order_by("given_at", "pk")
         ],
-        "consultations": [
-            {
-                "id": c.pk,
-                "office": c.office_id,
-                "office_name": c.office.name,
-                "channel": c.channel,
-                "status": c.status,
-                "topic": c.topic,
-                "subject": c.subject,
-                "created_at": _iso(c.created_at),
-                "closed_at": _iso(c.closed_at),
-                "messages": messages[c.pk],
-                "rating": (
-                    {
-                        "score": ratings[c.pk].score,
-                        "feedback": ratings[c.pk].feedback,
-                        "gratuity": ratings[c.pk].gratuity,
-                        "illegal_fee": ratings[c.pk].illegal_fee,
-                        "given_at": _iso(ratings[c.pk].created_at),
-                    }
-                    if c.pk in ratings
-                    else None
-                ),
-            }
-            for c in consultations
-        ],
+        **exported,
         "privacy_requests": [
             {
                 "kind": r.kind,
@@ -283,12 +224,11 @@ def export_visitor_data(visitor: Visitor) -> dict[str, Any]:
 
 def _office_for(visitor: Visitor) -> Any:
     """The office that decides the visitor's request: the one of their latest consultation, else guestbook entry."""
-    from pstdesk.consultations.models import Consultation
-
     ids = visitor_ids_of(visitor)
-    latest = Consultation.objects.filter(visitor_id__in=ids).order_by("-created_at").select_related("office").first()
-    if latest is not None:
-        return latest.office
+    for latest_office in holders("latest_office"):
+        office = latest_office(ids)
+        if office is not None:
+            return office
     entry = GuestbookEntry.objects.filter(visitor_id__in=ids).select_related("office").order_by("-filled_at").first()
     return entry.office if entry is not None else None
 

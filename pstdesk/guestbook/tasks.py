@@ -11,11 +11,3 @@ def warn_privacy_requests() -> int:
     from pstdesk.guestbook.rights import warn_due_requests
 
     return warn_due_requests()
-
-
-@db_periodic_task(crontab(hour="2", minute="30"))
-def erase_expired_personal_data() -> int:
-    """The retention job, nightly (`pstdesk retention` runs the same by hand)."""
-    from pstdesk.guestbook.retention import run_retention
-
-    return len(run_retention())

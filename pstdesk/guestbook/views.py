@@ -43,7 +43,8 @@ from django.views.decorators.http import require_http_methods
 from pstdesk.guestbook import actions, throttle
 from pstdesk.guestbook.forms import GuestbookForm, VerificationCodeForm, code_choices
 from pstdesk.guestbook.models import Visitor, VisitorMerge
-from pstdesk.lib import signing
+from pstdesk.guestbook.requirements import requirements_given
+from pstdesk.lib import proxies, signing
 from pstdesk.offices.models import Office
 
 log = logging.getLogger(__name__)
@@ -60,10 +61,8 @@ WEB_CHANNEL = "web"
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client address, as the LiveChat channel reads it (its proxy setting included)."""
-    from pstdesk.channels.web.limits import client_ip as read_ip
-
-    return read_ip(request.META)
+    """The client address behind the trusted proxies (`lib.proxies`, as every rate limit reads it)."""
+    return proxies.client_ip(request.META)
 
 
 def _language(request: HttpRequest) -> str:
@@ -154,19 +153,9 @@ def describe_visitor(visitor: Visitor) -> dict[str, str]:
 
 
 def refresh_consultations(visitor: Visitor, office: Office) -> None:
-    """Tell the visitor's open consultations at this office that requirements may now be complete."""
-    try:
-        from pstdesk.consultations.actions import refresh_requirements
-        from pstdesk.consultations.models import Consultation, Status
-    except ImportError:  # the consultation app is optional for the guestbook's own tests
-        return
-    for consultation in Consultation.objects.filter(
-        visitor=visitor, office=office, status__in=[Status.NEW, Status.AWAITING_REQUIREMENTS]
-    ).select_related("office", "visitor"):
-        try:
-            refresh_requirements(consultation, by=actions.visitor_label(visitor))
-        except Exception:  # a refused refresh must not lose the saved guestbook; the console shows the state
-            log.warning("refresh_requirements failed for consultation %s", consultation.pk, exc_info=True)
+    """Tell the visitor's consultations at this office that requirements may now be complete (the consultation
+    core's `refresh_visitor_requirements`, registered as a listener)."""
+    requirements_given(visitor, office, by=actions.visitor_label(visitor))
 
 
 def _page_context(request: HttpRequest, office: Office, language: str, **extra: Any) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from typing import Any
 
@@ -15,6 +14,7 @@ from pstdesk.accounts.access import can_administer
 from pstdesk.audit.actions import record
 from pstdesk.lib.errors import DomainError, NotAllowed
 from pstdesk.lib.events import office_group, publish_on_commit
+from pstdesk.offices.hooks import calendar_changed
 from pstdesk.offices.models import Office, ServiceStandard
 
 # Fields an edit may change; the bookkeeping ones (office, version, created_*, change_note) are set here.
@@ -81,7 +81,7 @@ def revise_standard(office: Office, *, by: Any, changes: dict[str, Any], note: s
             before=_json_safe({"version": current_version, **{name: before[name] for name in changed}}),
             after=_json_safe({"version": new.version, **changed}),
         )
-        _recompute_due_dates(office, reason=f"standard v{new.version}: {note}", by=by)
+        calendar_changed(office, reason=f"standard v{new.version}: {note}", by=by)
         publish_on_commit(
             [office_group(office.code)],
             {"type": "office.updated", "office": office.code, "standard_version": new.version},
@@ -119,16 +119,6 @@ def check_removed_channels(office: Office, old: list[str], new: list[str]) -> No
 def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
     # The audit row stores JSON; dates (the effective date) are written as ISO strings.
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))  # type: ignore[no-any-return]
-
-
-def _recompute_due_dates(office: Office, *, reason: str, by: Any) -> None:
-    # consultations.sla owns due-date math; it is imported late because consultations depends on offices.
-    # Only a missing module is tolerated (a checkout before the SLA work landed); its own errors propagate.
-    if importlib.util.find_spec("pstdesk.consultations.sla") is None:
-        return
-    from pstdesk.consultations.sla import recompute_office_due_dates
-
-    recompute_office_due_dates(office, reason=reason, by=by)
 
 
 OFFICE_FIELDS: tuple[str, ...] = tuple(

@@ -19,6 +19,7 @@ from pstdesk.accounts.access import can_administer
 from pstdesk.audit.actions import record
 from pstdesk.lib.errors import InvalidInput, NotAllowed
 from pstdesk.lib.events import office_group, publish_on_commit
+from pstdesk.offices.hooks import calendar_changed
 from pstdesk.offices.models import Office, OfficeClosure
 
 # One import may add at most this many days: a whole year of closures is plausible, a decade is a mistake.
@@ -30,12 +31,6 @@ REASON_MAX = OfficeClosure._meta.get_field("reason").max_length or 200
 def _check_admin(by: Any, office: Office) -> None:
     if not isinstance(by, str) and not can_administer(by, office):
         raise NotAllowed(_("Hanya administrator kantor ini yang dapat mengubah hari libur kantor."))
-
-
-def _recompute(office: Office, *, reason: str, by: Any) -> int:
-    from pstdesk.consultations.sla import recompute_office_due_dates
-
-    return recompute_office_due_dates(office, reason=reason, by=by)
 
 
 def _changed(office: Office) -> None:
@@ -58,7 +53,7 @@ def add_closure(office: Office, *, date: dt.date, reason: str, by: Any) -> Offic
         with transaction.atomic():
             closure = OfficeClosure.objects.create(office=office, date=date, reason=reason)
             record("closure.added", closure, by=by, office=office, after={"date": date.isoformat(), "reason": reason})
-            _recompute(office, reason=f"closure {date.isoformat()} added", by=by)
+            calendar_changed(office, reason=f"closure {date.isoformat()} added", by=by)
             _changed(office)
     except IntegrityError:
         raise InvalidInput(_("Tanggal %(date)s sudah tercatat sebagai hari libur kantor.") % {"date": date}) from None
@@ -73,7 +68,7 @@ def remove_closure(closure: OfficeClosure, *, by: Any) -> None:
         before = {"date": closure.date.isoformat(), "reason": closure.reason}
         record("closure.removed", closure, by=by, office=office, before=before)
         closure.delete()
-        _recompute(office, reason=f"closure {before['date']} removed", by=by)
+        calendar_changed(office, reason=f"closure {before['date']} removed", by=by)
         _changed(office)
 
 
@@ -171,6 +166,6 @@ def import_closures_ical(office: Office, ics_bytes: bytes, *, by: Any) -> Import
             after={"added": [day.isoformat() for day in result.added], "skipped": result.skipped[:100]},
         )
         if result.added:
-            _recompute(office, reason=f"{len(result.added)} closures imported", by=by)
+            calendar_changed(office, reason=f"{len(result.added)} closures imported", by=by)
             _changed(office)
     return result

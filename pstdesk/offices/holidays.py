@@ -16,21 +16,12 @@ from pstdesk.lib.errors import InvalidInput
 from pstdesk.lib.events import office_group, publish_on_commit
 from pstdesk.offices.calendar import national_holidays
 from pstdesk.offices.closures import _check_admin
+from pstdesk.offices.hooks import calendar_changed
 from pstdesk.offices.models import HolidayDecision, HolidayOverride, Office
 
 
 def _after_change(office: Office, *, reason: str, by: Any) -> None:
-    from pstdesk.consultations.effects import publish_consultation
-    from pstdesk.consultations.models import Consultation, Status
-    from pstdesk.consultations.sla import recompute_office_due_dates
-
-    recompute_office_due_dates(office, reason=reason, by=by)
-    for consultation in (
-        Consultation.objects.filter(office=office, sla_started_at__isnull=False)
-        .exclude(status=Status.CLOSED)
-        .select_related("office", "visitor", "assigned_to")
-    ):
-        publish_consultation(consultation)
+    calendar_changed(office, reason=reason, by=by, announce=True)
     publish_on_commit([office_group(office.code)], {"type": "office.updated", "office": office.code})
 
 

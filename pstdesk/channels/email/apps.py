@@ -19,4 +19,9 @@ class EmailChannelConfig(AppConfig):
     verbose_name = _("Kanal e-mail")
 
     def ready(self) -> None:
+        # Imported here: models load only now.
+        from pstdesk.channels.email import privacy
+        from pstdesk.guestbook.erasure import register_holder
+
         post_migrate.connect(_load_mailboxes, sender=self)
+        register_holder(privacy)

@@ -8,3 +8,10 @@ class WebChannelConfig(AppConfig):
     name = "pstdesk.channels.web"
     verbose_name = _("Kanal LiveChat")
     label = "channel_web"
+
+    def ready(self) -> None:
+        # Imported here: models load only now.
+        from pstdesk.channels.web import privacy
+        from pstdesk.guestbook.erasure import register_holder
+
+        register_holder(privacy)

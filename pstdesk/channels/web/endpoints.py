@@ -30,6 +30,7 @@ from pstdesk.channels.web import chat, limits
 from pstdesk.channels.web.actions import find_widget_session, open_widget_session, revoke_widget_session
 from pstdesk.channels.web.models import WidgetSession
 from pstdesk.channels.web.views import pick_language
+from pstdesk.consultations.actions import refresh_visitor_requirements
 from pstdesk.consultations.models import Consultation, Direction, Message, MessageKind
 from pstdesk.guestbook.models import Visitor
 from pstdesk.lib.errors import DomainError
@@ -152,15 +153,8 @@ def session_state(office: Office, session: WidgetSession | None, channel: str) -
 
 
 def _refresh_requirements(session: WidgetSession) -> None:
-    """The visitor gave something the standard requires: let the core re-check their open consultations."""
-    from pstdesk.consultations.actions import refresh_requirements
-
-    for consultation in (
-        Consultation.objects.select_related("office", "visitor")
-        .filter(visitor_id=session.visitor_id, office_id=session.office_id)
-        .active()
-    ):
-        refresh_requirements(consultation, by=chat.actor(session))
+    """The visitor gave something the standard requires: let the core re-check their waiting consultations."""
+    refresh_visitor_requirements(session.visitor, session.office_id, by=chat.actor(session))
 
 
 def _channel(request: HttpRequest, data: dict[str, Any] | None = None) -> str:

@@ -24,7 +24,16 @@ from pstdesk.lib.errors import InvalidInput, NotAllowed
 
 log = logging.getLogger(__name__)
 
-__all__ = ["mark_read", "reprocess_delivery", "send_template", "sync_templates", "window_closes_at", "window_open"]
+__all__ = [
+    "approved_templates",
+    "mark_read",
+    "reprocess_delivery",
+    "send_read_mark",
+    "send_template",
+    "sync_templates",
+    "window_closes_at",
+    "window_open",
+]
 
 
 def _check_staff(consultation: Any, by: Any) -> None:
@@ -83,9 +92,15 @@ def mark_read(consultation: Any, *, by: Any) -> bool:
     """Mark the visitor's latest WhatsApp message as read (WhatsApp then shows every earlier one as read too).
     Called by the console when an officer opens the conversation; does nothing if it is already marked. Returns
     whether a mark was sent. A failure of the API is logged and changes nothing (it is a courtesy)."""
+    _check_staff(consultation, by)
+    return send_read_mark(consultation)
+
+
+def send_read_mark(consultation: Any) -> bool:
+    """`mark_read` without the caller check: what the outbox worker runs (the adapter's `mark_read` capability)
+    after the console's read verb, which has already checked the officer."""
     from pstdesk.consultations.models import Direction, Message
 
-    _check_staff(consultation, by)
     if consultation.channel != "whatsapp" or not consultation.office.whatsapp_phone_number_id:
         return False
     latest = (

@@ -1,8 +1,13 @@
-"""The WhatsApp channel adapter registered in `channels.base.REGISTRY`."""
+"""The WhatsApp channel adapter registered in `channels.base.REGISTRY`: sending, and the optional capabilities
+the console and the worker look up (read marks, the 24-hour window, templates)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from pstdesk.channels.base import OutboundMessage, ProviderRef
+from pstdesk.channels.whatsapp import actions, outbound
 
 
 class WhatsAppAdapter:
@@ -11,6 +16,18 @@ class WhatsAppAdapter:
     kind = "whatsapp"
 
     def send(self, message: OutboundMessage) -> ProviderRef:
-        from pstdesk.channels.whatsapp.outbound import send_outbound
+        return outbound.send_outbound(message)
 
-        return send_outbound(message)
+    def mark_read(self, consultation: Any) -> bool:
+        return actions.send_read_mark(consultation)
+
+    def reply_window_closes_at(self, consultation: Any) -> datetime | None:
+        return outbound.window_closes_at(consultation)
+
+    def approved_templates(self, consultation: Any) -> list[Any]:
+        return actions.approved_templates(consultation)
+
+    def send_template(
+        self, consultation: Any, *, by: Any, name: str, language: str, params: list[str] | tuple[str, ...] = ()
+    ) -> Any:
+        return actions.send_template(consultation, by=by, name=name, language=language, params=params)

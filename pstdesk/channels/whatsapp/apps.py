@@ -19,6 +19,12 @@ class WhatsAppChannelConfig(AppConfig):
     verbose_name = _("Kanal WhatsApp")
 
     def ready(self) -> None:
-        from pstdesk.channels.whatsapp import checks  # noqa: F401  (registers the secrets check)
+        # Imported here: models load only now.
+        from pstdesk.channels.whatsapp import (
+            checks,  # noqa: F401  (registers the secrets check)
+            privacy,
+        )
+        from pstdesk.guestbook.erasure import register_holder
 
         post_migrate.connect(_load_demo_ids, sender=self)
+        register_holder(privacy)

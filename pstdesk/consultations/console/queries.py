@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
+from pstdesk.channels import base as channel_base
 from pstdesk.consultations import transitions
 from pstdesk.consultations.access import consultations_for
 from pstdesk.consultations.console.slatext import SlaText, sla_text
@@ -245,12 +246,10 @@ def state_dict(consultation: Consultation, calendars: Calendars | None = None) -
     data = row_dict(consultation, calendars)
     data["closing_order"] = order
     data["allowed"] = transitions.allowed_actions(consultation.status, order)
-    data["whatsapp_window_closes_at"] = None
-    if consultation.channel == "whatsapp":
-        from pstdesk.channels.whatsapp.actions import window_closes_at
-
-        closes = window_closes_at(consultation)
-        data["whatsapp_window_closes_at"] = closes.isoformat() if closes else None
+    # The reply window of channels that have one (WhatsApp's 24 hours; the key keeps the name the script reads).
+    window_closes_at = channel_base.capability(consultation.channel, "reply_window_closes_at")
+    closes = window_closes_at(consultation) if window_closes_at is not None else None
+    data["whatsapp_window_closes_at"] = closes.isoformat() if closes else None
     return data
 
 

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from pstdesk.accounts.access import visible_offices
 from pstdesk.accounts.models import Role, User
+from pstdesk.channels import base as channel_base
 from pstdesk.consultations import actions, transitions
 from pstdesk.consultations.access import get_consultation_for
 from pstdesk.consultations.console import actions as console_actions
@@ -267,7 +268,7 @@ def _pane_context(request: HttpRequest, consultation: Consultation) -> dict[str,
         "earlier": queries.earlier_consultations(request.user, consultation),
         "colleagues": colleagues,
         "canned": canned_texts,
-        "templates": _whatsapp_templates(consultation),
+        "templates": _channel_templates(consultation),
         "topics": Topic.choices,
     }
 
@@ -316,12 +317,10 @@ def set_preferences(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"prefs": {"muted": prefs.muted, "sendKey": prefs.send_key}})
 
 
-def _whatsapp_templates(consultation: Consultation) -> list[Any]:
-    if consultation.channel != "whatsapp":
-        return []
-    from pstdesk.channels.whatsapp.actions import approved_templates
-
-    return approved_templates(consultation)
+def _channel_templates(consultation: Consultation) -> list[Any]:
+    """The templates of channels that have them (WhatsApp's approved templates), else none."""
+    approved_templates = channel_base.capability(consultation.channel, "approved_templates")
+    return approved_templates(consultation) if approved_templates is not None else []
 
 
 @login_required
@@ -350,13 +349,11 @@ def _check_topic(c: Consultation) -> None:
 def _reply(request: HttpRequest, c: Consultation) -> Result:
     answer = request.POST.get("answer") in {"1", "true", "on"}
     if answer:
-        transitions.check_transition(c, "answer")  # refuse before anything is written
+        transitions.check_transition(c, "answer")  # the console's own rule below is checked after the table's
         _check_topic(c)
     message = actions.post_reply(
-        c, by=request.user, body=_text(request, "body"), attachments=request.FILES.getlist("files")
+        c, by=request.user, body=_text(request, "body"), attachments=request.FILES.getlist("files"), answer=answer
     )
-    if answer:
-        actions.mark_answered(c, by=request.user)
     return {"message": message_dict(message, for_staff=True)}
 
 
@@ -409,8 +406,9 @@ def _read(request: HttpRequest, c: Consultation) -> Result:
 
 
 def _template(request: HttpRequest, c: Consultation) -> Result:
-    from pstdesk.channels.whatsapp.actions import send_template
-
+    send_template = channel_base.capability(c.channel, "send_template")
+    if send_template is None:
+        raise InvalidInput(_("Templat WhatsApp hanya untuk konsultasi melalui WhatsApp."))
     name, _sep, language = _text(request, "template").partition("|")
     params = [line.strip() for line in _text(request, "params").splitlines() if line.strip()]
     message = send_template(c, by=request.user, name=name, language=language, params=params)
@@ -430,9 +428,7 @@ def _close(request: HttpRequest, c: Consultation) -> Result:
 
 def _accept_introduction(request: HttpRequest, c: Consultation) -> Result:
     # The officer judges the visitor introduced themself (Jembrana's e-mail procedure, step 1): audited.
-    from pstdesk.channels.email.actions import accept_introduction
-
-    accept_introduction(c, by=request.user)
+    actions.accept_introduction(c, by=request.user)
     return {}
 
 

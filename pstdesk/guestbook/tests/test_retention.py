@@ -12,9 +12,9 @@ from django.core.management import call_command
 from pstdesk.audit.models import AuditLog
 from pstdesk.consultations import actions as core
 from pstdesk.consultations.models import Consultation, Message, Status
+from pstdesk.consultations.retention import months_before
 from pstdesk.consultations.tests.conftest import make_inbound
 from pstdesk.guestbook.models import Visitor
-from pstdesk.guestbook.retention import months_before
 from pstdesk.offices.models import Office
 
 pytestmark = pytest.mark.django_db

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.test import Client
 from django.utils import timezone
 
 from pstdesk.channels.base import ChannelError, OutboundMessage
@@ -230,5 +231,25 @@ def test_mark_read_sends_once_per_latest_message(sim: Simulator, officer_5102: A
     assert wa_actions.mark_read(consultation, by=officer_5102) is False
     latest = consultation.messages.filter(direction="in").order_by("-seq").first()
     assert latest is not None
+    assert sim.marked_read == [latest.external_id]
+    assert ReadMark.objects.get(consultation=consultation).wamid == latest.external_id
+
+
+def test_console_read_verb_marks_read_through_the_worker_after_commit(
+    sim: Simulator, officer_5102: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The officer's read verb answers without calling Meta: the mark is a task queued on commit (run at once in
+    tests), which the adapter's `mark_read` capability sends."""
+    consultation = start(sim, "5102", "6281234560011")
+    latest = consultation.messages.filter(direction="in").order_by("-seq").first()
+    assert latest is not None
+    officer = Client()
+    officer.force_login(officer_5102)
+    url = f"/console/{consultation.pk}/read/"
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert officer.post(url, {"up_to": str(latest.seq)}).status_code == 200
+    assert sim.marked_read == []  # nothing went to Meta inside the request
+    for callback in callbacks:
+        callback()
     assert sim.marked_read == [latest.external_id]
     assert ReadMark.objects.get(consultation=consultation).wamid == latest.external_id

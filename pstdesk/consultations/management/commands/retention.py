@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from pstdesk.guestbook.retention import plan_retention, run_retention
+from pstdesk.consultations.retention import plan_retention, run_retention
 
 
 class Command(BaseCommand):

@@ -2,10 +2,13 @@
 
 For each office, with its period (`Office.retention_months`, default 24):
 - a consultation of the office that ended (closed) before the cutoff has its content erased
-  (`erasure.erase_consultations_content`: messages' text, attachments, raw e-mails and WhatsApp payloads, sent
+  (`guestbook.erasure.erase_consultations_content`: messages' text, attachments, raw e-mails and WhatsApp payloads, sent
   addresses, feedback), keeping the rows the reports count;
 - a visitor whose every consultation and guestbook entry is older than the cutoff of its office (nothing recent
-  anywhere) is erased altogether (`erasure.erase_visitor_data`).
+  anywhere) is erased altogether (`guestbook.erasure.erase_visitor_data`).
+
+It lives with the consultations because it is planned by them (closed before the cutoff, the visitor's latest
+office); the guestbook below only erases what it is given.
 
 `plan_retention` only reads (the dry run prints it); `run_retention` erases and writes one audit row per office
 ("retention.erased") plus the erasure's own rows. Idempotent: a consultation already emptied and a visitor
@@ -14,6 +17,7 @@ already erased are not candidates, so a second run erases nothing and writes not
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,13 +26,17 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from pstdesk.audit.actions import record
+from pstdesk.consultations.models import Consultation, Status
+from pstdesk.guestbook.erasure import erase_consultations_content, erase_visitor_data, holders, identity_needles
+from pstdesk.guestbook.models import GuestbookEntry, Visitor
+from pstdesk.offices.models import Office
+
 BY = "system:retention"
 
 
 def months_before(moment: datetime, months: int) -> datetime:
     """The same wall-clock moment `months` calendar months earlier (the 31st becomes the month's last day)."""
-    import calendar
-
     year, month = divmod(moment.month - 1 - months, 12)
     year += moment.year
     month += 1
@@ -46,25 +54,15 @@ class OfficePlan:
 
 
 def _has_content() -> Q:
-    """Consultations that still hold something to erase."""
-    from pstdesk.channels.email.models import InboundEmail
-    from pstdesk.consultations.models import Attachment, Message
-    from pstdesk.guestbook.erasure import ERASED
-    from pstdesk.ratings.models import Rating
-
-    messages = Message.objects.filter(consultation=OuterRef("pk")).filter(~Q(body="") | ~Q(payload={}))
-    raw = InboundEmail.objects.filter(consultation=OuterRef("pk")).exclude(raw=b"")
-    files = Attachment.objects.filter(message__consultation=OuterRef("pk"))
-    feedback = Rating.objects.filter(consultation=OuterRef("pk")).exclude(feedback__in=["", ERASED])
-    return ~Q(title="") | Q(Exists(messages)) | Q(Exists(raw)) | Q(Exists(files)) | Q(Exists(feedback))
+    """Consultations that still hold something to erase, in any app or channel."""
+    query = Q()
+    for content_exists in holders("content_exists"):
+        query |= content_exists()
+    return query
 
 
 def plan_retention(now: datetime | None = None) -> list[OfficePlan]:
     """What a run would erase now, per office (a read)."""
-    from pstdesk.consultations.models import Consultation, Status
-    from pstdesk.guestbook.models import GuestbookEntry, Visitor
-    from pstdesk.offices.models import Office
-
     now = now or timezone.now()
     plans = []
     cutoffs: dict[str, datetime] = {}
@@ -102,9 +100,6 @@ def plan_retention(now: datetime | None = None) -> list[OfficePlan]:
 
 def _latest_office(visitor_ids: list[int]) -> list[tuple[int, str]]:
     """(visitor, office of their latest consultation or guestbook entry): the office whose run erases them."""
-    from pstdesk.consultations.models import Consultation
-    from pstdesk.guestbook.models import GuestbookEntry
-
     out = []
     for visitor_id in visitor_ids:
         latest = Consultation.objects.filter(visitor_id=visitor_id).order_by("-created_at").first()
@@ -120,18 +115,11 @@ def _latest_office(visitor_ids: list[int]) -> list[tuple[int, str]]:
 def run_retention(now: datetime | None = None) -> list[dict[str, Any]]:
     """Erase what `plan_retention` lists, office by office (one transaction and one audit row each). Returns the
     per-office counts; offices with nothing to erase are left out and get no audit row."""
-    from pstdesk.audit.actions import record
-    from pstdesk.guestbook.erasure import erase_consultations_content, erase_visitor_data, identity_needles
-    from pstdesk.guestbook.models import Visitor
-    from pstdesk.offices.models import Office
-
     results = []
     for plan in plan_retention(now):
         if not plan.consultations and not plan.visitors:
             continue
         with transaction.atomic():
-            from pstdesk.consultations.models import Consultation
-
             visitor_ids = set(
                 Consultation.objects.filter(pk__in=plan.consultations).values_list("visitor_id", flat=True)
             )

@@ -19,9 +19,9 @@ from django.utils import timezone
 from pstdesk.audit.models import AuditLog
 from pstdesk.consultations import actions as core
 from pstdesk.consultations.models import Consultation, Message, Status
+from pstdesk.consultations.retention import months_before
 from pstdesk.consultations.tests.conftest import make_inbound
 from pstdesk.guestbook.models import Visitor
-from pstdesk.guestbook.retention import months_before
 from pstdesk.testing.browser import use_file_test_database
 
 use_file_test_database()

@@ -11,10 +11,13 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pstdesk.channels.base import capability
 from pstdesk.consultations.actions import post_automatic_message
 from pstdesk.consultations.models import Attachment, Consultation, Message
+from pstdesk.consultations.serializers import PRIVATE_TO_VISITOR
 from pstdesk.guestbook.erasure import ERASED, MIN_NEEDLE
 from pstdesk.ratings.models import Rating
 
@@ -133,15 +136,25 @@ def latest_office(visitor_ids: list[int]) -> Any:
     return latest.office if latest is not None else None
 
 
-def tell_visitor(visitor_ids: list[int], text: str) -> bool:
+def tell_visitor(visitor_ids: list[int], text: str, *, private: bool = False) -> bool:
     """A privacy notice for a visitor without a verified e-mail: an automatic message in their latest WhatsApp
-    consultation (the only channel that can reach them later on its own)."""
+    consultation (the only channel that can reach them later on its own), sent only while the channel's reply
+    window is open (a free-text message outside it would fail). A `private` text (the signed link to their data)
+    is marked so that staff never read it (`serializers.staff_body`)."""
     consultation = (
         Consultation.objects.filter(visitor_id__in=visitor_ids, channel="whatsapp").order_by("-created_at").first()
     )
     if consultation is None:
         return False
-    post_automatic_message(consultation, body=text, payload={"privacy": True}, by="system:privacy")
+    window = capability(consultation.channel, "reply_window_closes_at")
+    if window is not None:
+        closes_at = window(consultation)
+        if closes_at is None or closes_at <= timezone.now():
+            return False
+    payload: dict[str, Any] = {"privacy": True}
+    if private:
+        payload[PRIVATE_TO_VISITOR] = True
+    post_automatic_message(consultation, body=text, payload=payload, by="system:privacy")
     return True
 
 

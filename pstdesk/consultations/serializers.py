@@ -58,9 +58,9 @@ def message_dict(message: Message, *, for_staff: bool) -> dict[str, Any] | None:
         data["delivery_error"] = message.delivery_error
         data["attempts"] = message.attempts
         data["payload"] = message.payload
-        if _is_integrity_answer(message):
-            # the answer belongs to the rating, shown to staff only as the office allows (`ratings.presentation`)
-            data["body"] = _("(jawaban pertanyaan integritas: lihat penilaian)")
+        hidden = staff_hidden_body(message)
+        if hidden is not None:
+            data["body"] = hidden
             data["payload"] = {}
     else:
         # only what a channel needs to render (buttons, a rating form), never internal bookkeeping
@@ -70,6 +70,28 @@ def message_dict(message: Message, *, for_staff: bool) -> dict[str, Any] | None:
 
 PUBLIC_PAYLOAD_KEYS = {"rating_request", "buttons", "subject"}
 INTEGRITY_REPLY = re.compile(r"^pst:(gratuity|fee):")
+
+
+# An automatic message meant for the visitor's eyes only (the signed link to their personal data): staff see that
+# it was sent, never its text.
+PRIVATE_TO_VISITOR = "private_to_visitor"
+
+
+def staff_hidden_body(message: Message) -> str | None:
+    """What staff read instead of the message's text, or None when they read the text itself: the visitor's
+    pressed answer to an integrity question (it belongs to the rating, shown to staff only as the office allows,
+    `ratings.presentation`) and a message private to the visitor."""
+    if (message.payload or {}).get(PRIVATE_TO_VISITOR):
+        return _("(pesan pribadi untuk pengguna: tautan ke data pribadinya, tidak ditampilkan kepada petugas)")
+    if _is_integrity_answer(message):
+        return _("(jawaban pertanyaan integritas: lihat penilaian)")
+    return None
+
+
+def staff_body(message: Message) -> str:
+    """The message's text as staff read it anywhere (console, API, reviews, search)."""
+    hidden = staff_hidden_body(message)
+    return message.body if hidden is None else hidden
 
 
 def _is_integrity_answer(message: Message) -> bool:

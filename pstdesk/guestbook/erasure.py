@@ -125,8 +125,9 @@ class PersonalDataHolder(Protocol):
     def latest_office(self, visitor_ids: list[int]) -> Any:
         """The office of the visitors' latest contact (which decides their privacy requests), or None."""
 
-    def tell_visitor(self, visitor_ids: list[int], text: str) -> bool:
-        """Send `text` to the visitors through a conversation they have (True when it went out)."""
+    def tell_visitor(self, visitor_ids: list[int], text: str, *, private: bool = False) -> bool:
+        """Send `text` to the visitors through a conversation they have (True when it went out); a `private` text
+        is for the visitor's eyes only (staff see that it was sent, not what it says)."""
 
     def visitors_at(self, office_codes: list[str]) -> Any:
         """A `Q` on `Visitor` for the visitors who dealt with these offices (the staff may see them)."""

@@ -112,12 +112,12 @@ def send_rights_link(address: str) -> bool:
         "konsultasi statistik (PST) BPS:\n\n%(link)s\n\nTautan berlaku 24 jam. Jika Anda tidak memintanya, "
         "abaikan pesan ini."
     ) % {"link": rights_url(visitor)}
-    _tell(visitor, text, channel=channel)
+    _tell(visitor, text, channel=channel, private=True)
     record("privacy.link_sent", visitor, by=f"visitor:{visitor.pk}", after={"channel": channel})
     return True
 
 
-def _tell(visitor: Visitor, text: str, *, channel: str = "", address: str = "") -> bool:
+def _tell(visitor: Visitor, text: str, *, channel: str = "", address: str = "", private: bool = False) -> bool:
     """Send `text` to the visitor's verified e-mail (or `address`), else as a WhatsApp message in their latest
     WhatsApp consultation. Returns whether it went out."""
     email = address or (visitor.email if visitor.email_verified_at else "")
@@ -128,7 +128,7 @@ def _tell(visitor: Visitor, text: str, *, channel: str = "", address: str = "") 
         except Exception:  # the outcome is recorded either way; the visitor can open the link again
             log.warning("privacy notice to visitor %s not sent", visitor.pk, exc_info=True)
             return False
-    return any(tell(visitor_ids_of(visitor), text) for tell in holders("tell_visitor"))
+    return any(tell(visitor_ids_of(visitor), text, private=private) for tell in holders("tell_visitor"))
 
 
 # --- access ------------------------------------------------------------------------------------------------------

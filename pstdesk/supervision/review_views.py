@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 from pstdesk.accounts.access import get_office_for, visible_offices
 from pstdesk.accounts.models import User
 from pstdesk.consultations.models import Consultation, Message, MessageKind
+from pstdesk.consultations.serializers import staff_body
 from pstdesk.lib.errors import DomainError
 from pstdesk.supervision.actions import can_supervise
 from pstdesk.supervision.audit_views import can_read_audit
@@ -75,11 +76,15 @@ def sample(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _transcript(consultation: Consultation) -> list[Message]:
-    return list(
+    """The messages and notes as staff read them (`staff_body`: never a text private to the visitor)."""
+    messages = list(
         Message.objects.filter(consultation=consultation, kind__in=[MessageKind.MESSAGE, MessageKind.NOTE])
         .select_related("author")
         .order_by("seq")
     )
+    for message in messages:
+        message.staff_text = staff_body(message)  # type: ignore[attr-defined]  # read by the template only
+    return messages
 
 
 def _form_values(request: HttpRequest, checklist: list[dict[str, str]]) -> tuple[dict[str, str], dict[str, str]]:

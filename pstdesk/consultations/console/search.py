@@ -19,6 +19,7 @@ from django.db.models.expressions import RawSQL
 
 from pstdesk.consultations.access import consultations_for
 from pstdesk.consultations.models import Message, MessageKind
+from pstdesk.consultations.serializers import PRIVATE_TO_VISITOR
 
 FTS_TABLE = "consultations_message_fts"
 PG_INDEX = "consultations_message_body_fts"
@@ -152,6 +153,7 @@ def search(user: Any, query: str) -> list[Hit]:
     messages = (
         Message.objects.filter(consultation__in=scope, pk__in=_message_match(words))
         .exclude(body="")
+        .exclude(payload__has_key=PRIVATE_TO_VISITOR)  # staff never read a text private to the visitor
         .select_related("consultation__visitor")
         .order_by("-created_at", "-pk")[: MAX_RESULTS - len(hits)]
     )

@@ -347,3 +347,49 @@ def test_an_approved_withdrawal_withdraws_the_consent_and_tells_the_visitor(
     assert req.status == PrivacyRequestStatus.APPROVED and req.notified_at is not None
     (told,) = [m for m in mail.outbox if m.to == ["made.wirawan@example.test"]]
     assert "Penarikan persetujuan" in told.body and "disetujui" in told.body
+
+
+def test_a_link_by_whatsapp_reaches_the_visitor_and_never_the_staff(
+    client: Client, settings: Any, officer_5102: User, fake_adapter: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A visitor known only by their proven WhatsApp number gets the link in their chat while its 24-hour window is
+    open; the console, the API, the search and a transcript review show staff that it was sent, never the link.
+    Outside the window nothing is sent (a free-text message would fail there)."""
+    from pstdesk.channels.whatsapp.outbound import window_closes_at
+    from pstdesk.consultations.console.search import search
+    from pstdesk.consultations.serializers import message_dict
+
+    # The fake sender stands in for WhatsApp's: it has WhatsApp's 24-hour window too.
+    monkeypatch.setattr(fake_adapter, "reply_window_closes_at", lambda self, c: window_closes_at(c), raising=False)
+    _webhook(client, settings, KOMANG, 7)
+    consultation = Consultation.objects.get(visitor__wa_id=KOMANG["wa_id"])
+    Visitor.objects.filter(pk=consultation.visitor_id).update(
+        whatsapp="+" + KOMANG["wa_id"], whatsapp_verified_at=timezone.now()
+    )
+    mail.outbox.clear()
+    client.post("/privasi/data/", {"address": "+" + KOMANG["wa_id"]})
+    sent = Message.objects.get(consultation=consultation, payload__private_to_visitor=True)
+    assert "/privasi/data/" in sent.body and sent.direction == "out" and not mail.outbox
+    assert "/privasi/data/" in message_dict(sent, for_staff=False)["body"]  # the visitor's chat carries it
+    staff = message_dict(sent, for_staff=True)
+    assert "/privasi/data/" not in staff["body"] and staff["payload"] == {}
+    client.force_login(officer_5102)
+    token = sent.body.split("/privasi/data/")[1].split("/")[0]
+    for page in (
+        client.get(f"/api/v1/consultations/{consultation.pk}/messages"),
+        client.get("/console/search/", {"q": "tautan pribadi"}),
+        client.get(f"/console/{consultation.pk}/"),
+    ):
+        assert page.status_code == 200 and token not in page.content.decode()
+    # A transcript review reads the staff text too.
+    from pstdesk.supervision.review_views import _transcript
+
+    assert not [m for m in _transcript(consultation) if token in m.staff_text]
+    # The search finds the visitor's own words in that chat, never the link's message.
+    assert [h.seq for h in search(officer_5102, "Minta data IPM") if h.kind == "message"] == [1]
+    assert not [h for h in search(officer_5102, "tautan pribadi") if h.kind == "message"]
+    # Outside the window: nothing is posted.
+    Consultation.objects.filter(pk=consultation.pk).update(last_inbound_at=timezone.now() - timedelta(hours=25))
+    client.logout()
+    client.post("/privasi/data/", {"address": "+" + KOMANG["wa_id"]})
+    assert Message.objects.filter(consultation=consultation, payload__private_to_visitor=True).count() == 1

@@ -176,13 +176,15 @@ def test_officer_works_three_conversations(asgi_server, browser_page, officer_51
 
     # the socket dies; A (open) and B (background) get messages meanwhile; reconnecting replays A from its
     # cursor and B's count comes from the database
+    # (offline emulation does not stop a loopback socket: the backoff is set to its fourth step, 3-5 s, so the
+    # socket stays down while the two messages are written; coming back online reconnects at once)
     page.context.set_offline(True)
-    page.evaluate("window.pstConsole.socket.ws.close()")
+    page.evaluate("window.pstConsole.socket.attempt = 3; window.pstConsole.socket.ws.close()")
     expect(page.locator("#connection")).not_to_have_attribute("data-state", "online")
     write(server, 0, "Terima kasih, satu lagi: IPM 2023?")
     write(server, 1, "Halo, masih ada orang?")
     page.context.set_offline(False)
-    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "online", timeout=15_000)
     expect(page.locator("#transcript li.msg-in", has_text="IPM 2023")).to_have_count(1)
     expect(row(page, b).locator(".unread")).to_have_text("1")
     stored = server.call(lambda: list(Message.objects.filter(consultation_id=a).values_list("seq", flat=True)))

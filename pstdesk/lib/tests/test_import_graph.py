@@ -18,6 +18,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+from pstdesk.lib.tests.sources import parse
+
 ROOT = Path(__file__).resolve().parents[2]  # the pstdesk package
 
 LOWER = {"lib", "audit", "accounts", "offices", "guestbook"}
@@ -74,7 +76,7 @@ def edges() -> Iterator[tuple[str, str, str]]:
         source = _app(".".join(relative.with_suffix("").parts))
         if source is None:
             continue
-        for dotted, line in _imports(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        for dotted, line in _imports(parse(path.read_text(encoding="utf-8"), str(path))):
             target = _app(dotted)
             if target is not None and target != source:
                 yield source, target, f"{relative}:{line}"
@@ -103,7 +105,7 @@ def test_the_walk_sees_nested_imports_and_skips_type_checking_blocks() -> None:
         "def f():\n"
         "    from pstdesk.channels import whatsapp\n"
     )
-    found = [(_app(dotted), line) for dotted, line in _imports(ast.parse(source))]
+    found = [(_app(dotted), line) for dotted, line in _imports(parse(source))]
     assert ("channels.whatsapp", 5) in found
     assert all(app != "consultations" for app, _line in found)
     assert _is_channel_package("channels.whatsapp") and not _is_channel_package("channels.base")

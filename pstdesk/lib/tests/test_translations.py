@@ -24,6 +24,7 @@ from django.test import Client
 from pstdesk.accounts.models import User
 from pstdesk.consultations.models import Consultation
 from pstdesk.guestbook.models import Visitor
+from pstdesk.lib.tests.sources import parse
 
 PACKAGE = Path(__file__).resolve().parents[2]
 CATALOG = PACKAGE / "locale" / "en" / "LC_MESSAGES" / "django.po"
@@ -223,7 +224,7 @@ def marked_strings() -> set[tuple[str | None, str]]:
     """(context, msgid) of literal strings marked in Python code and in `{% translate "..." %}` tags."""
     found: set[tuple[str | None, str]] = set()
     for path in _source_files(".py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call) or not node.args:
                 continue
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)

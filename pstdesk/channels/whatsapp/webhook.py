@@ -223,9 +223,13 @@ def process_deliveries(batch: list[webhooks.Stored]) -> list[Outcome]:
     dialogs waiting for feedback read once for the batch, then one transaction with a savepoint per item; each
     delivery's outcome is written on its row in that transaction (`intake.finish_many`). When something fails
     outside an item's savepoint, the whole batch rolls back and the exception is raised."""
+    from pstdesk.consultations.actions.intake import intake_batch
+
     prepared = _prepare(batch)
-    feedback = _FeedbackDialogs([i for p in prepared for i, _ in p.items if isinstance(i, ParsedMessage)])
-    with transaction.atomic():
+    messages = [i for p in prepared for i, _ in p.items if isinstance(i, ParsedMessage)]
+    feedback = _FeedbackDialogs(messages)
+    # The wamids `_prepare` found absent are not looked up again by `receive_message`.
+    with intake_batch(absent={(CHANNEL, m.wamid) for m in messages}), transaction.atomic():
         for entry in prepared:
             _process_items(entry, feedback)
         intake.finish_many([(entry.delivery, entry.outcome) for entry in prepared])

@@ -155,6 +155,41 @@ def _known_visitor_consultation(inbound: InboundMessage) -> Consultation | None:
     return candidate
 
 
+def _known_sender_consultation(inbound: InboundMessage, office: Office) -> Consultation | None:
+    """The common case of a channel that names its sender by a provider id (WhatsApp's wa_id or user id): a known
+    sender writing in an active consultation, whom `identify_visitor` would find and add nothing to (the ids, a
+    verified number and a name are there already). The consultation and its visitor in one query, no lock on the
+    visitor (nothing of it changes). None whenever the full lookup is needed."""
+    wa_id, user_id = inbound.sender_wa_id.strip(), inbound.sender_wa_user_id.strip()
+    if inbound.consultation_id is not None or inbound.sender_email or not (wa_id or user_id):
+        return None
+    sender = {"visitor__wa_id": wa_id} if wa_id else {"visitor__wa_user_id": user_id}
+    candidate = (
+        Consultation.objects.select_related("visitor")
+        .filter(
+            office=office,
+            channel=inbound.channel,
+            visitor__erased_at__isnull=True,
+            visitor__merged_into__isnull=True,
+            **sender,
+        )
+        .active()
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if candidate is None:
+        return None
+    visitor = candidate.visitor
+    if user_id and visitor.wa_user_id != user_id:
+        return None  # identified by the user id first, which may be someone else's or new here
+    if (wa_id or inbound.sender_whatsapp) and (not visitor.whatsapp or visitor.whatsapp_verified_at is None):
+        return None  # the number would be added or verified
+    if inbound.sender_name.strip() and not visitor.name:
+        return None  # the name would be added
+    candidate.office = office
+    return candidate
+
+
 def _consultation_for(inbound: InboundMessage, office: Office, visitor: Any, now: datetime) -> tuple[Consultation, str]:
     """The consultation the message belongs to and how it was found: "existing", "reopened" or "opened"."""
 
@@ -267,8 +302,10 @@ def receive_message(inbound: InboundMessage) -> Received:
                     if office is None:
                         raise InvalidInput(_("Kantor %(code)s tidak dikenal.") % {"code": inbound.office_code})
                     pinned.enter_context(office.standard_pinned())
-                    visitor = _identify_visitor(inbound)
-                    consultation, _how = _consultation_for(inbound, office, visitor, now)
+                    consultation = _known_sender_consultation(inbound, office)
+                    if consultation is None:
+                        visitor = _identify_visitor(inbound)
+                        consultation, _how = _consultation_for(inbound, office, visitor, now)
                 else:
                     pinned.enter_context(consultation.office.standard_pinned())
                 message = append_message(

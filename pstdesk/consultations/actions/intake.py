@@ -390,7 +390,9 @@ def _out_of_hours_text(consultation: Consultation, inbound: InboundMessage, now:
     from pstdesk.consultations import out_of_hours
 
     batch = _BATCH.get()
-    cal = batch.calendar(consultation.office, now) if batch is not None else None
+    if batch is None:  # the calendar is read by the reply's rules
+        return out_of_hours.out_of_hours_reply(consultation, now=now, auto_submitted=inbound.auto_submitted)
+    cal = batch.calendar(consultation.office, now)
     return out_of_hours.out_of_hours_reply(consultation, now=now, auto_submitted=inbound.auto_submitted, cal=cal)
 
 

@@ -16,8 +16,10 @@ and in `pstdesk worker`):
 - a batch is claimed with one conditional UPDATE (`state` received → processing, a lease in `available_at`), and
   only while no other worker holds an unexpired lease: one worker drains at a time, in id order, so each sender's
   messages are processed in the order they were stored, also with several worker processes;
-- each delivery is processed on its own (the channel's `process`): its items idempotent (wamid, (wamid, status)),
-  a malformed item's reason kept on the row without stopping the rest;
+- the batch is processed in that order (the channel's `process_batch`: by default each delivery on its own with
+  `process`; WhatsApp shares the batch's reads and transaction): items idempotent (wamid, (wamid, status)), a
+  malformed item's reason kept on its row without stopping the rest, the outcomes written with one UPDATE per
+  distinct outcome (`finish_many`);
 - a delivery that failed for a reason that may pass (the media endpoint down) is released for a retry after
   `retry_seconds`; the database unavailable stops the batch (its leases expire and the next claim takes them
   again); a worker that dies mid-batch leaves leases that expire after `lease_seconds`.

@@ -1,11 +1,15 @@
 """The WhatsApp webhook's processing: every message and status of a stored delivery, idempotently.
 
 The POST itself only checks the signature and stores the raw body (`intake`, a `channels.webhooks.WebhookIntake`;
-answered after that commit). A worker then processes each stored delivery here:
-1. one query routes every `phone_number_id` to its office, one query finds the wamids already stored (a
-   reprocessed delivery skips them without downloading their media again);
+answered after that commit). A worker then processes each claimed batch of stored deliveries here, in order:
+1. one query routes every `phone_number_id` of the batch to its office, one query finds the wamids already stored
+   (a reprocessed delivery skips them without downloading their media again), one reads the rating dialogs waiting
+   for the senders' feedback;
 2. media is downloaded outside any transaction (network I/O never holds the database's write lock);
-3. one transaction, one savepoint per item: a failing item rolls back alone, its error is kept on the delivery row.
+3. one transaction for the batch (`consultations.actions.intake.intake_batch`: offices, calendars and "nobody on
+   duty has room" read once), one savepoint per item: a failing item rolls back alone, its error is kept on its
+   delivery's row; the outcomes are written in the same transaction. Something failing outside an item's savepoint
+   rolls the batch back, and its deliveries are processed again one at a time.
 
 What is tried again: nothing when every item was stored, or when a failure cannot heal (a bug, bad data; the
 delivery row keeps the body and the error for `reprocess`). When an item failed for a reason that may pass (the

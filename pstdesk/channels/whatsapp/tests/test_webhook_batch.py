@@ -1,6 +1,6 @@
 """The worker drains stored deliveries in batches: many senders at once, each sender's messages in the order they
 were stored, a malformed delivery recorded without holding up the others, and what each message does unchanged
-(a known sender who lacks a name or a verified number still gains it)."""
+(a known sender who lacks a name still gains it; rating answers and feedback in one batch are read in order)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,14 @@ import pytest
 
 from pstdesk.audit.models import AuditLog
 from pstdesk.channels.webhooks import drain_all
-from pstdesk.channels.whatsapp.models import DeliveryState, WebhookDelivery
+from pstdesk.channels.whatsapp.models import DeliveryState, RatingDialog, RatingStep, WebhookDelivery
+from pstdesk.channels.whatsapp.simulator import Simulator
+from pstdesk.channels.whatsapp.tests.helpers import PNID, drive_outbox
 from pstdesk.channels.whatsapp.webhook import intake
-from pstdesk.consultations.models import Consultation, Direction, Message
+from pstdesk.consultations import actions
+from pstdesk.consultations.models import Consultation, Direction, Message, Status
 from pstdesk.guestbook.models import Visitor
+from pstdesk.ratings.models import Rating
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +74,32 @@ def test_a_known_sender_still_gains_the_name_it_lacks(wa_settings: Any) -> None:
         "wamid.n1",
         "wamid.n2",
     ]
+
+
+def test_rating_answers_and_feedback_in_one_batch_do_not_reopen(
+    sim: Simulator, officer_5101: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jembrana closes, then asks for the rating. The visitor answers every question and writes the feedback before
+    the worker runs: one batch. The feedback text is read against the dialog as the earlier answers of the batch left
+    it, so it is the feedback (the closed consultation is not reopened), as when each answer is processed alone."""
+    from pstdesk.channels.whatsapp.tests import conftest
+    from pstdesk.channels.whatsapp.tests.test_end_to_end import consult_until_answered
+
+    user = "6281298760009"
+    consultation = consult_until_answered(sim, "5101", user, officer_5101)
+    actions.close_consultation(consultation, by=officer_5101)  # closing asks for the rating
+    drive_outbox(sim)
+    monkeypatch.setattr(conftest, "process_stored", lambda: 0)  # the POSTs are stored, the worker waits
+    for reply_id in (f"pst:score:{consultation.pk}:4", f"pst:gratuity:{consultation.pk}:yes"):
+        sim.user_chooses(PNID["5101"], user, reply_id, kind="list_reply" if ":score:" in reply_id else "button_reply")
+    sim.user_chooses(PNID["5101"], user, f"pst:fee:{consultation.pk}:no")
+    sim.user_says(PNID["5101"], user, "Pelayanan cepat, terima kasih")
+    sim.pump()
+    assert WebhookDelivery.objects.filter(state=DeliveryState.RECEIVED).count() == 4
+    assert drain_all() == 4
+    consultation.refresh_from_db()
+    assert consultation.status == Status.CLOSED and consultation.reopened_count == 0
+    rating = Rating.objects.get(consultation=consultation)
+    assert (rating.score, rating.gratuity, rating.illegal_fee) == (4, True, False)
+    assert rating.feedback == "Pelayanan cepat, terima kasih"
+    assert RatingDialog.objects.get(consultation=consultation).step == RatingStep.DONE

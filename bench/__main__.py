@@ -21,7 +21,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 
 from bench import harness  # noqa: E402
 
-SUITES = ["inbox", "whatsapp", "chat", "reports", "kbli"]
+SUITES = ["inbox", "whatsapp", "drain", "chat", "reports", "kbli"]
 
 
 def as_json(row: harness.Row) -> dict[str, Any]:

@@ -63,6 +63,18 @@ def _postgres_reachable(url: str) -> bool:
         return False
 
 
+def redis_url() -> str:
+    """BENCH_REDIS_URL (default db 3 on the local server) when it answers, else "": the rows of two web processes
+    sharing Redis run only then."""
+    url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
+    host, _, port = url.removeprefix("redis://").split("/", 1)[0].rpartition("@")[2].partition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port or 6379)), timeout=1):
+            return url
+    except OSError:
+        return ""
+
+
 @contextlib.contextmanager
 def data_dir() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="pstdesk-bench-"))
@@ -257,12 +269,15 @@ async def post_load(
     return seen.rate, seen.errors, seen.done - seen.errors
 
 
+WARM_UP = 200
+
+
 def timed_load(served: Served, requests: list[bytes], *, seconds: float, concurrency: int = 32) -> tuple[Load, float]:
-    """`load` against a server started by `serve`, after a warm-up of the first 200 requests (connections, caches,
+    """`load` against a server started by `serve`, after a warm-up of the first WARM_UP requests (connections, caches,
     lazy imports): what it saw and the server's CPU milliseconds per answered request."""
-    asyncio.run(load(served.base, requests[:200], seconds=5, concurrency=min(concurrency, 8)))
+    asyncio.run(load(served.base, requests[:WARM_UP], seconds=5, concurrency=min(concurrency, 8)))
     cpu = cpu_seconds(served.pid)
-    seen = asyncio.run(load(served.base, requests, seconds=seconds, concurrency=concurrency))
+    seen = asyncio.run(load(served.base, requests[WARM_UP:], seconds=seconds, concurrency=concurrency))
     return seen, 1000 * (cpu_seconds(served.pid) - cpu) / max(1, seen.done)
 
 

@@ -67,6 +67,17 @@ def _row(
     )
 
 
+def webhooks(base: str, count: int, start: int) -> list[bytes]:
+    """Signed WhatsApp deliveries, each with its own wamid, over the bench senders."""
+    headers = {"Content-Type": "application/json"}
+    return [
+        harness.request_bytes(
+            "POST", "/channels/whatsapp/webhook", base, body=body, headers={**headers, "X-Hub-Signature-256": signature}
+        )
+        for body, signature in whatsapp.signed(count, start)
+    ]
+
+
 def run(backend: harness.Backend, *, full: bool) -> list[harness.Row]:
     seconds = 15.0 if full else 5.0
     count = int(seconds * 5000)  # more than any server here answers in `seconds`
@@ -92,20 +103,21 @@ def run(backend: harness.Backend, *, full: bool) -> list[harness.Row]:
             console = harness.timed_load(served, [page] * count, seconds=seconds)
             css = harness.request_bytes("GET", "/static/pstdesk/site.css", base)
             static = harness.timed_load(served, [css] * count, seconds=seconds)
-            hooks = [
-                harness.request_bytes(
-                    "POST",
-                    "/channels/whatsapp/webhook",
-                    base,
-                    body=body,
-                    headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
-                )
-                for body, signature in whatsapp.signed(count, 50_000_000)
-            ]
-            hook = harness.timed_load(served, hooks, seconds=seconds)
-    return [
+            hook = harness.timed_load(served, webhooks(base, count, 50_000_000), seconds=seconds)
+        redis = harness.redis_url() if backend.name == "postgresql" else ""
+        if redis:  # the scale-out profile: two web processes sharing Redis
+            with harness.serve({**env, "REDIS_URL": redis}, workers=2) as pair:
+                bare_request = harness.request_bytes("GET", "/bench/bare", pair.base)
+                bare2 = harness.timed_load(pair, [bare_request] * count, seconds=seconds)
+                hook2 = harness.timed_load(pair, webhooks(pair.base, count, 60_000_000), seconds=seconds)
+    rows = [
         _row("http bare Django view", backend.name, bare, "raw ASGI answer", raw),
         _row("http console page (officer)", backend.name, console, "bare Django view", bare),
         _row("http static file", backend.name, static, "bare Django view", bare),
         _row("http signed WhatsApp webhook", backend.name, hook, "bare Django view", bare),
     ]
+    if redis:
+        pair_label = f"{backend.name} 2 proc + Redis"
+        rows.append(_row("http bare Django view", pair_label, bare2, "raw ASGI answer", raw))
+        rows.append(_row("http signed WhatsApp webhook", pair_label, hook2, "bare Django view (2 proc)", bare2))
+    return rows

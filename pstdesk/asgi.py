@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Django Channels."""
+"""ASGI entry point: HTTP through Django (static files answered in front of it), WebSockets through Django
+Channels."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402, F401
 from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
 
+from pstdesk.lib.static import StaticFilesASGI  # noqa: E402
 from pstdesk.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": StaticFilesASGI(django_asgi_app),
         # Origin checks happen per consumer: the widget is embedded on office websites, the console is not.
         "websocket": CookieMiddleware(SessionMiddleware(AuthMiddleware(URLRouter(websocket_urlpatterns)))),
     }

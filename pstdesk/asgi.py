@@ -1,5 +1,5 @@
-"""ASGI entry point: HTTP through Django (static files answered in front of it), WebSockets through Django
-Channels."""
+"""ASGI entry point: HTTP through Django (static files answered in front of it, requests' threads from a pool:
+`pstdesk.lib.handler`), WebSockets through Django Channels."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pstdesk.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+import django  # noqa: E402
 
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application does
+
+from pstdesk.lib.handler import ASGIHandler  # noqa: E402
+
+django_asgi_app = ASGIHandler()
 
 from channels.auth import AuthMiddleware  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

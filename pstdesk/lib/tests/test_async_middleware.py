@@ -11,6 +11,7 @@ test_embedded.py.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 import httpx
@@ -22,7 +23,7 @@ from django.test import AsyncClient
 from django.utils.module_loading import import_string
 
 from pstdesk.accounts.actions import set_security_policy
-from pstdesk.asgi import application
+from pstdesk.asgi import application, django_asgi_app
 
 ADAPTED = "adapted for middleware"
 
@@ -107,3 +108,21 @@ def test_static_files_are_answered_in_front_of_django() -> None:
         and head.headers["Content-Length"] == first.headers["Content-Length"]
     )
     assert settings.STATIC_URL == "/static/"
+
+
+def test_requests_take_their_thread_from_a_pool() -> None:
+    """Sequential requests reuse one thread (Django alone would start two threads per request)."""
+    pool = django_asgi_app.threads
+
+    def request_threads() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name.startswith("request")}
+
+    async def scenario() -> list[int]:
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            return [(await client.get("/healthz")).status_code for _ in range(5)]
+
+    async_to_sync(scenario)()  # the pool has a thread
+    before, idle = request_threads(), list(pool.idle)
+    assert async_to_sync(scenario)() == [200] * 5
+    assert request_threads() == before and pool.idle == idle and len(idle) >= 1

@@ -54,6 +54,7 @@ from pstdesk.lib.events import consultation_group, visitor_group
 from pstdesk.lib.recheck import Recheck
 from pstdesk.offices.models import Office
 from pstdesk.offices.offering import LIVECHAT_CHANNELS, offered_channels
+from pstdesk.runtime.hub import DirectDispatch
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +125,9 @@ def _header(scope: dict[str, Any], name: bytes) -> str:
 BUS_RETRY_SECONDS = 2.0
 
 
-class WidgetConsumer(AsyncJsonWebsocketConsumer):
-    """One visitor's chat socket (see the module docstring for the protocol)."""
+class WidgetConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
+    """One visitor's chat socket (see the module docstring for the protocol). Its database calls look after their
+    own connections (`db`), so no `close_old_connections` hop runs before each frame or event."""
 
     office: Office | None = None
     session: WidgetSession | None = None

@@ -46,9 +46,10 @@ from django.conf import settings
 from django.db import connections
 from django.utils.translation import gettext as _
 
-from pstdesk.channels.web import chat, limits
+from pstdesk.channels.web import append, chat, limits
 from pstdesk.channels.web.actions import find_widget_session
 from pstdesk.channels.web.models import WidgetSession
+from pstdesk.consultations.models import Consultation, Status
 from pstdesk.lib.errors import DomainError
 from pstdesk.lib.events import consultation_group, visitor_group
 from pstdesk.lib.recheck import Recheck
@@ -133,6 +134,8 @@ class WidgetConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
     session: WidgetSession | None = None
     channel_kind: str = ""
     consultation_id: int | None = None
+    # the active consultation the socket writes to with the lean append (None: through `receive_message`)
+    held: append.Held | None = None
     sent_seq: int = 0
     group: str | None = None
     token: str = ""
@@ -309,6 +312,7 @@ class WidgetConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
         if consultation is None or _int(content.get("consultation")) != consultation.pk:
             cursor = 0  # another (or a new) consultation: the client starts from nothing
         await self.follow(consultation.pk if consultation else None, cursor)
+        self.hold(consultation)
         state, read_seq = await db(_ready_state)(consultation)
         await self.send_json(
             {"type": "ready", "consultation": state, "officer_read_seq": read_seq, "reconnecting": self.bus_down}
@@ -364,6 +368,20 @@ class WidgetConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
             if len(rows) < chat.REPLAY_LIMIT:
                 return
 
+    def hold(self, consultation: Consultation | None) -> None:
+        """Keep the consultation the socket's messages go to while it is active and the session's own."""
+        session = self.session
+        if (
+            consultation is None
+            or session is None
+            or consultation.status == Status.CLOSED
+            or consultation.visitor_id != session.visitor_id
+            or consultation.office_id != session.office_id
+        ):
+            self.held = None
+            return
+        self.held = append.Held(consultation.pk, consultation.office_id, session.visitor_id, consultation.channel)
+
     async def visitor_message(self, content: dict[str, Any]) -> None:
         assert self.session is not None
         client_id = content.get("client_id")
@@ -372,6 +390,16 @@ class WidgetConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
                 "rate_limited", _("Terlalu banyak pesan. Tunggu sebentar, lalu kirim lagi."), client_id
             )
             return
+        if self.held is not None and self.held.consultation_id == self.consultation_id:
+            try:
+                external_id = chat.check_client_id(client_id)
+                body = chat.check_body(content.get("body"))
+            except chat.MessageRefused as exc:
+                await self.send_error(exc.code, exc.message, client_id)
+                return
+            if await self.append_held(self.held, external_id, body):
+                return
+            self.held = None  # not the common case any more: `receive_message` decides, and holds again
         try:
             sent, row = await db(_submit)(self.session, self.channel_kind, client_id, content.get("body"))
         except chat.MessageRefused as exc:
@@ -381,6 +409,7 @@ class WidgetConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
             await self.send_error("refused", exc.message, client_id)
             return
         seq = sent.message.seq
+        self.hold(sent.consultation)
         if sent.consultation.pk != self.consultation_id:
             # the first message opened a consultation (or a new one after the old was closed)
             await self.follow(sent.consultation.pk, 0)
@@ -395,6 +424,38 @@ class WidgetConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
         else:
             await self.flush()
         await self.send_json({"type": "ack", "client_id": sent.message.external_id, "seq": seq})
+
+    async def append_held(self, held: append.Held, external_id: str, body: str) -> bool:
+        """The lean append (`append.py`): stored and committed in one round trip, its events published from here,
+        the follow-ups run only when one can change something; acknowledged after the commit. False when the
+        common case does not hold (nothing was stored)."""
+        assert self.session is not None
+        done = await db(_append)(held, external_id, body)
+        if done is None:
+            return False
+        appended, follow = done
+        await self.publish(appended.events)
+        last_seq = appended.message.seq
+        if follow:
+            last_seq = await db(append.follow_up)(appended)
+        seq = appended.message.seq
+        if seq == self.sent_seq + 1 and last_seq == seq:
+            row = chat.visitor_message(appended.message, self.session)
+            await self.send_json({"type": "message", "message": row})
+            self.sent_seq = seq
+        else:
+            await self.flush()
+        await self.send_json({"type": "ack", "client_id": external_id, "seq": seq})
+        return True
+
+    async def publish(self, events: list[tuple[list[str], dict[str, Any]]]) -> None:
+        """Publish committed events from the event loop (no thread hop); a dead bus never fails the message."""
+        for groups, event in events:
+            for group in groups:
+                try:
+                    await self.channel_layer.group_send(group, {"type": "desk.event", "event": event})
+                except Exception:
+                    log.warning("widget socket: event publish to %s failed", group, exc_info=True)
 
     async def visitor_typing(self, on: bool) -> None:
         assert self.session is not None
@@ -467,6 +528,14 @@ def _submit(session: WidgetSession, channel: str, client_id: Any, body: Any) -> 
     message's attachments are known, nothing is read back)."""
     sent = chat.submit_message(session, channel=channel, client_id=client_id, body=body)
     return sent, (chat.visitor_message(sent.message, session) if sent.created else None)
+
+
+def _append(held: append.Held, external_id: str, body: str) -> tuple[append.Appended, bool] | None:
+    """The lean append, and whether a follow-up of `receive_message` is due (decided without a read)."""
+    appended = append.append_visitor_message(held, external_id=external_id, body=body)
+    if appended is None:
+        return None
+    return appended, append.needs_follow_up(appended)
 
 
 def _ready_state(consultation: Any) -> tuple[dict[str, Any] | None, int]:

@@ -11,8 +11,7 @@ class ConsultationsConfig(AppConfig):
     def ready(self) -> None:
         # Imported here: models load only now. The guestbook below calls back through these registrations.
         from pstdesk.consultations import privacy
-        from pstdesk.consultations.actions import refresh_visitor_requirements
-        from pstdesk.consultations.sla import office_calendar_changed
+        from pstdesk.consultations.actions import office_calendar_changed, refresh_visitor_requirements
         from pstdesk.guestbook.erasure import register_holder
         from pstdesk.guestbook.requirements import on_requirements_given
         from pstdesk.offices.hooks import on_calendar_changed

@@ -279,7 +279,7 @@ class ConsolePreference(models.Model):
 
 class Assignment(models.Model):
     """One stretch of time an officer held a consultation: opened by every change of assignee
-    (`consultations.assignment._set_assignee`, the one place an assignee changes) and ended by the next one.
+    (`consultations.actions.assignment._set_assignee`, the one place an assignee changes) and ended by the next one.
     Reports credit a consultation to the officer who held it when it was answered, not to whoever holds it now.
     Rows from before this table existed were rebuilt from the audit log (migration 0006)."""
 

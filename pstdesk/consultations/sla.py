@@ -1,4 +1,5 @@
-"""The working-day SLA of the service standard, as pure functions plus two small database helpers.
+"""The working-day SLA of the service standard, as pure functions (re-computing an office's open deadlines is the
+action `consultations.actions.deadlines`).
 
 The rule (DESIGN.md, "Working-day SLA"; docs/sla.md):
 
@@ -28,7 +29,7 @@ When the clock pauses while waiting on the visitor:
 - Once started, the clock never pauses: the standard promises the answer within N working days of a clear,
   complete request, so any further wait (an officer's follow-up question, a visitor's silence) is the office's.
   Only the calendar stops it: nights, weekends, holidays, cuti bersama and closures are never counted, and adding
-  a closure moves open deadlines (`recompute_office_due_dates`).
+  a closure moves open deadlines (`consultations.actions.deadlines`).
 - A consultation that is reopened with a new request starts a new clock with that request (the consultations
   actions reset `request_received_at` and the clarification); the old deadline is history.
 
@@ -42,17 +43,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from pstdesk.lib import workdays
 from pstdesk.lib.workdays import WorkCalendar
+from pstdesk.offices.calendar import CalendarNotConfigured, calendar_for, years_for
 
 if TYPE_CHECKING:
     from pstdesk.consultations.models import Consultation
     from pstdesk.offices.models import Office
-
-SYSTEM_ACTOR = "system:sla"
 
 
 def sla_day_zero(start: datetime, cal: WorkCalendar) -> datetime:
@@ -97,11 +96,9 @@ def sla_start_of(consultation: Consultation) -> datetime | None:
     return max(request, consultation.requirements_complete_at)
 
 
-def _policy(office: Office) -> tuple[int, int]:
+def office_sla_policy(office: Office) -> tuple[int, int]:
     standard = office.standard
     if standard is None:
-        from pstdesk.offices.calendar import CalendarNotConfigured
-
         raise CalendarNotConfigured(f"office {office.code} has no service standard")
     return standard.sla_working_days, standard.first_response_minutes
 
@@ -114,10 +111,8 @@ def sla_fields_for(consultation: Consultation, *, cal: WorkCalendar | None = Non
     `first_response_due_at` is counted from the first contact (`created_at`, or now for an unsaved row). Pure
     apart from reading the office's standard and closures; the caller saves the fields.
     """
-    from pstdesk.offices.calendar import calendar_for, years_for
-
     office = consultation.office
-    working_days, minutes = _policy(office)
+    working_days, minutes = office_sla_policy(office)
     contact = consultation.created_at or timezone.now()
     start = sla_start_of(consultation)
     if cal is None:
@@ -127,69 +122,3 @@ def sla_fields_for(consultation: Consultation, *, cal: WorkCalendar | None = Non
         "due_at": sla_due_at(start, cal, working_days) if start is not None else None,
         "first_response_due_at": first_response_due_at(contact, cal, minutes),
     }
-
-
-def recompute_office_due_dates(office: Office, *, reason: str = "", by: Any = SYSTEM_ACTOR) -> int:
-    """Recompute `due_at` and `first_response_due_at` of the office's consultations that are not closed and have
-    a started clock, after its hours, standard or closures changed. One bulk update and one audit row for the
-    office summarising it. Returns the number of consultations whose deadlines changed.
-    """
-    from pstdesk.audit.actions import record
-    from pstdesk.consultations.models import Consultation, Status
-    from pstdesk.offices.calendar import calendar_for, years_for
-
-    working_days, minutes = _policy(office)
-    with transaction.atomic():
-        rows = list(
-            Consultation.objects.select_for_update()
-            .filter(office=office, sla_started_at__isnull=False)
-            .exclude(status=Status.CLOSED)
-            .only("pk", "created_at", "sla_started_at", "due_at", "first_response_due_at")
-        )
-        if not rows:
-            return 0
-        years: set[int] = set()
-        for row in rows:
-            assert row.sla_started_at is not None  # filtered on sla_started_at__isnull=False
-            years |= set(years_for(row.sla_started_at)) | set(years_for(row.created_at))
-        cal = calendar_for(office, years=years)
-        changed = []
-        for row in rows:
-            assert row.sla_started_at is not None
-            due = sla_due_at(row.sla_started_at, cal, working_days)
-            first = first_response_due_at(row.created_at, cal, minutes)
-            if due != row.due_at or first != row.first_response_due_at:
-                row.due_at, row.first_response_due_at = due, first
-                changed.append(row)
-        Consultation.objects.bulk_update(changed, ["due_at", "first_response_due_at"], batch_size=500)
-        record(
-            "sla.recomputed",
-            office,
-            by=by,
-            office=office,
-            after={
-                "reason": reason,
-                "checked": len(rows),
-                "changed": len(changed),
-                "consultations": [row.pk for row in changed][:200],
-            },
-        )
-    return len(changed)
-
-
-def office_calendar_changed(office: Office, *, reason: str, by: Any, announce: bool = False) -> int:
-    """The listener the consultation core registers with `offices.hooks`: recompute the office's due dates and,
-    with `announce`, publish every consultation whose clock runs (the consoles redraw their deadlines)."""
-    from pstdesk.consultations.effects import publish_consultation
-    from pstdesk.consultations.models import Consultation, Status
-
-    changed = recompute_office_due_dates(office, reason=reason, by=by)
-    if announce:
-        running = (
-            Consultation.objects.filter(office=office, sla_started_at__isnull=False)
-            .exclude(status=Status.CLOSED)
-            .select_related("office", "visitor", "assigned_to")
-        )
-        for consultation in running:
-            publish_consultation(consultation)
-    return changed

@@ -24,7 +24,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from pstdesk.channels import base as channel_base
 from pstdesk.channels.base import ChannelError, OutboundMessage
-from pstdesk.consultations.delivery import update_delivery_status
+from pstdesk.consultations.actions.delivery import update_delivery_status
 from pstdesk.consultations.effects import publish_message
 from pstdesk.consultations.models import Consultation, DeliveryStatus, Direction, Message, MessageKind
 from pstdesk.consultations.retention import run_retention

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 
 from pstdesk.channels.web.views import pick_language
 from pstdesk.consultations.access import get_consultation_for
-from pstdesk.consultations.canned import render_canned_reply
+from pstdesk.consultations.actions import render_canned_reply
 from pstdesk.consultations.models import CannedReply
 from pstdesk.knowledge import classification, queries
 from pstdesk.knowledge.models import ClassificationVersion

@@ -180,7 +180,7 @@ def test_officer_works_three_conversations(asgi_server, browser_page, officer_51
     # socket stays down while the two messages are written; coming back online reconnects at once)
     page.context.set_offline(True)
     page.evaluate("window.pstConsole.socket.attempt = 3; window.pstConsole.socket.ws.close()")
-    expect(page.locator("#connection")).not_to_have_attribute("data-state", "online")
+    expect(page.locator("#connection")).not_to_have_attribute("data-state", "online", timeout=15_000)
     write(server, 0, "Terima kasih, satu lagi: IPM 2023?")
     write(server, 1, "Halo, masih ada orang?")
     page.context.set_offline(False)
@@ -210,7 +210,7 @@ def test_officer_works_three_conversations(asgi_server, browser_page, officer_51
     assert server.call(lambda: ConsolePreference.objects.get(user=officer_5102).muted)
     notes, sounds = len(page.evaluate("window.__notes")), page.evaluate("window.pstConsole.stats.sounds")
     write(server, 0, "Pesan saat bisu")
-    expect(row(page, a).locator(".unread")).to_have_text("1")  # A was read while open
+    expect(row(page, a).locator(".unread")).to_have_text("1", timeout=15_000)  # A was read while open
     assert len(page.evaluate("window.__notes")) == notes
     assert page.evaluate("window.pstConsole.stats.sounds") == sounds
     assert page.js_errors == []

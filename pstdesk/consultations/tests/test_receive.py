@@ -55,16 +55,16 @@ def test_race_on_the_unique_key_returns_the_stored_row(monkeypatch):
     message = make_inbound(external_id="wamid.RACE")
     first = receive_message(message)
     # Simulate the loser of a race: the pre-check misses, the insert hits the unique constraint.
-    from pstdesk.consultations import actions
+    from pstdesk.consultations.actions import intake
 
     calls = {"n": 0}
-    real = actions._find_inbound
+    real = intake._find_inbound
 
     def miss_once(inbound):
         calls["n"] += 1
         return None if calls["n"] == 1 else real(inbound)
 
-    monkeypatch.setattr(actions, "_find_inbound", miss_once)
+    monkeypatch.setattr(intake, "_find_inbound", miss_once)
     second = receive_message(message)
     assert not second.created and second.message.pk == first.message.pk
     assert Message.objects.count() == 1 and Consultation.objects.count() == 1
@@ -183,11 +183,11 @@ def test_out_of_hours_reply_is_posted_as_an_automatic_message(monkeypatch):
 
 
 def test_a_failing_follow_up_never_loses_the_message(monkeypatch):
-    from pstdesk.consultations import actions
+    from pstdesk.consultations.actions import intake
 
     def broken(*args, **kwargs):
         raise RuntimeError("guestbook bug")
 
-    monkeypatch.setattr(actions, "refresh_requirements", broken)
+    monkeypatch.setattr(intake, "refresh_requirements", broken)
     received = receive_message(make_inbound(body="jangan hilang"))
     assert Message.objects.get(pk=received.message.pk).body == "jangan hilang"

@@ -10,8 +10,9 @@ import pytest
 
 from pstdesk.audit.models import AuditLog
 from pstdesk.complaints.tests.factories import make_consultation
+from pstdesk.consultations.actions import recompute_office_due_dates
 from pstdesk.consultations.models import Consultation, Status
-from pstdesk.consultations.sla import recompute_office_due_dates, sla_fields_for
+from pstdesk.consultations.sla import sla_fields_for
 from pstdesk.lib import workdays as wd
 from pstdesk.lib.errors import InvalidInput, NotAllowed
 from pstdesk.offices.calendar import (

@@ -62,9 +62,9 @@ def test_bad_revisions_change_nothing(office_5102: Office, admin_5102: User, cha
 
 
 def test_revision_recomputes_due_dates(office_5102: Office, admin_5102: User, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pstdesk.consultations import sla
+    from pstdesk.consultations.actions import deadlines
 
     calls: list[str] = []
-    monkeypatch.setattr(sla, "recompute_office_due_dates", lambda office, **kw: calls.append(office.code))
+    monkeypatch.setattr(deadlines, "recompute_office_due_dates", lambda office, **kw: calls.append(office.code))
     revise_standard(office_5102, by="system:test", changes={"sla_working_days": 4}, note="")
     assert calls == ["5102"]

@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from pstdesk.accounts.models import User
-from pstdesk.consultations.assignment import staffing_warning
+from pstdesk.consultations.actions import staffing_warning
 from pstdesk.offices.actions import revise_standard
 from pstdesk.offices.models import Office
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from pstdesk.accounts.models import User
 from pstdesk.audit.actions import record
 from pstdesk.consultations import transitions
+from pstdesk.consultations.actions.requirements import mark_request_clear
 from pstdesk.consultations.effects import is_user, lock, publish_consultation
 from pstdesk.consultations.models import Assignment, Consultation, Status
 from pstdesk.lib.errors import InvalidInput, NotAllowed
@@ -75,7 +76,6 @@ def assign_consultation(consultation: Consultation, *, to: User, by: Any) -> Con
 def claim_consultation(consultation: Consultation, *, by: User) -> Consultation:
     """An officer takes an unassigned consultation (or confirms their own). Claiming is accepting the request
     (DESIGN.md): it is marked clear if nobody has, which may open it and start the SLA clock."""
-    from pstdesk.consultations.actions import mark_request_clear
 
     to = _check_assignee(consultation, by)
     with transaction.atomic():

@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from pstdesk.channels.base import InboundMessage
-from pstdesk.consultations.actions import _after_inbound
+from pstdesk.consultations.actions.intake import follow_up_inbound
 from pstdesk.consultations.models import (
     Attachment,
     Consultation,
@@ -318,5 +318,5 @@ def follow_up(appended: Appended) -> int:
         visitor_id=consultation.visitor_id,
     )
     with consultation.office.standard_pinned():
-        _after_inbound(consultation, inbound, appended.at)
+        follow_up_inbound(consultation, inbound, appended.at)
     return int(Consultation.objects.values_list("last_seq", flat=True).get(pk=consultation.pk))

@@ -88,7 +88,8 @@ def test_the_lean_append_stores_what_receive_message_stored(officer_5102: Any, p
         after = Consultation.objects.get(pk=before.pk)
         assert after.last_seq == message.seq and after.status == before.status == Status.OPEN
         assert after.assigned_to_id == before.assigned_to_id == officer_5102.pk
-        assert after.last_inbound_at is not None and after.last_inbound_at > before.last_inbound_at
+        assert after.last_inbound_at is not None and before.last_inbound_at is not None
+        assert after.last_inbound_at > before.last_inbound_at
         assert after.updated_at > before.updated_at
     assert AuditLog.objects.count() == audit_before  # an inbound message to an open consultation writes none
     # the same events to the same groups: the staff view to the office, the public view to the consultation

@@ -178,7 +178,7 @@ def _postgresql(held: Held, message: Message, at: datetime) -> tuple[Any, ...] |
 def _sqlite(held: Held, message: Message, at: datetime) -> tuple[Any, ...] | None:
     columns, params = _values(message)
     m = Message
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(_seq_update_sql(), _update_params(held, message.external_id or "", at))
         taken = cursor.fetchone()
         if taken is None:
@@ -206,7 +206,8 @@ def append_visitor_message(held: Held, *, external_id: str, body: str) -> Append
     """Store a visitor's text message (body and client id already checked) in the held consultation, exactly once
     per client id, at its next seq. None when the common case does not hold (the consultation is closed or gone,
     the visitor merged, the client id stored already): then the caller goes through `receive_message`.
-    Follow-ups are not run here (see `follow_up`)."""
+    Follow-ups are not run here (see `follow_up`). Inside a transaction (the writer's batch) it joins it, and a
+    failure is raised for the batch to roll back."""
     at = timezone.now()
     message = Message(
         seq=0,
@@ -221,12 +222,15 @@ def append_visitor_message(held: Held, *, external_id: str, body: str) -> Append
         delivery_status=DeliveryStatus.NONE,
         created_at=at,
     )
+    in_batch = connection.in_atomic_block  # the writer's group commit: a failure is the whole batch's
     try:
-        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        if connection.vendor == "postgresql":
             row = _postgresql(held, message, at)
         else:
             row = _sqlite(held, message, at)
     except IntegrityError:  # the same client id stored by a racing socket: nothing of this one was kept
+        if in_batch:
+            raise
         return None
     if row is None:
         return None

@@ -49,6 +49,7 @@ from django.utils.translation import gettext as _
 from pstdesk.channels.web import append, chat, limits
 from pstdesk.channels.web.actions import find_widget_session
 from pstdesk.channels.web.models import WidgetSession
+from pstdesk.channels.web.writer import drop_unusable_connections, writer
 from pstdesk.consultations.models import Consultation, Status
 from pstdesk.lib.errors import DomainError
 from pstdesk.lib.events import consultation_group, visitor_group
@@ -95,24 +96,9 @@ def _keeping_connection(fn: Callable[..., T]) -> Callable[..., T]:
         try:
             return fn(*args, **kwargs)
         finally:
-            _drop_unusable_connections()
+            drop_unusable_connections()
 
     return run
-
-
-def _drop_unusable_connections() -> None:
-    """What Django does between two requests, except closing a healthy connection for its age: drop a connection
-    left outside autocommit, or one that failed and no longer answers."""
-    for conn in connections.all(initialized_only=True):
-        if conn.connection is None:
-            continue
-        if conn.get_autocommit() != conn.settings_dict["AUTOCOMMIT"]:
-            conn.close()
-        elif conn.errors_occurred:
-            if conn.is_usable():
-                conn.errors_occurred = False
-            else:
-                conn.close()
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str:
@@ -426,11 +412,12 @@ class WidgetConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "ack", "client_id": sent.message.external_id, "seq": seq})
 
     async def append_held(self, held: append.Held, external_id: str, body: str) -> bool:
-        """The lean append (`append.py`): stored and committed in one round trip, its events published from here,
+        """The lean append (`append.py`, through the batching `writer`): stored and committed in one round trip (or
+        one group commit), its events published from here,
         the follow-ups run only when one can change something; acknowledged after the commit. False when the
         common case does not hold (nothing was stored)."""
         assert self.session is not None
-        done = await db(_append)(held, external_id, body)
+        done = await writer.append(held, external_id, body)
         if done is None:
             return False
         appended, follow = done
@@ -528,14 +515,6 @@ def _submit(session: WidgetSession, channel: str, client_id: Any, body: Any) -> 
     message's attachments are known, nothing is read back)."""
     sent = chat.submit_message(session, channel=channel, client_id=client_id, body=body)
     return sent, (chat.visitor_message(sent.message, session) if sent.created else None)
-
-
-def _append(held: append.Held, external_id: str, body: str) -> tuple[append.Appended, bool] | None:
-    """The lean append, and whether a follow-up of `receive_message` is due (decided without a read)."""
-    appended = append.append_visitor_message(held, external_id=external_id, body=body)
-    if appended is None:
-        return None
-    return appended, append.needs_follow_up(appended)
 
 
 def _ready_state(consultation: Any) -> tuple[dict[str, Any] | None, int]:

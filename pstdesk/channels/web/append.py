@@ -25,6 +25,7 @@ case, and nothing more:
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -110,6 +111,7 @@ def _col(model: Any, name: str) -> str:
     return _q(field.column)
 
 
+@functools.cache
 def _message_fields() -> list[Field[Any, Any]]:
     return [f for f in Message._meta.concrete_fields if not f.primary_key]
 
@@ -130,16 +132,14 @@ def _seq_update_sql() -> str:
     )
 
 
-def _values(message: Message) -> tuple[list[str], list[Any]]:
-    """The message's columns and their database values, except the consultation and seq (taken from the update)."""
-    columns: list[str] = []
-    params: list[Any] = []
-    for field in _message_fields():
-        if field.name in ("consultation", "seq"):
-            continue
-        columns.append(_q(str(field.column)))
-        params.append(field.get_db_prep_save(field.pre_save(message, add=True), connection))
-    return columns, params
+def _values(message: Message) -> list[Any]:
+    """The message's database values in `_message_fields` order, except the consultation and seq (taken from the
+    update)."""
+    return [
+        field.get_db_prep_save(field.pre_save(message, add=True), connection)
+        for field in _message_fields()
+        if field.name not in ("consultation", "seq")
+    ]
 
 
 def _update_params(held: Held, external_id: str, at: datetime) -> list[Any]:
@@ -158,36 +158,40 @@ def _update_params(held: Held, external_id: str, at: datetime) -> list[Any]:
     ]
 
 
+@functools.cache
+def _statements(vendor: str) -> tuple[str, str]:
+    """The two statements of a backend, built once: PostgreSQL's CTE, or SQLite's seq update and its insert."""
+    m, c = Message, Consultation
+    columns = ", ".join(_q(str(f.column)) for f in _message_fields() if f.name not in ("consultation", "seq"))
+    placeholders = ", ".join(["%s"] * (len(_message_fields()) - 2))
+    into = f"INSERT INTO {_q(m._meta.db_table)} ({_col(m, 'consultation')}, {_col(m, 'seq')}, {columns})"
+    if vendor == "postgresql":
+        returned = ", ".join(f"c.{_col(c, name)}" for name in _RETURNS)
+        return (
+            f"WITH c AS ({_seq_update_sql()}), "
+            f"m AS ({into} SELECT c.{_col(c, 'id')}, c.{_col(c, 'last_seq')}, {placeholders} "
+            f"FROM c RETURNING {_col(m, 'id')}) "
+            f"SELECT m.{_col(m, 'id')}, {returned} FROM m CROSS JOIN c"
+        ), ""
+    return _seq_update_sql(), f"{into} VALUES (%s, %s, {placeholders}) RETURNING {_col(m, 'id')}"
+
+
 def _postgresql(held: Held, message: Message, at: datetime) -> tuple[Any, ...] | None:
-    columns, params = _values(message)
-    m = Message
-    returned = ", ".join(f"c.{_col(Consultation, name)}" for name in _RETURNS)
-    sql = (
-        f"WITH c AS ({_seq_update_sql()}), "
-        f"m AS (INSERT INTO {_q(m._meta.db_table)} ({_col(m, 'consultation')}, {_col(m, 'seq')}, {', '.join(columns)}) "
-        f"SELECT c.{_col(Consultation, 'id')}, c.{_col(Consultation, 'last_seq')}, {', '.join(['%s'] * len(columns))} "
-        f"FROM c RETURNING {_col(m, 'id')}) "
-        f"SELECT m.{_col(m, 'id')}, {returned} FROM m CROSS JOIN c"
-    )
+    sql, _unused = _statements("postgresql")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*_update_params(held, message.external_id or "", at), *params])
+        cursor.execute(sql, [*_update_params(held, message.external_id or "", at), *_values(message)])
         row = cursor.fetchone()
     return tuple(row) if row is not None else None
 
 
 def _sqlite(held: Held, message: Message, at: datetime) -> tuple[Any, ...] | None:
-    columns, params = _values(message)
-    m = Message
+    update, insert = _statements(connection.vendor)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(_seq_update_sql(), _update_params(held, message.external_id or "", at))
+        cursor.execute(update, _update_params(held, message.external_id or "", at))
         taken = cursor.fetchone()
         if taken is None:
             return None
-        cursor.execute(
-            f"INSERT INTO {_q(m._meta.db_table)} ({_col(m, 'consultation')}, {_col(m, 'seq')}, {', '.join(columns)}) "
-            f"VALUES (%s, %s, {', '.join(['%s'] * len(columns))}) RETURNING {_col(m, 'id')}",
-            [taken[0], taken[1], *params],
-        )
+        cursor.execute(insert, [taken[0], taken[1], *_values(message)])
         inserted = cursor.fetchone()
     return (inserted[0], *taken[1:])
 

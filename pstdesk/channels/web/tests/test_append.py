@@ -6,11 +6,13 @@ Run against real transactions (`transaction=True`): BEGIN and COMMIT are counted
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 import pytest
 import time_machine
+from asgiref.sync import async_to_sync
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -19,6 +21,7 @@ from pstdesk.channels.web import append, chat
 from pstdesk.channels.web.actions import open_widget_session
 from pstdesk.channels.web.models import WidgetSession
 from pstdesk.channels.web.tests.conftest import complete_visitor
+from pstdesk.channels.web.writer import writer
 from pstdesk.conftest import make_user
 from pstdesk.consultations.actions import claim_consultation
 from pstdesk.consultations.models import Consultation, Message, Status
@@ -180,3 +183,22 @@ def test_follow_ups_run_as_receive_message_ran_them(office_5102: Any) -> None:
         later = append.append_visitor_message(held, external_id=str(uuid.uuid4()), body="Masih malam")
         assert later is not None and append.follow_up(later) == later.message.seq
         assert replies.count() == 1
+
+
+def test_the_writer_stores_concurrent_messages_once_each_in_seq_order(officer_5102: Any) -> None:
+    session, consultation = _conversation("serentak@example.test", officer_5102)
+    held = _held(session, consultation)
+    ids = [str(uuid.uuid4()) for _ in range(8)]
+
+    async def scenario() -> list[Any]:
+        # every message at once (they share batches), one of them twice
+        return await asyncio.gather(
+            *(writer.append(held, client_id, f"pesan {client_id}") for client_id in ids + ids[:1])
+        )
+
+    outcomes = async_to_sync(scenario)()
+    stored = [outcome[0] for outcome in outcomes if outcome is not None]
+    assert len(stored) == len(ids) and sorted(a.message.external_id for a in stored) == sorted(ids)
+    seqs = list(Message.objects.filter(consultation=consultation).values_list("seq", flat=True))
+    assert seqs == list(range(1, consultation.last_seq + len(ids) + 1))
+    assert sorted(a.message.seq for a in stored) == seqs[consultation.last_seq :]

@@ -371,7 +371,7 @@ class WidgetConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
     async def visitor_message(self, content: dict[str, Any]) -> None:
         assert self.session is not None
         client_id = content.get("client_id")
-        if not limits.hit("message_visitor", self.session.pk) or not limits.hit("message_ip", self.ip):
+        if not await limits.ahit(("message_visitor", self.session.pk), ("message_ip", self.ip)):
             await self.send_error(
                 "rate_limited", _("Terlalu banyak pesan. Tunggu sebentar, lalu kirim lagi."), client_id
             )
@@ -446,7 +446,7 @@ class WidgetConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
 
     async def visitor_typing(self, on: bool) -> None:
         assert self.session is not None
-        if self.consultation_id is None or not limits.hit("typing_visitor", self.session.pk):
+        if self.consultation_id is None or not await limits.ahit(("typing_visitor", self.session.pk)):
             return
         event = {
             "type": "typing",

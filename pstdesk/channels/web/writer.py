@@ -34,6 +34,7 @@ MAX_BATCH = 200
 
 Result = tuple[append.Appended, bool] | None
 _Item = tuple[append.Held, str, str, asyncio.AbstractEventLoop, "asyncio.Future[Result]"]
+_Release = threading.Event
 
 
 def drop_unusable_connections() -> None:
@@ -62,7 +63,7 @@ class AppendWriter:
     """The process's batching writer (started with the first message)."""
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Item | _Release] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
 
@@ -74,6 +75,15 @@ class AppendWriter:
         self._queue.put((held, external_id, body, loop, future))
         return await future
 
+    def release(self, timeout: float = 5.0) -> None:
+        """Close the writer thread's database connections (its next batch opens them again): a test database
+        can then be dropped."""
+        if self._thread is None or not self._thread.is_alive():
+            return
+        done = threading.Event()
+        self._queue.put(done)
+        done.wait(timeout)
+
     def _ensure_running(self) -> None:
         if self._thread is not None and self._thread.is_alive():
             return
@@ -84,12 +94,21 @@ class AppendWriter:
 
     def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
+            first = self._queue.get()
+            if isinstance(first, threading.Event):
+                connections.close_all()
+                first.set()
+                continue
+            batch = [first]
             while len(batch) < MAX_BATCH:
                 try:
-                    batch.append(self._queue.get_nowait())
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
+                if isinstance(item, threading.Event):
+                    self._queue.put(item)  # after this batch
+                    break
+                batch.append(item)
             try:
                 outcomes = self._store(batch)
             finally:

@@ -184,7 +184,8 @@ if REDIS_URL:
         "consumer": {"workers": env_int("WORKER_THREADS", 4, minimum=1), "worker_type": "thread"},
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # One process: the in-process hub, whose cost per event does not grow with the open sockets (runtime/hub.py).
+    CHANNEL_LAYERS = {"default": {"BACKEND": "pstdesk.runtime.hub.InProcessHub"}}
     # In memory: the embedded profile serves web, WebSockets and task workers in one process (`serve`), so the
     # rate-limit counters and the WhatsApp pacing buckets are all counted in that process. A file cache cost a
     # file write and rename per rate-limit increment on every chat message.

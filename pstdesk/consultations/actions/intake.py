@@ -328,6 +328,12 @@ def receive_message(inbound: InboundMessage) -> Received:
     return Received(message, consultation, True)
 
 
+def follow_up_inbound(consultation: Consultation, inbound: InboundMessage, now: datetime) -> None:
+    """The follow-ups `receive_message` runs after storing a message, for a message stored another way: the
+    widget's lean append (`channels/web/append.py`) runs them after its own commit when one can change something."""
+    _after_inbound(consultation, inbound, now)
+
+
 def _after_inbound(consultation: Consultation, inbound: InboundMessage, now: datetime) -> None:
     """The follow-ups of a stored message, each skipped when it cannot change anything (the status and assignee
     were read back when the message took its seq): requirements only move a consultation that is new or waiting

@@ -11,6 +11,12 @@ import os
 import threading
 from collections import Counter
 
+from django.db.models import Count
+from huey.contrib.djhuey import HUEY
+
+from pstdesk.channels.webhooks import intakes
+from pstdesk.consultations.models import Consultation, DeliveryStatus, Message
+
 _lock = threading.Lock()
 _websockets: Counter[str] = Counter()
 
@@ -33,10 +39,6 @@ def _line(name: str, value: float, labels: dict[str, str] | None = None) -> str:
 
 
 def render_metrics() -> str:
-    from django.db.models import Count
-
-    from pstdesk.consultations.models import Consultation, DeliveryStatus, Message
-
     lines = [
         "# HELP pstdesk_messages_total Messages stored, by direction and channel.",
         "# TYPE pstdesk_messages_total counter",
@@ -69,14 +71,10 @@ def render_metrics() -> str:
 
 
 def _webhook_backlog() -> list[str]:
-    from pstdesk.channels.webhooks import intakes
-
     return [_line("pstdesk_webhook_backlog", intake.pending(), {"channel": intake.name}) for intake in intakes()]
 
 
 def _queue_depth() -> int:
-    from huey.contrib.djhuey import HUEY
-
     try:
         return int(HUEY.pending_count())
     except Exception:

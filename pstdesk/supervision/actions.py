@@ -293,10 +293,7 @@ def check_coverage(office: Office, *, now: datetime | None = None, is_open: bool
         claimed = CoverageState.objects.filter(office=office, below_since__isnull=True).update(below_since=now)
         if not claimed:
             return False
-        standard = office.standard
-        message = staffing_message(
-            office, count, minimum, stated_by_standard=bool(standard is not None and standard.min_officers)
-        )
+        message = staffing_message(office, count, minimum, stated_by_standard=office.policy.states_officers_minimum)
         record(
             "office.coverage_below_minimum",
             office,

@@ -13,10 +13,12 @@ from typing import Any
 import uvicorn
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.module_loading import import_string
 
 from pstdesk.lib.logs import uvicorn_log_config
-from pstdesk.runtime.demo import start_demo_services
 from pstdesk.runtime.workers import default_task_threads, start_embedded_consumer
+
+DEMO_SERVICES = "pstdesk.devtools.demo.start_demo_services"
 
 
 class Command(BaseCommand):
@@ -40,7 +42,8 @@ class Command(BaseCommand):
         consumer = None
         demo_services: list[Any] = []
         if settings.DEMO:
-            demo_services = start_demo_services(self.stdout)
+            # Looked up by name, so the simulators (dev tools) stay out of production's import graph.
+            demo_services = import_string(DEMO_SERVICES)(self.stdout)
         if not settings.REDIS_URL and not options["no_tasks"]:
             consumer = start_embedded_consumer(options["task_threads"])
         self.stdout.write(f"PST Desk on http://{options['host']}:{options['port']}/  (console: /console/)")

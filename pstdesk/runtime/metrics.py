@@ -7,6 +7,7 @@ gauge kept by the consumers (`connection_opened` / `connection_closed`).
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import Counter
@@ -17,6 +18,7 @@ from huey.contrib.djhuey import HUEY
 from pstdesk.channels.webhooks import intakes
 from pstdesk.consultations.models import Consultation, DeliveryStatus, Message
 
+logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _websockets: Counter[str] = Counter()
 
@@ -77,5 +79,6 @@ def _webhook_backlog() -> list[str]:
 def _queue_depth() -> int:
     try:
         return int(HUEY.pending_count())
-    except Exception:
+    except Exception:  # the queue's storage is unreachable: the scrape still answers, and -1 marks the gauge unknown
+        logger.warning("task queue depth unavailable", exc_info=True)
         return -1

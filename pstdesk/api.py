@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
 
 from pstdesk.accounts.auth import api_auth
+from pstdesk.api_contract import declare_contract
 
 
 class DeskAPI(NinjaAPI):
@@ -15,8 +16,6 @@ class DeskAPI(NinjaAPI):
     (`pstdesk.api_contract`)."""
 
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> OpenAPISchema:
-        from pstdesk.api_contract import declare_contract
-
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         declare_contract(schema)
         return schema

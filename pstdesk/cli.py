@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import sys
 
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import execute_from_command_line
+
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pstdesk.settings")
-    from django.core.exceptions import ImproperlyConfigured
 
     try:
-        from django.core.management import execute_from_command_line
-
         execute_from_command_line(sys.argv)
     except ImproperlyConfigured as exc:
         # A malformed setting stops start-up with one line naming it, not a traceback.

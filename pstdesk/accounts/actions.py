@@ -7,9 +7,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from pstdesk.accounts.access import visible_offices
-from pstdesk.accounts.models import ApiToken, Role, User, hash_token
+from pstdesk.accounts.access import can_administer, visible_offices
+from pstdesk.accounts.models import ApiToken, Role, SecurityPolicy, User, hash_token
+from pstdesk.accounts.twofactor import AUTHENTICATOR, RECOVERY, RECOVERY_CODES, enabled_for, forget_policy, required_for
 from pstdesk.audit.actions import record
 from pstdesk.lib.errors import DomainError, NotAllowed
 
@@ -113,10 +116,6 @@ def start_two_factor_enrolment(user: User, *, by: Any) -> Any:
     """A new, unconfirmed authenticator for `user` (any earlier unconfirmed one is dropped): its secret is shown
     to the user once as a QR code and a key; nothing changes at login until it is confirmed with a code. Audited
     `two_factor.enrolment_started`."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from pstdesk.accounts.twofactor import AUTHENTICATOR
-
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()
         device = TOTPDevice.objects.create(user=user, name=AUTHENTICATOR, confirmed=False)
@@ -125,10 +124,6 @@ def start_two_factor_enrolment(user: User, *, by: Any) -> Any:
 
 
 def _new_recovery_codes(user: User) -> list[str]:
-    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-
-    from pstdesk.accounts.twofactor import RECOVERY, RECOVERY_CODES
-
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name=RECOVERY, confirmed=True)
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
@@ -140,8 +135,6 @@ def confirm_two_factor(user: User, *, device: Any, by: Any) -> list[str]:
     """Make the authenticator `device` (whose code the caller has just checked) the user's one authenticator, with
     a fresh set of recovery codes, returned to be shown once (only django-otp's rows keep them). Audited
     `two_factor.enabled`."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     if device.user_id != user.pk:
         raise NotAllowed(_("Perangkat ini bukan milik akun Anda."))
     with transaction.atomic():
@@ -155,8 +148,6 @@ def confirm_two_factor(user: User, *, device: Any, by: Any) -> list[str]:
 
 def regenerate_recovery_codes(user: User, *, by: Any) -> list[str]:
     """New recovery codes for a user with an authenticator; the old ones stop working. Audited."""
-    from pstdesk.accounts.twofactor import enabled_for
-
     if not enabled_for(user):
         raise DomainError(_("Verifikasi dua langkah belum aktif untuk akun ini."))
     with transaction.atomic():
@@ -169,11 +160,6 @@ def disable_two_factor(user: User, *, by: Any) -> None:
     """Remove the user's authenticator and recovery codes. The user themself (after a current code, checked by the
     caller) when their office does not require it; an administrator who may manage the account (a lost phone)
     at any time, after which a required user enrols again at the next login. Audited `two_factor.disabled`."""
-    from django_otp.plugins.otp_static.models import StaticDevice
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from pstdesk.accounts.twofactor import required_for
-
     if by == user or getattr(by, "pk", None) == user.pk:
         if required_for(user):
             raise NotAllowed(_("Kantor Anda mewajibkan verifikasi dua langkah untuk akun ini."))
@@ -195,10 +181,6 @@ def record_two_factor_attempt(user: User, *, ok: bool, method: str, locked: bool
 def set_security_policy(office: Any, *, require_admin_two_factor: bool, by: Any) -> Any:
     """Set an office's security policy (admins of the office or above, and superusers). Audited
     `security_policy.updated` with the value before and after."""
-    from pstdesk.accounts.access import can_administer
-    from pstdesk.accounts.models import SecurityPolicy
-    from pstdesk.accounts.twofactor import forget_policy
-
     if not isinstance(by, str) and not can_administer(by, office):
         raise NotAllowed(_("Anda tidak berwenang mengubah kebijakan keamanan kantor ini."))
     with transaction.atomic():

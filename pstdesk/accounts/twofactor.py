@@ -23,6 +23,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import qrcode
+import qrcode.image.svg
 from django.conf import settings
 from django.contrib.auth import login as auth_login
 from django.core.cache import cache
@@ -30,7 +32,7 @@ from django.http import HttpRequest
 from django.utils.safestring import SafeString, mark_safe
 from django_otp import login as otp_login
 from django_otp.models import Device
-from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pstdesk.accounts import throttle
@@ -94,8 +96,6 @@ def enabled_for(user: Any) -> bool:
 
 
 def recovery_codes_left(user: Any) -> int:
-    from django_otp.plugins.otp_static.models import StaticToken
-
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
@@ -107,9 +107,6 @@ def manual_key(device: TOTPDevice) -> str:
 
 def qr_svg(device: TOTPDevice) -> SafeString:
     """The enrolment QR code (the otpauth:// URL) as inline SVG; drawn by `qrcode` from our own URL only."""
-    import qrcode
-    import qrcode.image.svg
-
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
     svg = image.to_string(encoding="unicode")
     return mark_safe(svg)  # noqa: S308 - generated SVG paths, no user text

@@ -11,7 +11,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -63,8 +63,6 @@ class TwoStepLoginView(auth_views.LoginView):
 
 def admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
     """The admin site's login page (AdminSite.login) with the second step of `TwoStepLoginView`."""
-    from django.contrib import admin
-
     site = admin.site
     if request.method == "GET" and site.has_permission(request):
         return HttpResponseRedirect(reverse("admin:index", current_app=site.name))

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -132,7 +131,3 @@ def verify_chain(key: str) -> Verdict:
             False, checked, unsealed, None, checked + 1, f"last row(s) deleted: chain head is at seq {head.last_seq}"
         )
     return Verdict(True, checked, unsealed)
-
-
-def chain_key(office: Any) -> str:
-    return "" if office is None else str(getattr(office, "pk", office))

@@ -8,7 +8,9 @@ and never import a channel package:
 - `mark_read(consultation)`: tell the visitor the office read their messages (run by the worker, never in a request);
 - `reply_window_closes_at(consultation)`: when free-form replies stop being allowed (WhatsApp's 24 hours);
 - `approved_templates(consultation)` and `send_template(consultation, by=, name=, language=, params=)`: messages
-  allowed outside that window.
+  allowed outside that window;
+- `public_contact(office, channel)`: the (link, text) the public office list shows for the channel, None when the
+  office has set no contact for it.
 (Typing indicators travel on the event bus, which only the LiveChat widget listens to; a provider-side
 `send_typing` capability would be added here with its first channel.)
 A new channel is one folder plus one `REGISTRY` line (and a `Channel` choice); it implements what it supports. What
@@ -115,6 +117,12 @@ class HasTemplates(Protocol):
         self, consultation: Any, *, by: Any, name: str, language: str, params: list[str] | tuple[str, ...] = ()
     ) -> Any:
         """Queue one template to the visitor; returns the outbox `Message`."""
+
+
+@runtime_checkable
+class HasPublicContact(Protocol):
+    def public_contact(self, office: Any, channel: str) -> tuple[str, str] | None:
+        """The link and the text the public list of offices shows for `channel` (None: no contact set)."""
 
 
 # One line per channel kind; imported lazily so a channel's dependencies load only when used.

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _load_compensation_options(sender: AppConfig, **kwargs: Any) -> None:
+    # The seeding module imports models, which cannot load while the app registry fills (apps.py time).
     from pstdesk.complaints.seeding import load_compensation_options
 
     load_compensation_options()
@@ -18,7 +19,8 @@ class ComplaintsConfig(AppConfig):
     verbose_name = _("Pengaduan dan kompensasi")
 
     def ready(self) -> None:
-        from pstdesk.complaints import privacy  # models are loaded only now
+        # apps.py loads while the app registry fills: modules that import models load only from ready() on.
+        from pstdesk.complaints import privacy
         from pstdesk.guestbook.erasure import register_holder
 
         post_migrate.connect(_load_compensation_options, sender=self)

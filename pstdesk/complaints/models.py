@@ -352,9 +352,6 @@ class Complaint(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
-    def is_overdue(self, now: Any) -> bool:
-        return self.is_open and self.due_at is not None and self.due_at < now
-
 
 class ComplaintNote(models.Model):
     """A follow-up note on a complaint (internal: never shown to the complainant)."""

@@ -48,9 +48,8 @@ def _website_source(address: str) -> str | None:
 def offered_sources(office: Office) -> list[str]:
     """The sources `office` receives complaints through, in `ComplaintSource` order, read from its standard in
     force (none without a standard)."""
-    standard = office.standard
     found: set[str] = set()
-    for item in (standard.complaint_channels or []) if standard is not None else []:
+    for item in office.policy.complaint_channels:
         if not isinstance(item, dict):
             continue
         kind = str(item.get("kind", ""))

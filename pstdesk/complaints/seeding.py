@@ -7,6 +7,9 @@ options are a starting list for the office to edit in the admin."""
 
 from __future__ import annotations
 
+from pstdesk.complaints.models import CompensationOption
+from pstdesk.offices.models import Office
+
 DEFAULT_OPTIONS = [
     (
         "Permohonan maaf tertulis dari penanggung jawab pelayanan",
@@ -26,9 +29,6 @@ DEFAULT_OPTIONS = [
 def load_compensation_options() -> int:
     """Create the default options for each office whose standard in force has compensation text and no option
     yet. Returns how many rows it made."""
-    from pstdesk.complaints.models import CompensationOption
-    from pstdesk.offices.models import Office
-
     made = 0
     for office in Office.objects.all():
         standard = office.standard

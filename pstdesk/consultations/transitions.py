@@ -94,8 +94,7 @@ ACTION_LABELS = {
 
 
 def closing_order_of(consultation: Any) -> str:
-    standard = consultation.office.standard
-    return standard.closing_order if standard is not None else ClosingOrder.RATE_THEN_CLOSE
+    return consultation.office.policy.closing_order
 
 
 def allowed_actions(status: str, closing_order: str) -> list[str]:

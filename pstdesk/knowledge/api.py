@@ -12,6 +12,7 @@ from ninja import Router, Schema, Status
 from pstdesk.consultations.access import get_consultation_for
 from pstdesk.knowledge import classification
 from pstdesk.knowledge.models import ClassificationVersion
+from pstdesk.knowledge.queries import suggestions_for
 from pstdesk.lib.errors import InvalidInput
 
 kbli_router = Router(tags=["knowledge"])
@@ -126,8 +127,6 @@ class SuggestionsOut(Schema):
     summary="Articles, canned replies and similar past consultations for a consultation",
 )
 def consultation_suggestions(request: HttpRequest, consultation_id: int) -> Any:
-    from pstdesk.knowledge.queries import suggestions_for
-
     consultation = get_consultation_for(request.user, consultation_id)
     found = suggestions_for(consultation)
     return Status(

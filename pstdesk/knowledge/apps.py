@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
+from django.db import connections
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -13,8 +14,8 @@ def _load_reference_data(sender: AppConfig, **kwargs: Any) -> None:
     # tests do not pay for 2,710 rows each.
     if kwargs.get("plan") is None:
         return
-    from django.db import connections
 
+    # These modules import models, which cannot load while the app registry fills (apps.py time).
     from pstdesk.knowledge.classification import ensure_kbli2020
     from pstdesk.knowledge.past import ensure_message_index
 

@@ -134,8 +134,6 @@ def load_classification(
 
 
 def _indexed_count(version: ClassificationVersion) -> int:
-    from django.db import connection
-
     entries = ClassificationEntry.objects.filter(version=version)
     if fts.is_postgres():
         return entries.filter(search_vector__isnull=False).count()

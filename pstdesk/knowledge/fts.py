@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection, models
 
 from pstdesk.knowledge.text import normalise
@@ -109,8 +110,6 @@ def rank_indexed(
         return []
     model = queryset.model
     if is_postgres():
-        from django.contrib.postgres.search import SearchQuery, SearchRank
-
         query = SearchQuery(tsquery_expr(terms, any_term=any_term), search_type="raw", config="simple")
         factor: Any = models.Value(1.0)
         if boost:
@@ -157,8 +156,6 @@ def rank_texts(
     if not terms:
         return []
     if is_postgres():
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-
         vector = SearchVector(field, config="simple")
         query = SearchQuery(tsquery_expr(terms, any_term=True), search_type="raw", config="simple")
         found = list(

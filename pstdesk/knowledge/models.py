@@ -144,7 +144,3 @@ class Article(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-    @property
-    def is_published(self) -> bool:
-        return self.status == ArticleStatus.PUBLISHED

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "True", "TRUE"}
@@ -57,8 +58,6 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 def database_from_url(name: str, url: str) -> dict[str, Any]:
     """Parse DATABASE_URL; only SQLite and PostgreSQL are supported."""
-    import dj_database_url
-
     if not (url.startswith("sqlite:") or url.startswith(("postgres://", "postgresql://", "pgsql://"))):
         raise ImproperlyConfigured(
             f"Unexpected value {name}={url!r}: use postgres://user@host:port/db or sqlite:////path/to/file.db"

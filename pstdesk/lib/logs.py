@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
+from uvicorn.config import LOGGING_CONFIG
+
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -66,8 +68,6 @@ class RedactQueryFilter(logging.Filter):
 
 def uvicorn_log_config() -> dict[str, Any]:
     """uvicorn's own logging set-up with `RedactQueryFilter` on its access log (HTTP and WebSocket lines)."""
-    from uvicorn.config import LOGGING_CONFIG
-
     config = copy.deepcopy(LOGGING_CONFIG)
     config.setdefault("filters", {})["redact_query"] = {"()": "pstdesk.lib.logs.RedactQueryFilter"}
     config["handlers"]["access"]["filters"] = ["redact_query"]

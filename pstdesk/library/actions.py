@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import signing
@@ -19,6 +20,7 @@ from django.utils.translation import override
 
 from pstdesk.accounts.access import can_administer, visible_offices
 from pstdesk.audit.actions import record
+from pstdesk.consultations.actions import post_reply
 from pstdesk.consultations.attachments import clean_filename, read_upload
 from pstdesk.lib.errors import InvalidInput, NotAllowed
 from pstdesk.library.models import Delivery, Publication
@@ -145,8 +147,6 @@ def send_publication(publication: Publication, *, consultation: Any, by: Any) ->
     LIBRARY_LINK_DAYS days and, when the copy is small enough, the copy itself as an attachment. The original is
     never sent. The publication and the consultation must belong to the same office and the officer must see it
     (NotAllowed otherwise; views answer 404 before that). A refused reply (closed consultation) stores nothing."""
-    from pstdesk.consultations.actions import post_reply
-
     if (
         publication.office_id != consultation.office_id
         or not visible_offices(by).filter(pk=consultation.office_id).exists()
@@ -210,6 +210,4 @@ def send_publication(publication: Publication, *, consultation: Any, by: Any) ->
 
 
 def _zone(office: Any) -> Any:
-    from zoneinfo import ZoneInfo
-
     return ZoneInfo(office.timezone or settings.TIME_ZONE)

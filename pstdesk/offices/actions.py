@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -15,7 +16,7 @@ from pstdesk.audit.actions import record
 from pstdesk.lib.errors import DomainError, NotAllowed
 from pstdesk.lib.events import office_group, publish_on_commit
 from pstdesk.offices.hooks import calendar_changed
-from pstdesk.offices.models import Office, ServiceStandard
+from pstdesk.offices.models import Channel, Office, ServiceStandard
 
 # Fields an edit may change; the bookkeeping ones (office, version, created_*, change_note) are set here.
 STANDARD_FIELDS: tuple[str, ...] = tuple(
@@ -93,10 +94,6 @@ def check_removed_channels(office: Office, old: list[str], new: list[str]) -> No
     """A channel leaves the standard only once nothing of the office still receives on it: a WhatsApp account or
     an active mailbox of a channel the standard no longer offers would keep opening consultations the office does
     not offer (the admin refuses to configure them for the same reason)."""
-    from django.apps import apps
-
-    from pstdesk.offices.models import Channel
-
     removed = set(old) - set(new)
     still: list[str] = []
     if Channel.WHATSAPP in removed and (office.whatsapp_phone_number_id or office.whatsapp_number):

@@ -167,10 +167,9 @@ def office_staff(request: HttpRequest, code: str) -> dict[str, Any]:
     404 for an office the caller may not see, exactly as for one that does not exist."""
     office = get_office_for(request.user, code)
     users = list(office.staff.filter(is_active=True).order_by("username"))
-    standard = office.standard
     return {
         "office": office.code,
-        "min_officers": standard.officers_minimum if standard else 1,
+        "min_officers": office.policy.officers_minimum,
         "on_duty": sum(1 for u in users if u.on_duty and u.role == Role.OFFICER),
         "staff": [
             {

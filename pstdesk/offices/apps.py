@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 def _load_reference_data(sender: AppConfig, **kwargs: Any) -> None:
     # Reference data, like Django's own permissions: present after every migrate and every test flush.
+    # The seeding module imports models, which cannot load while the app registry fills (apps.py time).
     from pstdesk.offices.seeding import load_seed_offices
 
     load_seed_offices()

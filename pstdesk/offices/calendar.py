@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from pstdesk.lib import workdays
 from pstdesk.lib.workdays import WorkCalendar
-from pstdesk.offices.models import Office, OfficeClosure
+from pstdesk.offices.models import HolidayDecision, HolidayOverride, Office, OfficeClosure
 
 
 class CalendarNotConfigured(ValueError):
@@ -45,8 +45,6 @@ def _apply(names: dict[date, str], decisions: Iterable[tuple[date, str, str, dat
     """The national holidays with the office administrators' decisions (date, name, decision, moved_to) applied:
     a removed holiday is a working day, a moved one falls on its new date; a confirmed one loses its "estimated"
     mark."""
-    from pstdesk.offices.models import HolidayDecision
-
     for day, stored_name, decision, moved_to in decisions:
         name = names.pop(day, stored_name)
         if decision == HolidayDecision.REMOVED:
@@ -62,8 +60,6 @@ def _apply(names: dict[date, str], decisions: Iterable[tuple[date, str, str, dat
 def holiday_rows(office: Office, years: Iterable[int]) -> list[dict[str, object]]:
     """The national holidays of `years` for the admin: date, name, whether the library estimated it, and the
     office's decision (confirmed / moved to / removed) if any."""
-    from pstdesk.offices.models import HolidayOverride
-
     covered = tuple(sorted(set(years)))
     decisions = {row.date: row for row in HolidayOverride.objects.filter(office=office, date__year__in=covered)}
     rows: list[dict[str, object]] = []
@@ -103,7 +99,6 @@ def calendar_for(office: Office, *, years: Iterable[int] | None = None) -> WorkC
         raise CalendarNotConfigured(f"office {office.code} has no service standard")
     hours = workdays.parse_service_hours(standard.service_hours or {})
     # The office's closures and its decisions on national holidays, in one query (the intake's hot path reads this).
-    from pstdesk.offices.models import HolidayOverride
 
     closures = (
         OfficeClosure.objects.filter(office=office, date__year__in=covered)

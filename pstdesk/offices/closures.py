@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from icalendar import Calendar
 
 from pstdesk.accounts.access import can_administer
 from pstdesk.audit.actions import record
@@ -122,7 +123,6 @@ def import_closures_ical(office: Office, ics_bytes: bytes, *, by: Any) -> Import
     `InvalidInput` and adds nothing. One audit row `closure.imported` and one recomputation for the whole file.
     """
     _check_admin(by, office)
-    from icalendar import Calendar
 
     if len(ics_bytes) > MAX_ICS_BYTES:
         raise InvalidInput(_("Berkas iCal terlalu besar."))

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from pstdesk.offices.policy import ClosingOrder, OfficePolicy
+
 
 class Channel(models.TextChoices):
     """The consultation channels a standard can offer. Shared by every app."""
@@ -117,6 +119,11 @@ class Office(models.Model):
             pinned = self.__dict__[_PINNED] = self.standards.order_by("-version").first()
         return pinned  # type: ignore[no-any-return]
 
+    @property
+    def policy(self) -> OfficePolicy:
+        """The rules of the standard in force, with the defaults where the office has none (`offices.policy`)."""
+        return OfficePolicy.of(self.standard)
+
     @contextmanager
     def standard_pinned(self) -> Iterator[None]:
         """Within the block, `standard` is read from the database at most once (when first used) and every use
@@ -130,11 +137,6 @@ class Office(models.Model):
             yield
         finally:
             self.__dict__.pop(_PINNED, None)
-
-
-class ClosingOrder(models.TextChoices):
-    RATE_THEN_CLOSE = "rate_then_close", _("Penilaian, lalu penutupan")
-    CLOSE_THEN_RATE = "close_then_rate", _("Penutupan, lalu penilaian")
 
 
 class ServiceStandard(models.Model):

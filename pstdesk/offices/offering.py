@@ -16,14 +16,15 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from pstdesk.offices.models import Channel, Office, ServiceStandard
+from pstdesk.offices.policy import OfficePolicy
 
 LIVECHAT_CHANNELS: frozenset[str] = frozenset({Channel.LIVECHAT_WEBSITE, Channel.LIVECHAT_PFA})
 
 
 def offered_channels(office: Office, standard: ServiceStandard | None = None) -> list[str]:
     """The channels of the standard in force (or of `standard`), in the standard's order; none without one."""
-    standard = standard if standard is not None else office.standard
-    return [str(c) for c in (standard.channels if standard is not None else [])]
+    policy = OfficePolicy.of(standard) if standard is not None else office.policy
+    return list(policy.channels)
 
 
 def offers(office: Office, channel: str, standard: ServiceStandard | None = None) -> bool:

@@ -12,6 +12,8 @@ from typing import Any
 
 from django.db import transaction
 
+from pstdesk.offices.models import Office, ServiceStandard
+
 SEED_PACKAGE = "pstdesk.offices.seeds"
 STANDARD_FILES = ["standard_5102.json", "standard_5101.json"]
 
@@ -23,8 +25,6 @@ def _read(name: str) -> Any:
 @transaction.atomic
 def load_seed_offices() -> int:
     """Create the seed offices and version 1 of their standards where missing. Returns how many rows it made."""
-    from pstdesk.offices.models import Office, ServiceStandard
-
     created = 0
     for row in _read("offices.json"):
         fields = {k: v for k, v in row.items() if k not in {"code", "parent"}}

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from pstdesk.channels import base as channel_base
 from pstdesk.offices.models import Channel, Office, OfficeKind, ServiceStandard
 from pstdesk.offices.offering import channel_terms, published_requirements
 from pstdesk.offices.presentation import (
@@ -21,7 +22,6 @@ from pstdesk.offices.presentation import (
     display_address,
     hours_rows,
     text_in,
-    whatsapp_link,
     zone_abbreviation,
 )
 
@@ -62,14 +62,11 @@ def _channel_rows(office: Office, standard: ServiceStandard | None) -> list[dict
             "sla_days": terms.sla_working_days if terms else None,
             "sla_stated": terms.sla_stated if terms else False,
         }
-        if channel == Channel.WHATSAPP and office.whatsapp_number:
-            row.update(href=whatsapp_link(office.whatsapp_number), detail=office.whatsapp_number)
-        elif channel == Channel.EMAIL and office.email:
-            row.update(href=f"mailto:{office.email}", detail=office.email)
-        elif channel == Channel.LIVECHAT_PFA:
-            row.update(href=f"/pfa/{office.code}/", detail=str(_("Buka PST From Anywhere")))
-        elif channel == Channel.LIVECHAT_WEBSITE and office.website:
-            row.update(href=office.website, detail=office.website.removeprefix("https://"))
+        # Each channel says how the public reaches the office through it (`channels.base.HasPublicContact`).
+        public_contact = channel_base.capability(channel, "public_contact")
+        contact = public_contact(office, channel) if public_contact is not None else None
+        if contact is not None:
+            row.update(href=contact[0], detail=contact[1])
         rows.append(row)
     return rows
 

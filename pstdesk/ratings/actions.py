@@ -17,10 +17,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
+from pstdesk.accounts.access import visible_offices
+from pstdesk.accounts.models import Role, User
 from pstdesk.audit.actions import record
 from pstdesk.consultations import transitions
+from pstdesk.consultations.actions import post_automatic_message
 from pstdesk.consultations.effects import lock, publish_consultation, snapshot
 from pstdesk.consultations.models import Consultation
+from pstdesk.guestbook.models import GuestbookEntry
 from pstdesk.lib.actors import SystemActor
 from pstdesk.lib.errors import AlreadyAnswered, AlreadyRated, InvalidInput, InvalidTransition, NotAllowed
 from pstdesk.lib.events import office_group, publish_on_commit, user_group
@@ -131,8 +135,6 @@ def office_hides_integrity(office_code: str) -> bool:
 
 def _tell_visitor(consultation: Consultation, text: Any, *, payload: dict[str, Any]) -> None:
     """An automatic message in the visitor's channel, in their language."""
-    from pstdesk.consultations.actions import post_automatic_message
-
     with override(consultation.visitor.language or "id"):
         body = str(text) % {"office": consultation.office.name}
     post_automatic_message(consultation, body=body, payload=payload, by=SystemActor("ratings"))
@@ -156,8 +158,6 @@ def alert_reasons(rating: Rating) -> list[str]:
 
 
 def _supervisors(office: Office) -> list[Any]:
-    from pstdesk.accounts.models import Role, User
-
     return list(
         User.objects.filter(office=office, is_active=True, role__in=[Role.SUPERVISOR, Role.MANAGER]).order_by("pk")
     )
@@ -227,9 +227,6 @@ def decide_rating_alert(alert: RatingAlert, *, by: Any, decision: str, text: str
     """A supervisor's step on an alert: looked into, action taken, or unfounded, always with a text. Appends to
     the decision trail and sets the alert's status. Only a supervisor, manager or administrator of the alert's
     office (or above it) may decide, and never the officer the alert concerns."""
-    from pstdesk.accounts.access import visible_offices
-    from pstdesk.accounts.models import Role
-
     if decision not in DECISIONS:
         raise InvalidInput(_("Pilih keputusan: diperiksa, ditindak, atau tidak terbukti."))
     text = (text or "").strip()
@@ -270,8 +267,6 @@ PROFILE_FIELDS = ("sex", "age_group", "education", "occupation", "institution_ca
 
 def _profile_snapshot(consultation: Consultation) -> dict[str, Any]:
     """The respondent's guestbook codes at the time of answering (codes only: no name, contact or free text)."""
-    from pstdesk.guestbook.models import GuestbookEntry
-
     entry = consultation.guestbook_entry
     if entry is None:
         entry = (

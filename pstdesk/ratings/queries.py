@@ -9,9 +9,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db.models import Count, Sum
+
+from pstdesk.accounts.access import get_office_for, visible_offices
+from pstdesk.accounts.models import Role
+from pstdesk.consultations.models import Consultation
 from pstdesk.offices.models import Office
 from pstdesk.ratings import skm
-from pstdesk.ratings.models import SkmResponse
+from pstdesk.ratings.models import Rating, SkmResponse
 
 
 def period_bounds(office: Office, start: date, end: date) -> tuple[datetime, datetime]:
@@ -61,8 +66,6 @@ def skm_figures_between(office_codes: list[str], low: datetime, high: datetime) 
     """The SKM index of the responses submitted in [low, high) to these offices, with the period's population
     (consultations answered then) and its Krejcie–Morgan minimum. Two queries; the evaluation reports use it as
     their `skm` section."""
-    from pstdesk.consultations.models import Consultation
-
     answers = SkmResponse.objects.filter(
         office__in=office_codes, submitted_at__gte=low, submitted_at__lt=high
     ).values_list("answers", flat=True)
@@ -90,10 +93,6 @@ def ratings_for(viewer: Any, filters: RatingFilters) -> Any:
     """The ratings the viewer may list: an officer only those of consultations assigned to them; supervisors,
     managers and administrators those of their visible offices. Filters narrow it; an office outside the viewer's
     reach raises Http404 (same as missing)."""
-    from pstdesk.accounts.access import get_office_for, visible_offices
-    from pstdesk.accounts.models import Role
-    from pstdesk.ratings.models import Rating
-
     offices = visible_offices(viewer)
     if filters.office:
         offices = Office.objects.subtree_of(get_office_for(viewer, filters.office))
@@ -116,8 +115,6 @@ def ratings_for(viewer: Any, filters: RatingFilters) -> Any:
 
 def mean_score(rows: Any) -> tuple[Decimal | None, int]:
     """The mean score (two decimals) and the count of a ratings queryset."""
-    from django.db.models import Count, Sum
-
     agg = rows.order_by().aggregate(total=Sum("score"), n=Count("id"))
     if not agg["n"]:
         return None, 0

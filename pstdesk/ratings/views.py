@@ -20,25 +20,26 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from pstdesk.accounts.access import get_office_for, visible_offices
+from pstdesk.accounts.models import User
+from pstdesk.audit.models import trail_of
+from pstdesk.consultations.models import Channel, Consultation
 from pstdesk.lib.actors import VisitorActor
 from pstdesk.lib.errors import DomainError
 from pstdesk.offices.models import Office
-from pstdesk.ratings.actions import decide_rating_alert
+from pstdesk.ratings.actions import decide_rating_alert, record_rating, submit_skm
 from pstdesk.ratings.links import read_rating_token
-from pstdesk.ratings.models import AlertStatus, RatingAlert, RatingPolicy
+from pstdesk.ratings.models import AlertStatus, RatingAlert, RatingPolicy, SkmResponse
 from pstdesk.ratings.presentation import SUPERVISING_ROLES, hiding_offices, rating_dict
 from pstdesk.ratings.queries import RatingFilters, mean_score, ratings_for
 from pstdesk.ratings.skm import ELEMENT_IDS, ELEMENTS
+from pstdesk.supervision.models import Escalation
 
 LIST_LIMIT = 200
 
 
 @require_http_methods(["GET", "POST"])
 def rate(request: HttpRequest, token: str) -> HttpResponse:
-    from pstdesk.consultations.models import Consultation
-    from pstdesk.ratings.actions import record_rating, submit_skm
-    from pstdesk.ratings.models import SkmResponse
-
     consultation = Consultation.objects.select_related("office", "visitor").filter(pk=read_rating_token(token)).first()
     if consultation is None:
         raise Http404("consultation not found")
@@ -146,10 +147,6 @@ def _alerts_for(user: Any, offices: Any) -> Any:
 @require_GET
 def ratings_list(request: HttpRequest) -> HttpResponse:
     """`/penilaian/`: an officer's own ratings and mean; a supervisor's ratings of their offices, with filters."""
-    from pstdesk.accounts.access import visible_offices
-    from pstdesk.accounts.models import User
-    from pstdesk.consultations.models import Channel
-
     filters, raw = _filters(request)
     rows = ratings_for(request.user, filters)
     mean, count = mean_score(rows)
@@ -178,8 +175,6 @@ def ratings_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def alert_queue(request: HttpRequest) -> HttpResponse:
     """`/pengawasan/penilaian/`: the alerts of the offices the supervisor sees, open ones first."""
-    from pstdesk.accounts.access import get_office_for, visible_offices
-
     user = _supervisor(request)
     offices = visible_offices(user)
     code = request.GET.get("office", "")
@@ -190,7 +185,6 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
     if status in AlertStatus.values:
         alerts = alerts.filter(status=status)
     # the office an alert was escalated to last (supervision's escalation steps), and `?escalated=1` for only those
-    from pstdesk.supervision.models import Escalation
 
     alerts = alerts.annotate(
         escalated_to=Subquery(
@@ -218,9 +212,6 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One alert with its rating, decision trail and the decision form; 404 outside the supervisor's offices."""
-    from pstdesk.accounts.access import visible_offices
-    from pstdesk.audit.models import trail_of
-
     user = _supervisor(request)
     alert = get_object_or_404(
         _alerts_for(user, visible_offices(user)).select_related("office", "rating", "consultation", "officer"),

@@ -13,6 +13,7 @@ from django.db.models import (
     Aggregate,
     BigIntegerField,
     Count,
+    Exists,
     Expression,
     F,
     FloatField,
@@ -85,8 +86,6 @@ def working_day_number(field: str) -> Any:
 
 def in_service_hours(field: str) -> Any:
     """True when the moment in `field` falls inside the office's service hours on a working day."""
-    from django.db.models import Exists
-
     moment = Epoch(OuterRef(field))
     return Exists(
         WorkingDay.objects.filter(office_id=OuterRef("office_id"), opens_epoch__lte=moment, closes_epoch__gt=moment)

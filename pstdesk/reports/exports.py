@@ -20,6 +20,16 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
+from reportlab.platypus import Table as PdfTable
 
 from pstdesk.complaints.models import Compensation
 from pstdesk.consultations.models import Consultation
@@ -75,9 +85,6 @@ def render_csv_zip(report: dict[str, Any]) -> bytes:
 
 
 def render_xlsx(report: dict[str, Any]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     workbook = Workbook()
     cover = workbook.active
     assert cover is not None
@@ -147,15 +154,6 @@ def display_rows(table: Table) -> list[list[str]]:
 
 
 def render_pdf(report: dict[str, Any]) -> bytes:
-    from reportlab.graphics.charts.barcharts import VerticalBarChart
-    from reportlab.graphics.shapes import Drawing, String
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.lib.units import cm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
-    from reportlab.platypus import Table as PdfTable
-
     styles = getSampleStyleSheet()
     office = f"{report['office']['code']} {report['office']['name']}"
     if report.get("subtree"):
@@ -327,8 +325,6 @@ def render_rows(offices: list[Office], period: Period, zone: ZoneInfo, fmt: str)
             writer.writerow(["" if value is None else value for value in row])
         return text.getvalue().encode()
     if fmt == "xlsx":
-        from openpyxl import Workbook
-
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("konsultasi")
         sheet.freeze_panes = "A2"

@@ -87,14 +87,14 @@ def build_report(
     codes = [o.code for o in offices]
     zone = ZoneInfo(office.timezone)
     ensure_working_days(offices, max(period.last.year, now.year))
-    standard = office.standard
+    policy = office.policy
     report: dict[str, Any] = {
         "office": {"code": office.code, "name": office.name, "timezone": office.timezone},
         "subtree": subtree,
         "offices": codes,
         "standard": {
-            "sla_working_days": standard.sla_working_days if standard else None,
-            "first_response_minutes": standard.first_response_minutes if standard else None,
+            "sla_working_days": policy.sla_working_days,
+            "first_response_minutes": policy.first_response_minutes,
         },
         "generated_at": now.isoformat(),
     }

@@ -44,6 +44,7 @@ def supervision_section(offices: list[Office], period: Period, zone: ZoneInfo) -
 
 def supervision_tables(report: dict[str, Any]) -> list[Any]:
     """The staffing summary, staffing per day, review outcomes per checklist item and review findings."""
+    # cycle: reports.tables imports reports.figures, which imports this module at load.
     from pstdesk.reports.tables import NUMBER, PERCENT, Table
 
     section = report.get("supervision")

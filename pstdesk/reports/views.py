@@ -22,7 +22,15 @@ from pstdesk.lib.errors import InvalidInput
 from pstdesk.offices.models import Office
 from pstdesk.reports.access import reads_reports, report_office_for, snapshot_for
 from pstdesk.reports.dbfuncs import in_service_hours
-from pstdesk.reports.exports import CONTENT_TYPES, FORMATS, ROW_FORMATS, display_rows, file_name, render_rows
+from pstdesk.reports.exports import (
+    CONTENT_TYPES,
+    FORMATS,
+    ROW_FORMATS,
+    display_rows,
+    file_name,
+    render_json,
+    render_rows,
+)
 from pstdesk.reports.exports import render as render_file
 from pstdesk.reports.figures import build_report
 from pstdesk.reports.models import ReportSnapshot
@@ -180,8 +188,6 @@ def archive(request: HttpRequest) -> HttpResponse:
 def archive_file(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     snapshot = snapshot_for(request.user, pk)
     if fmt == "json":
-        from pstdesk.reports.exports import render_json
-
         data, content_type = render_json(snapshot.figures), CONTENT_TYPES["json"]
     else:
         field = {"pdf": snapshot.pdf, "xlsx": snapshot.xlsx, "csv": snapshot.csv_zip}.get(fmt)

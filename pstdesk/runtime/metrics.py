@@ -7,10 +7,18 @@ gauge kept by the consumers (`connection_opened` / `connection_closed`).
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import Counter
 
+from django.db.models import Count
+from huey.contrib.djhuey import HUEY
+
+from pstdesk.channels.webhooks import intakes
+from pstdesk.consultations.models import Consultation, DeliveryStatus, Message
+
+logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _websockets: Counter[str] = Counter()
 
@@ -33,10 +41,6 @@ def _line(name: str, value: float, labels: dict[str, str] | None = None) -> str:
 
 
 def render_metrics() -> str:
-    from django.db.models import Count
-
-    from pstdesk.consultations.models import Consultation, DeliveryStatus, Message
-
     lines = [
         "# HELP pstdesk_messages_total Messages stored, by direction and channel.",
         "# TYPE pstdesk_messages_total counter",
@@ -69,15 +73,12 @@ def render_metrics() -> str:
 
 
 def _webhook_backlog() -> list[str]:
-    from pstdesk.channels.webhooks import intakes
-
     return [_line("pstdesk_webhook_backlog", intake.pending(), {"channel": intake.name}) for intake in intakes()]
 
 
 def _queue_depth() -> int:
-    from huey.contrib.djhuey import HUEY
-
     try:
         return int(HUEY.pending_count())
-    except Exception:
+    except Exception:  # the queue's storage is unreachable: the scrape still answers, and -1 marks the gauge unknown
+        logger.warning("task queue depth unavailable", exc_info=True)
         return -1

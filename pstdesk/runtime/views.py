@@ -11,9 +11,11 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from huey.contrib.djhuey import HUEY
 
 from pstdesk.runtime.metrics import render_metrics
 
@@ -54,8 +56,6 @@ def _check_channel_layer() -> dict[str, Any]:
 
 
 def _check_cache() -> dict[str, Any]:
-    from django.core.cache import cache
-
     key = f"readyz:{uuid.uuid4().hex}"
     cache.set(key, "1", timeout=5)
     if cache.get(key) != "1":
@@ -65,8 +65,6 @@ def _check_cache() -> dict[str, Any]:
 
 
 def _check_task_queue() -> dict[str, Any]:
-    from huey.contrib.djhuey import HUEY
-
     return {"status": "ok", "pending": HUEY.pending_count()}
 
 

@@ -6,27 +6,34 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.db import transaction
-from django.utils import timezone
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from pstdesk.accounts.access import visible_offices
 from pstdesk.accounts.models import User
 from pstdesk.audit.actions import record
+from pstdesk.consultations.actions import set_on_duty
+from pstdesk.consultations.models import Consultation, Status
 from pstdesk.lib import workdays
 from pstdesk.lib.actors import SystemActor
 from pstdesk.lib.errors import InvalidInput, NotAllowed
 from pstdesk.lib.events import office_group, publish_on_commit, user_group
-from pstdesk.offices.models import Office
+from pstdesk.offices.calendar import calendar_for, is_office_open, years_for
+from pstdesk.offices.models import Office, ServiceStandard
 from pstdesk.supervision.models import (
     CoverageState,
+    DeadlineNotice,
     DutySync,
     ExceptionKind,
     RosterException,
     RosterShift,
     SupervisionSettings,
 )
+from pstdesk.supervision.queues import HORIZON, deadline_warnings
 from pstdesk.supervision.roster import minimum_for, rostered_at
 
 log = logging.getLogger(__name__)
@@ -177,10 +184,6 @@ def staffing_below_minimum(offices: list[Office]) -> list[tuple[Office, int, int
     its minimum (or with nobody on duty where there is no minimum), in three queries whatever the number of
     offices: the on-duty counts, the standards' minimums (newest version per office) and the offices' own
     settings."""
-    from django.db.models import Count
-
-    from pstdesk.offices.models import ServiceStandard
-
     codes = [office.pk for office in offices]
     counts = dict(
         User.objects.filter(office__in=codes, on_duty=True, is_active=True)
@@ -210,12 +213,6 @@ def warn_deadlines(now: datetime | None = None) -> int:
     resolution deadline (`queues.deadline_warnings` levels), once per consultation, deadline and level (claimed by
     inserting a `DeadlineNotice`). Publishes `deadline.warning` to the officer's `user.<id>`. Returns how many were
     sent."""
-    from django.db import IntegrityError
-
-    from pstdesk.consultations.models import Consultation, Status
-    from pstdesk.supervision.models import DeadlineNotice
-    from pstdesk.supervision.queues import HORIZON, deadline_warnings
-
     now = now or timezone.now()
     officers = User.objects.filter(
         pk__in=Consultation.objects.filter(
@@ -258,10 +255,6 @@ def warn_deadlines(now: datetime | None = None) -> int:
 
 def deadline_text(consultation: Any, level: str) -> str:
     """The officer's warning, with the deadline in the office's zone and Indonesian format."""
-    from zoneinfo import ZoneInfo
-
-    from django.utils import formats
-
     due = consultation.due_at.astimezone(ZoneInfo(consultation.office.timezone))
     when = formats.date_format(due, "j M Y H:i")
     if level == "hours":
@@ -289,8 +282,6 @@ def check_coverage(office: Office, *, now: datetime | None = None, is_open: bool
     at the minimum, or the office closing, ends the drop. Returns whether this call warned."""
     now = now or timezone.now()
     if is_open is None:
-        from pstdesk.offices.calendar import is_office_open
-
         is_open = is_office_open(office, now)
     minimum = office_minimum(office)
     count = User.objects.filter(office=office, on_duty=True, is_active=True).count()
@@ -302,10 +293,7 @@ def check_coverage(office: Office, *, now: datetime | None = None, is_open: bool
         claimed = CoverageState.objects.filter(office=office, below_since__isnull=True).update(below_since=now)
         if not claimed:
             return False
-        standard = office.standard
-        message = staffing_message(
-            office, count, minimum, stated_by_standard=bool(standard is not None and standard.min_officers)
-        )
+        message = staffing_message(office, count, minimum, stated_by_standard=office.policy.states_officers_minimum)
         record(
             "office.coverage_below_minimum",
             office,
@@ -340,9 +328,6 @@ def sync_office_duty(office: Office, *, now: datetime | None = None) -> dict[str
     Each change goes through `consultations.actions.set_on_duty` (audited, by "system:roster"; going off duty in
     service hours hands the officer's open consultations over). Then the coverage is checked. Safe to run in
     several workers at once: every change is idempotent and the warning is claimed once."""
-    from pstdesk.consultations.actions import set_on_duty
-    from pstdesk.offices.calendar import calendar_for, years_for
-
     now = now or timezone.now()
     cal = calendar_for(office, years=years_for(now))
     is_open = workdays.is_open(cal, now)

@@ -16,10 +16,14 @@ from django.utils import timezone
 
 from pstdesk.accounts.models import User
 from pstdesk.audit.actions import record
+from pstdesk.complaints.models import Breach, BreachKind
+from pstdesk.consultations.models import Status
 from pstdesk.lib import workdays
 from pstdesk.lib.actors import SystemActor
 from pstdesk.lib.events import office_group, publish_on_commit, user_group
+from pstdesk.ratings.models import AlertStatus, RatingAlert
 from pstdesk.supervision.models import Escalation
+from pstdesk.supervision.queues import calendars_for
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +42,6 @@ def _ancestors(office: Any) -> list[str]:
 
 def escalate_breaches(now: datetime | None = None) -> int:
     """Escalate every open resolution breach that is due a step now. Returns the number of steps taken here."""
-    from pstdesk.complaints.models import Breach, BreachKind
-    from pstdesk.consultations.models import Status
-    from pstdesk.supervision.queues import calendars_for
-
     now = now or timezone.now()
     days = working_days_setting()
     breaches = list(
@@ -82,9 +82,6 @@ def _whole_working_days(cal: Any, since: datetime, now: datetime) -> int:
 def escalate_rating_alerts(now: datetime | None = None) -> int:
     """Escalate every rating alert still undecided (no decision in its trail) that is due a step now, counted
     from when it was opened. Returns the number of steps taken here."""
-    from pstdesk.ratings.models import AlertStatus, RatingAlert
-    from pstdesk.supervision.queues import calendars_for
-
     now = now or timezone.now()
     days = working_days_setting()
     alerts = list(
@@ -116,8 +113,6 @@ def _escalate_alert(alert: Any, *, level: int, to_code: str, now: datetime) -> b
     """Claim one step of an alert (insert the unique row) and, if this worker won it, audit and notify. The alert
     is locked and read again first, so a decision taken meanwhile stops the step (`decide_rating_alert` locks it
     too)."""
-    from pstdesk.ratings.models import AlertStatus, RatingAlert
-
     try:
         with transaction.atomic():
             locked = RatingAlert.objects.select_for_update().filter(pk=alert.pk, status=AlertStatus.OPEN).first()

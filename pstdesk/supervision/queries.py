@@ -35,6 +35,8 @@ from django.db.models import F, Max, Min, Q
 from pstdesk.accounts.models import User
 from pstdesk.audit.models import AuditLog
 from pstdesk.offices.models import Office, ServiceStandard
+from pstdesk.reports.calendar import ensure_working_days
+from pstdesk.reports.models import WorkingDay
 from pstdesk.supervision.models import (
     ExceptionKind,
     RosterException,
@@ -255,9 +257,6 @@ def staffing_by_day(
     Service hours come from the working calendar rows of `reports.calendar` (`ensure_calendar=False` when the
     caller, like the report, has already made sure they are current). Eleven queries whatever the number of
     offices and days."""
-    from pstdesk.reports.calendar import ensure_working_days
-    from pstdesk.reports.models import WorkingDay
-
     if end < start or not offices:
         return []
     codes = [office.code for office in offices]

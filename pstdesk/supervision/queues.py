@@ -17,7 +17,10 @@ from pstdesk.accounts.models import User
 from pstdesk.consultations.models import Consultation, Status
 from pstdesk.lib import workdays
 from pstdesk.lib.workdays import WorkCalendar
+from pstdesk.offices.calendar import national_holidays, years_for
 from pstdesk.offices.models import OfficeClosure, ServiceStandard
+from pstdesk.ratings.models import AlertStatus, RatingAlert
+from pstdesk.supervision.models import Escalation
 
 # Unassigned for longer than this many working minutes puts a consultation in the supervisor's queue.
 UNASSIGNED_MINUTES = 30
@@ -31,8 +34,6 @@ HORIZON = timedelta(days=10)
 def calendars_for(codes: Iterable[str], timezones: dict[str, str], now: datetime) -> dict[str, WorkCalendar]:
     """The working calendars of several offices in two queries (their newest standards, their closures); offices
     without a standard are left out. Same rules as `offices.calendar.calendar_for`."""
-    from pstdesk.offices.calendar import national_holidays, years_for
-
     codes = sorted(set(codes))
     if not codes:
         return {}
@@ -124,7 +125,6 @@ def supervision_queues(scope: QuerySet[Any], *, now: datetime | None = None) -> 
             Consultation.objects.filter(office__in=scope, status=Status.CLOSED, closed_at__gte=now - timedelta(days=7))
         ).order_by("-closed_at")[:QUEUE_LIMIT]
     )
-    from pstdesk.supervision.models import Escalation
 
     escalated = (
         Escalation.objects.filter(to_office__in=scope, consultation__answered_at__isnull=True)
@@ -132,7 +132,6 @@ def supervision_queues(scope: QuerySet[Any], *, now: datetime | None = None) -> 
         .values("consultation")
     )
     q.escalated = list(_rows(Consultation.objects.filter(pk__in=escalated)).order_by("due_at")[:QUEUE_LIMIT])
-    from pstdesk.ratings.models import AlertStatus, RatingAlert
 
     # rating alerts escalated to the scope and still undecided (one query: the escalation steps joined in)
     q.escalated_alerts = list(

@@ -5,7 +5,7 @@ reads their own and replies. Anyone else gets 404."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -42,8 +42,6 @@ def _month(raw: str) -> date:
         year, month = (int(part) for part in raw.split("-")[:2])
         return date(year, month, 1)
     except (ValueError, TypeError):
-        from datetime import timedelta
-
         first = timezone.localdate().replace(day=1)
         return (first - timedelta(days=1)).replace(day=1)  # last month: the one to review
 

@@ -19,6 +19,7 @@ from pstdesk.consultations.models import Consultation, Status
 from pstdesk.lib.errors import InvalidInput, NotAllowed
 from pstdesk.lib.events import publish_on_commit, user_group
 from pstdesk.offices.models import Office
+from pstdesk.supervision.actions import can_supervise
 from pstdesk.supervision.models import Answer, ReviewChecklist, TranscriptReview, default_checklist, review_score
 
 
@@ -65,8 +66,6 @@ def checklist_for(office: Office) -> list[dict[str, str]]:
 
 def set_checklist(office: Office, *, items: list[dict[str, str]], by: Any) -> ReviewChecklist:
     """Replace the office's review checklist (a supervisor of the office)."""
-    from pstdesk.supervision.actions import can_supervise
-
     if not can_supervise(by, office):
         raise NotAllowed(_("Hanya koordinator kantor ini yang dapat mengubah daftar periksa."))
     clean = [
@@ -127,8 +126,6 @@ def review_transcript(
     """A supervisor reviews a closed consultation on the office's checklist: every item yes, no or not applicable
     (`scores`), optional notes per item, a comment; the score is the share of yes among the applicable items. The
     officer who handled it is told. One review per consultation (a second is refused: edit it instead)."""
-    from pstdesk.supervision.actions import can_supervise
-
     office = consultation.office
     if not can_supervise(by, office):
         raise NotAllowed(_("Hanya koordinator kantor ini yang dapat meninjau transkrip."))
@@ -185,8 +182,6 @@ def update_review(
     """A supervisor of the office corrects a review on the checklist it was made with; the audit row keeps the
     answers, notes, score and comment before and after. The officer is told again (their read mark is cleared
     when anything changed)."""
-    from pstdesk.supervision.actions import can_supervise
-
     if not can_supervise(by, review.office):
         raise NotAllowed(_("Hanya koordinator kantor ini yang dapat meninjau transkrip."))
     answers, clean_notes = _answers(review.checklist, scores, notes)

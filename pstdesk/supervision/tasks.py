@@ -6,6 +6,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from pstdesk.supervision import actions
+from pstdesk.supervision.escalation import escalate_breaches, escalate_rating_alerts
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -23,14 +24,10 @@ def warn_officers_of_deadlines() -> None:
 @db_periodic_task(crontab(minute="*/5"))
 def escalate_open_breaches() -> None:
     """Every five minutes: breaches left open escalate up the office tree, each step once."""
-    from pstdesk.supervision.escalation import escalate_breaches
-
     escalate_breaches()
 
 
 @db_periodic_task(crontab(minute="*/5"))
 def escalate_undecided_rating_alerts() -> None:
     """Every five minutes: rating alerts nobody decided escalate up the office tree, each step once."""
-    from pstdesk.supervision.escalation import escalate_rating_alerts
-
     escalate_rating_alerts()

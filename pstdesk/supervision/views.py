@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
@@ -17,12 +18,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pstdesk.accounts.access import get_office_for
+from pstdesk.accounts.access import get_office_for, visible_offices
 from pstdesk.accounts.models import User
+from pstdesk.consultations import actions as consultation_actions
+from pstdesk.consultations.models import Consultation
 from pstdesk.lib.errors import DomainError, InvalidInput
+from pstdesk.offices.calendar import calendar_for, years_for
 from pstdesk.offices.models import Office
 from pstdesk.supervision import actions
 from pstdesk.supervision.models import ExceptionKind, RosterException, RosterShift, SupervisionSettings, Weekday
+from pstdesk.supervision.queues import UNASSIGNED_MINUTES, supervision_queues
 from pstdesk.supervision.roster import coverage, minimum_for
 
 COVERAGE_DAYS = 14
@@ -133,8 +138,6 @@ def _post_roster(request: HttpRequest, office: Office) -> str | None:
 def roster(request: HttpRequest, code: str) -> HttpResponse:
     """The office's weekly pattern and date exceptions, editable, and the roster's coverage hour by hour for the
     coming two weeks with the hours below the minimum marked."""
-    from pstdesk.offices.calendar import calendar_for, years_for
-
     office = supervised_office(request, code)
     if request.method == "POST":
         try:
@@ -155,8 +158,6 @@ def roster(request: HttpRequest, code: str) -> HttpResponse:
     cal = None
     days: list[Any] = []
     if standard is not None:
-        from zoneinfo import ZoneInfo
-
         today = now.astimezone(ZoneInfo(office.timezone)).date()
         end = today + timedelta(days=COVERAGE_DAYS)
         years = set(years_for(now)) | {end.year}
@@ -194,8 +195,6 @@ def roster(request: HttpRequest, code: str) -> HttpResponse:
 
 def _supervised_scope(request: HttpRequest) -> tuple[Any, str]:
     """The offices the user supervises (a lazy queryset), narrowed to `?office=CODE` (404 outside the scope)."""
-    from pstdesk.accounts.access import visible_offices
-
     user = request.user
     if not getattr(user, "is_authenticated", False) or not getattr(user, "sees_subtree", False):
         raise Http404("Not found")
@@ -211,8 +210,6 @@ def queues(request: HttpRequest) -> HttpResponse:
     """The supervisor's queues over the offices they supervise: at risk (due within one working day), overdue,
     unassigned for more than `UNASSIGNED_MINUTES` working minutes, waiting on the visitor, not yet marked clear,
     closed in the last week (to reopen), and each officer's load. A constant number of queries."""
-    from pstdesk.supervision.queues import UNASSIGNED_MINUTES, supervision_queues
-
     scope, code = _supervised_scope(request)
     q = supervision_queues(scope)
     officers: dict[str, list[User]] = {}
@@ -249,9 +246,6 @@ def queues(request: HttpRequest) -> HttpResponse:
 @login_required
 def queue_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
     """Assign, transfer or reopen one consultation of a supervised office (POST), back to the queues."""
-    from pstdesk.consultations import actions as consultation_actions
-    from pstdesk.consultations.models import Consultation
-
     if request.method != "POST" or verb not in {"assign", "transfer", "reopen"}:
         raise Http404("Not found")
     scope, _code = _supervised_scope(request)

@@ -42,6 +42,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import uvicorn
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import sync_playwright
 
 T = TypeVar("T")
 
@@ -64,8 +69,6 @@ def use_file_test_database() -> None:
     Call at import time of a browser test module (collection runs before the test database is created). The whole
     session then uses the file database; pytest-django appends its xdist suffix per worker. No-op for other
     engines, and when a TEST NAME is configured already."""
-    from django.conf import settings
-
     db: dict[str, Any] = settings.DATABASES["default"]
     if db["ENGINE"] != "django.db.backends.sqlite3":
         return
@@ -86,8 +89,6 @@ class LiveServer:
     """`pstdesk.asgi:application` served by uvicorn on a free 127.0.0.1 port, in a daemon thread."""
 
     def __init__(self) -> None:
-        import uvicorn
-
         self.port = _free_port()
         self.host = "127.0.0.1"
         self.url = f"http://{self.host}:{self.port}"
@@ -126,8 +127,6 @@ class LiveServer:
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a synchronous function (an action, a query) in the server's event loop, as a request would, and
         return its result. Events it publishes reach the server's WebSocket consumers."""
-        from asgiref.sync import sync_to_async
-
         assert self.loop is not None
         future = asyncio.run_coroutine_threadsafe(sync_to_async(fn, thread_sensitive=True)(*args, **kwargs), self.loop)
         return future.result(timeout=30)
@@ -144,8 +143,6 @@ def asgi_server() -> Iterator[LiveServer]:
 @pytest.fixture
 def browser_page(asgi_server: LiveServer) -> Iterator[Any]:
     """A fresh headless Chromium page (its own context: cookies, storage) for one test."""
-    from playwright.sync_api import sync_playwright
-
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_playwright().start()
@@ -170,9 +167,6 @@ def browser_page(asgi_server: LiveServer) -> Iterator[Any]:
 
 def login(page: Any, server: LiveServer, user: Any) -> None:
     """Log `user` in for the page's browser context: a real session row plus its cookie (no login form)."""
-    from django.conf import settings
-    from django.test import Client
-
     client = Client()
     client.force_login(user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]

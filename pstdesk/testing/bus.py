@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -19,7 +20,6 @@ def flush_channel_layer() -> None:
     if not settings.REDIS_URL:
         async_to_sync(layer.flush)()
         return
-    import redis
 
     prefix = getattr(layer, "prefix", "asgi")
     client = redis.Redis.from_url(settings.REDIS_URL)

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pstdesk.accounts.models import Role
 from pstdesk.audit.actions import record
 from pstdesk.lib.errors import InvalidInput, InvalidTransition, NotAllowed
 from pstdesk.offices.models import Office
@@ -17,8 +18,6 @@ from pstdesk.transparency.models import PublishedMonth
 
 def can_approve(user: Any, office: Office) -> bool:
     """The office's service manager (penanggung jawab pelayanan), or a superuser."""
-    from pstdesk.accounts.models import Role
-
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return bool(user.is_superuser or (user.role == Role.MANAGER and user.office_id == office.pk))

@@ -18,8 +18,11 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pstdesk.complaints.models import Compensation, CompensationStatus, Complaint, ComplaintKind, ComplaintStatus
+from pstdesk.consultations.models import Consultation
 from pstdesk.offices.models import Channel, Office
 from pstdesk.ratings import skm
+from pstdesk.ratings.models import SkmResponse
 
 FIGURES_VERSION = 1
 
@@ -34,10 +37,6 @@ def month_bounds(office: Office, year: int, month: int) -> tuple[datetime, datet
 def compute_month(office: Office, year: int, month: int) -> dict[str, Any]:
     """The figures of the office itself for one month, from the records as they are now (each office approves
     its own; a province's total is the sum of its own and its regencies' approved figures, see `combine`)."""
-    from pstdesk.complaints.models import Compensation, CompensationStatus, Complaint, ComplaintKind, ComplaintStatus
-    from pstdesk.consultations.models import Consultation
-    from pstdesk.ratings.models import SkmResponse
-
     offices = Office.objects.filter(pk=office.pk)
     low, high = month_bounds(office, year, month)
     served = Consultation.objects.filter(office__in=offices, answered_at__gte=low, answered_at__lt=high)

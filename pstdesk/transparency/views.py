@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from pstdesk.accounts.access import get_office_for
 from pstdesk.lib.errors import DomainError
 from pstdesk.offices.models import Channel, Office
 from pstdesk.transparency import queries
@@ -67,8 +68,6 @@ def public_page(request: HttpRequest, code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def approve_page(request: HttpRequest, code: str) -> HttpResponse:
     """The manager's view of a month's draft figures (as they would be published) and the approval button."""
-    from pstdesk.accounts.access import get_office_for
-
     office = get_office_for(request.user, code)
     if not can_approve(request.user, office):
         raise Http404("Not found")

@@ -158,6 +158,9 @@ class EmailAdapter:
 
     kind = "email"
 
+    def public_contact(self, office: Any, channel: str) -> tuple[str, str] | None:
+        return (f"mailto:{office.email}", office.email) if office.email else None
+
     def send(self, message: OutboundMessage) -> ProviderRef:
         from pstdesk.consultations.models import Consultation, Message
 

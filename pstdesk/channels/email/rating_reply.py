@@ -94,7 +94,6 @@ def consultation_awaiting_reply_rating(office_code: str, consultation_id: int | 
     if consultation_id is None:
         return None
     from pstdesk.consultations.models import Consultation, Status
-    from pstdesk.offices.models import ClosingOrder
 
     consultation = (
         Consultation.objects.select_related("office")
@@ -103,8 +102,7 @@ def consultation_awaiting_reply_rating(office_code: str, consultation_id: int | 
     )
     if consultation is None or consultation.rating_requested_at is None:
         return None
-    standard = consultation.office.standard
-    if standard is None or standard.closing_order != ClosingOrder.CLOSE_THEN_RATE:
+    if not consultation.office.policy.closes_before_rating:
         return None
     return consultation
 

@@ -7,6 +7,10 @@ once with our own id; "delivered" and "read" come later from the widget's acknow
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.utils.translation import gettext as _
+
 from pstdesk.channels.base import OutboundMessage, ProviderRef
 
 
@@ -15,3 +19,9 @@ class WebChatAdapter:
 
     def send(self, message: OutboundMessage) -> ProviderRef:
         return ProviderRef(external_id=f"web:{message.message_id}")
+
+    def public_contact(self, office: Any, channel: str) -> tuple[str, str] | None:
+        if channel == "livechat_pfa":
+            return f"/pfa/{office.code}/", str(_("Buka PST From Anywhere"))
+        website = office.website
+        return (website, website.removeprefix("https://")) if website else None

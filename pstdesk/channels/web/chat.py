@@ -94,8 +94,7 @@ def consultation_of(session: WidgetSession, consultation_id: int) -> Consultatio
 
 
 def closing_order(consultation: Consultation) -> str:
-    standard = consultation.office.standard
-    return standard.closing_order if standard is not None else ClosingOrder.RATE_THEN_CLOSE
+    return consultation.office.policy.closing_order
 
 
 def consultation_state(consultation: Consultation | None) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from pstdesk.channels.base import OutboundMessage, ProviderRef
 from pstdesk.channels.whatsapp import actions, outbound
+from pstdesk.offices.presentation import whatsapp_link
 
 
 class WhatsAppAdapter:
@@ -31,3 +32,7 @@ class WhatsAppAdapter:
         self, consultation: Any, *, by: Any, name: str, language: str, params: list[str] | tuple[str, ...] = ()
     ) -> Any:
         return actions.send_template(consultation, by=by, name=name, language=language, params=params)
+
+    def public_contact(self, office: Any, channel: str) -> tuple[str, str] | None:
+        number = office.whatsapp_number
+        return (whatsapp_link(number), number) if number else None

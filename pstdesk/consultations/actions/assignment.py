@@ -171,10 +171,7 @@ def staffing_warning(office: Office) -> str | None:
     count = on_duty_count(office)
     if count >= max(minimum, 1):
         return None
-    standard = office.standard
-    return staffing_message(
-        office, count, minimum, stated_by_standard=bool(standard is not None and standard.states_officers_minimum)
-    )
+    return staffing_message(office, count, minimum, stated_by_standard=office.policy.states_officers_minimum)
 
 
 def set_on_duty(user: User, *, on_duty: bool, by: Any, check_coverage: bool = True) -> User:

@@ -194,8 +194,7 @@ def _consultation_for(inbound: InboundMessage, office: Office, visitor: Any, now
     """The consultation the message belongs to and how it was found: "existing", "reopened" or "opened"."""
 
     def reopen_days() -> int:  # the standard is read only when a closed consultation is in question
-        standard = office.standard
-        return standard.reopen_days if standard is not None else 7
+        return office.policy.reopen_days
 
     candidate = None
     if inbound.consultation_id is not None:

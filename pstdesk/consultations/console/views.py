@@ -270,6 +270,8 @@ def _pane_context(request: HttpRequest, consultation: Consultation) -> dict[str,
         "canned": canned_texts,
         "templates": _channel_templates(consultation),
         "topics": Topic.choices,
+        # Channels with a reply window (WhatsApp's 24 hours) show it; asked of the channel, not by its name.
+        "has_reply_window": channel_base.capability(consultation.channel, "reply_window_closes_at") is not None,
     }
 
 

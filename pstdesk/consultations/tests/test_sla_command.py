@@ -104,7 +104,7 @@ def test_console_script_prints_the_deadline(data_dir: dict[str, str]) -> None:
     ],
 )
 def test_console_script_bad_input(data_dir: dict[str, str], args: list[str]) -> None:
-    done = subprocess.run([_script(), "sla", "due", *args], env=data_dir, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([_script(), "show_sla_due", *args], env=data_dir, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()

@@ -8,6 +8,10 @@ Channels plug into the core from outside: `channels.base` is the interface anyon
 (`channels.whatsapp`, `channels.email`, `channels.web`, any later one) is imported by nobody in layers 1–2 nor by
 `consultations`; the core reaches a channel only through `channels.base.REGISTRY` and its capabilities.
 
+Developer tools ship in the package but stay out of production's import graph: `pstdesk.testing` (test helpers),
+`pstdesk.devtools` (what the demo starts) and the simulator modules are imported only by tests, by each other and
+by the commands that run a simulator; `serve` looks the demo services up by name when DEMO is set.
+
 Imports under `if TYPE_CHECKING:` are for type checkers only and are not counted. Tests and migrations are not
 checked.
 """
@@ -18,7 +22,10 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+from django.utils.module_loading import import_string
+
 from pstdesk.lib.tests.sources import parse
+from pstdesk.runtime.management.commands.serve import DEMO_SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]  # the pstdesk package
 
@@ -82,6 +89,32 @@ def edges() -> Iterator[tuple[str, str, str]]:
                 yield source, target, f"{relative}:{line}"
 
 
+def _is_dev_only(dotted: str) -> bool:
+    parts = dotted.split(".")
+    return parts[0] == "pstdesk" and (parts[1:2] in (["testing"], ["devtools"]) or parts[-1] == "simulator")
+
+
+# Production modules allowed to import dev tools: the commands whose whole job is to run a simulator.
+DEV_COMMANDS = {
+    "pstdesk/channels/whatsapp/management/commands/run_whatsapp_simulator.py",
+    "pstdesk/channels/whatsapp/management/commands/whatsapp-sim.py",
+}
+
+
+def dev_imports() -> list[str]:
+    """ "file:line imports module" for every import of a dev-only module from production code."""
+    found = []
+    for path in sorted(ROOT.rglob("*.py")):
+        relative = path.relative_to(ROOT.parent)
+        dotted = ".".join(relative.with_suffix("").parts)
+        if {"tests", "migrations"} & set(relative.parts) or _is_dev_only(dotted) or str(relative) in DEV_COMMANDS:
+            continue
+        for imported, line in _imports(parse(path.read_text(encoding="utf-8"), str(path))):
+            if _is_dev_only(imported):
+                found.append(f"{relative}:{line} imports {imported}")
+    return sorted(set(found))
+
+
 def violations() -> list[str]:
     found = []
     for source, target, where in edges():
@@ -110,3 +143,14 @@ def test_the_walk_sees_nested_imports_and_skips_type_checking_blocks() -> None:
     assert all(app != "consultations" for app, _line in found)
     assert _is_channel_package("channels.whatsapp") and not _is_channel_package("channels.base")
     assert list(edges())  # the walk found the package's files
+
+
+def test_dev_tools_stay_out_of_the_production_import_graph() -> None:
+    assert dev_imports() == []
+    assert _is_dev_only("pstdesk.testing.browser") and _is_dev_only("pstdesk.channels.whatsapp.simulator")
+    assert _is_dev_only("pstdesk.devtools.demo") and not _is_dev_only("pstdesk.runtime.workers")
+
+
+def test_serve_finds_the_demo_services_by_name() -> None:
+    """The one way production reaches a dev tool, by a dotted name the import graph cannot see: it must resolve."""
+    assert _is_dev_only(DEMO_SERVICES) and callable(import_string(DEMO_SERVICES))

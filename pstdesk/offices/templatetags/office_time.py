@@ -18,6 +18,7 @@ from django import template
 from django.conf import settings
 from django.utils import formats, timezone
 
+from pstdesk.offices.models import Office
 from pstdesk.offices.presentation import zone_abbreviation
 
 register = template.Library()
@@ -27,8 +28,6 @@ FORMAT = "j M Y H.i"
 @lru_cache(maxsize=256)
 def _zone_of_code(code: str, minute: int) -> str:
     """An office's zone by code, read at most once a minute (a page lists many rows of the same offices)."""
-    from pstdesk.offices.models import Office
-
     return Office.objects.filter(pk=code).values_list("timezone", flat=True).first() or str(settings.TIME_ZONE)
 
 

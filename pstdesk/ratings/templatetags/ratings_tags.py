@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from pstdesk.consultations.models import Channel
 from pstdesk.ratings.presentation import rating_dict, rating_of
 
 register = template.Library()
@@ -20,8 +21,6 @@ def rating_panel(context: dict[str, Any], consultation: Any) -> dict[str, Any]:
 @register.filter
 def channel_label(value: str) -> str:
     """A channel's name as the visitor knows it ("WhatsApp", "E-mail"), the stored code when unknown."""
-    from pstdesk.consultations.models import Channel
-
     try:
         return str(Channel(value).label)
     except ValueError:

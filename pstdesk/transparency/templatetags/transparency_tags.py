@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import template
@@ -16,6 +17,4 @@ def get_item(mapping: dict[str, Any] | None, key: str) -> Any:
 @register.filter
 def month_name(month: int) -> str:
     """The month's name in the active language (Januari … Desember)."""
-    import datetime
-
     return formats.date_format(datetime.date(2000, int(month), 1), "F")

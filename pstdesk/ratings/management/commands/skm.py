@@ -20,6 +20,9 @@ from pstdesk.lib.actors import SystemActor
 from pstdesk.lib.errors import DomainError
 from pstdesk.offices.models import Office
 from pstdesk.ratings import skm
+from pstdesk.ratings.actions import import_skm
+from pstdesk.ratings.queries import skm_figures
+from pstdesk.ratings.skm_import import ImportRowError, read_csv
 
 
 def _date(raw: str, name: str) -> date:
@@ -58,8 +61,6 @@ class Command(BaseCommand):
             self.import_file(office, options["file"])
 
     def ikm(self, office: Office, start: date, end: date, as_json: bool) -> None:
-        from pstdesk.ratings.queries import skm_figures
-
         if end < start:
             raise CommandError(f"--to {end} is before --from {start}", returncode=2)
         figures = skm_figures(office, start, end)
@@ -75,9 +76,6 @@ class Command(BaseCommand):
         self.stdout.write(f"population {figures.population}, Krejcie-Morgan minimum {figures.minimum_sample}")
 
     def import_file(self, office: Office, path: str) -> None:
-        from pstdesk.ratings.actions import import_skm
-        from pstdesk.ratings.skm_import import ImportRowError, read_csv
-
         try:
             with open(path, encoding="utf-8-sig", newline="") as handle:
                 rows = read_csv(handle, zone=ZoneInfo(office.timezone), now=timezone.now())

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pstdesk.lib.commands import DeprecatedAlias
 from pstdesk.runtime.management.commands.generate_demo_data import Command as GenerateDemoData
 
 
-class Command(GenerateDemoData):
+class Command(DeprecatedAlias, GenerateDemoData):
     help = "Deprecated alias of generate_demo_data (removed in the next release)."
+    replacement = "generate_demo_data"

@@ -10,11 +10,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import uvicorn
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.module_loading import import_string
 
 from pstdesk.lib.logs import uvicorn_log_config
-from pstdesk.runtime.workers import default_task_threads
+from pstdesk.runtime.workers import default_task_threads, start_embedded_consumer
+
+DEMO_SERVICES = "pstdesk.devtools.demo.start_demo_services"
 
 
 class Command(BaseCommand):
@@ -28,8 +32,6 @@ class Command(BaseCommand):
         parser.add_argument("--task-threads", type=int, default=default_task_threads())
 
     def handle(self, *args: Any, **options: Any) -> None:
-        import uvicorn
-
         workers: int = options["workers"]
         if workers < 1:
             raise CommandError("--workers must be at least 1")
@@ -40,12 +42,9 @@ class Command(BaseCommand):
         consumer = None
         demo_services: list[Any] = []
         if settings.DEMO:
-            from pstdesk.runtime.demo import start_demo_services
-
-            demo_services = start_demo_services(self.stdout)
+            # Looked up by name, so the simulators (dev tools) stay out of production's import graph.
+            demo_services = import_string(DEMO_SERVICES)(self.stdout)
         if not settings.REDIS_URL and not options["no_tasks"]:
-            from pstdesk.runtime.workers import start_embedded_consumer
-
             consumer = start_embedded_consumer(options["task_threads"])
         self.stdout.write(f"PST Desk on http://{options['host']}:{options['port']}/  (console: /console/)")
         try:

@@ -7,13 +7,14 @@ from typing import Any
 
 from django.conf import settings
 
+from pstdesk.bpsapi.simulator import BpsSimulator, RunningBpsSimulator
+from pstdesk.channels.whatsapp.simulator import RunningSimulator, Simulator, Transport
+
 
 def start_demo_services(out: TextIOBase) -> list[Any]:
     """Start the local WhatsApp Cloud API simulator on WHATSAPP_SIMULATOR_PORT, wired to this server's webhook,
     so a newcomer can play the WhatsApp user offline (settings default WHATSAPP_API_BASE to it in DEMO mode), and
     the BPS Web API simulator on BPS_API_SIMULATOR_PORT for the console's data panel (BPS_API_BASE in DEMO mode)."""
-    from pstdesk.channels.whatsapp.simulator import RunningSimulator, Simulator, Transport
-
     webhook = f"{settings.PUBLIC_URL}/channels/whatsapp/webhook"
     sim = Simulator(
         app_secret=settings.WHATSAPP_APP_SECRET,
@@ -24,7 +25,6 @@ def start_demo_services(out: TextIOBase) -> list[Any]:
     )
     running = RunningSimulator(sim, host="127.0.0.1", port=settings.WHATSAPP_SIMULATOR_PORT, pump_in_background=True)
     out.write(f"WhatsApp simulator: play the WhatsApp user at {running.url}/ (webhooks go to {webhook})\n")
-    from pstdesk.bpsapi.simulator import BpsSimulator, RunningBpsSimulator
 
     try:
         bps = RunningBpsSimulator(BpsSimulator(key=settings.BPS_API_KEY), port=settings.BPS_API_SIMULATOR_PORT)

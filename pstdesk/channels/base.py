@@ -41,6 +41,41 @@ class InboundAttachment:
 
 
 @dataclass(frozen=True)
+class Sender:
+    """Who sent an inbound message, as the channel knows them: an identity `kind` and `key` (becoming a
+    `guestbook.VisitorIdentity`), whether the provider proved it (`verified`: WhatsApp's ids are, an e-mail From
+    header is not), the name they go by, the same person's `other_keys` on this channel ((kind, key) pairs, tried
+    after `key`), and the contact details the channel learnt (`email`, `phone` in E.164)."""
+
+    kind: str
+    key: str
+    verified: bool = False
+    display_name: str = ""
+    other_keys: tuple[tuple[str, str], ...] = ()
+    email: str = ""
+    phone: str = ""
+
+    def keys(self) -> list[tuple[str, str]]:
+        """Every (kind, key) of the sender, the preferred first; empty keys left out."""
+        return [(kind, key) for kind, key in ((self.kind, self.key), *self.other_keys) if kind and key]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who an outbound message goes to: the visitor's contact details and every channel identity they hold
+    ((kind, key) pairs); each adapter picks the keys of its own kinds (`key("whatsapp")`)."""
+
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    identities: tuple[tuple[str, str], ...] = ()
+
+    def key(self, kind: str) -> str:
+        """The first key of `kind` the visitor holds ("" when none)."""
+        return next((key for k, key in self.identities if k == kind), "")
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     """One message from a visitor, as the core sees it, whatever the channel."""
 
@@ -49,12 +84,8 @@ class InboundMessage:
     external_id: str
     body: str
     sent_at: datetime | None = None
-    # Who sent it, as far as the channel knows.
-    sender_name: str = ""
-    sender_email: str = ""
-    sender_whatsapp: str = ""  # E.164
-    sender_wa_id: str = ""
-    sender_wa_user_id: str = ""
+    # Who sent it, as far as the channel knows (None: the channel already knows the visitor, see `visitor_id`).
+    sender: Sender | None = None
     visitor_id: int | None = None  # set when the channel already knows the visitor (widget token)
     consultation_id: int | None = None  # set when the channel already threaded it (e-mail reply token)
     attachments: tuple[InboundAttachment, ...] = ()
@@ -73,9 +104,9 @@ class OutboundMessage:
     channel: str
     body: str
     payload: dict[str, Any]
-    to_email: str = ""
-    to_whatsapp: str = ""
-    to_wa_user_id: str = ""
+    recipient: Recipient = field(default_factory=Recipient)
+    # Written by the desk, not by an officer (acknowledgements, reminders): e-mail marks it Auto-Submitted.
+    is_automatic: bool = False
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ def _thread(consultation: Any) -> tuple[str, list[str], str, str]:
 
 def build_email(mailbox: Mailbox, out: OutboundMessage, *, consultation: Any, message_id: str) -> EmailMessage:
     in_reply_to, references, subject, sender = _thread(consultation)
-    to = sender or consultation.visitor.email_channel_address or out.to_email
+    to = sender or out.recipient.key(EmailAdapter.kind) or out.recipient.email
     if not to:
         raise ChannelError(_("Pengguna layanan ini tidak punya alamat e-mail."), permanent=True, code="no_address")
     language = consultation.visitor.language if consultation.visitor.language in {"id", "en"} else "id"
@@ -84,18 +84,12 @@ def build_email(mailbox: Mailbox, out: OutboundMessage, *, consultation: Any, me
     if references:
         msg["References"] = " ".join(references)
     msg["Content-Language"] = language
-    if out.payload.get("is_automatic") or _is_automatic(out):
+    if out.payload.get("is_automatic") or out.is_automatic:
         msg["Auto-Submitted"] = "auto-replied"
         msg["X-Auto-Response-Suppress"] = "All"
     msg.set_content(body)
     _attach_files(msg, out)
     return msg
-
-
-def _is_automatic(out: OutboundMessage) -> bool:
-    from pstdesk.consultations.models import Message
-
-    return Message.objects.filter(pk=out.message_id, is_automatic=True).exists()
 
 
 def _attach_files(msg: EmailMessage, out: OutboundMessage) -> None:

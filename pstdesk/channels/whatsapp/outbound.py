@@ -28,6 +28,7 @@ from django.utils.translation import override
 from pstdesk.channels.base import ChannelError, OutboundMessage, ProviderRef
 from pstdesk.channels.whatsapp import client
 from pstdesk.channels.whatsapp.models import OutboundSend, TemplateStatus, WhatsAppTemplate
+from pstdesk.channels.whatsapp.parsing import USER_IDENTITY, WA_ID_IDENTITY
 
 log = logging.getLogger(__name__)
 
@@ -279,8 +280,9 @@ def send_outbound(outbound: OutboundMessage) -> ProviderRef:
             permanent=True,
         )
     visitor = consultation.visitor
-    wa_id = visitor.wa_id or "".join(ch for ch in (outbound.to_whatsapp or visitor.whatsapp or "") if ch.isdigit())
-    user_id = outbound.to_wa_user_id or visitor.wa_user_id or ""
+    to = outbound.recipient
+    wa_id = to.key(WA_ID_IDENTITY) or "".join(ch for ch in (to.phone or visitor.whatsapp or "") if ch.isdigit())
+    user_id = to.key(USER_IDENTITY)
     if wa_id:
         recipient: dict[str, str] = {"recipient_type": "individual", "to": wa_id}
     elif user_id:

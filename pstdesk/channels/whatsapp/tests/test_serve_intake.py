@@ -39,7 +39,7 @@ messages = Message.objects.filter(channel="whatsapp", direction="in").order_by("
 print(json.dumps({
     "waiting": WebhookDelivery.objects.filter(state__in=["received", "processing"]).count(),
     "deliveries": [[d.state, d.attempts, d.error] for d in WebhookDelivery.objects.order_by("id")],
-    "messages": [[m.consultation.visitor.wa_id, m.external_id, m.consultation_id] for m in messages],
+    "messages": [[m.consultation.visitor.identity("whatsapp"), m.external_id, m.consultation_id] for m in messages],
 }))
 """
 

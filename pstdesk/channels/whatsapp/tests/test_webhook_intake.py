@@ -62,8 +62,8 @@ def test_text_message_from_the_fixture_is_stored(post_webhook: Any, sim: Simulat
     assert consultation.office_id == "5102"
     assert consultation.channel == "whatsapp"
     visitor = consultation.visitor
-    assert visitor.wa_id == "6281298765432"
-    assert visitor.wa_user_id == "US.13491208655302741918"
+    assert visitor.identity("whatsapp") == "6281298765432"
+    assert visitor.identity("whatsapp_user") == "US.13491208655302741918"
     assert visitor.name == "Test Name"
     delivery = WebhookDelivery.objects.get()
     assert delivery.state == DeliveryState.PROCESSED
@@ -167,8 +167,8 @@ def test_contact_with_only_a_business_scoped_user_id(post_webhook: Any, sim: Sim
     sim.pump()
     message = Message.objects.get(direction=Direction.IN, body="Halo, saya pakai username")
     visitor = message.consultation.visitor
-    assert visitor.wa_user_id == "US.99887766554433221100"
-    assert visitor.wa_id is None
+    assert visitor.identity("whatsapp_user") == "US.99887766554433221100"
+    assert visitor.identity("whatsapp") is None
 
 
 def test_media_is_downloaded_on_receipt(sim: Simulator) -> None:

@@ -9,6 +9,9 @@ and never import a channel package:
 - `reply_window_closes_at(consultation)`: when free-form replies stop being allowed (WhatsApp's 24 hours);
 - `approved_templates(consultation)` and `send_template(consultation, by=, name=, language=, params=)`: messages
   allowed outside that window.
+- `validate_account(external_key, config) -> (external_key, config)`: check and normalise an office's
+  `offices.ChannelAccount` of this kind, raising Django's `ValidationError` keyed by "external_key" or "config"
+  (the admin shows it on that field).
 (Typing indicators travel on the event bus, which only the LiveChat widget listens to; a provider-side
 `send_typing` capability would be added here with its first channel.)
 A new channel is one folder plus one `REGISTRY` line (and a `Channel` choice); it implements what it supports. What
@@ -146,6 +149,12 @@ class HasTemplates(Protocol):
         self, consultation: Any, *, by: Any, name: str, language: str, params: list[str] | tuple[str, ...] = ()
     ) -> Any:
         """Queue one template to the visitor; returns the outbox `Message`."""
+
+
+@runtime_checkable
+class ValidatesAccount(Protocol):
+    def validate_account(self, external_key: str, config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The account's key and config, normalised; `ValidationError` on "external_key" or "config" if wrong."""
 
 
 # One line per channel kind; imported lazily so a channel's dependencies load only when used.

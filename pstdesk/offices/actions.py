@@ -93,18 +93,22 @@ def check_removed_channels(office: Office, old: list[str], new: list[str]) -> No
     """A channel leaves the standard only once nothing of the office still receives on it: a WhatsApp account or
     an active mailbox of a channel the standard no longer offers would keep opening consultations the office does
     not offer (the admin refuses to configure them for the same reason)."""
-    from django.apps import apps
-
-    from pstdesk.offices.models import Channel
+    from pstdesk.offices.models import Channel, ChannelAccount
 
     removed = set(old) - set(new)
     still: list[str] = []
-    if Channel.WHATSAPP in removed and (office.whatsapp_phone_number_id or office.whatsapp_number):
+    accounts = set(
+        ChannelAccount.objects.filter(office=office, kind__in=removed, is_active=True).values_list("kind", flat=True)
+    )
+    if Channel.WHATSAPP in removed and (Channel.WHATSAPP in accounts or office.whatsapp_number):
         still.append(_("nomor/akun WhatsApp kantor"))
-    if Channel.EMAIL in removed:
-        mailbox = apps.get_model("channel_email", "Mailbox")
-        if mailbox.objects.filter(office=office, is_active=True).exists():
-            still.append(_("kotak surat e-mail yang aktif"))
+    for kind in sorted(accounts - {Channel.WHATSAPP}):
+        # The e-mail channel's account is its mailbox.
+        still.append(
+            _("kotak surat e-mail yang aktif")
+            if kind == Channel.EMAIL
+            else _("akun kanal %(channel)s yang aktif") % {"channel": Channel(kind).label}
+        )
     if still:
         raise StandardError(
             _(

@@ -118,3 +118,37 @@ def add_identities(visitor: Visitor, *, proven_at: Any = None, **keys: str | Non
         VisitorIdentity.objects.get_or_create(
             kind=WA_ID, key=_digits(visitor.whatsapp), defaults={"visitor": visitor, "verified_at": proven_at}
         )
+
+
+# --- channel accounts (`offices.ChannelAccount`) in the old per-office shape ---------------------------------------
+
+WHATSAPP_ACCOUNT_SETUP = (
+    "from pstdesk.offices.models import ChannelAccount\n"
+    'ChannelAccount.objects.update_or_create(office_id="5102", kind="whatsapp", defaults={"external_key": "105102"})\n'
+)
+
+
+def set_whatsapp_account(office: str, phone_number_id: str | None, business_account_id: str | None = None) -> None:
+    """Give `office` this WhatsApp account (phone_number_id; the WABA kept unless given), or none (`None`)."""
+    from pstdesk.offices.models import ChannelAccount
+
+    if not phone_number_id:
+        ChannelAccount.objects.filter(office_id=office, kind=WA_ID).delete()
+        return
+    account = ChannelAccount.objects.filter(office_id=office, kind=WA_ID).first()
+    config = dict(account.config) if account else {}
+    if business_account_id is not None:
+        config["business_account_id"] = business_account_id
+    ChannelAccount.objects.update_or_create(
+        office_id=office, kind=WA_ID, defaults={"external_key": phone_number_id, "config": config, "is_active": True}
+    )
+
+
+def whatsapp_ids(office: str) -> tuple[str | None, str]:
+    """(phone_number_id or None, business account id or "") of the office's WhatsApp account."""
+    from pstdesk.offices.models import ChannelAccount
+
+    account = ChannelAccount.objects.filter(office_id=office, kind=WA_ID).first()
+    if account is None:
+        return None, ""
+    return account.external_key, str(account.config.get("business_account_id", ""))

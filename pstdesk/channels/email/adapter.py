@@ -21,7 +21,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from pstdesk.channels.base import ChannelError, OutboundMessage, ProviderRef
-from pstdesk.channels.email.models import InboundEmail, Intake, Mailbox, OutboundEmail, Security
+from pstdesk.channels.email.models import (
+    InboundEmail,
+    Intake,
+    Mailbox,
+    OutboundEmail,
+    Security,
+    validate_account,
+)
 from pstdesk.channels.email.parsing import reply_subject
 from pstdesk.channels.email.rating_reply import rating_request_instructions
 from pstdesk.channels.email.threading import bounce_address, reply_address
@@ -151,6 +158,9 @@ class EmailAdapter:
     """The e-mail channel's adapter for `consultations.tasks.deliver_message`."""
 
     kind = "email"
+
+    def validate_account(self, external_key: str, config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        return validate_account(external_key, config)
 
     def send(self, message: OutboundMessage) -> ProviderRef:
         from pstdesk.consultations.models import Consultation, Message

@@ -100,7 +100,7 @@ def store_raw(
 
 def _is_own(mailbox: Mailbox, parsed: ParsedEmail) -> bool:
     """Our own mail coming back (a copy in the inbox, a forwarding loop): never a visitor message."""
-    if parsed.from_address and Mailbox.objects.filter(address__iexact=parsed.from_address).exists():
+    if parsed.from_address and Mailbox.objects.filter(external_key__iexact=parsed.from_address).exists():
         return True
     return bool(parsed.message_id) and OutboundEmail.objects.filter(message_id=parsed.message_id).exists()
 

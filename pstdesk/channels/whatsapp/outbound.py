@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from pstdesk.channels.base import ChannelError, OutboundMessage, ProviderRef
-from pstdesk.channels.whatsapp import client
+from pstdesk.channels.whatsapp import accounts, client
 from pstdesk.channels.whatsapp.models import OutboundSend, TemplateStatus, WhatsAppTemplate
 from pstdesk.channels.whatsapp.parsing import USER_IDENTITY, WA_ID_IDENTITY
 
@@ -189,7 +189,7 @@ def render(message: Any, outbound: OutboundMessage, *, in_window: bool) -> list[
         spec = payload["whatsapp_template"]
         return [template_body(spec["name"], spec["language"], list(spec.get("params") or []))]
     if payload.get("rating_request") and not in_window:
-        template = find_template(consultation.office.whatsapp_business_account_id, RATING_TEMPLATE, language)
+        template = find_template(accounts.business_account_id(consultation.office_id), RATING_TEMPLATE, language)
         if template is None:
             raise ChannelError(
                 _("Di luar jendela 24 jam WhatsApp dan templat penilaian '%(name)s' belum disetujui/disinkronkan.")
@@ -272,7 +272,7 @@ def send_outbound(outbound: OutboundMessage) -> ProviderRef:
     sent = {row.part: row.wamid for row in _sent_parts(message.pk)}
     if message.external_id and not sent:
         return ProviderRef(external_id=message.external_id)  # a status webhook already told us it went out
-    phone_number_id = consultation.office.whatsapp_phone_number_id
+    phone_number_id = accounts.phone_number_id(consultation.office_id)
     if not phone_number_id:
         raise ChannelError(
             _("Kantor %(code)s belum punya nomor WhatsApp Cloud API (phone_number_id).")

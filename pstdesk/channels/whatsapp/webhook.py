@@ -28,7 +28,7 @@ from django.db.models import F, Q
 
 from pstdesk.channels import webhooks
 from pstdesk.channels.base import ChannelError, InboundAttachment, InboundMessage, Sender
-from pstdesk.channels.whatsapp import client
+from pstdesk.channels.whatsapp import accounts, client
 from pstdesk.channels.whatsapp.models import DeliveryState, RatingDialog, RatingStep, StatusEvent, WebhookDelivery
 from pstdesk.channels.whatsapp.parsing import (
     USER_IDENTITY,
@@ -143,7 +143,6 @@ def process_delivery(delivery: webhooks.Stored) -> Outcome:
     """Process (or re-process: it is idempotent) a stored delivery; its outcome is written on the row in the
     transaction of its items (`intake.finish`)."""
     from pstdesk.consultations.models import Message
-    from pstdesk.offices.models import Office
 
     outcome = Outcome()
     try:
@@ -165,9 +164,7 @@ def process_delivery(delivery: webhooks.Stored) -> Outcome:
         else:
             items.append(found)
     pnids = {item.phone_number_id for item in items}
-    offices = dict(
-        Office.objects.filter(whatsapp_phone_number_id__in=pnids).values_list("whatsapp_phone_number_id", "code")
-    )
+    offices = accounts.offices_by_phone_number_id(list(pnids))
     messages = [i for i in items if isinstance(i, ParsedMessage)]
     known: set[str] = set()
     if messages:

@@ -337,7 +337,7 @@ def test_whatsapp_consultation_shows_its_24_hour_window_and_sends_templates(offi
     from pstdesk.channels.whatsapp.models import TemplateStatus, WhatsAppTemplate
     from pstdesk.consultations.actions import receive_message
     from pstdesk.offices.models import Office
-    from pstdesk.testing.identities import inbound_message
+    from pstdesk.testing.identities import inbound_message, whatsapp_ids
 
     office = Office.objects.get(code="5102")
     received = receive_message(
@@ -351,7 +351,7 @@ def test_whatsapp_consultation_shows_its_24_hour_window_and_sends_templates(offi
     )
     consultation = received.consultation
     WhatsAppTemplate.objects.create(
-        waba_id=office.whatsapp_business_account_id,
+        waba_id=whatsapp_ids(office.code)[1],
         name="pst_lanjutan",
         language="id",
         status=TemplateStatus.APPROVED,

@@ -27,8 +27,8 @@ STARTUP_SECONDS = 60
 PROCESS_SECONDS = 60
 
 SETUP = """
-from pstdesk.offices.models import Office
-Office.objects.filter(code="5102").update(whatsapp_phone_number_id="105102")
+from pstdesk.offices.models import ChannelAccount
+ChannelAccount.objects.update_or_create(office_id="5102", kind="whatsapp", defaults={"external_key": "105102"})
 """
 
 STATE = """

@@ -13,6 +13,7 @@ from pstdesk.channels.whatsapp.simulator import Simulator
 from pstdesk.channels.whatsapp.tests.conftest import fixture
 from pstdesk.consultations.models import Attachment, Consultation, Direction, Message
 from pstdesk.guestbook.models import Visitor
+from pstdesk.testing.identities import set_whatsapp_account
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +107,7 @@ def test_a_redelivery_of_a_failed_post_is_processed_again_on_its_row(post_webhoo
     assert not Message.objects.exists()
     from pstdesk.offices.models import Office
 
-    Office.objects.filter(code="5102").update(whatsapp_phone_number_id="999999")
+    set_whatsapp_account("5102", "999999")
     assert post_webhook(body).status_code == 200
     delivery = WebhookDelivery.objects.get()
     assert (delivery.state, delivery.attempts) == (DeliveryState.PROCESSED, 2)

@@ -40,7 +40,8 @@ def columns_to_identities(apps: Any, schema_editor: Any) -> None:
         if visitor.whatsapp_verified_at and _digits(visitor.whatsapp) != (visitor.wa_id or ""):
             # A number the channel proved without a wa_id: its digits are the key WhatsApp would send.
             add(visitor, "whatsapp", _digits(visitor.whatsapp), visitor.whatsapp_verified_at)
-        add(visitor, "email", visitor.email_channel_address or "", None)
+        # E-mail keys are matched lower-case (addresses differing only in case are one sender).
+        add(visitor, "email", (visitor.email_channel_address or "").lower(), None)
         if len(rows) >= BATCH:
             VisitorIdentity.objects.bulk_create(rows)
             rows.clear()

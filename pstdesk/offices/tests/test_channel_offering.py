@@ -215,3 +215,18 @@ def test_the_widget_socket_of_an_office_without_livechat_is_refused() -> None:
         return accepted
 
     assert async_to_sync(scenario)() == [False, True]
+
+
+def test_admin_shows_the_channels_own_checks_of_an_account(client: Client) -> None:
+    set_whatsapp_account("5101", None)
+    client.force_login(User.objects.create_superuser("root", "root@example.test", "pw"))
+    url = "/admin/offices/channelaccount/add/"
+    account = {"office": "5101", "kind": "whatsapp", "external_key": "nomor-saya", "config": "{}", "is_active": "on"}
+    refused = client.post(url, account)
+    assert refused.status_code == 200 and "phone_number_id WhatsApp berupa angka" in refused.content.decode()
+    refused = client.post(url, {**account, "external_key": "105101", "config": '{"waba": "1"}'})
+    assert refused.status_code == 200 and "Kunci konfigurasi WhatsApp tidak dikenal: waba" in refused.content.decode()
+    assert whatsapp_ids("5101") == (None, "")
+    accepted = client.post(url, {**account, "external_key": " 105101 ", "config": '{"business_account_id": "205101"}'})
+    assert accepted.status_code == 302
+    assert whatsapp_ids("5101") == ("105101", "205101")  # the key as the channel normalised it

@@ -513,7 +513,7 @@ ADMIN_FACTORIES: dict[str, str] = {
     "guestbook.visitor": "visitor",
     "consultations.consultation": "consultation",
     "consultations.cannedreply": "canned_reply",
-    "channel_email.mailbox": "mailbox",
+    "offices.channelaccount": "mailbox",  # the e-mail account (Mailbox is its proxy)
     "channel_email.mailboxstate": "mailbox_state",
     "channel_email.inboundemail": "inbound_email",
     "ratings.rating": "rating",

@@ -1,7 +1,7 @@
 """The migrations that move channel identity and routing out of the core carry a database filled by the old code
-over, and back: guestbook 0005 (visitor columns → `VisitorIdentity`), offices 0007 (office WhatsApp ids →
-`ChannelAccount`), channel_email 0003 (`Mailbox` rows → `ChannelAccount`, with their intake positions and stored
-mails). Runs on whichever database the suite runs on (SQLite and PostgreSQL in CI); only these three migrations
+over, and back: guestbook 0005–0007 (visitor columns → `VisitorIdentity`), offices 0007–0009 (office WhatsApp
+ids → `ChannelAccount`), channel_email 0003–0005 (`Mailbox` rows → `ChannelAccount`, with their intake positions and stored
+mails). Runs on whichever database the suite runs on (SQLite and PostgreSQL in CI); only these nine migrations
 are unapplied, so it stays quick."""
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 OLD = [("guestbook", "0004_verbose_names"), ("offices", "0006_verbose_names"), ("channel_email", "0002_verbose_names")]
 NEW = [
-    ("guestbook", "0005_visitor_identities"),
-    ("offices", "0007_channel_accounts"),
-    ("channel_email", "0003_mailbox_becomes_channel_account"),
+    ("guestbook", "0007_visitor_identity_columns_removed"),
+    ("offices", "0009_office_whatsapp_columns_removed"),
+    ("channel_email", "0005_mailbox_becomes_channel_account_proxy"),
 ]
 PROVEN = datetime(2026, 5, 4, 3, 2, 1, tzinfo=UTC)
 

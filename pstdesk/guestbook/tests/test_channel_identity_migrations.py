@@ -1,8 +1,8 @@
 """The migrations that move channel identity and routing out of the core carry a database filled by the old code
 over, and back: guestbook 0005–0007 (visitor columns → `VisitorIdentity`), offices 0007–0009 (office WhatsApp
-ids → `ChannelAccount`), channel_email 0003–0005 (`Mailbox` rows → `ChannelAccount`, with their intake positions and stored
-mails). Runs on whichever database the suite runs on (SQLite and PostgreSQL in CI); only these nine migrations
-are unapplied, so it stays quick."""
+ids → `ChannelAccount`), channel_email 0003–0005 (`Mailbox` rows → `ChannelAccount`, with their intake positions
+and stored mails). Runs on whichever database the suite runs on (SQLite and PostgreSQL in CI); only these nine
+migrations are unapplied, so it stays quick."""
 
 from __future__ import annotations
 

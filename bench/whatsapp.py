@@ -28,8 +28,8 @@ SENDERS = 50
 TABLE = "channel_whatsapp_webhookdelivery"
 
 SETUP = """
-from pstdesk.offices.models import Office, ServiceStandard
-Office.objects.filter(code="5102").update(whatsapp_phone_number_id="105102")
+from pstdesk.offices.models import ChannelAccount, ServiceStandard
+ChannelAccount.objects.update_or_create(office_id="5102", kind="whatsapp", defaults={"external_key": "105102"})
 day = ["00:00", "23:59"]
 ServiceStandard.objects.filter(office_id="5102").update(
     service_hours={d: day for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}

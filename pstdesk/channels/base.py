@@ -10,7 +10,10 @@ and never import a channel package:
 - `approved_templates(consultation)` and `send_template(consultation, by=, name=, language=, params=)`: messages
   allowed outside that window;
 - `public_contact(office, channel)`: the (link, text) the public office list shows for the channel, None when the
-  office has set no contact for it.
+  office has set no contact for it;
+- `validate_account(external_key, config) -> (external_key, config)`: check and normalise an office's
+  `offices.ChannelAccount` of this kind, raising Django's `ValidationError` keyed by "external_key" or "config"
+  (the admin shows it on that field).
 (Typing indicators travel on the event bus, which only the LiveChat widget listens to; a provider-side
 `send_typing` capability would be added here with its first channel.)
 A new channel is one folder plus one `REGISTRY` line (and a `Channel` choice); it implements what it supports. What
@@ -43,6 +46,41 @@ class InboundAttachment:
 
 
 @dataclass(frozen=True)
+class Sender:
+    """Who sent an inbound message, as the channel knows them: an identity `kind` and `key` (becoming a
+    `guestbook.VisitorIdentity`), whether the provider proved it (`verified`: WhatsApp's ids are, an e-mail From
+    header is not), the name they go by, the same person's `other_keys` on this channel ((kind, key) pairs, tried
+    after `key`), and the contact details the channel learnt (`email`, `phone` in E.164)."""
+
+    kind: str
+    key: str
+    verified: bool = False
+    display_name: str = ""
+    other_keys: tuple[tuple[str, str], ...] = ()
+    email: str = ""
+    phone: str = ""
+
+    def keys(self) -> list[tuple[str, str]]:
+        """Every (kind, key) of the sender, the preferred first; empty keys left out."""
+        return [(kind, key) for kind, key in ((self.kind, self.key), *self.other_keys) if kind and key]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who an outbound message goes to: the visitor's contact details and every channel identity they hold
+    ((kind, key) pairs); each adapter picks the keys of its own kinds (`key("whatsapp")`)."""
+
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    identities: tuple[tuple[str, str], ...] = ()
+
+    def key(self, kind: str) -> str:
+        """The first key of `kind` the visitor holds ("" when none)."""
+        return next((key for k, key in self.identities if k == kind), "")
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     """One message from a visitor, as the core sees it, whatever the channel."""
 
@@ -51,12 +89,8 @@ class InboundMessage:
     external_id: str
     body: str
     sent_at: datetime | None = None
-    # Who sent it, as far as the channel knows.
-    sender_name: str = ""
-    sender_email: str = ""
-    sender_whatsapp: str = ""  # E.164
-    sender_wa_id: str = ""
-    sender_wa_user_id: str = ""
+    # Who sent it, as far as the channel knows (None: the channel already knows the visitor, see `visitor_id`).
+    sender: Sender | None = None
     visitor_id: int | None = None  # set when the channel already knows the visitor (widget token)
     consultation_id: int | None = None  # set when the channel already threaded it (e-mail reply token)
     attachments: tuple[InboundAttachment, ...] = ()
@@ -75,9 +109,9 @@ class OutboundMessage:
     channel: str
     body: str
     payload: dict[str, Any]
-    to_email: str = ""
-    to_whatsapp: str = ""
-    to_wa_user_id: str = ""
+    recipient: Recipient = field(default_factory=Recipient)
+    # Written by the desk, not by an officer (acknowledgements, reminders): e-mail marks it Auto-Submitted.
+    is_automatic: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,6 +157,12 @@ class HasTemplates(Protocol):
 class HasPublicContact(Protocol):
     def public_contact(self, office: Any, channel: str) -> tuple[str, str] | None:
         """The link and the text the public list of offices shows for `channel` (None: no contact set)."""
+
+
+@runtime_checkable
+class ValidatesAccount(Protocol):
+    def validate_account(self, external_key: str, config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The account's key and config, normalised; `ValidationError` on "external_key" or "config" if wrong."""
 
 
 # One line per channel kind; imported lazily so a channel's dependencies load only when used.

@@ -23,7 +23,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from pstdesk.channels import base as channel_base
-from pstdesk.channels.base import ChannelError, OutboundMessage
+from pstdesk.channels.base import ChannelError, OutboundMessage, Recipient
 from pstdesk.consultations.actions.delivery import update_delivery_status
 from pstdesk.consultations.effects import publish_message
 from pstdesk.consultations.models import Consultation, DeliveryStatus, Direction, Message, MessageKind
@@ -67,9 +67,13 @@ def build_outbound(message: Message) -> OutboundMessage:
         channel=message.channel,
         body=message.body,
         payload=payload,
-        to_email=visitor.email,
-        to_whatsapp=visitor.whatsapp,
-        to_wa_user_id=visitor.wa_user_id or "",
+        recipient=Recipient(
+            name=visitor.name,
+            email=visitor.email,
+            phone=visitor.whatsapp,
+            identities=tuple(visitor.identities.order_by("pk").values_list("kind", "key")),
+        ),
+        is_automatic=message.is_automatic,
     )
 
 

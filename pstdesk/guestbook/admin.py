@@ -17,7 +17,15 @@ from django.utils.translation import gettext_lazy as _
 from pstdesk.accounts.access import visible_office_codes
 from pstdesk.guestbook import actions
 from pstdesk.guestbook.erasure import holders
-from pstdesk.guestbook.models import CodeItem, CodeList, Consent, GuestbookEntry, Visitor, VisitorMerge
+from pstdesk.guestbook.models import (
+    CodeItem,
+    CodeList,
+    Consent,
+    GuestbookEntry,
+    Visitor,
+    VisitorIdentity,
+    VisitorMerge,
+)
 from pstdesk.lib.errors import DomainError
 
 
@@ -44,6 +52,13 @@ class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class VisitorIdentityInline(ReadOnlyInline):
+    """How the channels recognise this visitor (read only: identities change through identify, merge, erase)."""
+
+    model = VisitorIdentity
+    fields = readonly_fields = ("kind", "key", "verified_at", "created_at")
 
 
 class GuestbookEntryInline(ReadOnlyInline):
@@ -95,16 +110,12 @@ class VisitorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "email_verified_at",
         "email_failing_at",
         "whatsapp",
-        "whatsapp_verified_at",
-        "wa_id",
-        "wa_user_id",
-        "email_channel_address",
         "language",
         "created_at",
         "merged_into",
         "erased_at",
     )
-    inlines = [GuestbookEntryInline, ConsentInline]
+    inlines = [VisitorIdentityInline, GuestbookEntryInline, ConsentInline]
     actions = [erase_selected]
     list_select_related = ["merged_into"]
 

@@ -58,16 +58,21 @@ def _number_forms(number: str) -> set[str]:
 
 def identity_needles(visitor_ids: Iterable[int]) -> set[str]:
     """The strings that identify the visitors: names, addresses, numbers in their usual spellings, WhatsApp ids."""
-    from pstdesk.guestbook.models import Visitor
+    from pstdesk.guestbook.models import Visitor, VisitorIdentity
 
     needles: set[str] = set()
-    for visitor in Visitor.objects.filter(pk__in=list(visitor_ids)):
-        for text in (visitor.name, visitor.email, visitor.email_channel_address, visitor.wa_user_id):
+    ids = list(visitor_ids)
+    for visitor in Visitor.objects.filter(pk__in=ids):
+        for text in (visitor.name, visitor.email):
             if text:
                 needles.add(str(text))
-        for number in (visitor.whatsapp, visitor.wa_id):
-            if number:
-                needles |= _number_forms(str(number))
+        if visitor.whatsapp:
+            needles |= _number_forms(str(visitor.whatsapp))
+    for key in VisitorIdentity.objects.filter(visitor_id__in=ids).values_list("key", flat=True):
+        # Any channel key: an address, an id; one of digits is a number, found in its usual spellings too.
+        needles.add(key)
+        if key.isdigit():
+            needles |= _number_forms(key)
     return {n for n in needles if len(n) >= MIN_NEEDLE}
 
 

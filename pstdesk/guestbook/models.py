@@ -50,8 +50,10 @@ class CodeItem(models.Model):
 
 
 class Visitor(models.Model):
-    """One person across channels. Matched by a verified e-mail, a WhatsApp id or a signed link; merging moves
-    everything to one row and leaves `merged_into` on the other (see `guestbook.actions.merge_visitors`)."""
+    """One person across channels. Matched by a channel identity (`VisitorIdentity`), a verified e-mail or a signed
+    link; merging moves everything to one row and leaves `merged_into` on the other (see
+    `guestbook.actions.merge_visitors`). `email` and `whatsapp` are contact details (claims unless verified); how a
+    channel recognises the person is in `identities`."""
 
     public_id = models.UUIDField(_("ID publik"), default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("nama"), max_length=200, blank=True)
@@ -61,15 +63,6 @@ class Visitor(models.Model):
         _("e-mail gagal sejak"), null=True, blank=True
     )  # set by delivery-status bounces
     whatsapp = models.CharField(_("nomor WhatsApp"), max_length=20, blank=True, db_index=True)  # E.164
-    # Set when the number came from the WhatsApp channel itself (the provider proved it), not from a form.
-    whatsapp_verified_at = models.DateTimeField(_("WhatsApp terverifikasi pada"), null=True, blank=True)
-    # The From address of the e-mail channel's sender: the key of identities created by that channel. It is not a
-    # verified e-mail (headers can be forged) and never attaches a sender to another person's identity.
-    email_channel_address = models.EmailField(_("alamat e-mail kanal"), null=True, blank=True, unique=True)
-    wa_id = models.CharField(_("nomor WhatsApp (wa_id)"), max_length=32, null=True, blank=True, unique=True)
-    wa_user_id = models.CharField(
-        _("ID pengguna WhatsApp"), max_length=64, null=True, blank=True, unique=True
-    )  # business-scoped user id
     language = models.CharField(_("bahasa pilihan"), max_length=5, default="id")
     created_at = models.DateTimeField(_("pertama tercatat pada"), auto_now_add=True)
     merged_into = models.ForeignKey(
@@ -88,6 +81,19 @@ class Visitor(models.Model):
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
 
+    def identity(self, kind: str) -> str | None:
+        """The key of this visitor's (first) identity of `kind` ("whatsapp", "email", ...), or None. One query: for
+        readers and tests; hot paths filter `VisitorIdentity` themselves."""
+        row = self.identities.filter(kind=kind).order_by("pk").first()
+        return row.key if row else None
+
+    @property
+    def whatsapp_proven(self) -> bool:
+        """The contact number is one a channel proved (the key of a verified identity, e.g. WhatsApp's wa_id), not
+        a number typed into a form."""
+        digits = "".join(ch for ch in self.whatsapp if ch.isdigit())
+        return bool(digits) and self.identities.filter(key=digits, verified_at__isnull=False).exists()
+
     def resolve(self) -> Visitor:
         """The surviving identity: this row, or the end of its `merged_into` chain."""
         visitor = self
@@ -96,6 +102,37 @@ class Visitor(models.Model):
             seen.add(visitor.merged_into_id)
             visitor = Visitor.objects.get(pk=visitor.merged_into_id)
         return visitor
+
+
+# The identity kind keyed by an e-mail address (the e-mail channel's sender): verifying that address by a code proves
+# the same mailbox, so `guestbook.actions.confirm_email_verification` joins such identities.
+EMAIL_IDENTITY = "email"
+
+
+class VisitorIdentity(models.Model):
+    """How a channel recognises a visitor: one `key` of one `kind` ("whatsapp": the wa_id; "whatsapp_user": the
+    business-scoped user id; "email": the From address of the e-mail channel), owned by one visitor at most
+    (unique on kind + key). `verified_at` is set when the provider proved the key (WhatsApp), empty when it is
+    only claimed (an e-mail header can be forged: such a key never attaches a sender to another person). Merging
+    moves identities to the survivor; erasure deletes them. The core never interprets a kind: the channel that
+    creates the identity does (`channels.base.Sender`)."""
+
+    visitor = models.ForeignKey(
+        Visitor, on_delete=models.CASCADE, related_name="identities", verbose_name=_("pengguna layanan")
+    )
+    kind = models.CharField(_("jenis identitas"), max_length=20)
+    key = models.CharField(_("kunci"), max_length=254)
+    verified_at = models.DateTimeField(_("terverifikasi pada"), null=True, blank=True)
+    created_at = models.DateTimeField(_("dibuat pada"), auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="visitoridentity_kind_key_unique")]
+        ordering = ["visitor", "pk"]
+        verbose_name = _("identitas kanal")
+        verbose_name_plural = _("identitas kanal")
+
+    def __str__(self) -> str:
+        return f"{self.kind} visitor {self.visitor_id}"
 
 
 class GuestbookEntry(models.Model):

@@ -93,7 +93,12 @@ def _verified_visitor(address: str) -> tuple[Visitor | None, str]:
     except Exception:  # not a number either: nothing to send
         return None, ""
     visitor = (
-        Visitor.objects.filter(whatsapp=number, whatsapp_verified_at__isnull=False, erased_at__isnull=True)
+        Visitor.objects.filter(
+            whatsapp=number,
+            identities__key="".join(ch for ch in number if ch.isdigit()),
+            identities__verified_at__isnull=False,
+            erased_at__isnull=True,
+        )
         .order_by("-pk")
         .first()
     )

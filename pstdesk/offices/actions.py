@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -16,7 +15,7 @@ from pstdesk.audit.actions import record
 from pstdesk.lib.errors import DomainError, NotAllowed
 from pstdesk.lib.events import office_group, publish_on_commit
 from pstdesk.offices.hooks import calendar_changed
-from pstdesk.offices.models import Channel, Office, ServiceStandard
+from pstdesk.offices.models import Channel, ChannelAccount, Office, ServiceStandard
 
 # Fields an edit may change; the bookkeeping ones (office, version, created_*, change_note) are set here.
 STANDARD_FIELDS: tuple[str, ...] = tuple(
@@ -96,12 +95,18 @@ def check_removed_channels(office: Office, old: list[str], new: list[str]) -> No
     not offer (the admin refuses to configure them for the same reason)."""
     removed = set(old) - set(new)
     still: list[str] = []
-    if Channel.WHATSAPP in removed and (office.whatsapp_phone_number_id or office.whatsapp_number):
+    accounts = set(
+        ChannelAccount.objects.filter(office=office, kind__in=removed, is_active=True).values_list("kind", flat=True)
+    )
+    if Channel.WHATSAPP in removed and (Channel.WHATSAPP in accounts or office.whatsapp_number):
         still.append(_("nomor/akun WhatsApp kantor"))
-    if Channel.EMAIL in removed:
-        mailbox = apps.get_model("channel_email", "Mailbox")
-        if mailbox.objects.filter(office=office, is_active=True).exists():
-            still.append(_("kotak surat e-mail yang aktif"))
+    for kind in sorted(accounts - {Channel.WHATSAPP}):
+        # The e-mail channel's account is its mailbox.
+        still.append(
+            _("kotak surat e-mail yang aktif")
+            if kind == Channel.EMAIL
+            else _("akun kanal %(channel)s yang aktif") % {"channel": Channel(kind).label}
+        )
     if still:
         raise StandardError(
             _(

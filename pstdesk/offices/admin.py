@@ -27,7 +27,7 @@ from pstdesk.offices.actions import (
     snapshot_office,
 )
 from pstdesk.offices.admin_forms import origins_field, standard_field
-from pstdesk.offices.models import Office, ServiceStandard
+from pstdesk.offices.models import ChannelAccount, Office, ServiceStandard
 
 
 @admin.register(Office)
@@ -173,6 +173,18 @@ class ServiceStandardAdmin(OfficeScopedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
         return super().get_queryset(request).select_related("office", "created_by")
+
+
+@admin.register(ChannelAccount)
+class ChannelAccountAdmin(OfficeScopedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """An office's account on a channel (WhatsApp number, mailbox). `ChannelAccount.clean` refuses a channel the
+    office's standard does not offer, and shows the channel's own checks of the key and config on those fields."""
+
+    list_display = ["office", "kind", "external_key", "is_active", "created_at"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["office__code", "office__name", "external_key"]
+    fields = ["office", "kind", "external_key", "config", "is_active"]
+    list_select_related = ["office"]
 
 
 from pstdesk.offices import admin_calendar  # noqa: E402,F401

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from pstdesk.channels.base import capability
 from pstdesk.offices.policy import ClosingOrder, OfficePolicy
 
 
@@ -67,11 +68,6 @@ class Office(models.Model):
     whatsapp_number = models.CharField(
         _("nomor WhatsApp konsultasi"), max_length=40, blank=True, help_text=_("Pengaturan kantor.")
     )
-    # WhatsApp Cloud API routing: metadata.phone_number_id of webhooks, and where templates are synced from.
-    whatsapp_phone_number_id = models.CharField(
-        _("ID nomor telepon WhatsApp Cloud API"), max_length=40, null=True, blank=True, unique=True
-    )
-    whatsapp_business_account_id = models.CharField(_("ID akun bisnis WhatsApp"), max_length=40, blank=True)
     address = models.TextField(_("alamat"), blank=True)
     # How long personal data is kept after a consultation ends (the privacy notice's period); the retention job
     # (`pstdesk retention`) erases what is older.
@@ -96,17 +92,16 @@ class Office(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        """A WhatsApp number or Cloud API id only for an office whose standard offers WhatsApp: the admin refuses
-        it with the reason (which channels the standard in force offers)."""
+        """A WhatsApp number only for an office whose standard offers WhatsApp: the admin refuses it with the
+        reason (which channels the standard in force offers). Channel accounts check the same (`ChannelAccount`)."""
         from django.core.exceptions import ValidationError
 
         from pstdesk.offices.offering import not_offered_reason
 
         super().clean()
-        fields = [f for f in ("whatsapp_number", "whatsapp_phone_number_id") if getattr(self, f)]
-        reason = not_offered_reason(self, Channel.WHATSAPP) if fields else None
+        reason = not_offered_reason(self, Channel.WHATSAPP) if self.whatsapp_number else None
         if reason:
-            raise ValidationError({f: reason for f in fields}, code="channel_not_offered")
+            raise ValidationError({"whatsapp_number": reason}, code="channel_not_offered")
 
     @property
     def standard(self) -> ServiceStandard | None:
@@ -286,3 +281,61 @@ class HolidayOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.office_id} {self.date} {self.decision}"
+
+
+class ChannelAccount(models.Model):
+    """An office's account on one channel (at most one per office and kind): `external_key` is how the channel's
+    inbound traffic names it (WhatsApp's phone_number_id, a mailbox address; unique per kind), `config` what the
+    channel needs to use it (WhatsApp's business account id; a mailbox's IMAP and SMTP servers). What `config` may
+    hold is the channel's business: `clean()` asks the channel's `validate_account` capability
+    (`channels.base.capability`), so this app never imports a channel package. Secrets never go here: channels
+    read them from the environment."""
+
+    office = models.ForeignKey(
+        Office, on_delete=models.CASCADE, related_name="channel_accounts", verbose_name=_("kantor")
+    )
+    kind = models.CharField(_("kanal"), max_length=20, choices=Channel.choices)
+    external_key = models.CharField(
+        _("kunci di kanal"),
+        max_length=254,
+        help_text=_("WhatsApp: phone_number_id dari Cloud API. E-mail: alamat kotak surat."),
+    )
+    config = models.JSONField(
+        _("konfigurasi"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'WhatsApp: {"business_account_id": "..."}. E-mail: {"imap_host": "...", "imap_port": 993, '
+            '"smtp_host": "...", ...}. Kata sandi tidak disimpan di sini.'
+        ),
+    )
+    is_active = models.BooleanField(_("aktif"), default=True)
+    created_at = models.DateTimeField(_("dibuat pada"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["office", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "external_key"], name="channelaccount_key_unique"),
+            models.UniqueConstraint(fields=["office", "kind"], name="channelaccount_office_kind_unique"),
+        ]
+        verbose_name = _("akun kanal")
+        verbose_name_plural = _("akun kanal")
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.kind} {self.external_key}"
+
+    def clean(self) -> None:
+        """Only for a channel the office's standard offers; the key and `config` as the channel requires (its
+        errors are shown on those fields, the config normalised with its defaults)."""
+        from django.core.exceptions import ValidationError
+
+        from pstdesk.offices.offering import not_offered_reason
+
+        super().clean()
+        if self.office_id is not None and self.kind:
+            reason = not_offered_reason(self.office, self.kind)
+            if reason:
+                raise ValidationError({"office": reason}, code="channel_not_offered")
+        validate = capability(self.kind, "validate_account")
+        if validate is not None:
+            self.external_key, self.config = validate(self.external_key, self.config or {})

@@ -167,7 +167,7 @@ def _guestbook_entry(world: World) -> Any:
 def _mailbox(world: World) -> Any:
     from pstdesk.channels.email.models import Mailbox
 
-    return Mailbox.objects.create(office=world.office_5102, address=f"{MARKER.lower()}@example.test")
+    return Mailbox.objects.create(office=world.office_5102, external_key=f"{MARKER.lower()}@example.test")
 
 
 def _mailbox_state(world: World) -> Any:
@@ -514,7 +514,7 @@ ADMIN_FACTORIES: dict[str, str] = {
     "guestbook.visitor": "visitor",
     "consultations.consultation": "consultation",
     "consultations.cannedreply": "canned_reply",
-    "channel_email.mailbox": "mailbox",
+    "offices.channelaccount": "mailbox",  # the e-mail account (Mailbox is its proxy)
     "channel_email.mailboxstate": "mailbox_state",
     "channel_email.inboundemail": "inbound_email",
     "ratings.rating": "rating",

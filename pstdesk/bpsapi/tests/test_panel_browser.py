@@ -12,6 +12,7 @@ from pstdesk.consultations.models import Consultation
 from pstdesk.consultations.tests.conftest import fake_adapter  # noqa: F401
 from pstdesk.guestbook.models import Visitor
 from pstdesk.testing.browser import asgi_server, browser_page, login, use_file_test_database  # noqa: F401
+from pstdesk.testing.identities import make_visitor
 
 use_file_test_database()
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -19,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_search_preview_insert_and_failures(asgi_server, browser_page, officer_5102, bps_sim, settings, fake_adapter):  # noqa: F811
     page = browser_page
-    visitor = Visitor.objects.create(name="Made Wirawan", whatsapp="+6281234500001", wa_id="6281234500001")
+    visitor = make_visitor(name="Made Wirawan", whatsapp="+6281234500001", wa_id="6281234500001")
     consultation = Consultation.objects.create(
         office_id="5102", visitor=visitor, channel="whatsapp", status="open", assigned_to=officer_5102
     )

@@ -21,7 +21,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from pstdesk.channels.base import ChannelError, OutboundMessage, ProviderRef
-from pstdesk.channels.email.models import InboundEmail, Intake, Mailbox, OutboundEmail, Security
+from pstdesk.channels.email.models import (
+    InboundEmail,
+    Intake,
+    Mailbox,
+    OutboundEmail,
+    Security,
+    validate_account,
+)
 from pstdesk.channels.email.parsing import reply_subject
 from pstdesk.channels.email.rating_reply import rating_request_instructions
 from pstdesk.channels.email.threading import bounce_address, reply_address
@@ -58,7 +65,7 @@ def _thread(consultation: Any) -> tuple[str, list[str], str, str]:
 
 def build_email(mailbox: Mailbox, out: OutboundMessage, *, consultation: Any, message_id: str) -> EmailMessage:
     in_reply_to, references, subject, sender = _thread(consultation)
-    to = sender or consultation.visitor.email_channel_address or out.to_email
+    to = sender or out.recipient.key(EmailAdapter.kind) or out.recipient.email
     if not to:
         raise ChannelError(_("Pengguna layanan ini tidak punya alamat e-mail."), permanent=True, code="no_address")
     language = consultation.visitor.language if consultation.visitor.language in {"id", "en"} else "id"
@@ -84,18 +91,12 @@ def build_email(mailbox: Mailbox, out: OutboundMessage, *, consultation: Any, me
     if references:
         msg["References"] = " ".join(references)
     msg["Content-Language"] = language
-    if out.payload.get("is_automatic") or _is_automatic(out):
+    if out.payload.get("is_automatic") or out.is_automatic:
         msg["Auto-Submitted"] = "auto-replied"
         msg["X-Auto-Response-Suppress"] = "All"
     msg.set_content(body)
     _attach_files(msg, out)
     return msg
-
-
-def _is_automatic(out: OutboundMessage) -> bool:
-    from pstdesk.consultations.models import Message
-
-    return Message.objects.filter(pk=out.message_id, is_automatic=True).exists()
 
 
 def _attach_files(msg: EmailMessage, out: OutboundMessage) -> None:
@@ -160,6 +161,9 @@ class EmailAdapter:
 
     def public_contact(self, office: Any, channel: str) -> tuple[str, str] | None:
         return (f"mailto:{office.email}", office.email) if office.email else None
+
+    def validate_account(self, external_key: str, config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        return validate_account(external_key, config)
 
     def send(self, message: OutboundMessage) -> ProviderRef:
         from pstdesk.consultations.models import Consultation, Message

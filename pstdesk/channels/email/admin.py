@@ -3,13 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from pstdesk.accounts.admin_scope import OfficeScopedAdmin
-from pstdesk.channels.email.models import InboundEmail, Mailbox, MailboxState
-
-
-@admin.register(Mailbox)
-class MailboxAdmin(OfficeScopedAdmin, admin.ModelAdmin):
-    office_field = "office"
-    list_display = ["office", "address", "imap_host", "smtp_host", "is_active"]
+from pstdesk.channels.email.models import InboundEmail, MailboxState
 
 
 @admin.register(MailboxState)

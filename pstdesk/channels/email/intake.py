@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pstdesk.channels.base import InboundMessage
+from pstdesk.channels.base import InboundMessage, Sender
 from pstdesk.channels.email.introduction import introduction_required, introduction_satisfied
 from pstdesk.channels.email.models import InboundEmail, Intake, Mailbox, MailboxState, OutboundEmail
 from pstdesk.channels.email.parsing import ParsedEmail, UnreadableEmail, message_ids, parse_email, raw_hash
@@ -100,7 +100,7 @@ def store_raw(
 
 def _is_own(mailbox: Mailbox, parsed: ParsedEmail) -> bool:
     """Our own mail coming back (a copy in the inbox, a forwarding loop): never a visitor message."""
-    if parsed.from_address and Mailbox.objects.filter(address__iexact=parsed.from_address).exists():
+    if parsed.from_address and Mailbox.objects.filter(external_key__iexact=parsed.from_address).exists():
         return True
     return bool(parsed.message_id) and OutboundEmail.objects.filter(message_id=parsed.message_id).exists()
 
@@ -186,7 +186,7 @@ def _handle_bounce(mailbox: Mailbox, email: InboundEmail, parsed: ParsedEmail) -
         from pstdesk.channels.email.actions import mark_address_failing
 
         visitor = consultation.visitor
-        if failed_address in {(visitor.email or "").lower(), (visitor.email_channel_address or "").lower()}:
+        if failed_address in {(visitor.email or "").lower(), (visitor.identity(CHANNEL) or "").lower()}:
             mark_address_failing(visitor, by=BY, reason=reason)
         text = _(
             "E-mail ke %(to)s gagal terkirim secara permanen (%(reason)s). Alamat ditandai bermasalah; "
@@ -250,8 +250,10 @@ def _deliver(mailbox: Mailbox, email: InboundEmail, parsed: ParsedEmail) -> None
         external_id=parsed.external_id[:255],
         body=_body(parsed) if rating is None else _body(parsed, text=rating.transcript_text),
         sent_at=parsed.date,
-        sender_name=parsed.from_name,
-        sender_email=parsed.from_address,
+        # The From address is the channel's key for the sender: unproven (headers can be forged).
+        sender=Sender(
+            kind=CHANNEL, key=parsed.from_address.lower(), display_name=parsed.from_name, email=parsed.from_address
+        ),
         consultation_id=thread.consultation_id,
         attachments=tuple(parsed.attachments),
         payload=_payload(parsed, email, thread.key),

@@ -1,4 +1,5 @@
-"""The e-mail channel's own rows: an office's mailbox, the IMAP position per folder, and every raw message taken in.
+"""The e-mail channel's own rows: an office's mailbox (its `offices.ChannelAccount`), the IMAP position per
+folder, and every raw message taken in.
 
 Exactly-once intake rests on two guards: `MailboxState` (UIDVALIDITY and the last UID taken) advances in the same
 transaction that stores the `InboundEmail`, and `InboundEmail` is unique on (mailbox, dedupe_key) — the
@@ -8,10 +9,17 @@ re-fetch after a crash or a message piped twice through `pstdesk email ingest` i
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from pstdesk.lib.env import env_secret
+from pstdesk.offices.models import ChannelAccount
+
+KIND = "email"
 
 
 class Security(models.TextChoices):
@@ -20,8 +28,81 @@ class Security(models.TextChoices):
     TLS = "tls", _("TLS langsung (IMAPS/SMTPS)")
 
 
-class Mailbox(models.Model):
-    """The mailbox an office serves consultations from (e.g. bps5101@bps.go.id).
+# What an e-mail account's config may hold, with its defaults (`offices.ChannelAccount.config`).
+CONFIG_DEFAULTS: dict[str, Any] = {
+    "display_name": "",
+    "reply_domain": "",
+    "imap_host": "127.0.0.1",
+    "imap_port": 993,
+    "imap_security": Security.TLS.value,
+    "imap_user": "",
+    "imap_folder": "INBOX",
+    "smtp_host": "127.0.0.1",
+    "smtp_port": 587,
+    "smtp_security": Security.STARTTLS.value,
+    "smtp_user": "",
+}
+PORTS = ("imap_port", "smtp_port")
+SECURITIES = ("imap_security", "smtp_security")
+
+
+def validate_account(external_key: str, config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The mailbox address is the key; config holds the servers (`CONFIG_DEFAULTS` fills what is missing). Errors
+    name the field and the key, for the admin."""
+    address = (external_key or "").strip()
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise ValidationError({"external_key": _("Alamat kotak surat tidak valid: %(a)s") % {"a": address}}) from None
+    if not isinstance(config, dict):
+        raise ValidationError({"config": _("Konfigurasi harus berupa objek JSON.")})
+    unknown = sorted(set(config) - set(CONFIG_DEFAULTS))
+    if unknown:
+        raise ValidationError(
+            {"config": _("Kunci konfigurasi e-mail tidak dikenal: %(keys)s.") % {"keys": ", ".join(unknown)}}
+        )
+    clean = {**CONFIG_DEFAULTS, **config}
+    for name in PORTS:
+        port = clean[name]
+        if isinstance(port, str) and port.isdigit():
+            port = int(port)
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+            raise ValidationError({"config": _("%(key)s harus nomor port 1–65535.") % {"key": name}})
+        clean[name] = port
+    for name in SECURITIES:
+        if clean[name] not in Security.values:
+            raise ValidationError(
+                {
+                    "config": _("%(key)s harus salah satu dari: %(values)s.")
+                    % {"key": name, "values": ", ".join(Security.values)}
+                }
+            )
+    for name, default in CONFIG_DEFAULTS.items():
+        if isinstance(default, str):
+            clean[name] = str(clean[name]).strip()
+    return address, clean
+
+
+def _config_property(name: str) -> Any:
+    """A name of the mailbox's config read (with its default) and written like a field."""
+
+    def read(self: ChannelAccount) -> Any:
+        return (self.config or {}).get(name, CONFIG_DEFAULTS[name])
+
+    def write(self: ChannelAccount, value: Any) -> None:
+        self.config = {**(self.config or {}), name: value}
+
+    return property(read, write)
+
+
+class MailboxManager(models.Manager["Mailbox"]):
+    def get_queryset(self) -> models.QuerySet[Mailbox]:
+        return super().get_queryset().filter(kind=KIND)
+
+
+class Mailbox(ChannelAccount):
+    """The mailbox an office serves consultations from (e.g. bps5101@bps.go.id): its `offices.ChannelAccount` of
+    kind "email", read through typed names (`address` is the account's key; the servers are its config).
 
     Passwords are never stored: they are read at call time from `EMAIL_PASSWORD_<OFFICE CODE>` (or
     `EMAIL_PASSWORD_<OFFICE CODE>_FILE`), IMAP and SMTP alike unless `EMAIL_SMTP_PASSWORD_<CODE>` is set.
@@ -29,41 +110,32 @@ class Mailbox(models.Model):
     Message-IDs; it defaults to the address's domain.
     """
 
-    office = models.OneToOneField(
-        "offices.Office", on_delete=models.CASCADE, related_name="mailbox", verbose_name=_("kantor")
-    )
-    address = models.EmailField(_("alamat"), unique=True)
-    display_name = models.CharField(_("nama pengirim"), max_length=200, blank=True)
-    reply_domain = models.CharField(_("domain balasan"), max_length=200, blank=True)
-    is_active = models.BooleanField(_("aktif"), default=True)
-
-    imap_host = models.CharField(_("host IMAP"), max_length=200, default="127.0.0.1")
-    imap_port = models.PositiveIntegerField(_("port IMAP"), default=993)
-    imap_security = models.CharField(_("keamanan IMAP"), max_length=10, choices=Security.choices, default=Security.TLS)
-    imap_user = models.CharField(_("pengguna IMAP"), max_length=200, blank=True)
-    imap_folder = models.CharField(_("folder IMAP"), max_length=200, default="INBOX")
-
-    smtp_host = models.CharField(_("host SMTP"), max_length=200, default="127.0.0.1")
-    smtp_port = models.PositiveIntegerField(_("port SMTP"), default=587)
-    smtp_security = models.CharField(
-        _("keamanan SMTP"), max_length=10, choices=Security.choices, default=Security.STARTTLS
-    )
-    smtp_user = models.CharField(_("pengguna SMTP"), max_length=200, blank=True)
+    objects = MailboxManager()  # type: ignore[misc]  # the e-mail accounts only
 
     class Meta:
+        proxy = True
         verbose_name = _("kotak surat")
         verbose_name_plural = _("kotak surat")
 
-    def __str__(self) -> str:
-        return f"{self.office_id} {self.address}"
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.kind = KIND
+        super().save(*args, **kwargs)
 
-    def clean(self) -> None:
-        # A mailbox only for an office whose service standard offers e-mail (the admin shows the reason).
-        from pstdesk.offices.offering import check_offered
+    @property
+    def address(self) -> str:
+        return self.external_key
 
-        super().clean()
-        if self.office_id is not None:
-            check_offered(self.office, "email", field="office")
+    display_name = _config_property("display_name")
+    reply_domain = _config_property("reply_domain")
+    imap_host = _config_property("imap_host")
+    imap_port = _config_property("imap_port")
+    imap_security = _config_property("imap_security")
+    imap_user = _config_property("imap_user")
+    imap_folder = _config_property("imap_folder")
+    smtp_host = _config_property("smtp_host")
+    smtp_port = _config_property("smtp_port")
+    smtp_security = _config_property("smtp_security")
+    smtp_user = _config_property("smtp_user")
 
     @property
     def local_part(self) -> str:

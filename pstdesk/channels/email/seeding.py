@@ -14,7 +14,7 @@ SEED = {"5101": {"address": "bps5101@bps.go.id", "display_name": "BPS Kabupaten 
 def load_seed_mailboxes() -> int:
     from django.conf import settings
 
-    from pstdesk.channels.email.models import Mailbox
+    from pstdesk.channels.email.models import Mailbox, validate_account
     from pstdesk.offices.models import Office
 
     if not settings.SEED_DEMO_CHANNELS:
@@ -23,8 +23,11 @@ def load_seed_mailboxes() -> int:
     for code, fields in SEED.items():
         if not Office.objects.filter(code=code).exists() or Mailbox.objects.filter(office_id=code).exists():
             continue
-        if Mailbox.objects.filter(address=fields["address"]).exists():
+        if Mailbox.objects.filter(external_key=fields["address"]).exists():
             continue
-        Mailbox.objects.create(office_id=code, imap_user=fields["address"], smtp_user="", **fields)
+        address, config = validate_account(
+            fields["address"], {"display_name": fields["display_name"], "imap_user": fields["address"]}
+        )
+        Mailbox.objects.create(office_id=code, external_key=address, config=config)
         created += 1
     return created

@@ -139,7 +139,7 @@ def _from_visitor(mailbox: Mailbox, consultation_id: int, parsed: ParsedEmail) -
     if consultation is None:
         return False
     visitor = consultation.visitor
-    addresses = {(visitor.email or "").lower(), (visitor.email_channel_address or "").lower()} - {""}
+    addresses = {(visitor.email or "").lower(), (visitor.identity("email") or "").lower()} - {""}
     return parsed.from_address in addresses
 
 

@@ -224,8 +224,6 @@ def submit_message(
             office_code=session.office_id,
             external_id=external_id,
             body=text,
-            sender_name=visitor.name,
-            sender_email=visitor.email,
             visitor_id=visitor.pk,
             attachments=attachments,
         )

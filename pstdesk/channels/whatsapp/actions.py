@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from pstdesk.audit.actions import record
-from pstdesk.channels.whatsapp import client
+from pstdesk.channels.whatsapp import accounts, client
 from pstdesk.channels.whatsapp.models import ReadMark, TemplateStatus, WebhookDelivery, WhatsAppTemplate
 from pstdesk.channels.whatsapp.outbound import window_closes_at, window_open
 from pstdesk.lib.errors import InvalidInput, NotAllowed
@@ -45,7 +45,7 @@ def _check_staff(consultation: Any, by: Any) -> None:
 
 def approved_templates(consultation: Any) -> list[WhatsAppTemplate]:
     """The templates an officer may send in this consultation (its office's WABA, approved)."""
-    waba = consultation.office.whatsapp_business_account_id
+    waba = accounts.business_account_id(consultation.office_id)
     return list(WhatsAppTemplate.objects.filter(waba_id=waba, status=TemplateStatus.APPROVED))
 
 
@@ -62,7 +62,7 @@ def send_template(
     if consultation.channel != "whatsapp":
         raise InvalidInput(_("Templat WhatsApp hanya untuk konsultasi melalui WhatsApp."))
     template = WhatsAppTemplate.objects.filter(
-        waba_id=consultation.office.whatsapp_business_account_id, name=name, language=language
+        waba_id=accounts.business_account_id(consultation.office_id), name=name, language=language
     ).first()
     if template is None or template.status != TemplateStatus.APPROVED:
         raise InvalidInput(
@@ -101,7 +101,8 @@ def send_read_mark(consultation: Any) -> bool:
     after the console's read verb, which has already checked the officer."""
     from pstdesk.consultations.models import Direction, Message
 
-    if consultation.channel != "whatsapp" or not consultation.office.whatsapp_phone_number_id:
+    phone_number_id = accounts.phone_number_id(consultation.office_id) if consultation.channel == "whatsapp" else ""
+    if not phone_number_id:
         return False
     latest = (
         Message.objects.filter(
@@ -117,7 +118,7 @@ def send_read_mark(consultation: Any) -> bool:
     if mark is not None and mark.wamid == latest:
         return False
     try:
-        client.mark_read(consultation.office.whatsapp_phone_number_id, latest)
+        client.mark_read(phone_number_id, latest)
     except client.GraphError as exc:
         log.warning("mark-as-read of %s failed: %s", latest, exc)
         return False
@@ -160,9 +161,7 @@ def sync_templates(waba_id: str, *, by: Any = "system:whatsapp") -> dict[str, in
 
 
 def _office_of_waba(waba_id: str) -> Any:
-    from pstdesk.offices.models import Office
-
-    return Office.objects.filter(whatsapp_business_account_id=waba_id).first()
+    return accounts.office_of_business_account(waba_id)
 
 
 def reprocess_delivery(delivery: WebhookDelivery) -> str:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pstdesk.channels.base import OutboundMessage, ProviderRef
-from pstdesk.channels.whatsapp import actions, outbound
+from pstdesk.channels.whatsapp import accounts, actions, outbound
 from pstdesk.offices.presentation import whatsapp_link
 
 
@@ -18,6 +18,9 @@ class WhatsAppAdapter:
 
     def send(self, message: OutboundMessage) -> ProviderRef:
         return outbound.send_outbound(message)
+
+    def validate_account(self, external_key: str, config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        return accounts.validate_account(external_key, config)
 
     def mark_read(self, consultation: Any) -> bool:
         return actions.send_read_mark(consultation)

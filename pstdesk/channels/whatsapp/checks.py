@@ -17,15 +17,10 @@ def whatsapp_secrets_present(app_configs: Any = None, **kwargs: Any) -> list[Err
     missing = [name for name in REQUIRED if not getattr(settings, name, "")]
     if not missing:
         return []
-    from pstdesk.offices.models import Office
+    from pstdesk.channels.whatsapp.accounts import accounts
 
     try:
-        offices = list(
-            Office.objects.exclude(whatsapp_phone_number_id__isnull=True)
-            .exclude(whatsapp_phone_number_id="")
-            .order_by("code")
-            .values_list("code", flat=True)
-        )
+        offices = list(accounts().order_by("office_id").values_list("office_id", flat=True))
     except DatabaseError:  # no tables yet (before the first migrate): nothing configured
         return []
     if not offices:

@@ -26,8 +26,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from pstdesk.channels.base import ChannelError, OutboundMessage, ProviderRef
-from pstdesk.channels.whatsapp import client
+from pstdesk.channels.whatsapp import accounts, client
 from pstdesk.channels.whatsapp.models import OutboundSend, TemplateStatus, WhatsAppTemplate
+from pstdesk.channels.whatsapp.parsing import USER_IDENTITY, WA_ID_IDENTITY
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +189,7 @@ def render(message: Any, outbound: OutboundMessage, *, in_window: bool) -> list[
         spec = payload["whatsapp_template"]
         return [template_body(spec["name"], spec["language"], list(spec.get("params") or []))]
     if payload.get("rating_request") and not in_window:
-        template = find_template(consultation.office.whatsapp_business_account_id, RATING_TEMPLATE, language)
+        template = find_template(accounts.business_account_id(consultation.office_id), RATING_TEMPLATE, language)
         if template is None:
             raise ChannelError(
                 _("Di luar jendela 24 jam WhatsApp dan templat penilaian '%(name)s' belum disetujui/disinkronkan.")
@@ -271,7 +272,7 @@ def send_outbound(outbound: OutboundMessage) -> ProviderRef:
     sent = {row.part: row.wamid for row in _sent_parts(message.pk)}
     if message.external_id and not sent:
         return ProviderRef(external_id=message.external_id)  # a status webhook already told us it went out
-    phone_number_id = consultation.office.whatsapp_phone_number_id
+    phone_number_id = accounts.phone_number_id(consultation.office_id)
     if not phone_number_id:
         raise ChannelError(
             _("Kantor %(code)s belum punya nomor WhatsApp Cloud API (phone_number_id).")
@@ -279,8 +280,9 @@ def send_outbound(outbound: OutboundMessage) -> ProviderRef:
             permanent=True,
         )
     visitor = consultation.visitor
-    wa_id = visitor.wa_id or "".join(ch for ch in (outbound.to_whatsapp or visitor.whatsapp or "") if ch.isdigit())
-    user_id = outbound.to_wa_user_id or visitor.wa_user_id or ""
+    to = outbound.recipient
+    wa_id = to.key(WA_ID_IDENTITY) or "".join(ch for ch in (to.phone or visitor.whatsapp or "") if ch.isdigit())
+    user_id = to.key(USER_IDENTITY)
     if wa_id:
         recipient: dict[str, str] = {"recipient_type": "individual", "to": wa_id}
     elif user_id:

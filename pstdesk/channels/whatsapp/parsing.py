@@ -28,6 +28,12 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+# The guestbook identity kinds of a WhatsApp sender (`guestbook.VisitorIdentity.kind`): the wa_id (the number's
+# digits) and the business-scoped user id (BSUID), both proven by WhatsApp.
+WA_ID_IDENTITY = "whatsapp"
+USER_IDENTITY = "whatsapp_user"
+
+
 def _when(raw: Any) -> datetime | None:
     try:
         return datetime.fromtimestamp(int(raw), tz=UTC)

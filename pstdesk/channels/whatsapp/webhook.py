@@ -28,13 +28,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from pstdesk.channels import webhooks
-from pstdesk.channels.base import ChannelError, InboundAttachment, InboundMessage
-from pstdesk.channels.whatsapp import client
+from pstdesk.channels.base import ChannelError, InboundAttachment, InboundMessage, Sender
+from pstdesk.channels.whatsapp import accounts, client
 from pstdesk.channels.whatsapp.models import DeliveryState, RatingDialog, RatingStep, StatusEvent, WebhookDelivery
 from pstdesk.channels.whatsapp.parsing import (
+    USER_IDENTITY,
+    WA_ID_IDENTITY,
     ParsedError,
     ParsedInvalid,
     ParsedMessage,
@@ -43,6 +45,7 @@ from pstdesk.channels.whatsapp.parsing import (
     parse_webhook,
     signature_valid,
 )
+from pstdesk.guestbook.models import VisitorIdentity
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +140,7 @@ def to_inbound(
         external_id=parsed.wamid,
         body=body[: settings.MESSAGE_MAX_CHARS],
         sent_at=parsed.sent_at,
-        sender_name=parsed.name,
-        sender_whatsapp=("+" + parsed.wa_id) if parsed.wa_id else "",
-        sender_wa_id=parsed.wa_id,
-        sender_wa_user_id=parsed.user_id,
+        sender=sender_of(parsed),
         attachments=attachments,
         payload={"whatsapp": details},
     )
@@ -159,7 +159,6 @@ def _prepare(batch: list[webhooks.Stored]) -> list[_Prepared]:
     """Parse every delivery of a batch, route every `phone_number_id` and find the wamids already stored (one query
     each for the whole batch), and download media (outside any transaction)."""
     from pstdesk.consultations.models import Message
-    from pstdesk.offices.models import Office
 
     prepared: list[_Prepared] = []
     parsed_items: list[tuple[_Prepared, list[ParsedMessage | ParsedStatus | ParsedError]]] = []
@@ -186,10 +185,7 @@ def _prepare(batch: list[webhooks.Stored]) -> list[_Prepared]:
                 items.append(found)
         parsed_items.append((entry, items))
     pnids = {item.phone_number_id for _entry, items in parsed_items for item in items}
-    offices: dict[str, str] = {}
-    if pnids:
-        rows = Office.objects.filter(whatsapp_phone_number_id__in=pnids).values_list("whatsapp_phone_number_id", "code")
-        offices = {str(pnid): code for pnid, code in rows}
+    offices = accounts.offices_by_phone_number_id(list(pnids))
     wamids = [i.wamid for _entry, items in parsed_items for i in items if isinstance(i, ParsedMessage)]
     known: set[str] = set()
     if wamids:
@@ -305,6 +301,21 @@ def _process_items(entry: _Prepared, feedback: _FeedbackDialogs) -> None:
         outcome.state = DeliveryState.PROCESSED
 
 
+def sender_of(parsed: ParsedMessage) -> Sender:
+    """The visitor behind a message: the business-scoped user id first (it survives a number change), then the
+    wa_id (the number's digits), both proven by WhatsApp."""
+    keys = [(USER_IDENTITY, parsed.user_id), (WA_ID_IDENTITY, parsed.wa_id)]
+    (kind, key), *others = [(kind, key) for kind, key in keys if key] or [(WA_ID_IDENTITY, "")]
+    return Sender(
+        kind=kind,
+        key=key,
+        verified=True,
+        display_name=parsed.name,
+        other_keys=tuple(others),
+        phone=("+" + parsed.wa_id) if parsed.wa_id else "",
+    )
+
+
 def _sender_key(office_code: str, wa_id: str, user_id: str) -> tuple[str, str]:
     return office_code, (wa_id or user_id)
 
@@ -325,17 +336,23 @@ class _FeedbackDialogs:
         senders = Q()
         for m in texts:
             senders |= (
-                Q(consultation__visitor__wa_id=m.wa_id) if m.wa_id else Q(consultation__visitor__wa_user_id=m.user_id)
+                Q(
+                    consultation__visitor__identities__kind=WA_ID_IDENTITY,
+                    consultation__visitor__identities__key=m.wa_id,
+                )
+                if m.wa_id
+                else Q(
+                    consultation__visitor__identities__kind=USER_IDENTITY,
+                    consultation__visitor__identities__key=m.user_id,
+                )
             )
-        rows = RatingDialog.objects.filter(
-            senders, step=RatingStep.FEEDBACK, consultation__status="closed"
-        ).select_related("consultation__visitor", "consultation__office")
-        return {
-            _sender_key(
-                d.consultation.office_id, d.consultation.visitor.wa_id or "", d.consultation.visitor.wa_user_id or ""
-            ): d
-            for d in rows
-        }
+        rows = (
+            RatingDialog.objects.filter(senders, step=RatingStep.FEEDBACK, consultation__status="closed")
+            .select_related("consultation__visitor", "consultation__office")
+            .annotate(sender_key=F("consultation__visitor__identities__key"))
+        )
+        # The identity the filter matched: its key is the message's wa_id or its user id (`_sender_key`).
+        return {(d.consultation.office_id, d.sender_key): d for d in rows}
 
     def get(self, office_code: str, parsed: ParsedMessage) -> RatingDialog | None:
         key = _sender_key(office_code, parsed.wa_id, parsed.user_id)
@@ -391,10 +408,11 @@ def _handle_message(parsed: ParsedMessage, inbound: InboundMessage, feedback: _F
 
 
 def _same_sender(consultation: Any, parsed: ParsedMessage) -> bool:
-    visitor = consultation.visitor
-    return bool(
-        (parsed.wa_id and visitor.wa_id == parsed.wa_id) or (parsed.user_id and visitor.wa_user_id == parsed.user_id)
-    )
+    keys = sender_of(parsed).keys()
+    wanted = Q()
+    for kind, key in keys:
+        wanted |= Q(kind=kind, key=key)
+    return bool(keys) and VisitorIdentity.objects.filter(wanted, visitor_id=consultation.visitor_id).exists()
 
 
 def _awaiting_feedback(consultation: Any) -> bool:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,6 +45,7 @@ from pstdesk.consultations.models import (
     Message,
     Status,
 )
+from pstdesk.guestbook.models import VisitorIdentity
 from pstdesk.lib.errors import AttachmentRejected, InvalidInput
 from pstdesk.lib.workdays import WorkCalendar
 from pstdesk.offices.calendar import calendar_for, years_for
@@ -156,14 +158,26 @@ def _known_visitor_consultation(inbound: InboundMessage) -> Consultation | None:
 
 
 def _known_sender_consultation(inbound: InboundMessage, office: Office) -> Consultation | None:
-    """The common case of a channel that names its sender by a provider id (WhatsApp's wa_id or user id): a known
-    sender writing in an active consultation, whom `identify_visitor` would find and add nothing to (the ids, a
-    verified number and a name are there already). The consultation and its visitor in one query, no lock on the
-    visitor (nothing of it changes). None whenever the full lookup is needed."""
-    wa_id, user_id = inbound.sender_wa_id.strip(), inbound.sender_wa_user_id.strip()
-    if inbound.consultation_id is not None or inbound.sender_email or not (wa_id or user_id):
+    """The common case of a channel that names its sender by ids it proved (WhatsApp's wa_id or user id): a known
+    sender writing in an active consultation, whom `identify_visitor` would find and add nothing to (every key of
+    the sender is already the visitor's identity, the number and a name are there). The consultation and its
+    visitor in one query, no lock on the visitor (nothing of it changes). None whenever the full lookup is needed."""
+    sender = inbound.sender
+    if inbound.consultation_id is not None or sender is None or not sender.verified or sender.email:
         return None
-    sender = {"visitor__wa_id": wa_id} if wa_id else {"visitor__wa_user_id": user_id}
+    keys = sender.keys()
+    if not keys:
+        return None
+    (kind, key), wanted = keys[0], Q()
+    for other_kind, other_key in keys:
+        wanted |= Q(kind=other_kind, key=other_key)
+    held = (
+        VisitorIdentity.objects.filter(wanted, visitor=OuterRef("visitor_id"))
+        .order_by()
+        .values("visitor")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     candidate = (
         Consultation.objects.select_related("visitor")
         .filter(
@@ -171,20 +185,20 @@ def _known_sender_consultation(inbound: InboundMessage, office: Office) -> Consu
             channel=inbound.channel,
             visitor__erased_at__isnull=True,
             visitor__merged_into__isnull=True,
-            **sender,
+            visitor__identities__kind=kind,
+            visitor__identities__key=key,
         )
         .active()
+        .annotate(held_keys=Subquery(held))
         .order_by("-created_at", "-pk")
         .first()
     )
-    if candidate is None:
-        return None
+    if candidate is None or candidate.held_keys != len(keys):
+        return None  # a key would be added (or belongs to someone else): the full lookup decides
     visitor = candidate.visitor
-    if user_id and visitor.wa_user_id != user_id:
-        return None  # identified by the user id first, which may be someone else's or new here
-    if (wa_id or inbound.sender_whatsapp) and (not visitor.whatsapp or visitor.whatsapp_verified_at is None):
-        return None  # the number would be added or verified
-    if inbound.sender_name.strip() and not visitor.name:
+    if sender.phone and not visitor.whatsapp:
+        return None  # the number would be added
+    if sender.display_name.strip() and not visitor.name:
         return None  # the name would be added
     candidate.office = office
     return candidate

@@ -13,6 +13,7 @@ from django.utils import timezone
 from pstdesk.channels import base as channel_base
 from pstdesk.channels.base import ChannelError, InboundMessage, OutboundMessage, ProviderRef
 from pstdesk.guestbook.models import Consent, GuestbookEntry, Visitor
+from pstdesk.testing.identities import inbound_message
 
 _ids = itertools.count(1)
 
@@ -30,7 +31,7 @@ def make_inbound(office: str = "5102", channel: str = "whatsapp", **fields: Any)
         "sender_email": "putu@example.test" if channel == "email" else "",
     }
     defaults.update(fields)
-    return InboundMessage(**defaults)
+    return inbound_message(**defaults)
 
 
 def complete_requirements(visitor: Visitor, office: str) -> Visitor:

@@ -16,6 +16,7 @@ from pstdesk.consultations.tests.conftest import complete_requirements, make_inb
 from pstdesk.guestbook.models import Visitor
 from pstdesk.ratings.actions import record_rating
 from pstdesk.testing.browser import asgi_server, browser_page, login, use_file_test_database  # noqa: F401
+from pstdesk.testing.identities import make_visitor
 
 use_file_test_database()
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,7 +25,7 @@ WA_ID = "6281234567890"
 
 
 def ready_visitor(office: str) -> Visitor:
-    visitor = Visitor.objects.create(name="Putu Ayu", wa_id=WA_ID, whatsapp="+" + WA_ID)
+    visitor = make_visitor(name="Putu Ayu", wa_id=WA_ID, whatsapp="+" + WA_ID)
     return complete_requirements(visitor, office)
 
 

@@ -21,6 +21,7 @@ from pstdesk.consultations.models import ConsolePreference, Consultation, Messag
 from pstdesk.consultations.tests.conftest import complete_requirements, make_inbound
 from pstdesk.guestbook.models import Visitor
 from pstdesk.testing.browser import asgi_server, browser_page, login, use_file_test_database  # noqa: F401
+from pstdesk.testing.identities import make_visitor
 
 use_file_test_database()
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -96,7 +97,7 @@ def shoot(page, name: str) -> None:  # noqa: ANN001
 def test_officer_works_three_conversations(asgi_server, browser_page, officer_5102, fake_adapter):  # noqa: F811
     page, server = browser_page, asgi_server
     for name, wa_id in PEOPLE:
-        complete_requirements(Visitor.objects.create(name=name, wa_id=wa_id, whatsapp="+" + wa_id), "5102")
+        complete_requirements(make_visitor(name=name, wa_id=wa_id, whatsapp="+" + wa_id), "5102")
     a = write(server, 0, "Saya perlu data IPM Tabanan")
     b = write(server, 1, "Mohon tabel PDRB kabupaten")
     c = write(server, 2, "Berapa jumlah penduduk miskin?")
@@ -219,7 +220,7 @@ def test_officer_works_three_conversations(asgi_server, browser_page, officer_51
 def test_old_address_opens_three_panes_and_close_asks_first(asgi_server, browser_page, officer_5102, fake_adapter):  # noqa: F811
     page, server = browser_page, asgi_server
     name, wa_id = PEOPLE[0]
-    complete_requirements(Visitor.objects.create(name=name, wa_id=wa_id, whatsapp="+" + wa_id), "5102")
+    complete_requirements(make_visitor(name=name, wa_id=wa_id, whatsapp="+" + wa_id), "5102")
     pk = write(server, 0, "Mohon data inflasi")
     login(page, server, officer_5102)
     page.goto(f"/console/{pk}/")

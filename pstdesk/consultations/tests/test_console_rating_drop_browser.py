@@ -12,6 +12,7 @@ from pstdesk.consultations.tests.conftest import complete_requirements
 from pstdesk.consultations.tests.test_console_panes_browser import PEOPLE, write
 from pstdesk.guestbook.models import Visitor
 from pstdesk.testing.browser import asgi_server, browser_page, login, use_file_test_database  # noqa: F401
+from pstdesk.testing.identities import make_visitor
 
 use_file_test_database()
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -51,7 +52,7 @@ def rate_with_answers(pk: int) -> None:
 def test_dropped_file_is_sent_and_the_rating_appears_live(asgi_server, browser_page, officer_5102, fake_adapter):  # noqa: F811
     page, server = browser_page, asgi_server
     name, wa_id = PEOPLE[0]
-    complete_requirements(Visitor.objects.create(name=name, wa_id=wa_id, whatsapp="+" + wa_id), "5102")
+    complete_requirements(make_visitor(name=name, wa_id=wa_id, whatsapp="+" + wa_id), "5102")
     pk = write(server, 0, "Mohon peta wilayah kecamatan")
     login(page, server, officer_5102)
     page.goto(f"/console/{pk}/")

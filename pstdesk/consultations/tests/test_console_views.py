@@ -334,14 +334,14 @@ def test_duty_toggle_and_staffing_warning(officer_5102):
 def test_whatsapp_consultation_shows_its_24_hour_window_and_sends_templates(officer_5102: User) -> None:
     from datetime import timedelta
 
-    from pstdesk.channels.base import InboundMessage
     from pstdesk.channels.whatsapp.models import TemplateStatus, WhatsAppTemplate
     from pstdesk.consultations.actions import receive_message
     from pstdesk.offices.models import Office
+    from pstdesk.testing.identities import inbound_message, whatsapp_ids
 
     office = Office.objects.get(code="5102")
     received = receive_message(
-        InboundMessage(
+        inbound_message(
             channel="whatsapp",
             office_code="5102",
             external_id="wamid.window-1",
@@ -351,7 +351,7 @@ def test_whatsapp_consultation_shows_its_24_hour_window_and_sends_templates(offi
     )
     consultation = received.consultation
     WhatsAppTemplate.objects.create(
-        waba_id=office.whatsapp_business_account_id,
+        waba_id=whatsapp_ids(office.code)[1],
         name="pst_lanjutan",
         language="id",
         status=TemplateStatus.APPROVED,

@@ -34,7 +34,7 @@ def test_reply_after_commit_is_sent_with_the_provider_id(consultation, officer_5
     message = commit(actions.post_reply, consultation, by=officer_5102, body="Halo")
     message.refresh_from_db()
     assert message.delivery_status == "sent" and message.sent_at and message.attempts == 1
-    assert fake_adapter.sent[0].to_whatsapp == "+6281234567890"
+    assert fake_adapter.sent[0].recipient.phone == "+6281234567890"
     assert fake_adapter.sent[0].body == "Halo"
 
 

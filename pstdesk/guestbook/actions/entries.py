@@ -170,9 +170,8 @@ def fill_guestbook(visitor: Visitor, *, office: Any, channel: str, data: dict[st
         if "email" in changed and visitor.email_verified_at is not None:
             visitor.email_verified_at = None
             changed.append("email_verified_at")
-        if "whatsapp" in changed and visitor.whatsapp_verified_at is not None:
-            visitor.whatsapp_verified_at = None
-            changed.append("whatsapp_verified_at")
+        # A new number is a claim again by itself: only a channel identity keyed by it proves it
+        # (`Visitor.whatsapp_proven`).
         if changed:
             visitor.save(update_fields=changed)
         entry = GuestbookEntry.objects.create(

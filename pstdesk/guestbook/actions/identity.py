@@ -5,75 +5,61 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pstdesk.audit.actions import record
+from pstdesk.channels.base import InboundMessage, Sender
 from pstdesk.guestbook.actions._shared import TEXT_MAX, GuestbookError, _clean_email, _clean_whatsapp, _lock
-from pstdesk.guestbook.models import (
-    Visitor,
-)
+from pstdesk.guestbook.models import Visitor, VisitorIdentity
 
 
 def identify_visitor(
-    inbound: Any = None,
+    inbound: InboundMessage | None = None,
     /,
     *,
+    sender: Sender | None = None,
     email: str = "",
     whatsapp: str = "",
-    wa_id: str = "",
-    wa_user_id: str = "",
     name: str = "",
-    email_channel: bool = False,
     by: Any = None,
 ) -> Visitor:
     """Find the visitor a channel is talking to, or create one. Always returns a surviving (not merged) row.
 
-    Called with keywords, or with one `channels.base.InboundMessage` (its sender fields are used, the e-mail
-    channel's From address as `email_channel`, and `by` defaults to "channel:<kind>").
+    Called with one `channels.base.InboundMessage` (its `sender` is used, and `by` defaults to "channel:<kind>"),
+    with a `sender`, or with the claims of a form (`email`, `whatsapp`, `name`).
 
-    Lookup, first hit wins: `wa_user_id`; `wa_id`; `whatsapp` among numbers proven by the WhatsApp channel (only
-    when the caller is that channel, i.e. passes a wa id); for the e-mail channel (`email_channel=True`, `email`
-    is the From address) a visitor who verified that address, then the identity keyed by that sender address.
-    A bare `email` or `whatsapp` from a form is a claim: it is stored on a new visitor, never matched.
-    A found visitor gains the identifiers it lacks; an unverified e-mail never becomes verified here.
+    Lookup, first hit wins. For a sender the provider proved (`verified`): its identity keys in the order given,
+    then a visitor who verified the sender's e-mail. For an unproven sender (the e-mail channel's From address):
+    a visitor who verified that address first, then the identity keyed by it (an unproven key never attaches a
+    sender to another person). A bare `email` or `whatsapp` from a form is a claim: it is stored on a new visitor,
+    never matched. A found visitor gains the identities it lacks (one per kind, never a key another visitor
+    holds) and the contact details it lacks; an unverified e-mail never becomes verified here.
     Audit: "visitor.created" or "visitor.identifiers_added" (nothing when nothing changed).
     """
     if inbound is not None:
-        email = email or inbound.sender_email
-        whatsapp = whatsapp or inbound.sender_whatsapp
-        wa_id = wa_id or inbound.sender_wa_id
-        wa_user_id = wa_user_id or inbound.sender_wa_user_id
-        name = name or inbound.sender_name
-        email_channel = email_channel or (inbound.channel == "email" and bool(email))
+        sender = sender or inbound.sender
         by = by or f"channel:{inbound.channel}"
+    if sender is not None:
+        email = email or sender.email
+        whatsapp = whatsapp or sender.phone
+        name = name or sender.display_name
+        if sender.kind and not sender.key:
+            raise GuestbookError({sender.kind: _("Pengirim tanpa alamat atau ID di kanal ini.")})
     email = _clean_email(email)
-    wa_id = (wa_id or "").strip()
-    wa_user_id = (wa_user_id or "").strip()
-    if wa_id and not whatsapp:
-        # WhatsApp has already proven the number: keep it as E.164 digits even where the phonenumbers
+    if sender is not None and sender.verified and whatsapp:
+        # The provider has already proven the number: keep it as E.164 digits even where the phonenumbers
         # metadata disagrees (new ranges, foreign numbers), rather than refuse a real person's message.
-        number = "+" + "".join(ch for ch in wa_id if ch.isdigit())
+        number = "+" + "".join(ch for ch in whatsapp if ch.isdigit())
     else:
         number = _clean_whatsapp(whatsapp)
     name = (name or "").strip()[:TEXT_MAX]
-    from_whatsapp = bool(wa_id or wa_user_id)
-    if email_channel and not email:
-        raise GuestbookError({"email": _("Alamat pengirim e-mail kosong.")})
 
     for attempt in range(2):
         try:
             with transaction.atomic():
-                return _identify(
-                    email=email,
-                    number=number,
-                    wa_id=wa_id,
-                    wa_user_id=wa_user_id,
-                    name=name,
-                    from_whatsapp=from_whatsapp,
-                    email_channel=email_channel,
-                    by=by,
-                )
+                return _identify(sender=sender, email=email, number=number, name=name, by=by)
         except IntegrityError:
             # Two first messages of one person raced to create the identity: the other one won; find it.
             if attempt:
@@ -81,90 +67,75 @@ def identify_visitor(
     raise AssertionError("unreachable")
 
 
-def _identify(
-    *,
-    email: str,
-    number: str,
-    wa_id: str,
-    wa_user_id: str,
-    name: str,
-    from_whatsapp: bool,
-    email_channel: bool,
-    by: Any,
-) -> Visitor:
-    live = Visitor.objects.filter(erased_at__isnull=True)
+def _identify(*, sender: Sender | None, email: str, number: str, name: str, by: Any) -> Visitor:
+    keys = sender.keys() if sender is not None else []
+    verified = bool(sender is not None and sender.verified)
+    # Who holds each key already (one query; an erased visitor holds none).
+    holders: dict[tuple[str, str], int] = {}
+    if keys:
+        wanted = Q()
+        for kind, key in keys:
+            wanted |= Q(kind=kind, key=key)
+        holders = {
+            (kind, key): visitor_id
+            for kind, key, visitor_id in VisitorIdentity.objects.filter(wanted, visitor__erased_at__isnull=True)
+            .order_by()
+            .values_list("kind", "key", "visitor_id")
+        }
+    by_key = next((holders[k] for k in keys if k in holders), None)
     found: Visitor | None = None
-    if wa_user_id:
-        found = live.filter(wa_user_id=wa_user_id).first()
-    if found is None and wa_id:
-        found = live.filter(wa_id=wa_id).first()
-    if found is None and number and from_whatsapp:
+    if by_key is not None and verified:
+        found = Visitor(pk=by_key)
+    if found is None and sender is not None and sender.email and email:
+        # The channel's sender address belongs to whoever proved they read it.
         found = (
-            live.filter(whatsapp=number, whatsapp_verified_at__isnull=False, merged_into__isnull=True)
+            Visitor.objects.filter(
+                email__iexact=email, email_verified_at__isnull=False, merged_into__isnull=True, erased_at__isnull=True
+            )
             .order_by("id")
             .first()
         )
-    if found is None and email_channel:
-        found = (
-            live.filter(email__iexact=email, email_verified_at__isnull=False, merged_into__isnull=True)
-            .order_by("id")
-            .first()
-        ) or live.filter(email_channel_address__iexact=email).first()
+    if found is None and by_key is not None:
+        found = Visitor(pk=by_key)
 
     now = timezone.now()
+    proven_at = now if verified else None
     if found is None:
-        visitor = Visitor.objects.create(
-            name=name,
-            email=email,
-            whatsapp=number,
-            whatsapp_verified_at=now if (number and from_whatsapp) else None,
-            wa_id=wa_id or None,
-            wa_user_id=wa_user_id or None,
-            email_channel_address=email if email_channel else None,
+        visitor = Visitor.objects.create(name=name, email=email, whatsapp=number if (verified or not keys) else "")
+        VisitorIdentity.objects.bulk_create(
+            [VisitorIdentity(visitor=visitor, kind=kind, key=key, verified_at=proven_at) for kind, key in keys]
         )
         record(
             "visitor.created",
             visitor,
             by=by,
-            after={"keys": _keys(visitor), "email_channel": email_channel},
+            after={"keys": [f for f in ("name", "email", "whatsapp") if getattr(visitor, f)] + [k for k, _ in keys]},
         )
         return visitor
 
     visitor = _lock(found)
-    changed: list[str] = []
-    if wa_user_id and not visitor.wa_user_id and not Visitor.objects.filter(wa_user_id=wa_user_id).exists():
-        visitor.wa_user_id = wa_user_id
-        changed.append("wa_user_id")
-    if wa_id and not visitor.wa_id and not Visitor.objects.filter(wa_id=wa_id).exists():
-        visitor.wa_id = wa_id
-        changed.append("wa_id")
-    if number and from_whatsapp and not visitor.whatsapp:
+    added: list[str] = []
+    free = [k for k in keys if k not in holders]
+    if free:
+        held = set(visitor.identities.values_list("kind", flat=True))
+        for kind, key in free:
+            if kind not in held:  # one identity of a kind per visitor; a merge may bring more
+                VisitorIdentity.objects.create(visitor=visitor, kind=kind, key=key, verified_at=proven_at)
+                held.add(kind)
+                added.append(kind)
+    fields: list[str] = []
+    if number and verified and not visitor.whatsapp:
         visitor.whatsapp = number
-        visitor.whatsapp_verified_at = now
-        changed += ["whatsapp", "whatsapp_verified_at"]
-    elif number and from_whatsapp and visitor.whatsapp == number and visitor.whatsapp_verified_at is None:
-        visitor.whatsapp_verified_at = now
-        changed.append("whatsapp_verified_at")
+        fields.append("whatsapp")
     if email and not visitor.email:
         visitor.email = email
-        changed.append("email")
-    if (
-        email_channel
-        and not visitor.email_channel_address
-        and not Visitor.objects.filter(email_channel_address__iexact=email).exists()
-    ):
-        visitor.email_channel_address = email
-        changed.append("email_channel_address")
+        fields.append("email")
     if name and not visitor.name:
         visitor.name = name
-        changed.append("name")
+        fields.append("name")
+    if fields:
+        visitor.save(update_fields=fields)
+    changed = added + fields
     if changed:
-        visitor.save(update_fields=changed)
         record("visitor.identifiers_added", visitor, by=by, after={"fields": changed})
     return visitor
-
-
-def _keys(visitor: Visitor) -> list[str]:
-    """Which identifiers a visitor has (names of fields, never values: audit rows hold no personal data)."""
-    fields = ["email", "whatsapp", "wa_id", "wa_user_id", "email_channel_address"]
-    return [field for field in fields if getattr(visitor, field)]

@@ -17,6 +17,7 @@ from pstdesk.guestbook.models import (
     EmailVerification,
     GuestbookEntry,
     Visitor,
+    VisitorIdentity,
     VisitorMerge,
 )
 from pstdesk.lib.errors import NotAllowed
@@ -31,15 +32,16 @@ def _visitor_relations() -> list[models.ForeignObjectRel]:
         for rel in Visitor._meta.get_fields(include_hidden=True)
         if isinstance(rel, models.ForeignObjectRel)
         and (rel.one_to_many or rel.one_to_one)
-        and rel.related_model is not VisitorMerge
+        and rel.related_model not in {VisitorMerge, VisitorIdentity}
     ]
 
 
 def merge_visitors(source: Visitor, target: Visitor, *, reason: str, by: Any) -> Visitor:
     """Join two identities of one person: everything that points at `source` (consultations, guestbook entries,
-    consents, verifications, other apps' rows, visitors merged into it) moves to `target`; `target` gains the
-    identifiers it lacks; `source.merged_into = target`. Writes a VisitorMerge row and the audit row
-    "visitor.merged"; after commit, "visitor.changed" to the source's sockets. Returns the target (re-read)."""
+    consents, verifications, channel identities, other apps' rows, visitors merged into it) moves to `target`;
+    `target` gains the contact details it lacks; `source.merged_into = target`. Writes a VisitorMerge row and the
+    audit row "visitor.merged"; after commit, "visitor.changed" to the source's sockets. Returns the target
+    (re-read)."""
     if reason not in VisitorMerge.Reason.values:
         raise GuestbookError(_("Alasan penggabungan tidak dikenal: %(r)s.") % {"r": reason})
     with transaction.atomic():
@@ -65,41 +67,26 @@ def merge_visitors(source: Visitor, target: Visitor, *, reason: str, by: Any) ->
             if count:
                 moved[rel.related_model._meta.label_lower] = count
 
-        # Identifiers the target lacks. Unique keys leave the source first so the constraint never sees two.
-        copied: list[str] = []
-        for key in ("wa_id", "wa_user_id", "email_channel_address"):
-            if getattr(source, key) and not getattr(target, key):
-                setattr(target, key, getattr(source, key))
-                setattr(source, key, None)
-                copied.append(key)
+        # The source's channel identities now recognise the target (the merge itself needed proof of both).
+        source_proven = source.whatsapp_proven
+        target_proven = target.whatsapp_proven
+        identities = VisitorIdentity.objects.filter(visitor=source)
+        copied: list[str] = sorted(set(identities.values_list("kind", flat=True)))
+        identities.update(visitor=target)
         source.merged_into = target
-        source.save(update_fields=["merged_into", "wa_id", "wa_user_id", "email_channel_address"])
+        source.save(update_fields=["merged_into"])
         if source.name and not target.name:
             target.name = source.name
             copied.append("name")
-        # A proven address beats a claimed one; otherwise the target keeps its own.
+        # A proven address or number beats a claimed one; otherwise the target keeps its own.
         if source.email and (not target.email or (source.email_verified and not target.email_verified)):
             target.email = source.email
             target.email_verified_at = source.email_verified_at
             copied.append("email")
-        if source.whatsapp and (
-            not target.whatsapp or (source.whatsapp_verified_at and not target.whatsapp_verified_at)
-        ):
+        if source.whatsapp and (not target.whatsapp or (source_proven and not target_proven)):
             target.whatsapp = source.whatsapp
-            target.whatsapp_verified_at = source.whatsapp_verified_at
             copied.append("whatsapp")
-        target.save(
-            update_fields=[
-                "wa_id",
-                "wa_user_id",
-                "email_channel_address",
-                "name",
-                "email",
-                "email_verified_at",
-                "whatsapp",
-                "whatsapp_verified_at",
-            ]
-        )
+        target.save(update_fields=["name", "email", "email_verified_at", "whatsapp"])
         moved["identifiers"] = copied
         merge = VisitorMerge.objects.create(
             source_id=source.pk,
@@ -155,12 +142,9 @@ def erase_visitor(visitor: Visitor, *, by: Any) -> Visitor:
             email_verified_at=None,
             email_failing_at=None,
             whatsapp="",
-            whatsapp_verified_at=None,
-            wa_id=None,
-            wa_user_id=None,
-            email_channel_address=None,
             erased_at=now,
         )
+        VisitorIdentity.objects.filter(visitor_id__in=ids).delete()
         entries = GuestbookEntry.objects.filter(visitor_id__in=ids).update(
             **{field: "" for field in GUESTBOOK_FREE_TEXT_FIELDS}
         )

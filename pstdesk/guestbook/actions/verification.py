@@ -19,6 +19,7 @@ from pstdesk.guestbook import throttle
 from pstdesk.guestbook.actions._shared import GuestbookError, _clean_email, _lock, _refuse_erased
 from pstdesk.guestbook.actions.merge_erase import merge_visitors
 from pstdesk.guestbook.models import (
+    EMAIL_IDENTITY,
     EmailVerification,
     Visitor,
     VisitorMerge,
@@ -213,9 +214,14 @@ def _complete_verification(visitor: Visitor, verification: EmailVerification, *,
     # The e-mail channel's identity of this sender is the same mailbox: merged in, unless it holds another proof
     # (a WhatsApp id, a verified number or address) that this code does not give.
     for other in (
-        Visitor.objects.filter(email_channel_address__iexact=address, merged_into__isnull=True, erased_at__isnull=True)
+        Visitor.objects.filter(
+            identities__kind=EMAIL_IDENTITY,
+            identities__key=address.lower(),
+            merged_into__isnull=True,
+            erased_at__isnull=True,
+        )
         .exclude(pk=survivor.pk)
-        .filter(wa_id__isnull=True, wa_user_id__isnull=True, whatsapp_verified_at__isnull=True)
+        .exclude(identities__verified_at__isnull=False)
         .exclude(email_verified_at__isnull=False)
     ):
         survivor = merge_visitors(other, survivor, reason=VisitorMerge.Reason.VERIFIED_EMAIL, by=by)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pstdesk.guestbook.models import Visitor
+from pstdesk.testing import identities
 
 
 def guestbook_data(**overrides: Any) -> dict[str, Any]:
@@ -27,4 +28,4 @@ def guestbook_data(**overrides: Any) -> dict[str, Any]:
 
 
 def make_visitor(**fields: Any) -> Visitor:
-    return Visitor.objects.create(**fields)
+    return identities.make_visitor(**fields)

@@ -20,6 +20,7 @@ from pstdesk.guestbook.models import Consent, EmailVerification, GuestbookEntry,
 from pstdesk.guestbook.tests.factories import guestbook_data, make_visitor
 from pstdesk.lib.errors import NotAllowed
 from pstdesk.offices.models import Office
+from pstdesk.testing.identities import identify
 
 
 def test_merge_moves_everything_and_copies_missing_identifiers(office_5102: Office, officer_5102: User) -> None:
@@ -40,9 +41,13 @@ def test_merge_moves_everything_and_copies_missing_identifiers(office_5102: Offi
     assert consultation.visitor_id == target.pk and entry.visitor_id == target.pk
     assert Consent.objects.get().visitor_id == target.pk
     source.refresh_from_db()
-    assert source.merged_into_id == target.pk and source.wa_id is None
+    assert source.merged_into_id == target.pk and source.identity("whatsapp") is None
     assert Visitor.objects.get(pk=earlier.pk).merged_into_id == target.pk  # chains are flattened
-    assert (result.name, result.wa_id, result.whatsapp) == ("Putu Ayu", "6281234567890", "+6281234567890")
+    assert (result.name, result.identity("whatsapp"), result.whatsapp) == (
+        "Putu Ayu",
+        "6281234567890",
+        "+6281234567890",
+    )
     assert result.email == "putu@example.test" and result.email_verified_at is not None
     merge = VisitorMerge.objects.get()
     assert merge.merged_by == officer_5102 and merge.moved["consultations.consultation"] == 1
@@ -50,7 +55,7 @@ def test_merge_moves_everything_and_copies_missing_identifiers(office_5102: Offi
     assert audit.subject_id == str(target.pk) and audit.before == {"source": source.pk}
     assert audit.actor == officer_5102
     # The WhatsApp channel now finds the target.
-    assert identify_visitor(wa_id="6281234567890", by="channel:whatsapp").pk == target.pk
+    assert identify(wa_id="6281234567890", by="channel:whatsapp").pk == target.pk
 
 
 def test_merge_keeps_the_targets_verified_email(db: None) -> None:
@@ -83,7 +88,7 @@ def test_refused_merges_change_nothing(db: None, case: str) -> None:
 
 
 def test_erase_blanks_personal_data_and_keeps_statistics(office_5102: Office, manager_5102: User) -> None:
-    visitor = identify_visitor(wa_id="6281234567890", name="Putu", by="channel:whatsapp")
+    visitor = identify(wa_id="6281234567890", name="Putu", by="channel:whatsapp")
     data = guestbook_data(occupation="7", occupation_other="Petani", purpose="5", purpose_other="Skripsi")
     entry = fill_guestbook(visitor, office=office_5102, channel="whatsapp", data=data, by="x")
     give_consent(visitor, notice_version=PRIVACY_NOTICE_VERSION, channel="whatsapp", by="x")
@@ -94,7 +99,13 @@ def test_erase_blanks_personal_data_and_keeps_statistics(office_5102: Office, ma
 
     assert erased.erased_at is not None
     for row in (erased, Visitor.objects.get(pk=old.pk)):
-        assert (row.name, row.email, row.whatsapp, row.wa_id, row.wa_user_id) == ("", "", "", None, None)
+        assert (row.name, row.email, row.whatsapp, row.identity("whatsapp"), row.identity("whatsapp_user")) == (
+            "",
+            "",
+            "",
+            None,
+            None,
+        )
         assert row.email_verified_at is None and row.erased_at is not None
     entry.refresh_from_db()
     assert (entry.occupation_other, entry.purpose_other, entry.institution_name) == ("", "", "")
@@ -107,7 +118,7 @@ def test_erase_blanks_personal_data_and_keeps_statistics(office_5102: Office, ma
     trail = str(list(AuditLog.objects.values("before", "after")))
     assert "Putu" not in trail and "6281234567890" not in trail and "putu@" not in trail
     # A new message from the same WhatsApp number starts a new, empty identity.
-    assert identify_visitor(wa_id="6281234567890", by="channel:whatsapp").pk not in {visitor.pk, old.pk}
+    assert identify(wa_id="6281234567890", by="channel:whatsapp").pk not in {visitor.pk, old.pk}
     with pytest.raises(GuestbookError):
         erase_visitor(visitor, by=manager_5102)
 

@@ -70,7 +70,7 @@ def test_dry_run_then_real_run_then_nothing_left() -> None:
     assert bodies[mixed_recent.pk] == texts[mixed_recent.pk] and bodies[recent.pk] == texts[recent.pk]
     assert not Message.objects.filter(consultation__in=[only_old, mixed_old]).exclude(body="").exists()  # notes too
     assert Visitor.objects.get(pk=only_old.visitor_id).erased_at is not None
-    assert Visitor.objects.get(pk=only_old.visitor_id).wa_id is None
+    assert Visitor.objects.get(pk=only_old.visitor_id).identity("whatsapp") is None
     assert Visitor.objects.get(pk=mixed_old.visitor_id).erased_at is None  # a recent consultation: kept
     assert Consultation.objects.count() == 4  # the counts stay
     audit = AuditLog.objects.get(verb="retention.erased")

@@ -12,6 +12,7 @@ from pstdesk.audit.models import AuditLog
 from pstdesk.guestbook.actions import GuestbookError, start_email_verification, verify_email
 from pstdesk.guestbook.models import EmailVerification, Visitor, VisitorMerge
 from pstdesk.guestbook.tests.factories import make_visitor
+from pstdesk.testing.identities import add_identities, identify
 
 
 def _sent_code() -> str:
@@ -147,8 +148,8 @@ def test_verifying_an_address_another_identity_verified_keeps_them_apart(db: Non
 def test_email_channel_identity_with_another_proof_is_not_merged(db: None) -> None:
     from pstdesk.guestbook.actions import identify_visitor
 
-    sender = identify_visitor(email="budi@example.test", email_channel=True, by="channel:email")
-    Visitor.objects.filter(pk=sender.pk).update(wa_id="6281999")
+    sender = identify(email="budi@example.test", email_channel=True, by="channel:email")
+    add_identities(sender, whatsapp="6281999")
     web = make_visitor(name="Budi")
     start_email_verification(web, email="budi@example.test", by="x")
     assert verify_email(web, code=_sent_code(), by="x").pk == web.pk
@@ -158,12 +159,12 @@ def test_email_channel_identity_with_another_proof_is_not_merged(db: None) -> No
 def test_verifying_joins_the_email_channel_identity_of_that_sender(db: None) -> None:
     from pstdesk.guestbook.actions import identify_visitor
 
-    sender = identify_visitor(email="budi@example.test", email_channel=True, by="channel:email")
+    sender = identify(email="budi@example.test", email_channel=True, by="channel:email")
     web = make_visitor(name="Budi")
     start_email_verification(web, email="budi@example.test", by="x")
     survivor = verify_email(web, code=_sent_code(), by="x")
     assert survivor.pk == web.pk and survivor.email_verified_at is not None
-    assert survivor.email_channel_address == "budi@example.test"
+    assert survivor.identity("email") == "budi@example.test"
     assert Visitor.objects.get(pk=sender.pk).merged_into_id == web.pk
     # The next e-mail from that sender lands on the surviving, verified identity.
-    assert identify_visitor(email="budi@example.test", email_channel=True, by="channel:email").pk == web.pk
+    assert identify(email="budi@example.test", email_channel=True, by="channel:email").pk == web.pk

@@ -23,6 +23,7 @@ from pstdesk.guestbook.models import EmailVerification, Visitor, VisitorMerge
 from pstdesk.guestbook.tests.factories import guestbook_data
 from pstdesk.lib import signing
 from pstdesk.offices.models import Office
+from pstdesk.testing.identities import make_visitor
 
 VICTIM = "korban@example.test"
 STEPS = 72  # a day, every 20 minutes
@@ -47,7 +48,7 @@ def _codes_to(address: str) -> list[str]:
 
 @pytest.fixture
 def victim(db: None, office_5102: Office) -> Visitor:
-    owner = Visitor.objects.create(name="Korban", email=VICTIM, email_verified_at=timezone.now(), wa_id="6281111")
+    owner = make_visitor(name="Korban", email=VICTIM, email_verified_at=timezone.now(), wa_id="6281111")
     Consultation.objects.create(office=office_5102, visitor=owner, channel="whatsapp")
     return owner
 

@@ -7,6 +7,7 @@ and no e-mail.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -16,8 +17,9 @@ from django.test import Client
 from pstdesk.accounts.models import User
 from pstdesk.channels.email.models import Mailbox
 from pstdesk.offices.actions import StandardError, revise_standard
-from pstdesk.offices.models import Office
+from pstdesk.offices.models import ChannelAccount, Office
 from pstdesk.offices.offering import channel_terms, offered_channels
+from pstdesk.testing.identities import set_whatsapp_account, whatsapp_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -54,43 +56,55 @@ def test_a_revision_that_adds_livechat_opens_the_widget(client: Client, admin_51
 
 
 def test_whatsapp_number_of_an_office_without_whatsapp_is_refused_with_the_reason(admin_5102: User) -> None:
-    Office.objects.filter(code="5102").update(whatsapp_number="", whatsapp_phone_number_id=None)
+    Office.objects.filter(code="5102").update(whatsapp_number="")
+    set_whatsapp_account("5102", None)
     office = Office.objects.get(code="5102")
     revise_standard(office, by=admin_5102, changes={"channels": ["livechat_website", "livechat_pfa"]}, note="x")
-    office.whatsapp_phone_number_id, office.whatsapp_number = "999", "085173215102"
+    office.whatsapp_number = "085173215102"
     with pytest.raises(ValidationError) as refused:
         office.full_clean()
     errors = refused.value.message_dict
-    assert set(errors) == {"whatsapp_number", "whatsapp_phone_number_id"}
-    reason = errors["whatsapp_phone_number_id"][0]
+    assert set(errors) == {"whatsapp_number"}
+    account = ChannelAccount(office=office, kind="whatsapp", external_key="999")
+    with pytest.raises(ValidationError) as refused:
+        account.full_clean()
+    reason = refused.value.message_dict["office"][0]
+    assert reason == errors["whatsapp_number"][0]
     assert "tidak menawarkan kanal WhatsApp" in reason and "versi 2" in reason
     assert "LiveChat di website kantor, LiveChat PST From Anywhere" in reason
     Office.objects.get(code="5101").full_clean()  # Jembrana offers WhatsApp: its number is fine
 
 
 def test_mailbox_of_an_office_without_email_is_refused_with_the_reason() -> None:
-    mailbox = Mailbox(office_id="5102", address="pst5102@bps.go.id", imap_user="pst5102@bps.go.id")
+    mailbox = Mailbox(
+        office_id="5102", kind="email", external_key="pst5102@bps.go.id", config={"imap_user": "pst5102@bps.go.id"}
+    )
     with pytest.raises(ValidationError) as refused:
         mailbox.full_clean()
     assert "tidak menawarkan kanal E-mail" in refused.value.message_dict["office"][0]
-    Mailbox(office_id="5101", address="other5101@bps.go.id").clean()  # Jembrana offers e-mail
+    Mailbox(office_id="5101", kind="email", external_key="other5101@bps.go.id").clean()  # Jembrana offers e-mail
 
 
 def test_admin_refuses_a_mailbox_for_tabanan(client: Client) -> None:
     superuser = User.objects.create_superuser("root", "root@example.test", "pw")
     client.force_login(superuser)
     response = client.post(
-        "/admin/channel_email/mailbox/add/",
+        "/admin/offices/channelaccount/add/",
         {
             "office": "5102",
-            "address": "pst5102@bps.go.id",
-            "imap_host": "imap.example.test",
-            "imap_port": 993,
-            "imap_security": "tls",
-            "imap_folder": "INBOX",
-            "smtp_host": "smtp.example.test",
-            "smtp_port": 587,
-            "smtp_security": "starttls",
+            "kind": "email",
+            "external_key": "pst5102@bps.go.id",
+            "config": json.dumps(
+                {
+                    "imap_host": "imap.example.test",
+                    "imap_port": 993,
+                    "imap_security": "tls",
+                    "imap_folder": "INBOX",
+                    "smtp_host": "smtp.example.test",
+                    "smtp_port": 587,
+                    "smtp_security": "starttls",
+                }
+            ),
             "is_active": "on",
         },
     )
@@ -125,27 +139,33 @@ def test_channel_terms_say_where_the_deadline_is_the_standards() -> None:
 def test_admin_page_refuses_a_whatsapp_number_for_an_office_without_whatsapp(client: Client, admin_5102: User) -> None:
     from pstdesk.offices.tests.test_admin_structured import form_values
 
-    Office.objects.filter(code="5102").update(whatsapp_number="", whatsapp_phone_number_id=None)
+    Office.objects.filter(code="5102").update(whatsapp_number="")
+    set_whatsapp_account("5102", None)
     office = Office.objects.get(code="5102")
     revise_standard(office, by=admin_5102, changes={"channels": ["livechat_website", "livechat_pfa"]}, note="x")
     superuser = User.objects.create_superuser("root", "root@example.test", "pw")
     client.force_login(superuser)
     url = "/admin/offices/office/5102/change/"
     data = form_values(client.get(url).content.decode(), "office_form")
-    data.update({"whatsapp_number": "085173215102", "whatsapp_phone_number_id": "105102"})
+    data.update({"whatsapp_number": "085173215102"})
     response = client.post(url, data)
-    assert response.status_code == 200  # the form again, with the reason on both fields
+    assert response.status_code == 200  # the form again, with the reason on the number
     body = response.content.decode()
-    assert body.count("tidak menawarkan kanal WhatsApp") == 2 and "versi 2" in body
+    assert body.count("tidak menawarkan kanal WhatsApp") == 1 and "versi 2" in body
     office.refresh_from_db()
-    assert office.whatsapp_number == "" and office.whatsapp_phone_number_id is None
-    data.update({"whatsapp_number": "", "whatsapp_phone_number_id": ""})
+    assert office.whatsapp_number == "" and whatsapp_ids("5102")[0] is None
+    # The WhatsApp account (phone_number_id) is refused on its own admin page, with the same reason.
+    account = {"office": "5102", "kind": "whatsapp", "external_key": "105102", "config": "{}", "is_active": "on"}
+    refused = client.post("/admin/offices/channelaccount/add/", account)
+    assert refused.status_code == 200 and "tidak menawarkan kanal WhatsApp" in refused.content.decode()
+    assert whatsapp_ids("5102")[0] is None
+    data.update({"whatsapp_number": ""})
     assert client.post(url, data).status_code == 302  # without them the office saves
 
 
 def test_a_channel_leaves_the_standard_only_once_nothing_receives_on_it(admin_5101: User, admin_5102: User) -> None:
     tabanan = Office.objects.get(code="5102")
-    assert tabanan.whatsapp_phone_number_id  # its WhatsApp account (the demo seed of the tests)
+    assert whatsapp_ids(tabanan.code)[0]  # its WhatsApp account (the demo seed of the tests)
     with pytest.raises(StandardError, match="nomor/akun WhatsApp kantor"):
         revise_standard(tabanan, by=admin_5102, changes={"channels": ["livechat_website", "livechat_pfa"]}, note="x")
     jembrana = Office.objects.get(code="5101")
@@ -195,3 +215,18 @@ def test_the_widget_socket_of_an_office_without_livechat_is_refused() -> None:
         return accepted
 
     assert async_to_sync(scenario)() == [False, True]
+
+
+def test_admin_shows_the_channels_own_checks_of_an_account(client: Client) -> None:
+    set_whatsapp_account("5101", None)
+    client.force_login(User.objects.create_superuser("root", "root@example.test", "pw"))
+    url = "/admin/offices/channelaccount/add/"
+    account = {"office": "5101", "kind": "whatsapp", "external_key": "nomor-saya", "config": "{}", "is_active": "on"}
+    refused = client.post(url, account)
+    assert refused.status_code == 200 and "phone_number_id WhatsApp berupa angka" in refused.content.decode()
+    refused = client.post(url, {**account, "external_key": "105101", "config": '{"waba": "1"}'})
+    assert refused.status_code == 200 and "Kunci konfigurasi WhatsApp tidak dikenal: waba" in refused.content.decode()
+    assert whatsapp_ids("5101") == (None, "")
+    accepted = client.post(url, {**account, "external_key": " 105101 ", "config": '{"business_account_id": "205101"}'})
+    assert accepted.status_code == 302
+    assert whatsapp_ids("5101") == ("105101", "205101")  # the key as the channel normalised it

@@ -42,12 +42,15 @@ def test_production_database_gets_no_demo_channels_and_refuses_to_start_without_
     migrated = _pstdesk(env, "migrate", "-v0")
     assert migrated.returncode == 0, migrated.stderr
     assert _query(tmp_path, "SELECT count(*) >= 2 FROM offices_office") == [(1,)]  # the seed offices are there
-    assert _query(tmp_path, "SELECT count(*) FROM offices_office WHERE whatsapp_phone_number_id IS NOT NULL") == [(0,)]
-    assert _query(tmp_path, "SELECT count(*) FROM channel_email_mailbox") == [(0,)]
+    assert _query(tmp_path, "SELECT count(*) FROM offices_channelaccount WHERE kind = 'whatsapp'") == [(0,)]
+    assert _query(tmp_path, "SELECT count(*) FROM offices_channelaccount WHERE kind = 'email'") == [(0,)]
     assert _pstdesk(env, "check").returncode == 0  # no WhatsApp account: nothing to check
 
     with sqlite3.connect(tmp_path / "pstdesk.sqlite3") as db:  # the operator enters Tabanan's Cloud API id
-        db.execute("UPDATE offices_office SET whatsapp_phone_number_id = '900000000005102' WHERE code = '5102'")
+        db.execute(
+            "INSERT INTO offices_channelaccount (office_id, kind, external_key, config, is_active, created_at) "
+            "VALUES ('5102', 'whatsapp', '900000000005102', '{}', 1, '2026-12-01 00:00:00')"
+        )
     for args in (["check"], ["serve", "--no-tasks", "--port", str(_free_port())]):
         refused = _pstdesk(env, *args)
         assert refused.returncode != 0, args
@@ -62,6 +65,7 @@ def test_production_database_gets_no_demo_channels_and_refuses_to_start_without_
 def test_demo_database_gets_the_simulator_ids_and_the_local_mailbox(tmp_path: Path) -> None:
     migrated = _pstdesk(_env(tmp_path, DEMO="true"), "migrate", "-v0")
     assert migrated.returncode == 0, migrated.stderr
-    ids = _query(tmp_path, "SELECT code FROM offices_office WHERE whatsapp_phone_number_id IS NOT NULL ORDER BY code")
+    ids = _query(tmp_path, "SELECT office_id FROM offices_channelaccount WHERE kind = 'whatsapp' ORDER BY office_id")
     assert ("5102",) in ids and ("5101",) in ids
-    assert _query(tmp_path, "SELECT office_id, imap_host FROM channel_email_mailbox") == [("5101", "127.0.0.1")]
+    mailboxes = "SELECT office_id, json_extract(config, '$.imap_host') FROM offices_channelaccount WHERE kind = 'email'"
+    assert _query(tmp_path, mailboxes) == [("5101", "127.0.0.1")]

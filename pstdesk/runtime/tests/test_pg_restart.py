@@ -48,10 +48,10 @@ SETUP = """
 import json
 from pstdesk.channels.web.actions import open_widget_session
 from pstdesk.guestbook.actions import identify_visitor
-from pstdesk.offices.models import Office
+from pstdesk.offices.models import ChannelAccount, Office
 
 office = Office.objects.get(code="5102")
-Office.objects.filter(code="5102").update(whatsapp_phone_number_id="105102")
+ChannelAccount.objects.update_or_create(office_id="5102", kind="whatsapp", defaults={"external_key": "105102"})
 tokens = []
 for n in range(2):
     visitor = identify_visitor(name=f"Ni Luh Restart {n}", email=f"restart{n}@demo.invalid", by="channel:test")

@@ -35,7 +35,7 @@ def test_crlf_in_encoded_headers_becomes_a_consultation_first_time(imap_mailbox,
     assert email.attempts == 1  # no retries: nothing crashed
     assert email.sender == "budi.crlf@student.unud.ac.id"
     visitor = email.consultation.visitor
-    assert visitor.email_channel_address == "budi.crlf@student.unud.ac.id" or visitor.email == email.sender
+    assert visitor.identity("email") == "budi.crlf@student.unud.ac.id" or visitor.email == email.sender
     assert not CONTROL & set(visitor.name) and not CONTROL & set(email.subject)
     assert "korban@example.id" not in {m.rcpt_tos[0] for m in smtp_server.sink.messages}  # no header injected
     assert smtp_server.sink.messages  # the acknowledgement went to the sender
@@ -87,7 +87,7 @@ def test_message_id_from_another_address_does_not_post_into_the_consultation(mai
     forged = intake.ingest(mailbox, fixture("injection_reply.eml", IN_REPLY_TO=ours, REFERENCES=refs))
     assert forged.status == Intake.DELIVERED
     assert forged.consultation_id != consultation.pk  # a consultation of its own sender
-    assert forged.consultation.visitor.email_channel_address == "penyusup@example.net"
+    assert forged.consultation.visitor.identity("email") == "penyusup@example.net"
     assert not consultation.messages.filter(body__contains="semua data konsultasi").exists()
     assert "not its visitor's address" in forged.error
     # the visitor's own reply with the same references still threads
@@ -113,7 +113,7 @@ def test_visitors_own_message_id_quoted_by_a_stranger_does_not_thread(mailbox, s
 def test_forged_bounce_from_any_address_marks_nothing(mailbox, smtp_server):
     first = intake.ingest(mailbox, fixture("intro_plain.eml"))
     visitor = first.consultation.visitor
-    address = visitor.email_channel_address or visitor.email
+    address = visitor.identity("email") or visitor.email
     bounce = intake.ingest(mailbox, fixture("bounce_dsn.eml", RCPT=address, ORIGINAL_ID="<guessed.1@bps.go.id>"))
     assert bounce.status == Intake.BOUNCE and bounce.consultation is None and bounce.error
     assert Visitor.objects.get(pk=visitor.pk).email_failing_at is None
@@ -126,7 +126,7 @@ def test_bounce_of_our_mail_to_someone_else_cannot_name_another_visitor(mailbox,
     attacker = intake.ingest(mailbox, fixture("no_intro.eml")).consultation
     theirs = OutboundEmail.objects.filter(consultation=attacker).first()
     assert theirs is not None
-    victim_address = victim.email_channel_address or victim.email
+    victim_address = victim.identity("email") or victim.email
     intake.ingest(mailbox, fixture("bounce_dsn.eml", RCPT=victim_address, ORIGINAL_ID=theirs.message_id))
     assert Visitor.objects.get(pk=victim.pk).email_failing_at is None
 

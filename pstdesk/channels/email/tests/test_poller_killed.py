@@ -57,8 +57,9 @@ def test_killed_poller_restarts_and_stores_every_mail_exactly_once(imap_server: 
     assert pstdesk(env, "migrate", "--noinput").returncode == 0
     configure = (
         "from pstdesk.channels.email.models import Mailbox; "
-        f"Mailbox.objects.filter(office_id='5101').update(imap_host='127.0.0.1', imap_port={imap_server.port}, "
-        f"imap_security='none', imap_user='{imap_server.user}', imap_folder='{FOLDER}')"
+        "box = Mailbox.objects.get(office_id='5101'); "
+        f"box.config = dict(box.config, imap_host='127.0.0.1', imap_port={imap_server.port}, "
+        f"imap_security='none', imap_user='{imap_server.user}', imap_folder='{FOLDER}'); box.save()"
     )
     assert pstdesk(env, "shell", "-c", configure).returncode == 0
     db = tmp_path / "pstdesk.sqlite3"

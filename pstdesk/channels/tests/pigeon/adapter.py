@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pstdesk.channels.base import InboundMessage, OutboundMessage, ProviderRef
+from pstdesk.channels.base import InboundMessage, OutboundMessage, ProviderRef, Sender
 from pstdesk.consultations.actions import Received, receive_message
 from pstdesk.consultations.models import Consultation, Direction
 from pstdesk.ratings.actions import record_rating
@@ -66,7 +66,7 @@ def receive(office_code: str, *, name: str, address: str, text: str, external_id
             office_code=office_code,
             external_id=external_id,
             body=text,
-            sender_name=name,
-            sender_email=address,
+            # The pigeon address is this channel's key for the person (unproven, like an e-mail From).
+            sender=Sender(kind=KIND, key=address, display_name=name, email=address),
         )
     )

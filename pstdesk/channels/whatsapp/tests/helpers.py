@@ -32,7 +32,7 @@ def start(
 ) -> Consultation:
     sim.user_says(PNID[office], user, text, name="Putu")
     sim.pump()
-    return Consultation.objects.get(office_id=office, visitor__wa_id=user)
+    return Consultation.objects.get(office_id=office, visitor__identities__key=user)
 
 
 def outbound(consultation: Consultation) -> list[Message]:

@@ -27,8 +27,8 @@ STARTUP_SECONDS = 60
 PROCESS_SECONDS = 60
 
 SETUP = """
-from pstdesk.offices.models import Office
-Office.objects.filter(code="5102").update(whatsapp_phone_number_id="105102")
+from pstdesk.offices.models import ChannelAccount
+ChannelAccount.objects.update_or_create(office_id="5102", kind="whatsapp", defaults={"external_key": "105102"})
 """
 
 STATE = """
@@ -39,7 +39,7 @@ messages = Message.objects.filter(channel="whatsapp", direction="in").order_by("
 print(json.dumps({
     "waiting": WebhookDelivery.objects.filter(state__in=["received", "processing"]).count(),
     "deliveries": [[d.state, d.attempts, d.error] for d in WebhookDelivery.objects.order_by("id")],
-    "messages": [[m.consultation.visitor.wa_id, m.external_id, m.consultation_id] for m in messages],
+    "messages": [[m.consultation.visitor.identity("whatsapp"), m.external_id, m.consultation_id] for m in messages],
 }))
 """
 

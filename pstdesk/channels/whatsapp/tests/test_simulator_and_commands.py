@@ -16,7 +16,8 @@ from pstdesk.channels.whatsapp.parsing import ParsedMessage, parse_webhook, sign
 from pstdesk.channels.whatsapp.seeding import load_demo_whatsapp_ids
 from pstdesk.channels.whatsapp.simulator import RunningSimulator, Simulator
 from pstdesk.channels.whatsapp.tests.conftest import SECRET, TOKEN, VERIFY
-from pstdesk.offices.models import Office
+from pstdesk.offices.models import ChannelAccount, Office
+from pstdesk.testing.identities import set_whatsapp_account, whatsapp_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -105,12 +106,12 @@ def test_graph_api_requires_the_bearer_token_and_serves_media() -> None:
 
 
 def test_demo_ids_fill_only_empty_fields(db: None) -> None:
-    assert Office.objects.get(code="5102").whatsapp_phone_number_id == "105102"
-    assert Office.objects.get(code="5101").whatsapp_phone_number_id == "105101"
-    Office.objects.filter(code="5102").update(whatsapp_phone_number_id="777", whatsapp_business_account_id="888")
+    assert whatsapp_ids("5102")[0] == "105102"
+    assert whatsapp_ids("5101")[0] == "105101"
+    set_whatsapp_account("5102", "777", "888")
     load_demo_whatsapp_ids()
     office = Office.objects.get(code="5102")
-    assert (office.whatsapp_phone_number_id, office.whatsapp_business_account_id) == ("777", "888")
+    assert whatsapp_ids(office.code) == ("777", "888")
 
 
 def test_sync_whatsapp_templates_command(sim: Simulator) -> None:

@@ -13,6 +13,7 @@ from pstdesk.channels.whatsapp.simulator import Simulator
 from pstdesk.channels.whatsapp.tests.conftest import fixture
 from pstdesk.consultations.models import Attachment, Consultation, Direction, Message
 from pstdesk.guestbook.models import Visitor
+from pstdesk.testing.identities import set_whatsapp_account
 
 pytestmark = pytest.mark.django_db
 
@@ -62,8 +63,8 @@ def test_text_message_from_the_fixture_is_stored(post_webhook: Any, sim: Simulat
     assert consultation.office_id == "5102"
     assert consultation.channel == "whatsapp"
     visitor = consultation.visitor
-    assert visitor.wa_id == "6281298765432"
-    assert visitor.wa_user_id == "US.13491208655302741918"
+    assert visitor.identity("whatsapp") == "6281298765432"
+    assert visitor.identity("whatsapp_user") == "US.13491208655302741918"
     assert visitor.name == "Test Name"
     delivery = WebhookDelivery.objects.get()
     assert delivery.state == DeliveryState.PROCESSED
@@ -106,7 +107,7 @@ def test_a_redelivery_of_a_failed_post_is_processed_again_on_its_row(post_webhoo
     assert not Message.objects.exists()
     from pstdesk.offices.models import Office
 
-    Office.objects.filter(code="5102").update(whatsapp_phone_number_id="999999")
+    set_whatsapp_account("5102", "999999")
     assert post_webhook(body).status_code == 200
     delivery = WebhookDelivery.objects.get()
     assert (delivery.state, delivery.attempts) == (DeliveryState.PROCESSED, 2)
@@ -167,8 +168,8 @@ def test_contact_with_only_a_business_scoped_user_id(post_webhook: Any, sim: Sim
     sim.pump()
     message = Message.objects.get(direction=Direction.IN, body="Halo, saya pakai username")
     visitor = message.consultation.visitor
-    assert visitor.wa_user_id == "US.99887766554433221100"
-    assert visitor.wa_id is None
+    assert visitor.identity("whatsapp_user") == "US.99887766554433221100"
+    assert visitor.identity("whatsapp") is None
 
 
 def test_media_is_downloaded_on_receipt(sim: Simulator) -> None:

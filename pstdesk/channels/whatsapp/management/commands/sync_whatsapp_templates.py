@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from pstdesk.channels.whatsapp.accounts import WABA, accounts
 from pstdesk.channels.whatsapp.actions import sync_templates
 from pstdesk.channels.whatsapp.client import GraphError
-from pstdesk.offices.models import Office
 
 
 class Command(BaseCommand):
@@ -18,10 +18,10 @@ class Command(BaseCommand):
         parser.add_argument("--office", action="append", default=[], help="office code (repeatable); default all")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        offices = Office.objects.exclude(whatsapp_business_account_id="")
+        found = accounts()
         if options["office"]:
-            offices = offices.filter(code__in=options["office"])
-        wabas = sorted(set(offices.values_list("whatsapp_business_account_id", flat=True)))
+            found = found.filter(office_id__in=options["office"])
+        wabas = sorted({str(config.get(WABA, "")) for config in found.values_list("config", flat=True)} - {""})
         if not wabas:
             raise CommandError("No office with a WhatsApp Business Account id.")
         failed = False

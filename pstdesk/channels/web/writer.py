@@ -23,7 +23,7 @@ import logging
 import queue
 import threading
 
-from django.db import connections, transaction
+from django.db import InterfaceError, OperationalError, connections, transaction
 
 from pstdesk.channels.web import append
 
@@ -129,14 +129,24 @@ class AppendWriter:
             except Exception:
                 log.info("widget writer: a batch of %d failed; storing each alone", len(batch), exc_info=True)
                 drop_unusable_connections()
-        outcomes: list[Result | BaseException] = []
-        for held, external_id, body, _loop, _future in batch:
-            try:
-                outcomes.append(_store_one(held, external_id, body))
-            except Exception as exc:
-                drop_unusable_connections()
-                outcomes.append(exc)
-        return outcomes
+        return [_store_alone(held, external_id, body) for held, external_id, body, _loop, _future in batch]
+
+
+def _store_alone(held: append.Held, external_id: str, body: str) -> Result | BaseException:
+    """One message in its own transaction. A connection the database cut while it was idle (a restart, a
+    fail-over) fails the first statement: it is dropped and the message tried once more on a new one. Exactly
+    once still holds: a retried message whose first try did commit meets its client id and is not stored again."""
+    for attempt in (1, 2):
+        try:
+            return _store_one(held, external_id, body)
+        except (OperationalError, InterfaceError) as exc:
+            drop_unusable_connections()
+            if attempt == 2:
+                return exc
+        except Exception as exc:
+            drop_unusable_connections()
+            return exc
+    raise AssertionError("unreachable")
 
 
 def _settle(future: asyncio.Future[Result], outcome: Result | BaseException) -> None:

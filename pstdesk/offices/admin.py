@@ -16,7 +16,7 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from pstdesk.accounts.access import can_administer
+from pstdesk.accounts.access import acting_user, can_administer
 from pstdesk.accounts.admin_scope import OfficeScopedAdmin
 from pstdesk.lib.errors import DomainError
 from pstdesk.offices.actions import (
@@ -62,7 +62,7 @@ class OfficeAdmin(OfficeScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: Office, form: forms.ModelForm, change: bool) -> None:
         before = snapshot_office(Office.objects.get(pk=obj.pk)) if change else None
-        save_office(obj, by=request.user, created=not change, before=before)
+        save_office(obj, by=acting_user(request), created=not change, before=before)
 
 
 class StandardForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -156,7 +156,7 @@ class ServiceStandardAdmin(OfficeScopedAdmin):
             changes = {name: form.cleaned_data[name] for name in STANDARD_FIELDS if name in form.cleaned_data}
         try:
             new = revise_standard(
-                obj.office, by=request.user, changes=changes, note=form.cleaned_data.get("change_note", "")
+                obj.office, by=acting_user(request), changes=changes, note=form.cleaned_data.get("change_note", "")
             )
         except DomainError as exc:
             messages.error(request, exc.message)

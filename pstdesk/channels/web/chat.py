@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from pstdesk.channels.base import InboundAttachment, InboundMessage
 from pstdesk.channels.web.models import WidgetSession
 from pstdesk.consultations.models import Consultation, DeliveryStatus, Direction, Message, MessageKind, Status
+from pstdesk.lib.actors import VisitorActor
 from pstdesk.lib.errors import DomainError, InvalidInput
 from pstdesk.offices.models import Channel, ClosingOrder
 
@@ -38,8 +39,8 @@ class MessageRefused(DomainError):
         self.code = code
 
 
-def actor(session: WidgetSession) -> str:
-    return f"visitor:{session.visitor_id}"
+def actor(session: WidgetSession) -> VisitorActor:
+    return VisitorActor(session.visitor_id)
 
 
 def check_channel(channel: str) -> str:

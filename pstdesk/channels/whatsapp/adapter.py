@@ -8,6 +8,7 @@ from typing import Any
 
 from pstdesk.channels.base import OutboundMessage, ProviderRef
 from pstdesk.channels.whatsapp import actions, outbound
+from pstdesk.lib.actors import Actor
 
 
 class WhatsAppAdapter:
@@ -28,6 +29,6 @@ class WhatsAppAdapter:
         return actions.approved_templates(consultation)
 
     def send_template(
-        self, consultation: Any, *, by: Any, name: str, language: str, params: list[str] | tuple[str, ...] = ()
+        self, consultation: Any, *, by: Actor, name: str, language: str, params: list[str] | tuple[str, ...] = ()
     ) -> Any:
         return actions.send_template(consultation, by=by, name=name, language=language, params=params)

@@ -14,8 +14,9 @@ from pstdesk.accounts.models import User
 from pstdesk.audit.actions import record
 from pstdesk.consultations import transitions
 from pstdesk.consultations.actions.requirements import mark_request_clear
-from pstdesk.consultations.effects import is_user, lock, publish_consultation
+from pstdesk.consultations.effects import lock, publish_consultation
 from pstdesk.consultations.models import Assignment, Consultation, Status
+from pstdesk.lib.actors import Actor, SystemActor, is_system, is_user
 from pstdesk.lib.errors import InvalidInput, NotAllowed
 from pstdesk.lib.events import office_group, publish_on_commit
 from pstdesk.offices.models import Office
@@ -25,7 +26,7 @@ def _display(user: Any) -> str:
     return user.get_full_name() or user.username
 
 
-def _set_assignee(consultation: Consultation, to: User | None, *, by: Any, verb: str) -> None:
+def _set_assignee(consultation: Consultation, to: User | None, *, by: Actor, verb: str) -> None:
     """Inside the caller's transaction, consultation locked and transition checked. The assignment history
     (`Assignment`) is kept here, the one place an assignee changes."""
     before = {"assigned_to": consultation.assigned_to_id}
@@ -60,7 +61,7 @@ def active_load() -> Count:
     return Count("assigned", filter=~Q(assigned__status=Status.CLOSED))
 
 
-def assign_consultation(consultation: Consultation, *, to: User, by: Any) -> Consultation:
+def assign_consultation(consultation: Consultation, *, to: User, by: Actor) -> Consultation:
     """Give the consultation to an officer of its office (any status but closed). Assigning it to its current
     assignee changes nothing."""
     to = _check_assignee(consultation, to)
@@ -96,7 +97,7 @@ def claim_consultation(consultation: Consultation, *, by: User) -> Consultation:
     return consultation
 
 
-def transfer_consultation(consultation: Consultation, *, to: User, by: Any) -> Consultation:
+def transfer_consultation(consultation: Consultation, *, to: User, by: Actor) -> Consultation:
     """Hand a consultation over to another officer of the office: by its assignee, or by a supervisor."""
     to = _check_assignee(consultation, to)
     with transaction.atomic():
@@ -132,7 +133,7 @@ def _office_open(consultation: Consultation) -> bool:
         return True
 
 
-def auto_assign(consultation: Consultation, *, by: Any = "system:assign") -> User | None:
+def auto_assign(consultation: Consultation, *, by: Actor = SystemActor("assign")) -> User | None:
     """Assign an unassigned consultation to the next officer on duty; None (and nothing changed) when it is
     already assigned, closed, the office is closed now (outside service hours nobody is assigned automatically),
     or nobody on duty has room (it then waits in the "unassigned" queue).
@@ -177,7 +178,7 @@ def staffing_warning(office: Office) -> str | None:
     )
 
 
-def set_on_duty(user: User, *, on_duty: bool, by: Any, check_coverage: bool = True) -> User:
+def set_on_duty(user: User, *, on_duty: bool, by: Actor, check_coverage: bool = True) -> User:
     """Put an officer on or off the duty roster (themself, or a supervisor of their office). Publishes
     `staffing.warning` to the office group with the current count and the warning text (None when staffed).
 
@@ -187,6 +188,8 @@ def set_on_duty(user: User, *, on_duty: bool, by: Any, check_coverage: bool = Tr
     (the roster sync changes several officers at once and checks after the last one)."""
     from pstdesk.accounts.access import visible_offices
 
+    if not is_user(by) and not is_system(by):  # the officer, a supervisor, or the roster sync
+        raise NotAllowed(_("Hanya petugas itu sendiri atau koordinatornya yang dapat mengubah jadwal tugas."))
     if is_user(by) and by.pk != user.pk:
         if not (by.sees_subtree and visible_offices(by).filter(code=user.office_id).exists()):
             raise NotAllowed(_("Hanya petugas itu sendiri atau koordinatornya yang dapat mengubah jadwal tugas."))
@@ -231,7 +234,7 @@ def set_on_duty(user: User, *, on_duty: bool, by: Any, check_coverage: bool = Tr
 HANDOVER_STATUSES = (Status.NEW, Status.AWAITING_REQUIREMENTS, Status.OPEN)
 
 
-def handover_consultations(user: User, *, by: Any) -> int:
+def handover_consultations(user: User, *, by: Actor) -> int:
     """Move the officer's consultations that still need work (new, awaiting requirements, open) to the officers
     on duty, round-robin with room under their capacity; those nobody can take go back to the unassigned queue.
     One audit row per consultation (`consultation.handed_over`). Returns how many moved."""

@@ -38,6 +38,7 @@ from pstdesk.consultations.models import (
     Message,
     Status,
 )
+from pstdesk.lib.actors import Actor, SystemActor, VisitorActor
 from pstdesk.lib.errors import AttachmentRejected, InvalidInput
 from pstdesk.offices.models import Office
 
@@ -141,12 +142,14 @@ def _consultation_for(inbound: InboundMessage, office: Office, visitor: Any, now
         if candidate.status != Status.CLOSED or (not inbound.reopens and inbound.consultation_id == candidate.pk):
             return candidate, "existing"
         if candidate.closed_at is not None and candidate.closed_at >= now - timedelta(days=reopen_days()):
-            reopen_consultation(candidate, by=f"visitor:{visitor.pk}")
+            reopen_consultation(candidate, by=VisitorActor(visitor.pk))
             return candidate, "reopened"
     return open_consultation(office=office, visitor=visitor, channel=inbound.channel, title=inbound.body), "opened"
 
 
-def open_consultation(*, office: Office, visitor: Any, channel: str, title: str = "", by: Any = None) -> Consultation:
+def open_consultation(
+    *, office: Office, visitor: Any, channel: str, title: str = "", by: Actor | None = None
+) -> Consultation:
     """A new consultation in status `new`, with its first-response deadline. Called by `receive_message`."""
     with transaction.atomic():
         consultation = Consultation.objects.create(
@@ -164,7 +167,7 @@ def open_consultation(*, office: Office, visitor: Any, channel: str, title: str 
         record(
             "consultation.opened",
             consultation,
-            by=by or f"visitor:{visitor.pk}",
+            by=by or VisitorActor(visitor.pk),
             office=office,
             after={"channel": channel, "visitor": visitor.pk, "status": consultation.status},
         )
@@ -233,7 +236,7 @@ def _after_inbound(consultation: Consultation, inbound: InboundMessage, now: dat
     """The follow-ups of a stored message, each skipped when it cannot change anything (the status and assignee
     were read back when the message took its seq): requirements only move a consultation that is new or waiting
     for them, and an assigned or closed one is not auto-assigned."""
-    by = f"visitor:{consultation.visitor_id}"
+    by = VisitorActor(consultation.visitor_id)
 
     def requirements() -> None:  # read first: most messages change nothing, and need no lock for that
         if requirements_would_change(consultation, missing_requirements(consultation)):
@@ -280,4 +283,6 @@ def _out_of_hours(consultation: Consultation, inbound: InboundMessage, now: date
                 return
             text = out_of_hours.out_of_hours_reply(consultation, now=now, auto_submitted=inbound.auto_submitted)
         if text:
-            post_automatic_message(consultation, body=text, payload={"out_of_hours": True}, by="system:out_of_hours")
+            post_automatic_message(
+                consultation, body=text, payload={"out_of_hours": True}, by=SystemActor("out_of_hours")
+            )

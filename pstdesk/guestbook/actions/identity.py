@@ -13,6 +13,7 @@ from pstdesk.guestbook.actions._shared import TEXT_MAX, GuestbookError, _clean_e
 from pstdesk.guestbook.models import (
     Visitor,
 )
+from pstdesk.lib.actors import SYSTEM, Actor, ChannelActor
 
 
 def identify_visitor(
@@ -25,12 +26,12 @@ def identify_visitor(
     wa_user_id: str = "",
     name: str = "",
     email_channel: bool = False,
-    by: Any = None,
+    by: Actor | None = None,
 ) -> Visitor:
     """Find the visitor a channel is talking to, or create one. Always returns a surviving (not merged) row.
 
     Called with keywords, or with one `channels.base.InboundMessage` (its sender fields are used, the e-mail
-    channel's From address as `email_channel`, and `by` defaults to "channel:<kind>").
+    channel's From address as `email_channel`, and `by` defaults to `ChannelActor(kind)`).
 
     Lookup, first hit wins: `wa_user_id`; `wa_id`; `whatsapp` among numbers proven by the WhatsApp channel (only
     when the caller is that channel, i.e. passes a wa id); for the e-mail channel (`email_channel=True`, `email`
@@ -46,7 +47,7 @@ def identify_visitor(
         wa_user_id = wa_user_id or inbound.sender_wa_user_id
         name = name or inbound.sender_name
         email_channel = email_channel or (inbound.channel == "email" and bool(email))
-        by = by or f"channel:{inbound.channel}"
+        by = by or ChannelActor(inbound.channel)
     email = _clean_email(email)
     wa_id = (wa_id or "").strip()
     wa_user_id = (wa_user_id or "").strip()
@@ -72,7 +73,7 @@ def identify_visitor(
                     name=name,
                     from_whatsapp=from_whatsapp,
                     email_channel=email_channel,
-                    by=by,
+                    by=by or SYSTEM,  # a bare keyword call without `by` is the system (audit label "system")
                 )
         except IntegrityError:
             # Two first messages of one person raced to create the identity: the other one won; find it.
@@ -90,7 +91,7 @@ def _identify(
     name: str,
     from_whatsapp: bool,
     email_channel: bool,
-    by: Any,
+    by: Actor,
 ) -> Visitor:
     live = Visitor.objects.filter(erased_at__isnull=True)
     found: Visitor | None = None

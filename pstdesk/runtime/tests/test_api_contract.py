@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from pstdesk.lib.actors import CommandActor
 from pstdesk.runtime.tests.test_embedded import (  # noqa: F401 (demo_env is a fixture)
     _pstdesk,
     _shell,
@@ -39,7 +40,7 @@ from pstdesk.accounts.models import User
 from pstdesk.complaints.tests.factories import make_consultation
 consultation = make_consultation("5102")
 officer = User.objects.get(username="petugas1.5102")
-_token, raw = create_api_token(officer, by="command:createtoken", name="schemathesis")
+_token, raw = create_api_token(officer, by=CommandActor("createtoken"), name="schemathesis")
 print(json.dumps({"consultation": consultation.pk, "token": raw}))
 """
 

@@ -31,6 +31,8 @@ import redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 
+from pstdesk.lib.actors import ChannelActor, VisitorActor
+
 pytestmark = pytest.mark.multiprocess
 
 DATABASE = "pstdesk_multiprocess"
@@ -57,8 +59,8 @@ store[SESSION_KEY] = str(officer.pk)
 store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
 store[HASH_SESSION_KEY] = officer.get_session_auth_hash()
 store.create()
-visitor = identify_visitor(name="Ni Luh Multiproses", email="mp@demo.invalid", by="channel:test")
-session, token = open_widget_session(office, visitor, by=f"visitor:{visitor.pk}")
+visitor = identify_visitor(name="Ni Luh Multiproses", email="mp@demo.invalid", by=ChannelActor("test"))
+session, token = open_widget_session(office, visitor, by=VisitorActor(visitor.pk))
 sent = chat.submit_message(session, channel="livechat_website", client_id=uuid.uuid4(), body="Halo, mohon data.")
 print(json.dumps({"token": token, "consultation": sent.consultation.pk,
                   "cookie": f"{settings.SESSION_COOKIE_NAME}={store.session_key}"}))

@@ -36,6 +36,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 
+from pstdesk.lib.actors import ChannelActor, VisitorActor
+
 pytestmark = pytest.mark.multiprocess
 
 APP_SECRET = "pg-restart-app-secret"
@@ -54,8 +56,8 @@ office = Office.objects.get(code="5102")
 Office.objects.filter(code="5102").update(whatsapp_phone_number_id="105102")
 tokens = []
 for n in range(2):
-    visitor = identify_visitor(name=f"Ni Luh Restart {n}", email=f"restart{n}@demo.invalid", by="channel:test")
-    session, token = open_widget_session(office, visitor, by=f"visitor:{visitor.pk}")
+    visitor = identify_visitor(name=f"Ni Luh Restart {n}", email=f"restart{n}@demo.invalid", by=ChannelActor("test"))
+    session, token = open_widget_session(office, visitor, by=VisitorActor(visitor.pk))
     tokens.append(token)
 print(json.dumps({"tokens": tokens}))
 """

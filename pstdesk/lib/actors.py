@@ -1,9 +1,11 @@
 """Who did it: the typed actors that every action takes as `by=`.
 
 A state change is made by a staff `User`, by the system (a worker, a schedule, a rule), by an operator's management
-command, by a visitor (through a channel), or by a channel itself (intake before the visitor is known). The audit log stores a user as a foreign key
-and every other actor as its label ("system:sla", "command:createtoken", "visitor:12", "channel:whatsapp"). Permission checks say which
-kinds they admit (`is_system`, `is_visitor`, ...) instead of treating any string as "the system".
+command, by a visitor (through a channel), or by a channel itself (intake before the visitor is known). The audit
+log stores a user as a foreign key and every other actor as its label ("system:sla", "command:createtoken",
+"visitor:12", "channel:whatsapp"); `audit.actions.actor_fields` refuses a bare string. Permission checks say which
+kinds they admit (`is_user`, `is_system`, `is_command`, `is_visitor`, `is_channel`) instead of treating any string
+as "the system".
 """
 
 from __future__ import annotations

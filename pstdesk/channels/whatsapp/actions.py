@@ -37,6 +37,9 @@ __all__ = [
 ]
 
 
+TEMPLATE_SYNC = SystemActor("whatsapp")
+
+
 def _check_staff(consultation: Any, by: Actor) -> None:
     from pstdesk.consultations.access import staff_can_access
 
@@ -127,7 +130,7 @@ def send_read_mark(consultation: Any) -> bool:
     return True
 
 
-def sync_templates(waba_id: str, *, by: Actor = SystemActor("whatsapp")) -> dict[str, int]:
+def sync_templates(waba_id: str, *, by: Actor = TEMPLATE_SYNC) -> dict[str, int]:
     """Fetch every template of a WABA (following paging) and store them; templates gone from Meta are removed.
     Returns counts. One audit row per sync with the counts."""
     if not waba_id:

@@ -21,6 +21,8 @@ from pstdesk.lib.errors import InvalidInput, NotAllowed
 from pstdesk.lib.events import office_group, publish_on_commit
 from pstdesk.offices.models import Office
 
+AUTO_ASSIGN = SystemActor("assign")
+
 
 def _display(user: Any) -> str:
     return user.get_full_name() or user.username
@@ -133,7 +135,7 @@ def _office_open(consultation: Consultation) -> bool:
         return True
 
 
-def auto_assign(consultation: Consultation, *, by: Actor = SystemActor("assign")) -> User | None:
+def auto_assign(consultation: Consultation, *, by: Actor = AUTO_ASSIGN) -> User | None:
     """Assign an unassigned consultation to the next officer on duty; None (and nothing changed) when it is
     already assigned, closed, the office is closed now (outside service hours nobody is assigned automatically),
     or nobody on duty has room (it then waits in the "unassigned" queue).

@@ -1,8 +1,9 @@
 """Every state change of visitor identity, the guestbook, consent and e-mail verification.
 
 Each action runs in one transaction, writes one audit row (`pstdesk.audit.actions.record`) and takes the actor as
-`by=` (a staff `User`, or a typed actor from `lib.actors`: `VisitorActor`, `ChannelActor`, `SystemActor`). Audit rows never carry
-personal data (names, addresses, numbers), so erasing a visitor leaves nothing personal behind in the trail.
+`by=` (a staff `User`, or a typed actor from `lib.actors`: `VisitorActor`, `ChannelActor`, `SystemActor`). Audit
+rows never carry personal data (names, addresses, numbers), so erasing a visitor leaves nothing personal behind in
+the trail.
 
 Identity rules (why `identify_visitor` is careful): a claim typed into a form (an e-mail address, a phone number)
 proves nothing, so it never attaches the claimant to somebody else's identity. Identities are joined only on

@@ -37,7 +37,7 @@ SUPERUSER_ONLY_FIELDS = ("is_superuser", "groups", "user_permissions")
 
 
 @admin.register(User)
-class UserAdmin(OfficeScopedAdmin, DjangoUserAdmin):
+class UserAdmin(OfficeScopedAdmin, DjangoUserAdmin):  # type: ignore[type-arg]
     """Staff accounts of the user's offices, with their office, role, duty and capacity."""
 
     office_field = "office"
@@ -68,7 +68,7 @@ class UserAdmin(OfficeScopedAdmin, DjangoUserAdmin):
             readonly += list(SUPERUSER_ONLY_FIELDS)
         return readonly
 
-    def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm[User], change: bool) -> None:
         before = snapshot_user(User.objects.get(pk=obj.pk)) if change else None
         save_staff_user(obj, by=acting_user(request), created=not change, before=before)
 
@@ -116,7 +116,7 @@ class ApiTokenAdmin(OfficeScopedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # revoked tokens stay, for the audit trail
 
-    def save_model(self, request: HttpRequest, obj: ApiToken, form: forms.ModelForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: forms.ModelForm[ApiToken], change: bool) -> None:
         token, raw = create_api_token(
             form.cleaned_data["user"], by=acting_user(request), name=form.cleaned_data["name"]
         )
@@ -167,7 +167,9 @@ class SecurityPolicyAdmin(OfficeScopedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def save_model(self, request: HttpRequest, obj: SecurityPolicy, form: forms.ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: SecurityPolicy, form: forms.ModelForm[SecurityPolicy], change: bool
+    ) -> None:
         set_security_policy(obj.office, require_admin_two_factor=obj.require_admin_two_factor, by=acting_user(request))
 
 

@@ -42,7 +42,7 @@ class TwoFactorMiddleware:
             user.is_authenticated
             and twofactor.has_admin_access(user)  # no query: only admins can owe one
             and not request.path.startswith(OPEN_PREFIXES)
-            and not user.is_verified()  # type: ignore[union-attr,attr-defined]
+            and not user.is_verified()  # type: ignore[attr-defined]
             and twofactor.required_for(user)
         ):
             step = "two_factor_verify" if twofactor.enabled_for(user) else "two_factor_enrol"

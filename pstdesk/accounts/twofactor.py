@@ -90,13 +90,13 @@ def authenticator(user: Any, *, confirmed: bool = True) -> TOTPDevice | None:
 
 
 def enabled_for(user: Any) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
 def recovery_codes_left(user: Any) -> int:
     from django_otp.plugins.otp_static.models import StaticToken
 
-    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+    return int(StaticToken.objects.filter(device__user=user, device__confirmed=True).count())
 
 
 def manual_key(device: TOTPDevice) -> str:
@@ -111,7 +111,7 @@ def qr_svg(device: TOTPDevice) -> SafeString:
     import qrcode.image.svg
 
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
-    svg = image.to_string(encoding="unicode")
+    svg: str = image.to_string(encoding="unicode")
     return mark_safe(svg)  # noqa: S308 - generated SVG paths, no user text
 
 

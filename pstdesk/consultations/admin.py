@@ -27,7 +27,9 @@ class CannedReplyAdmin(OfficeScopedAdmin):
     list_filter = ["office", "language"]
     search_fields = ["title", "body"]
 
-    def save_model(self, request: HttpRequest, obj: CannedReply, form: forms.ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: CannedReply, form: forms.ModelForm[CannedReply], change: bool
+    ) -> None:
         save_canned_reply(obj, by=acting_user(request), created=not change)
 
     def delete_model(self, request: HttpRequest, obj: CannedReply) -> None:

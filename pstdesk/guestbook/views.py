@@ -70,7 +70,7 @@ def _language(request: HttpRequest) -> str:
     if requested in {"id", "en"}:
         request.session[SESSION_LANGUAGE] = requested
         return requested
-    return request.session.get(SESSION_LANGUAGE, "id")
+    return str(request.session.get(SESSION_LANGUAGE, "id"))
 
 
 def _visitor_by_public_id(public_id: str | None) -> Visitor | None:

@@ -28,7 +28,7 @@ class ArticleAdmin(OfficeScopedAdmin):
     search_fields = ["title", "body"]
     fields = ["office", "title", "slug", "summary", "body", "shared", "status"]
 
-    def save_model(self, request: HttpRequest, obj: Article, form: forms.ModelForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Article, form: forms.ModelForm[Article], change: bool) -> None:
         save_article(obj, by=acting_user(request), created=not change)
 
     def delete_model(self, request: HttpRequest, obj: Article) -> None:
@@ -40,7 +40,7 @@ class ArticleAdmin(OfficeScopedAdmin):
 
 
 @admin.register(ClassificationVersion)
-class ClassificationVersionAdmin(admin.ModelAdmin):
+class ClassificationVersionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Loaded versions (KBLI 2020, …): loaded by `pstdesk load_classification`, never edited by hand."""
 
     list_display = ["title", "slug", "entry_count", "source", "loaded_at"]

@@ -60,7 +60,7 @@ class OfficeAdmin(OfficeScopedAdmin):
             return False
         return obj is None or can_administer(request.user, obj)
 
-    def save_model(self, request: HttpRequest, obj: Office, form: forms.ModelForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Office, form: forms.ModelForm[Office], change: bool) -> None:
         before = snapshot_office(Office.objects.get(pk=obj.pk)) if change else None
         save_office(obj, by=acting_user(request), created=not change, before=before)
 
@@ -148,7 +148,9 @@ class ServiceStandardAdmin(OfficeScopedAdmin):
             return True
         return self.is_current(obj) and can_administer(request.user, obj.office)
 
-    def save_model(self, request: HttpRequest, obj: ServiceStandard, form: forms.ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: ServiceStandard, form: forms.ModelForm[ServiceStandard], change: bool
+    ) -> None:
         assert isinstance(form, StandardForm)
         changes = form.changes()
         if not change:
@@ -167,7 +169,9 @@ class ServiceStandardAdmin(OfficeScopedAdmin):
         obj.created_at = new.created_at
         obj.created_by = new.created_by
 
-    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+    def save_related(
+        self, request: HttpRequest, form: forms.ModelForm[ServiceStandard], formsets: Any, change: bool
+    ) -> None:
         # ServiceStandard has no many-to-many or inlines; the default would call form.save_m2m on the old row.
         return None
 

@@ -22,7 +22,9 @@ class RatingPolicyAdmin(OfficeScopedAdmin):
     write_roles = frozenset({Role.ADMIN, Role.MANAGER})
     list_display = ["office", "hide_integrity_from_officers"]
 
-    def save_model(self, request: HttpRequest, obj: RatingPolicy, form: forms.ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: RatingPolicy, form: forms.ModelForm[RatingPolicy], change: bool
+    ) -> None:
         saved = set_rating_policy(
             obj.office, by=acting_user(request), hide_integrity_from_officers=obj.hide_integrity_from_officers
         )

@@ -7,20 +7,20 @@ from pstdesk.channels.email.models import InboundEmail, Mailbox, MailboxState
 
 
 @admin.register(Mailbox)
-class MailboxAdmin(OfficeScopedAdmin, admin.ModelAdmin):
+class MailboxAdmin(OfficeScopedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     office_field = "office"
     list_display = ["office", "address", "imap_host", "smtp_host", "is_active"]
 
 
 @admin.register(MailboxState)
-class MailboxStateAdmin(OfficeScopedAdmin, admin.ModelAdmin):
+class MailboxStateAdmin(OfficeScopedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     office_field = "mailbox__office"
     list_display = ["mailbox", "folder", "uidvalidity", "last_uid", "last_poll_at", "rescans"]
     readonly_fields = ["mailbox", "folder", "uidvalidity", "last_uid", "last_poll_at", "rescans"]
 
 
 @admin.register(InboundEmail)
-class InboundEmailAdmin(OfficeScopedAdmin, admin.ModelAdmin):
+class InboundEmailAdmin(OfficeScopedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     """The intake list: every stored message and what became of it; failed ones with their reason."""
 
     office_field = "mailbox__office"

@@ -57,7 +57,7 @@ def check_client_id(client_id: Any) -> str:
         raise MessageRefused(_("Pesan tanpa id yang sah."), code="bad_id") from None
 
 
-def check_body(body: Any, *, allow_empty: bool = False) -> str:
+def check_body(body: object, *, allow_empty: bool = False) -> str:
     if not isinstance(body, str):
         raise MessageRefused(_("Pesan harus berupa teks."), code="bad_body")
     body = body.replace("\r\n", "\n").strip()

@@ -25,7 +25,7 @@ AUTO_ASSIGN = SystemActor("assign")
 
 
 def _display(user: Any) -> str:
-    return user.get_full_name() or user.username
+    return str(user.get_full_name() or user.username)
 
 
 def _set_assignee(consultation: Consultation, to: User | None, *, by: Actor, verb: str) -> None:
@@ -55,7 +55,7 @@ def _set_assignee(consultation: Consultation, to: User | None, *, by: Actor, ver
 def _check_assignee(consultation: Consultation, to: Any) -> User:
     if not is_user(to) or not to.is_active or to.office_id != consultation.office_id:
         raise NotAllowed(_("Petugas yang dipilih bukan petugas aktif kantor ini."))
-    return to  # type: ignore[no-any-return]
+    return to
 
 
 def active_load() -> Count:

@@ -109,7 +109,7 @@ def _as_int(value: Any) -> int | None:
     return number if number >= 0 else None
 
 
-class ConsoleConsumer(AsyncJsonWebsocketConsumer):
+class ConsoleConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # Channels has no type information
     """One officer's console socket (see the module docstring for the protocol)."""
 
     async def connect(self) -> None:

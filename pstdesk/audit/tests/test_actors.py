@@ -13,8 +13,8 @@ from pstdesk.accounts.models import User
 from pstdesk.audit.actions import actor_fields, record
 from pstdesk.audit.models import AuditLog
 from pstdesk.channels.whatsapp.actions import mark_read
-from pstdesk.complaints.actions import open_compensation
-from pstdesk.consultations.actions import open_consultation, set_on_duty
+from pstdesk.complaints.actions import file_complaint, open_compensation
+from pstdesk.consultations.actions import open_consultation, set_on_duty, transfer_consultation
 from pstdesk.consultations.console.actions import set_console_preferences
 from pstdesk.guestbook.actions import erase_visitor, identify_visitor
 from pstdesk.guestbook.models import Visitor
@@ -97,7 +97,8 @@ def test_offices_refuse_a_visitor_and_a_channel(office_5102: Office) -> None:
 
 
 # The WhatsApp read mark admits the system and staff who see the consultation; compensation the system and
-# supervising staff; the duty roster the officer, a supervisor and the roster sync.
+# supervising staff; the duty roster the officer, a supervisor and the roster sync; a complaint a channel, a
+# visitor, the system or staff; a hand-over of an unassigned consultation a user or the system.
 def test_core_checks_refuse_the_kinds_they_do_not_name(office_5102: Office, officer_5102: User) -> None:
     visitor = _visitor()
     consultation = open_consultation(office=office_5102, visitor=visitor, channel="whatsapp", by=SystemActor("test"))
@@ -110,6 +111,10 @@ def test_core_checks_refuse_the_kinds_they_do_not_name(office_5102: Office, offi
         set_on_duty(officer_5102, on_duty=False, by=VisitorActor(visitor.pk))
     with pytest.raises(NotAllowed):
         set_console_preferences(officer_5102, by=SYSTEM, muted=True)
+    with pytest.raises(NotAllowed):
+        file_complaint(office_5102, kind="complaint", text="Lambat", by=CommandActor("x"))
+    with pytest.raises(NotAllowed):
+        transfer_consultation(consultation, to=officer_5102, by=VisitorActor(visitor.pk))
     assert open_compensation(office_5102, by=SystemActor("sla"), reason="Terlambat").pk
 
 

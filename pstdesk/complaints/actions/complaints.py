@@ -45,7 +45,7 @@ from pstdesk.complaints.policy import (
 )
 from pstdesk.consultations.models import Consultation, Direction, Message, MessageKind
 from pstdesk.guestbook.models import Visitor
-from pstdesk.lib.actors import Actor, ChannelActor, SystemActor, is_user
+from pstdesk.lib.actors import Actor, ChannelActor, SystemActor, is_channel, is_system, is_user, is_visitor
 from pstdesk.lib.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed
 from pstdesk.lib.events import office_group, publish_on_commit, user_group
 from pstdesk.offices.models import Office
@@ -118,7 +118,10 @@ def file_complaint(
     offer, empty or oversized text, an external id missing or of the wrong shape, a visitor's consultation of
     another office."""
     by = by if by is not None else ChannelActor("complaint_form")
-    if is_user(by) and not _is_staff_of(by, office, STAFF_ROLES):
+    # Admits a channel (the public form), a visitor, the system, and staff of the office; never a command.
+    if not (
+        is_channel(by) or is_visitor(by) or is_system(by) or (is_user(by) and _is_staff_of(by, office, STAFF_ROLES))
+    ):
         raise NotAllowed(_("Hanya petugas kantor ini yang dapat mencatat pengaduan."))
     if kind not in ComplaintKind.values:
         raise InvalidInput(_("Pilih jenis: pengaduan, saran atau masukan."))

@@ -105,6 +105,10 @@ def transfer_consultation(consultation: Consultation, *, to: User, by: Actor) ->
     with transaction.atomic():
         lock(consultation)
         transitions.check_transition(consultation, "assign")
+        # Admits the assignee and a supervisor; an unassigned consultation may be handed over by anyone who may
+        # assign it (a user, the system).
+        if not is_user(by) and not is_system(by):
+            raise NotAllowed(_("Hanya petugas yang menangani atau koordinator yang dapat memindahkan konsultasi ini."))
         is_assignee = is_user(by) and consultation.assigned_to_id == by.pk
         if not is_assignee and not (is_user(by) and by.sees_subtree) and consultation.assigned_to_id is not None:
             raise NotAllowed(_("Hanya petugas yang menangani atau koordinator yang dapat memindahkan konsultasi ini."))

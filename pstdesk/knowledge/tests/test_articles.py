@@ -24,7 +24,10 @@ from pstdesk.offices.models import Office
 pytestmark = pytest.mark.django_db
 
 
-def article(office: str, title: str, body: str, *, by: Any = "system:test", **fields: Any) -> Article:
+TEST_ACTOR = SystemActor("test")
+
+
+def article(office: str, title: str, body: str, *, by: Any = TEST_ACTOR, **fields: Any) -> Article:
     fields.setdefault("status", ArticleStatus.PUBLISHED)
     return save_article(Article(office_id=office, title=title, body=body, **fields), by=by, created=True)
 

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import httpx
 
-from pstdesk.lib.actors import CommandActor
 from pstdesk.runtime.tests.test_embedded import (  # noqa: F401 (demo_env is a fixture)
     _pstdesk,
     _shell,
@@ -38,6 +37,7 @@ import json
 from pstdesk.accounts.actions import create_api_token
 from pstdesk.accounts.models import User
 from pstdesk.complaints.tests.factories import make_consultation
+from pstdesk.lib.actors import CommandActor
 consultation = make_consultation("5102")
 officer = User.objects.get(username="petugas1.5102")
 _token, raw = create_api_token(officer, by=CommandActor("createtoken"), name="schemathesis")

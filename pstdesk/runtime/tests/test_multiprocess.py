@@ -31,8 +31,6 @@ import redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from pstdesk.lib.actors import ChannelActor, VisitorActor
-
 pytestmark = pytest.mark.multiprocess
 
 DATABASE = "pstdesk_multiprocess"
@@ -48,6 +46,7 @@ from pstdesk.accounts.models import Role, User
 from pstdesk.channels.web import chat
 from pstdesk.channels.web.actions import open_widget_session
 from pstdesk.guestbook.actions import identify_visitor
+from pstdesk.lib.actors import ChannelActor, VisitorActor
 from pstdesk.offices.models import Office
 
 office = Office.objects.get(code="5102")

@@ -36,8 +36,6 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from pstdesk.lib.actors import ChannelActor, VisitorActor
-
 pytestmark = pytest.mark.multiprocess
 
 APP_SECRET = "pg-restart-app-secret"
@@ -50,6 +48,7 @@ SETUP = """
 import json
 from pstdesk.channels.web.actions import open_widget_session
 from pstdesk.guestbook.actions import identify_visitor
+from pstdesk.lib.actors import ChannelActor, VisitorActor
 from pstdesk.offices.models import Office
 
 office = Office.objects.get(code="5102")

@@ -10,32 +10,19 @@ and `ratio` are numbers where the suite gives them, else the table's text.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 
 from bench import harness  # noqa: E402
 
-SUITES = ["inbox", "whatsapp", "chat", "reports", "kbli"]
+SUITES = ["http", "inbox", "whatsapp", "drain", "chat", "reports", "kbli"]
 
 
-def as_json(row: harness.Row) -> dict[str, Any]:
-    text = {"measured": row.measured, "baseline": row.baseline, "ratio": row.ratio}
-    return {
-        "name": row.benchmark,
-        "backend": row.backend,
-        **{key: row.numbers.get(key, value) for key, value in text.items()},
-        "target": row.target,
-        "met": {"yes": True, "no": False}.get(row.verdict),
-        "cpu_ms_per_msg": row.cpu_ms_per_msg,
-        "load_avg": list(row.load_avg) if row.load_avg else None,
-        "detail": text,
-    }
+as_json = harness.as_json  # the JSON row, kept here for callers of the old name
 
 
 def main() -> int:
@@ -48,17 +35,17 @@ def main() -> int:
     for name in args.only or SUITES:
         module = __import__(f"bench.{name}", fromlist=["run"])
         for backend in harness.backends():
-            load = os.getloadavg()
+            load = harness.load_average()
             print(f"# {name} on {backend.name} (load average {load[0]:.2f}) ...", file=sys.stderr, flush=True)
             try:
                 found = list(module.run(backend, full=args.full))
             except Exception as exc:  # one failing suite must not hide the others' numbers
                 found = [harness.Row(name, backend.name, f"error: {exc}", "", "", "", "no")]
             for row in found:
-                row.load_avg = row.load_avg or (round(load[0], 2), round(load[1], 2), round(load[2], 2))
+                row.load_avg = row.load_avg or load
             rows.extend(found)
             if args.json:  # written after every suite: a later one failing keeps what was measured
-                Path(args.json).write_text(json.dumps([as_json(r) for r in rows], indent=2) + "\n")
+                harness.write_json(args.json, rows)
     harness.print_table(rows)
     return 0
 

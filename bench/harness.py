@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -15,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -59,6 +61,18 @@ def _postgres_reachable(url: str) -> bool:
         return True
     except Exception:
         return False
+
+
+def redis_url() -> str:
+    """BENCH_REDIS_URL (default db 3 on the local server) when it answers, else "": the rows of two web processes
+    sharing Redis run only then."""
+    url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
+    host, _, port = url.removeprefix("redis://").split("/", 1)[0].rpartition("@")[2].partition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port or 6379)), timeout=1):
+            return url
+    except OSError:
+        return ""
 
 
 @contextlib.contextmanager
@@ -160,19 +174,59 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-async def post_load(
-    base: str, path: str, bodies: list[tuple[bytes, str]], *, seconds: float, concurrency: int
-) -> tuple[float, int, int]:
-    """A raw HTTP/1.1 keep-alive load client (asyncio streams, requests built before the clock starts, so the
-    client is not what limits): POSTs `bodies` (each with its X-Hub-Signature-256, or none) over `concurrency`
-    connections for `seconds` or until the bodies run out. Returns (answered requests per second, non-200, done)."""
+def request_bytes(
+    method: str, path: str, base: str, *, body: bytes = b"", headers: dict[str, str] | None = None
+) -> bytes:
+    """One raw HTTP/1.1 keep-alive request, built before the clock starts."""
+    host = base.removeprefix("http://")
+    head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n"
+    for name, value in (headers or {}).items():
+        head += f"{name}: {value}\r\n"
+    if body or method not in {"GET", "HEAD"}:
+        head += f"Content-Length: {len(body)}\r\n"
+    return head.encode() + b"\r\n" + body
+
+
+@dataclass(frozen=True)
+class Load:
+    """What a load run saw: requests per second answered with `ok_status`, the other answers, all answers."""
+
+    rate: float
+    errors: int
+    done: int
+
+
+async def _read_response(reader: asyncio.StreamReader, method: bytes) -> bytes:
+    """Reads one response (Content-Length or chunked body) and returns its status code."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length, chunked = 0, False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    if method == b"HEAD":
+        return head[9:12]
+    if chunked:
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            await reader.readexactly(size + 2)  # the chunk and its CRLF (the last, empty one: just the CRLF)
+            if size == 0:
+                break
+    elif length:
+        await reader.readexactly(length)
+    return head[9:12]
+
+
+async def load(base: str, requests: list[bytes], *, seconds: float, concurrency: int, ok_status: int = 200) -> Load:
+    """A raw HTTP/1.1 keep-alive load client: asyncio streams, one request in flight per connection, requests built
+    before the clock starts (`request_bytes`), so the client is not what limits (it parses only the status line and
+    the body's length). Sends `requests` in order over `concurrency` connections for `seconds` or until they run
+    out."""
     host, _, port = base.removeprefix("http://").partition(":")
-    requests = []
-    for body, signature in bodies:
-        head = f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
-        if signature:
-            head += f"X-Hub-Signature-256: {signature}\r\n"
-        requests.append(head.encode() + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    ok = str(ok_status).encode()
     done = errors = 0
     cursor = iter(range(len(requests)))
     deadline = time.monotonic() + seconds
@@ -186,14 +240,8 @@ async def post_load(
                 if index is None:
                     return
                 writer.write(requests[index])
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n")[1:]:
-                    if line[:15].lower() == b"content-length:":
-                        length = int(line[15:])
-                if length:
-                    await reader.readexactly(length)
-                if head[9:12] == b"200":
+                status = await _read_response(reader, requests[index].split(b" ", 1)[0])
+                if status == ok:
                     done += 1
                 else:
                     errors += 1
@@ -203,7 +251,47 @@ async def post_load(
     started = time.monotonic()
     await asyncio.gather(*(connection() for _ in range(concurrency)))
     elapsed = time.monotonic() - started
-    return done / elapsed, errors, done
+    return Load(done / elapsed, errors, done + errors)
+
+
+async def post_load(
+    base: str, path: str, bodies: list[tuple[bytes, str]], *, seconds: float, concurrency: int
+) -> tuple[float, int, int]:
+    """`load` of JSON POSTs to `path`, each body with its X-Hub-Signature-256 (or none). Returns (answered 200 per
+    second, non-200, answered 200)."""
+    requests = []
+    for body, signature in bodies:
+        headers = {"Content-Type": "application/json"}
+        if signature:
+            headers["X-Hub-Signature-256"] = signature
+        requests.append(request_bytes("POST", path, base, body=body, headers=headers))
+    seen = await load(base, requests, seconds=seconds, concurrency=concurrency)
+    return seen.rate, seen.errors, seen.done - seen.errors
+
+
+WARM_UP = 200
+
+
+def timed_load(served: Served, requests: list[bytes], *, seconds: float, concurrency: int = 32) -> tuple[Load, float]:
+    """`load` against a server started by `serve`, after a warm-up of the first WARM_UP requests (connections, caches,
+    lazy imports): what it saw and the server's CPU milliseconds per answered request."""
+    asyncio.run(load(served.base, requests[:WARM_UP], seconds=5, concurrency=min(concurrency, 8)))
+    cpu = cpu_seconds(served.pid)
+    seen = asyncio.run(load(served.base, requests[WARM_UP:], seconds=seconds, concurrency=concurrency))
+    return seen, 1000 * (cpu_seconds(served.pid) - cpu) / max(1, seen.done)
+
+
+# Every office open all day, every day: a suite that runs this before timing does the same work at any hour of
+# the run (no out-of-hours replies, no timers of the next opening): the clock pinned inside service hours.
+ALWAYS_OPEN = """
+from pstdesk.offices.models import ServiceStandard
+day = ["00:00", "23:59"]
+ServiceStandard.objects.update(service_hours={d: day for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
+"""
+
+
+def pin_service_hours(env: dict[str, str]) -> None:
+    manage(env, "shell", "-c", ALWAYS_OPEN)
 
 
 @dataclass
@@ -220,6 +308,32 @@ class Row:
     cpu_ms_per_msg: float | None = None
     numbers: dict[str, float] = field(default_factory=dict)
     load_avg: tuple[float, float, float] | None = None
+
+
+def as_json(row: Row) -> dict[str, Any]:
+    """One row as `--json` writes it: `name`, `backend`, `measured`, `baseline`, `ratio` (numbers where the suite
+    gives them, else the table's text), `target`, `met` (true/false, null without a target), `cpu_ms_per_msg`,
+    `load_avg` (1/5/15 min at the start of the suite) and `detail` (the table's text)."""
+    text = {"measured": row.measured, "baseline": row.baseline, "ratio": row.ratio}
+    return {
+        "name": row.benchmark,
+        "backend": row.backend,
+        **{key: row.numbers.get(key, value) for key, value in text.items()},
+        "target": row.target,
+        "met": {"yes": True, "no": False}.get(row.verdict),
+        "cpu_ms_per_msg": row.cpu_ms_per_msg,
+        "load_avg": list(row.load_avg) if row.load_avg else None,
+        "detail": text,
+    }
+
+
+def write_json(path: str | Path, rows: list[Row]) -> None:
+    Path(path).write_text(json.dumps([as_json(r) for r in rows], indent=2) + "\n")
+
+
+def load_average() -> tuple[float, float, float]:
+    one, five, fifteen = os.getloadavg()
+    return round(one, 2), round(five, 2), round(fifteen, 2)
 
 
 def print_table(rows: list[Row]) -> None:

@@ -1,11 +1,9 @@
-"""Signed WhatsApp webhooks: how fast POSTs are acknowledged (each after its raw body is committed) and how fast one
-worker process drains the stored backlog, with the baselines measured in the same run: a bare Django view that
-answers 200, and a raw ASGI app doing the same store with one INSERT (no framework).
+"""Signed WhatsApp webhooks: how fast POSTs are acknowledged (each after its raw body is committed), with the
+baselines measured in the same run: a bare Django view that answers 200, and a raw ASGI app doing the same store with
+one INSERT (no framework). How fast one worker drains the stored backlog: `bench.drain` (its helpers are here).
 
 The load client is a raw keep-alive HTTP/1.1 client (`harness.post_load`, requests built before timing); server
-CPU per request is read from /proc. The office's service hours are set to the whole day first, so the drain does the
-same work at any hour (no out-of-hours replies); the senders' first messages are drained before timing (their
-consultations exist), so the timed backlog is the steady state: messages to open consultations.
+CPU per request is read from /proc.
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ import hmac
 import json
 import sqlite3
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -149,7 +146,6 @@ def _timed_load(
 
 def run(backend: harness.Backend, *, full: bool) -> list[harness.Row]:
     seconds = 20.0 if full else 6.0
-    backlog = 3000 if full else 600
     hook_path = "/channels/whatsapp/webhook"
     with harness.data_dir() as data:
         env = harness.bench_env(
@@ -172,19 +168,6 @@ def run(backend: harness.Backend, *, full: bool) -> list[harness.Row]:
             hook, hook_errors, hook_cpu = _timed_load(
                 served, hook_path, signed(int(seconds * 6000), 40_000_000), seconds
             )
-            # The backlog: the senders' first messages drained first (their consultations exist), then `backlog`.
-            _sql(env, f"DELETE FROM {TABLE}")
-            asyncio.run(harness.post_load(served.base, hook_path, signed(SENDERS), seconds=120, concurrency=8))
-            _drain(env, window=600)
-            _sql(env, f"DELETE FROM {TABLE}")
-            asyncio.run(
-                harness.post_load(served.base, hook_path, signed(backlog, SENDERS), seconds=300, concurrency=16)
-            )
-        try:
-            drain, drain_cpu, drained = _drain(env, window=seconds * 10)
-        except RuntimeError as exc:  # the acknowledgement rows still count
-            drain, drain_cpu, drained = 0.0, float("nan"), 0
-            print(f"whatsapp drain: {exc}", file=sys.stderr)
     ratio = hook / bare if bare else 0.0
     return [
         harness.Row(
@@ -212,16 +195,5 @@ def run(backend: harness.Backend, *, full: bool) -> list[harness.Row]:
                 "baseline": round(raw, 1),
                 "ratio": round(hook / raw if raw else 0, 3),
             },
-        ),
-        harness.Row(
-            "whatsapp stored backlog drained by 1 worker",
-            backend.name,
-            f"{drain:.1f} msg/s ({drained} of {backlog:,} in the window)",
-            "",
-            "",
-            ">= 100 msg/s",
-            "yes" if drain >= 100 else "no",
-            cpu_ms_per_msg=round(drain_cpu, 3),
-            numbers={"measured": round(drain, 2)},
         ),
     ]

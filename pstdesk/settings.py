@@ -81,18 +81,20 @@ INSTALLED_APPS = [
     "pstdesk.knowledge",
 ]
 
+# Every middleware runs on the event loop under ASGI (no sync-only one: each would cost thread hops on every
+# request); Django's own through `pstdesk.lib.middleware`, which hops to a thread only to read or write the database.
+# Static files never enter this chain: `pstdesk.lib.static.StaticFilesASGI` answers them in front of Django.
 MIDDLEWARE = [
     "pstdesk.lib.head.HeadAsGetMiddleware",  # outermost: HEAD answers wherever GET does, with GET's headers
-    "django.middleware.security.SecurityMiddleware",
+    "pstdesk.lib.middleware.SecurityMiddleware",
     "pstdesk.lib.security.ContentSecurityPolicyMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "pstdesk.lib.middleware.SessionMiddleware",
     "pstdesk.lib.language.LanguageMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "pstdesk.lib.middleware.CommonMiddleware",
+    "pstdesk.lib.middleware.CsrfViewMiddleware",
+    "pstdesk.lib.middleware.AuthenticationMiddleware",
+    "pstdesk.lib.middleware.MessageMiddleware",
+    "pstdesk.lib.middleware.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "pstdesk.urls"
@@ -182,7 +184,8 @@ if REDIS_URL:
         "consumer": {"workers": env_int("WORKER_THREADS", 4, minimum=1), "worker_type": "thread"},
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # One process: the in-process hub, whose cost per event does not grow with the open sockets (runtime/hub.py).
+    CHANNEL_LAYERS = {"default": {"BACKEND": "pstdesk.runtime.hub.InProcessHub"}}
     # In memory: the embedded profile serves web, WebSockets and task workers in one process (`serve`), so the
     # rate-limit counters and the WhatsApp pacing buckets are all counted in that process. A file cache cost a
     # file write and rename per rate-limit increment on every chat message.
@@ -208,6 +211,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Static files are served by WhiteNoise's file index in front of Django (`pstdesk.lib.static`), from STATIC_ROOT
+# and, without a collectstatic step, straight from the apps' static folders.
 WHITENOISE_USE_FINDERS = True
 
 LANGUAGE_CODE = "id"
@@ -328,7 +333,7 @@ INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "django_otp.plug
 # OTPMiddleware says whether a session passed the second step; TwoFactorMiddleware sends a session that owes it
 # (its office requires it of admins) to the second step or to enrolment.
 MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    MIDDLEWARE.index("pstdesk.lib.middleware.AuthenticationMiddleware") + 1,
     "django_otp.middleware.OTPMiddleware",
 )
 MIDDLEWARE.insert(

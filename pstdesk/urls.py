@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from pstdesk.api import api
+from pstdesk.lib.static import static_file
 
 # The admin under the product's name (Django's default is "Administrasi Django").
 admin.site.site_header = "PST Desk"
@@ -35,6 +36,8 @@ urlpatterns = [
     path("", include("pstdesk.bpsapi.urls")),
     path("", include("pstdesk.library.urls")),
     path("", include("pstdesk.knowledge.urls")),
+    # Answered in front of Django under ASGI (pstdesk.lib.static); this serves them to the test client and WSGI.
+    path("static/<path:path>", static_file, name="static-file"),
     # Browsers ask for /favicon.ico whatever the page says.
     path("favicon.ico", RedirectView.as_view(url=static("pstdesk/favicon.svg"), permanent=True), name="favicon"),
 ]

@@ -10,9 +10,12 @@ before the policy was switched on; new logins of such users never become session
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -33,10 +36,35 @@ OPEN_PREFIXES = (
 
 
 class TwoFactorMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    """Sync and async. Under ASGI a request without a session cookie (nobody logged in) or to an open page passes
+    on the event loop; one with a session is checked in one thread hop, which loads `request.user` there for the
+    (sync) view that follows."""
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        return self.refusal(request) or self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.path.startswith(OPEN_PREFIXES) or settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return await self.get_response(request)  # type: ignore[no-any-return]  # get_response is untyped
+        refused = await sync_to_async(self.refusal, thread_sensitive=True)(request)
+        return refused or await self.get_response(request)
+
+    @staticmethod
+    def refusal(request: HttpRequest) -> HttpResponse | None:
+        """The answer to a session that owes its second factor, or None to go on."""
+        if request.path.startswith(OPEN_PREFIXES):
+            return None
         user = request.user
         if (
             user.is_authenticated
@@ -49,4 +77,4 @@ class TwoFactorMiddleware:
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": _("Verifikasi dua langkah diperlukan.")}, status=403)
             return HttpResponseRedirect(f"{reverse(step)}?next={quote(request.get_full_path())}")
-        return self.get_response(request)
+        return None

@@ -16,8 +16,10 @@ and in `pstdesk worker`):
 - a batch is claimed with one conditional UPDATE (`state` received → processing, a lease in `available_at`), and
   only while no other worker holds an unexpired lease: one worker drains at a time, in id order, so each sender's
   messages are processed in the order they were stored, also with several worker processes;
-- each delivery is processed on its own (the channel's `process`): its items idempotent (wamid, (wamid, status)),
-  a malformed item's reason kept on the row without stopping the rest;
+- the batch is processed in that order (the channel's `process_batch`: by default each delivery on its own with
+  `process`; WhatsApp shares the batch's reads and transaction): items idempotent (wamid, (wamid, status)), a
+  malformed item's reason kept on its row without stopping the rest, the outcomes written with one UPDATE per
+  distinct outcome (`finish_many`);
 - a delivery that failed for a reason that may pass (the media endpoint down) is released for a retry after
   `retry_seconds`; the database unavailable stops the batch (its leases expire and the next claim takes them
   again); a worker that dies mid-batch leaves leases that expire after `lease_seconds`.
@@ -179,21 +181,32 @@ class WebhookIntake:
             rows = cursor.fetchall()
         return sorted((Stored(pk=int(pk), body=bytes(body)) for pk, body in rows), key=lambda d: d.pk)
 
-    def drain(self, limit: int | None = None) -> int:
-        """One worker step: claim a batch and process each delivery of it on its own. Returns how many were
-        claimed (0: nothing to do). The database unavailable stops the batch (its leases expire)."""
-        batch = self.claim(limit)
-        for n, delivery in enumerate(batch):
+    def process_batch(self, batch: list[Stored]) -> None:
+        """Process a claimed batch, in order. The default processes each delivery on its own (`process`); a
+        channel may process the batch together (shared reads, one transaction) with the same outcome per delivery.
+        Raises UNAVAILABLE when the database is away (the caller releases the batch)."""
+        for delivery in batch:
             try:
                 self.process(delivery)
             except UNAVAILABLE:
-                log.warning("%s webhook delivery %s: database unavailable, retried later", self.name, delivery.pk)
-                self._release(batch[n:])
                 raise
             except Exception as exc:
                 # A bug or bad data that processing again will not heal: kept on the row (for `reprocess`).
                 log.exception("%s webhook delivery %s failed", self.name, delivery.pk)
                 self.finish(delivery, Outcome(state="partial", errors=[f"{exc.__class__.__name__}: {exc}"]))
+
+    def drain(self, limit: int | None = None) -> int:
+        """One worker step: claim a batch and process it (`process_batch`). Returns how many were claimed (0:
+        nothing to do). The database unavailable stops the batch: what is unfinished is released."""
+        batch = self.claim(limit)
+        if not batch:
+            return 0
+        try:
+            self.process_batch(batch)
+        except UNAVAILABLE:
+            log.warning("%s webhook batch of %s: database unavailable, retried later", self.name, len(batch))
+            self._release(batch)
+            raise
         return len(batch)
 
     def _release(self, deliveries: list[Stored]) -> None:
@@ -208,25 +221,32 @@ class WebhookIntake:
             _discard_connection()
 
     def finish(self, delivery: Stored, outcome: Outcome) -> None:
+        self.finish_many([(delivery, outcome)])
+
+    def finish_many(self, finished: list[tuple[Stored, Outcome]]) -> None:
+        """Write the outcomes of processed deliveries on their rows: one UPDATE per distinct outcome (a batch that
+        went well is one statement). A transient failure releases the delivery for a retry after `retry_seconds`."""
         manager = self.model._default_manager
-        # NUL removed: PostgreSQL refuses it in text, and a refused item's reason may quote what it was sent.
-        error = "\n".join(outcome.errors).replace("\x00", "")[:10000]
-        if outcome.transient:
-            manager.filter(pk=delivery.pk).update(
-                state=RECEIVED,
-                available_at=timezone.now() + timedelta(seconds=self.retry_seconds),
-                error=error,
-                failed_items=len(outcome.errors),
-            )
-            return
-        manager.filter(pk=delivery.pk).update(
-            state=outcome.state,
-            items=outcome.items,
-            failed_items=len(outcome.errors),
-            error=error,
-            processed_at=timezone.now(),
-            available_at=None,
-        )
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for delivery, outcome in finished:
+            # NUL removed: PostgreSQL refuses it in text, and a refused item's reason may quote what it was sent.
+            error = "\n".join(outcome.errors).replace("\x00", "")[:10000]
+            key = (outcome.transient, outcome.state, outcome.items, len(outcome.errors), error)
+            groups.setdefault(key, []).append(delivery.pk)
+        now = timezone.now()
+        for (transient, state, items, failed, error), pks in groups.items():
+            rows = manager.filter(pk__in=pks) if len(pks) > 1 else manager.filter(pk=pks[0])
+            if transient:
+                rows.update(
+                    state=RECEIVED,
+                    available_at=now + timedelta(seconds=self.retry_seconds),
+                    error=error,
+                    failed_items=failed,
+                )
+            else:
+                rows.update(
+                    state=state, items=items, failed_items=failed, error=error, processed_at=now, available_at=None
+                )
 
 
 def intakes() -> list[WebhookIntake]:

@@ -8,9 +8,11 @@ cookie (set by the language switch, `/i18n/setlang/`), else LANGUAGE_CODE.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.utils import translation
 
 SUPPORTED = frozenset(code for code, _name in settings.LANGUAGES)
@@ -24,13 +26,35 @@ def chosen_language(request: HttpRequest) -> str:
 
 
 class LanguageMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    """Sync and async (no thread hop under ASGI: the activation is context-local, the view's thread inherits it)."""
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        language = chosen_language(request)
-        translation.activate(language)
-        request.LANGUAGE_CODE = language
-        response = self.get_response(request)
-        response.headers.setdefault("Content-Language", language)
-        return response
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        language = activate_chosen(request)
+        return with_language(self.get_response(request), language)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        language = activate_chosen(request)
+        return with_language(await self.get_response(request), language)
+
+
+def activate_chosen(request: HttpRequest) -> str:
+    language = chosen_language(request)
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+    return language
+
+
+def with_language(response: HttpResponseBase, language: str) -> HttpResponseBase:
+    response.headers.setdefault("Content-Language", language)
+    return response

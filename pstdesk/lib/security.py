@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.http import HttpRequest, HttpResponseBase
 from django.views.debug import SafeExceptionReporterFilter
 
 # Inline event handlers of existing pages, allowed by hash (CSP3 'unsafe-hashes' covers exactly these attributes,
@@ -43,15 +45,29 @@ class ContentSecurityPolicyMiddleware:
     """Adds `default_policy` to every response that has no Content-Security-Policy yet. A response marked
     `xframe_options_exempt` (meant to be framed elsewhere) gets no frame-ancestors from here."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    sync_capable = True
+    async_capable = True  # no I/O: no thread hop under ASGI
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if "Content-Security-Policy" not in response:
-            exempt = getattr(response, "xframe_options_exempt", False)
-            response["Content-Security-Policy"] = default_policy(request, frame_ancestors=None if exempt else "'self'")
-        return response
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        return with_policy(request, self.get_response(request))
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        return with_policy(request, await self.get_response(request))
+
+
+def with_policy(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+    if "Content-Security-Policy" not in response:
+        exempt = getattr(response, "xframe_options_exempt", False)
+        response["Content-Security-Policy"] = default_policy(request, frame_ancestors=None if exempt else "'self'")
+    return response
 
 
 class ExceptionReporterFilter(SafeExceptionReporterFilter):

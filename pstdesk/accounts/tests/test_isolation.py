@@ -306,6 +306,7 @@ BUILDERS: dict[str, Callable[[World], Any]] = {
 PUBLIC_URLS: dict[str, str] = {
     "offices:home": "public list of offices",
     "favicon": "the site icon (a redirect to the static file)",
+    "static-file": "static files (CSS, scripts, icons) for the test client and WSGI; ASGI answers them in front",
     "offices:standard": "the published service standard",
     "api:list_offices": "public list of offices",
     "api:get_standard": "the published service standard as JSON",

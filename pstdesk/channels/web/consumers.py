@@ -46,14 +46,17 @@ from django.conf import settings
 from django.db import connections
 from django.utils.translation import gettext as _
 
-from pstdesk.channels.web import chat, limits
+from pstdesk.channels.web import append, chat, limits
 from pstdesk.channels.web.actions import find_widget_session
 from pstdesk.channels.web.models import WidgetSession
+from pstdesk.channels.web.writer import drop_unusable_connections, writer
+from pstdesk.consultations.models import Consultation, Status
 from pstdesk.lib.errors import DomainError
 from pstdesk.lib.events import consultation_group, visitor_group
 from pstdesk.lib.recheck import Recheck
 from pstdesk.offices.models import Office
 from pstdesk.offices.offering import LIVECHAT_CHANNELS, offered_channels
+from pstdesk.runtime.hub import DirectDispatch
 
 log = logging.getLogger(__name__)
 
@@ -93,24 +96,9 @@ def _keeping_connection(fn: Callable[..., T]) -> Callable[..., T]:
         try:
             return fn(*args, **kwargs)
         finally:
-            _drop_unusable_connections()
+            drop_unusable_connections()
 
     return run
-
-
-def _drop_unusable_connections() -> None:
-    """What Django does between two requests, except closing a healthy connection for its age: drop a connection
-    left outside autocommit, or one that failed and no longer answers."""
-    for conn in connections.all(initialized_only=True):
-        if conn.connection is None:
-            continue
-        if conn.get_autocommit() != conn.settings_dict["AUTOCOMMIT"]:
-            conn.close()
-        elif conn.errors_occurred:
-            if conn.is_usable():
-                conn.errors_occurred = False
-            else:
-                conn.close()
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str:
@@ -124,13 +112,16 @@ def _header(scope: dict[str, Any], name: bytes) -> str:
 BUS_RETRY_SECONDS = 2.0
 
 
-class WidgetConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # Channels has no type information
-    """One visitor's chat socket (see the module docstring for the protocol)."""
+class WidgetConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # Channels: no types
+    """One visitor's chat socket (see the module docstring for the protocol). Its database calls look after their
+    own connections (`db`), so no `close_old_connections` hop runs before each frame or event."""
 
     office: Office | None = None
     session: WidgetSession | None = None
     channel_kind: str = ""
     consultation_id: int | None = None
+    # the active consultation the socket writes to with the lean append (None: through `receive_message`)
+    held: append.Held | None = None
     sent_seq: int = 0
     group: str | None = None
     token: str = ""
@@ -307,6 +298,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # Chann
         if consultation is None or _int(content.get("consultation")) != consultation.pk:
             cursor = 0  # another (or a new) consultation: the client starts from nothing
         await self.follow(consultation.pk if consultation else None, cursor)
+        self.hold(consultation)
         state, read_seq = await db(_ready_state)(consultation)
         await self.send_json(
             {"type": "ready", "consultation": state, "officer_read_seq": read_seq, "reconnecting": self.bus_down}
@@ -362,14 +354,38 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # Chann
             if len(rows) < chat.REPLAY_LIMIT:
                 return
 
+    def hold(self, consultation: Consultation | None) -> None:
+        """Keep the consultation the socket's messages go to while it is active and the session's own."""
+        session = self.session
+        if (
+            consultation is None
+            or session is None
+            or consultation.status == Status.CLOSED
+            or consultation.visitor_id != session.visitor_id
+            or consultation.office_id != session.office_id
+        ):
+            self.held = None
+            return
+        self.held = append.Held(consultation.pk, consultation.office_id, session.visitor_id, consultation.channel)
+
     async def visitor_message(self, content: dict[str, Any]) -> None:
         assert self.session is not None
         client_id = content.get("client_id")
-        if not limits.hit("message_visitor", self.session.pk) or not limits.hit("message_ip", self.ip):
+        if not await limits.ahit(("message_visitor", self.session.pk), ("message_ip", self.ip)):
             await self.send_error(
                 "rate_limited", _("Terlalu banyak pesan. Tunggu sebentar, lalu kirim lagi."), client_id
             )
             return
+        if self.held is not None and self.held.consultation_id == self.consultation_id:
+            try:
+                external_id = chat.check_client_id(client_id)
+                body = chat.check_body(content.get("body"))
+            except chat.MessageRefused as exc:
+                await self.send_error(exc.code, exc.message, client_id)
+                return
+            if await self.append_held(self.held, external_id, body):
+                return
+            self.held = None  # not the common case any more: `receive_message` decides, and holds again
         try:
             sent, row = await db(_submit)(self.session, self.channel_kind, client_id, content.get("body"))
         except chat.MessageRefused as exc:
@@ -379,6 +395,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # Chann
             await self.send_error("refused", exc.message, client_id)
             return
         seq = sent.message.seq
+        self.hold(sent.consultation)
         if sent.consultation.pk != self.consultation_id:
             # the first message opened a consultation (or a new one after the old was closed)
             await self.follow(sent.consultation.pk, 0)
@@ -394,9 +411,42 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # Chann
             await self.flush()
         await self.send_json({"type": "ack", "client_id": sent.message.external_id, "seq": seq})
 
+    async def append_held(self, held: append.Held, external_id: str, body: str) -> bool:
+        """The lean append (`append.py`, through the batching `writer`): stored and committed in one round trip (or
+        one group commit), its events published from here,
+        the follow-ups run only when one can change something; acknowledged after the commit. False when the
+        common case does not hold (nothing was stored)."""
+        assert self.session is not None
+        done = await writer.append(held, external_id, body)
+        if done is None:
+            return False
+        appended, follow = done
+        await self.publish(appended.events)
+        last_seq = appended.message.seq
+        if follow:
+            last_seq = await db(append.follow_up)(appended)
+        seq = appended.message.seq
+        if seq == self.sent_seq + 1 and last_seq == seq:
+            row = chat.visitor_message(appended.message, self.session)
+            await self.send_json({"type": "message", "message": row})
+            self.sent_seq = seq
+        else:
+            await self.flush()
+        await self.send_json({"type": "ack", "client_id": external_id, "seq": seq})
+        return True
+
+    async def publish(self, events: list[tuple[list[str], dict[str, Any]]]) -> None:
+        """Publish committed events from the event loop (no thread hop); a dead bus never fails the message."""
+        for groups, event in events:
+            for group in groups:
+                try:
+                    await self.channel_layer.group_send(group, {"type": "desk.event", "event": event})
+                except Exception:
+                    log.warning("widget socket: event publish to %s failed", group, exc_info=True)
+
     async def visitor_typing(self, on: bool) -> None:
         assert self.session is not None
-        if self.consultation_id is None or not limits.hit("typing_visitor", self.session.pk):
+        if self.consultation_id is None or not await limits.ahit(("typing_visitor", self.session.pk)):
             return
         event = {
             "type": "typing",

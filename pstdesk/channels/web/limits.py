@@ -3,15 +3,18 @@ to embed the widget or open its socket."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+import redis.asyncio as aioredis
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
 
 from pstdesk.lib import proxies
 
@@ -57,6 +60,52 @@ def hit(name: str, key: Any, *, window: int = 60) -> bool:
             log.warning("rate-limit cache unavailable: counting in this process", exc_info=True)
             _shared_down_until = time.monotonic() + SHARED_RETRY_SECONDS
     return _count(_local, cache_key, window) <= limit
+
+
+# One asyncio Redis client per event loop (a client belongs to the loop it was made on).
+_async_clients: dict[int, tuple[asyncio.AbstractEventLoop, aioredis.Redis]] = {}
+
+
+def _async_client(location: str) -> aioredis.Redis:
+    loop = asyncio.get_running_loop()
+    held = _async_clients.get(id(loop))
+    if held is None or held[0] is not loop:
+        held = (loop, aioredis.Redis.from_url(location, socket_timeout=2, socket_connect_timeout=2))
+        _async_clients[id(loop)] = held
+    return held[1]
+
+
+async def ahit(*checks: tuple[str, Any], window: int = 60) -> bool:
+    """`hit` for every (name, key) of `checks`, from the event loop without blocking it: with the shared cache on
+    Redis, all of them in one pipelined round trip (the same keys and counts `hit` uses); with the in-process
+    cache, counted in place. False when any limit of the current window is exceeded (every one is counted)."""
+    bucket = int(time.time() // window)
+    keys = [(name, f"webchat:rl:{name}:{key}:{bucket}") for name, key in checks]
+    global _shared_down_until
+    backend = caches["default"]
+    if time.monotonic() >= _shared_down_until:
+        if not isinstance(backend, RedisCache):
+            try:
+                return all(_count(backend, key, window) <= limit_of(name) for name, key in keys)
+            except Exception:
+                log.warning("rate-limit cache unavailable: counting in this process", exc_info=True)
+                _shared_down_until = time.monotonic() + SHARED_RETRY_SECONDS
+        else:
+            try:
+                location = settings.CACHES["default"]["LOCATION"]
+                if not isinstance(location, str):
+                    location = location[0]  # the first server: the one Django's client writes to
+                pipe = _async_client(location).pipeline(transaction=False)
+                for _name, key in keys:
+                    full = backend.make_and_validate_key(key)
+                    pipe.set(full, 0, ex=window + 5, nx=True)
+                    pipe.incr(full)
+                counts = (await pipe.execute())[1::2]
+                return all(int(count) <= limit_of(name) for (name, _key), count in zip(keys, counts, strict=True))
+            except Exception:
+                log.warning("rate-limit cache unavailable: counting in this process", exc_info=True)
+                _shared_down_until = time.monotonic() + SHARED_RETRY_SECONDS
+    return all(_count(_local, key, window) <= limit_of(name) for name, key in keys)
 
 
 def _count(store: Any, cache_key: str, window: int) -> int:

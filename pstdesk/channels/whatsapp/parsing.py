@@ -188,7 +188,8 @@ def _contact_for(message: dict[str, Any], contacts: list[dict[str, Any]]) -> dic
     for contact in contacts:
         if sender and contact.get("wa_id") == sender:
             return contact
-        if (user_id or sender) and contact.get("user_id") in {user_id, sender}:
+        contact_user = contact.get("user_id")
+        if (user_id or sender) and isinstance(contact_user, str) and contact_user in (user_id, sender):
             return contact
     # A lone contact without any id is the sender's (Meta sends one contact per message); a contact naming someone
     # else never lends its name or ids to this message.

@@ -1,11 +1,15 @@
 """The WhatsApp webhook's processing: every message and status of a stored delivery, idempotently.
 
 The POST itself only checks the signature and stores the raw body (`intake`, a `channels.webhooks.WebhookIntake`;
-answered after that commit). A worker then processes each stored delivery here:
-1. one query routes every `phone_number_id` to its office, one query finds the wamids already stored (a
-   reprocessed delivery skips them without downloading their media again);
+answered after that commit). A worker then processes each claimed batch of stored deliveries here, in order:
+1. one query routes every `phone_number_id` of the batch to its office, one query finds the wamids already stored
+   (a reprocessed delivery skips them without downloading their media again), one reads the rating dialogs waiting
+   for the senders' feedback;
 2. media is downloaded outside any transaction (network I/O never holds the database's write lock);
-3. one transaction, one savepoint per item: a failing item rolls back alone, its error is kept on the delivery row.
+3. one transaction for the batch (`consultations.actions.intake.intake_batch`: offices, calendars and "nobody on
+   duty has room" read once), one savepoint per item: a failing item rolls back alone, its error is kept on its
+   delivery's row; the outcomes are written in the same transaction. Something failing outside an item's savepoint
+   rolls the batch back, and its deliveries are processed again one at a time.
 
 What is tried again: nothing when every item was stored, or when a failure cannot heal (a bug, bad data; the
 delivery row keeps the body and the error for `reprocess`). When an item failed for a reason that may pass (the
@@ -24,6 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Q
 
 from pstdesk.channels import webhooks
 from pstdesk.channels.base import ChannelError, InboundAttachment, InboundMessage
@@ -69,6 +74,9 @@ class WhatsAppIntake(webhooks.WebhookIntake):
 
     def process(self, delivery: webhooks.Stored) -> webhooks.Outcome:
         return process_delivery(delivery)
+
+    def process_batch(self, batch: list[webhooks.Stored]) -> None:
+        process_batch(batch)
 
 
 intake = WhatsAppIntake()
@@ -139,137 +147,218 @@ def to_inbound(
     )
 
 
-def process_delivery(delivery: webhooks.Stored) -> Outcome:
-    """Process (or re-process: it is idempotent) a stored delivery; its outcome is written on the row in the
-    transaction of its items (`intake.finish`)."""
+@dataclass
+class _Prepared:
+    """One delivery read and routed, its media downloaded: what the batch's transaction does for it."""
+
+    delivery: webhooks.Stored
+    outcome: Outcome
+    items: list[tuple[ParsedMessage | ParsedStatus | ParsedError, InboundMessage | None]] = field(default_factory=list)
+
+
+def _prepare(batch: list[webhooks.Stored]) -> list[_Prepared]:
+    """Parse every delivery of a batch, route every `phone_number_id` and find the wamids already stored (one query
+    each for the whole batch), and download media (outside any transaction)."""
     from pstdesk.consultations.models import Message
     from pstdesk.offices.models import Office
 
-    outcome = Outcome()
-    try:
-        parsed = parse_webhook(json.loads(delivery.body))
-    except (ValueError, RecursionError):
-        outcome.state, outcome.errors = DeliveryState.INVALID, ["body is not JSON"]
-        intake.finish(delivery, outcome)
-        return outcome
-    outcome.items = len(parsed)
-    items: list[ParsedMessage | ParsedStatus | ParsedError] = []
-    for found in parsed:
-        if isinstance(found, ParsedInvalid):
-            # Malformed: recorded with its reason and skipped; it cannot heal by redelivery, so it never makes the
-            # valid items beside it wait (nor the POST fail).
-            outcome.invalid += 1
-            ident = f" ({found.ident})" if found.ident else ""
-            outcome.errors.append(f"invalid item {found.where}{ident}: {found.reason}")
-            log.warning("WhatsApp webhook %s: invalid item %s%s: %s", delivery.pk, found.where, ident, found.reason)
-        else:
-            items.append(found)
-    pnids = {item.phone_number_id for item in items}
-    offices = dict(
-        Office.objects.filter(whatsapp_phone_number_id__in=pnids).values_list("whatsapp_phone_number_id", "code")
-    )
-    messages = [i for i in items if isinstance(i, ParsedMessage)]
+    prepared: list[_Prepared] = []
+    parsed_items: list[tuple[_Prepared, list[ParsedMessage | ParsedStatus | ParsedError]]] = []
+    for delivery in batch:
+        entry = _Prepared(delivery, Outcome())
+        prepared.append(entry)
+        outcome = entry.outcome
+        try:
+            parsed = parse_webhook(json.loads(delivery.body))
+        except (ValueError, RecursionError):
+            outcome.state, outcome.errors = DeliveryState.INVALID, ["body is not JSON"]
+            continue
+        outcome.items = len(parsed)
+        items: list[ParsedMessage | ParsedStatus | ParsedError] = []
+        for found in parsed:
+            if isinstance(found, ParsedInvalid):
+                # Malformed: recorded with its reason and skipped; it cannot heal by redelivery, so it never makes
+                # the valid items beside it wait (nor the POST fail).
+                outcome.invalid += 1
+                ident = f" ({found.ident})" if found.ident else ""
+                outcome.errors.append(f"invalid item {found.where}{ident}: {found.reason}")
+                log.warning("WhatsApp webhook %s: invalid item %s%s: %s", delivery.pk, found.where, ident, found.reason)
+            else:
+                items.append(found)
+        parsed_items.append((entry, items))
+    pnids = {item.phone_number_id for _entry, items in parsed_items for item in items}
+    offices: dict[str, str] = {}
+    if pnids:
+        rows = Office.objects.filter(whatsapp_phone_number_id__in=pnids).values_list("whatsapp_phone_number_id", "code")
+        offices = {str(pnid): code for pnid, code in rows}
+    wamids = [i.wamid for _entry, items in parsed_items for i in items if isinstance(i, ParsedMessage)]
     known: set[str] = set()
-    if messages:
+    if wamids:
         known = {
             str(wamid)
-            for wamid in Message.objects.filter(
-                channel=CHANNEL, external_id__in=[m.wamid for m in messages]
-            ).values_list("external_id", flat=True)
-        }
-    prepared: list[tuple[ParsedMessage | ParsedStatus | ParsedError, InboundMessage | None]] = []
-    for item in items:
-        if item.phone_number_id not in offices:
-            outcome.unrouted.add(item.phone_number_id)
-            continue
-        if isinstance(item, ParsedMessage):
-            if item.wamid in known:
-                continue
-            try:
-                attachments, note = fetch_media(item)
-            except client.GraphError as exc:
-                if exc.retryable:
-                    outcome.transient = True
-                    outcome.errors.append(f"{item.wamid}: media download failed ({exc}); retried later")
-                    continue
-                attachments, note = (), {"media_id": item.media.media_id if item.media else "", "error": str(exc)}
-            prepared.append((item, to_inbound(item, offices[item.phone_number_id], attachments, note)))
-        else:
-            prepared.append((item, None))
-    feedback_waiting = _dialogs_awaiting_feedback([i for i, _ in prepared if isinstance(i, ParsedMessage)])
-
-    with transaction.atomic():
-        for item, inbound in prepared:
-            try:
-                with transaction.atomic():
-                    if isinstance(item, ParsedMessage) and inbound is not None:
-                        _handle_message(item, inbound, feedback_waiting)
-                    elif isinstance(item, ParsedStatus):
-                        _handle_status(item, delivery.pk)
-                    elif isinstance(item, ParsedError):
-                        log.warning(
-                            "WhatsApp reported errors for %s: %s", item.phone_number_id, error_text(item.errors)
-                        )
-            except Exception as exc:
-                transient = isinstance(exc, OperationalError) or (isinstance(exc, ChannelError) and not exc.permanent)
-                outcome.transient = outcome.transient or transient
-                ident = getattr(item, "wamid", item.phone_number_id)
-                outcome.errors.append(f"{ident}: {exc.__class__.__name__}: {exc}")
-                log.exception("WhatsApp webhook item %s of delivery %s failed", ident, delivery.pk)
-        if outcome.unrouted:
-            log.warning(
-                "WhatsApp webhook for unknown phone_number_id %s (delivery %s) stored, not processed",
-                ", ".join(sorted(outcome.unrouted)),
-                delivery.pk,
+            for wamid in Message.objects.filter(channel=CHANNEL, external_id__in=wamids).values_list(
+                "external_id", flat=True
             )
-            outcome.errors.append("unknown phone_number_id: " + ", ".join(sorted(outcome.unrouted)))
-        if outcome.invalid and outcome.invalid == outcome.items:
-            outcome.state = DeliveryState.INVALID
-        elif outcome.errors:
-            unrouted_only = outcome.unrouted and len(outcome.errors) == 1
-            outcome.state = DeliveryState.UNROUTED if unrouted_only else DeliveryState.PARTIAL
-        else:
-            outcome.state = DeliveryState.PROCESSED
+        }
+    for entry, items in parsed_items:
+        outcome = entry.outcome
+        for item in items:
+            if item.phone_number_id not in offices:
+                outcome.unrouted.add(item.phone_number_id)
+                continue
+            if isinstance(item, ParsedMessage):
+                if item.wamid in known:
+                    continue
+                try:
+                    attachments, note = fetch_media(item)
+                except client.GraphError as exc:
+                    if exc.retryable:
+                        outcome.transient = True
+                        outcome.errors.append(f"{item.wamid}: media download failed ({exc}); retried later")
+                        continue
+                    attachments, note = (), {"media_id": item.media.media_id if item.media else "", "error": str(exc)}
+                entry.items.append((item, to_inbound(item, offices[item.phone_number_id], attachments, note)))
+            else:
+                entry.items.append((item, None))
+    return prepared
+
+
+def process_deliveries(batch: list[webhooks.Stored]) -> list[Outcome]:
+    """Process (or re-process: it is idempotent) stored deliveries, in order: routing, known wamids and the rating
+    dialogs waiting for feedback read once for the batch, then one transaction with a savepoint per item; each
+    delivery's outcome is written on its row in that transaction (`intake.finish_many`). When something fails
+    outside an item's savepoint, the whole batch rolls back and the exception is raised."""
+    from pstdesk.consultations.actions.intake import intake_batch
+
+    prepared = _prepare(batch)
+    messages = [i for p in prepared for i, _ in p.items if isinstance(i, ParsedMessage)]
+    feedback = _FeedbackDialogs(messages)
+    # The wamids `_prepare` found absent are not looked up again by `receive_message`.
+    with intake_batch(absent={(CHANNEL, m.wamid) for m in messages}), transaction.atomic():
+        for entry in prepared:
+            _process_items(entry, feedback)
+        intake.finish_many([(entry.delivery, entry.outcome) for entry in prepared])
+    return [entry.outcome for entry in prepared]
+
+
+def process_batch(batch: list[webhooks.Stored]) -> None:
+    """The worker's step on a claimed batch: together (`process_deliveries`), or, when something failed outside an
+    item's savepoint (the batch then rolled back), each delivery on its own, so one cannot hold up the others."""
+    try:
+        process_deliveries(batch)
+    except webhooks.UNAVAILABLE:
+        raise
+    except Exception:
+        log.exception("WhatsApp webhook batch %s..%s failed; processed one by one", batch[0].pk, batch[-1].pk)
+        for delivery in batch:
+            _process_alone(delivery)
+
+
+def _process_alone(delivery: webhooks.Stored) -> Outcome:
+    try:
+        return process_deliveries([delivery])[0]
+    except webhooks.UNAVAILABLE:
+        raise
+    except Exception as exc:
+        log.exception("WhatsApp webhook delivery %s failed", delivery.pk)
+        outcome = Outcome(state=DeliveryState.PARTIAL, errors=[f"{exc.__class__.__name__}: {exc}"])
         intake.finish(delivery, outcome)
-    return outcome
+        return outcome
+
+
+def process_delivery(delivery: webhooks.Stored) -> Outcome:
+    """Process (or re-process) one stored delivery (`reprocess_delivery`)."""
+    return process_deliveries([delivery])[0]
+
+
+def _process_items(entry: _Prepared, feedback: _FeedbackDialogs) -> None:
+    delivery, outcome = entry.delivery, entry.outcome
+    for item, inbound in entry.items:
+        try:
+            with transaction.atomic():
+                if isinstance(item, ParsedMessage) and inbound is not None:
+                    _handle_message(item, inbound, feedback)
+                elif isinstance(item, ParsedStatus):
+                    _handle_status(item, delivery.pk)
+                elif isinstance(item, ParsedError):
+                    log.warning("WhatsApp reported errors for %s: %s", item.phone_number_id, error_text(item.errors))
+        except Exception as exc:
+            transient = isinstance(exc, OperationalError) or (isinstance(exc, ChannelError) and not exc.permanent)
+            outcome.transient = outcome.transient or transient
+            ident = getattr(item, "wamid", item.phone_number_id)
+            outcome.errors.append(f"{ident}: {exc.__class__.__name__}: {exc}")
+            log.exception("WhatsApp webhook item %s of delivery %s failed", ident, delivery.pk)
+    if outcome.state == DeliveryState.INVALID:  # not JSON
+        return
+    if outcome.unrouted:
+        log.warning(
+            "WhatsApp webhook for unknown phone_number_id %s (delivery %s) stored, not processed",
+            ", ".join(sorted(outcome.unrouted)),
+            delivery.pk,
+        )
+        outcome.errors.append("unknown phone_number_id: " + ", ".join(sorted(outcome.unrouted)))
+    if outcome.invalid and outcome.invalid == outcome.items:
+        outcome.state = DeliveryState.INVALID
+    elif outcome.errors:
+        unrouted_only = outcome.unrouted and len(outcome.errors) == 1
+        outcome.state = DeliveryState.UNROUTED if unrouted_only else DeliveryState.PARTIAL
+    else:
+        outcome.state = DeliveryState.PROCESSED
 
 
 def _sender_key(office_code: str, wa_id: str, user_id: str) -> tuple[str, str]:
     return office_code, (wa_id or user_id)
 
 
-def _dialogs_awaiting_feedback(messages: list[ParsedMessage]) -> dict[tuple[str, str], RatingDialog]:
-    """Rating dialogs of closed consultations waiting for feedback text from these senders (one query per POST).
-    Their text is the feedback, not a new request: it must not reopen the consultation."""
-    texts = [m for m in messages if m.type == "text"]
-    if not texts:
-        return {}
-    from django.db.models import Q
+class _FeedbackDialogs:
+    """Rating dialogs of closed consultations waiting for feedback text from the batch's senders (one query for the
+    batch). Their text is the feedback, not a new request: it must not reopen the consultation. A sender whose
+    dialog an earlier message of the batch may have moved (a button reply, a feedback text) is read again."""
 
-    senders = Q()
-    for m in texts:
-        senders |= (
-            Q(consultation__visitor__wa_id=m.wa_id) if m.wa_id else Q(consultation__visitor__wa_user_id=m.user_id)
-        )
-    rows = RatingDialog.objects.filter(senders, step=RatingStep.FEEDBACK, consultation__status="closed").select_related(
-        "consultation__visitor", "consultation__office"
-    )
-    return {
-        _sender_key(
-            d.consultation.office_id, d.consultation.visitor.wa_id or "", d.consultation.visitor.wa_user_id or ""
-        ): d
-        for d in rows
-    }
+    def __init__(self, messages: list[ParsedMessage]) -> None:
+        self.waiting = self._read([m for m in messages if m.type == "text"])
+        self.moved: set[tuple[str, str]] = set()
+
+    @staticmethod
+    def _read(texts: list[ParsedMessage]) -> dict[tuple[str, str], RatingDialog]:
+        if not texts:
+            return {}
+        senders = Q()
+        for m in texts:
+            senders |= (
+                Q(consultation__visitor__wa_id=m.wa_id) if m.wa_id else Q(consultation__visitor__wa_user_id=m.user_id)
+            )
+        rows = RatingDialog.objects.filter(
+            senders, step=RatingStep.FEEDBACK, consultation__status="closed"
+        ).select_related("consultation__visitor", "consultation__office")
+        return {
+            _sender_key(
+                d.consultation.office_id, d.consultation.visitor.wa_id or "", d.consultation.visitor.wa_user_id or ""
+            ): d
+            for d in rows
+        }
+
+    def get(self, office_code: str, parsed: ParsedMessage) -> RatingDialog | None:
+        key = _sender_key(office_code, parsed.wa_id, parsed.user_id)
+        if key in self.moved and parsed.type == "text":
+            self.moved.discard(key)
+            self.waiting.pop(key, None)
+            self.waiting.update(self._read([parsed]))
+        return self.waiting.get(key)
+
+    def touched(self, office_code: str, parsed: ParsedMessage) -> None:
+        self.moved.add(_sender_key(office_code, parsed.wa_id, parsed.user_id))
 
 
-def _handle_message(
-    parsed: ParsedMessage, inbound: InboundMessage, feedback_waiting: dict[tuple[str, str], RatingDialog]
-) -> None:
+def _handle_message(parsed: ParsedMessage, inbound: InboundMessage, feedback: _FeedbackDialogs) -> None:
     from pstdesk.channels.whatsapp import dialogs
     from pstdesk.consultations.actions import receive_message
     from pstdesk.consultations.models import Consultation
 
     reply = dialogs.parse_reply(parsed.reply_id) if parsed.reply_id else None
+    waiting = feedback.get(inbound.office_code, parsed)
+    if reply is not None or waiting is not None:
+        feedback.touched(inbound.office_code, parsed)  # its rating dialog may move: read it again for the next one
     if reply is not None:
         target = (
             Consultation.objects.select_related("office", "visitor")
@@ -283,7 +372,6 @@ def _handle_message(
             if receive_message(replace(inbound, consultation_id=target.pk, reopens=False)).created:
                 dialogs.handle_reply(reply, target, by=VisitorActor(target.visitor_id))
             return
-    waiting = feedback_waiting.get(_sender_key(inbound.office_code, parsed.wa_id, parsed.user_id))
     if waiting is not None and parsed.type == "text":
         consultation = waiting.consultation
         if receive_message(replace(inbound, consultation_id=consultation.pk, reopens=False)).created:
@@ -297,6 +385,7 @@ def _handle_message(
     if reply is not None:
         dialogs.handle_reply(reply, consultation, by=by)
     elif parsed.type == "text" and _awaiting_feedback(consultation):
+        feedback.touched(inbound.office_code, parsed)
         dialogs.feedback_text(consultation, parsed.body, by=by)
     if received.message.seq == 1:
         dialogs.greet_new_consultation(consultation)

@@ -1,11 +1,17 @@
 """Intake: every channel's inbound message enters here, is stored exactly once per (channel, external id) in the
-consultation it continues (found, reopened or opened), and is followed by the steps that cannot lose it."""
+consultation it continues (found, reopened or opened), and is followed by the steps that cannot lose it.
+
+A channel's worker that stores many messages in one transaction (the WhatsApp webhook's batch) wraps them in
+`intake_batch()`: the reads that cannot change within the batch are made once for it (see there).
+"""
 
 from __future__ import annotations
 
 import logging
-from contextlib import ExitStack
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from pstdesk.audit.actions import record
 from pstdesk.channels.base import InboundMessage
-from pstdesk.consultations.actions.assignment import auto_assign
+from pstdesk.consultations.actions.assignment import auto_assign, next_officer
 from pstdesk.consultations.actions.outbox import post_automatic_message
 from pstdesk.consultations.actions.procedure import reopen_consultation
 from pstdesk.consultations.actions.requirements import (
@@ -40,6 +46,8 @@ from pstdesk.consultations.models import (
 )
 from pstdesk.lib.actors import Actor, SystemActor, VisitorActor
 from pstdesk.lib.errors import AttachmentRejected, InvalidInput
+from pstdesk.lib.workdays import WorkCalendar
+from pstdesk.offices.calendar import calendar_for, years_for
 from pstdesk.offices.models import Office
 
 log = logging.getLogger(__name__)
@@ -54,8 +62,57 @@ class Received:
     created: bool
 
 
+@dataclass
+class _Batch:
+    """What the messages of one `intake_batch` share."""
+
+    pinned: ExitStack
+    absent: set[tuple[str, str]]
+    offices: dict[str, Office | None] = field(default_factory=dict)
+    calendars: dict[tuple[str, tuple[int, ...]], WorkCalendar] = field(default_factory=dict)
+    nobody_free: set[str] = field(default_factory=set)
+
+    def office(self, code: str) -> Office | None:
+        if code not in self.offices:
+            office = self.offices[code] = Office.objects.filter(code=code).first()
+            if office is not None:
+                self.pinned.enter_context(office.standard_pinned())
+        return self.offices[code]
+
+    def calendar(self, office: Office, now: datetime) -> WorkCalendar:
+        key = (office.code, years_for(now))
+        if key not in self.calendars:
+            self.calendars[key] = calendar_for(office, years=key[1])
+        return self.calendars[key]
+
+
+_BATCH: ContextVar[_Batch | None] = ContextVar("intake_batch", default=None)
+
+
+@contextmanager
+def intake_batch(*, absent: Iterable[tuple[str, str]] = ()) -> Iterator[None]:
+    """Inbound messages received within the block (a worker's batch, in one transaction: a fraction of a second)
+    share the reads that cannot change within it: each office is read once with its service standard pinned, its
+    calendar once (the out-of-hours reply), and "nobody on duty has room" once per office (an officer who goes on
+    duty meanwhile is offered the next message's consultation). `absent` are the (channel, external id) the caller
+    has just looked up and not found: they are not looked up again (the unique key still decides a race)."""
+    if _BATCH.get() is not None:  # nested: the outer block decides
+        yield
+        return
+    with ExitStack() as pinned:
+        token = _BATCH.set(_Batch(pinned=pinned, absent=set(absent)))
+        try:
+            yield
+        finally:
+            _BATCH.reset(token)
+
+
 def _find_inbound(inbound: InboundMessage) -> Message | None:
     if not inbound.external_id:
+        return None
+    batch = _BATCH.get()
+    if batch is not None and (inbound.channel, inbound.external_id) in batch.absent:
+        batch.absent.discard((inbound.channel, inbound.external_id))  # a second one in the batch is looked up
         return None
     # A new message is the common case: ask for the key alone, and load the row only when it is there.
     keys = Message.objects.filter(channel=inbound.channel, external_id=inbound.external_id).order_by()
@@ -96,6 +153,41 @@ def _known_visitor_consultation(inbound: InboundMessage) -> Consultation | None:
     )
     if candidate is None or candidate.visitor.merged_into_id is not None:
         return None
+    return candidate
+
+
+def _known_sender_consultation(inbound: InboundMessage, office: Office) -> Consultation | None:
+    """The common case of a channel that names its sender by a provider id (WhatsApp's wa_id or user id): a known
+    sender writing in an active consultation, whom `identify_visitor` would find and add nothing to (the ids, a
+    verified number and a name are there already). The consultation and its visitor in one query, no lock on the
+    visitor (nothing of it changes). None whenever the full lookup is needed."""
+    wa_id, user_id = inbound.sender_wa_id.strip(), inbound.sender_wa_user_id.strip()
+    if inbound.consultation_id is not None or inbound.sender_email or not (wa_id or user_id):
+        return None
+    sender = {"visitor__wa_id": wa_id} if wa_id else {"visitor__wa_user_id": user_id}
+    candidate = (
+        Consultation.objects.select_related("visitor")
+        .filter(
+            office=office,
+            channel=inbound.channel,
+            visitor__erased_at__isnull=True,
+            visitor__merged_into__isnull=True,
+            **sender,
+        )
+        .active()
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if candidate is None:
+        return None
+    visitor = candidate.visitor
+    if user_id and visitor.wa_user_id != user_id:
+        return None  # identified by the user id first, which may be someone else's or new here
+    if (wa_id or inbound.sender_whatsapp) and (not visitor.whatsapp or visitor.whatsapp_verified_at is None):
+        return None  # the number would be added or verified
+    if inbound.sender_name.strip() and not visitor.name:
+        return None  # the name would be added
+    candidate.office = office
     return candidate
 
 
@@ -204,12 +296,19 @@ def receive_message(inbound: InboundMessage) -> Received:
                 now = timezone.now()
                 consultation = _known_visitor_consultation(inbound)
                 if consultation is None:
-                    office = Office.objects.filter(code=inbound.office_code).first()
+                    batch = _BATCH.get()
+                    office = (
+                        batch.office(inbound.office_code)
+                        if batch is not None
+                        else Office.objects.filter(code=inbound.office_code).first()
+                    )
                     if office is None:
                         raise InvalidInput(_("Kantor %(code)s tidak dikenal.") % {"code": inbound.office_code})
                     pinned.enter_context(office.standard_pinned())
-                    visitor = _identify_visitor(inbound)
-                    consultation, _how = _consultation_for(inbound, office, visitor, now)
+                    consultation = _known_sender_consultation(inbound, office)
+                    if consultation is None:
+                        visitor = _identify_visitor(inbound)
+                        consultation, _how = _consultation_for(inbound, office, visitor, now)
                 else:
                     pinned.enter_context(consultation.office.standard_pinned())
                 message = append_message(
@@ -232,24 +331,54 @@ def receive_message(inbound: InboundMessage) -> Received:
     return Received(message, consultation, True)
 
 
+def follow_up_inbound(consultation: Consultation, inbound: InboundMessage, now: datetime) -> None:
+    """The follow-ups `receive_message` runs after storing a message, for a message stored another way: the
+    widget's lean append (`channels/web/append.py`) runs them after its own commit when one can change something."""
+    _after_inbound(consultation, inbound, now)
+
+
 def _after_inbound(consultation: Consultation, inbound: InboundMessage, now: datetime) -> None:
     """The follow-ups of a stored message, each skipped when it cannot change anything (the status and assignee
     were read back when the message took its seq): requirements only move a consultation that is new or waiting
-    for them, and an assigned or closed one is not auto-assigned."""
+    for them, and an assigned or closed one is not auto-assigned. What each would do is decided by a read first
+    (most messages change nothing); only a step that writes gets its own savepoint."""
     by = VisitorActor(consultation.visitor_id)
 
-    def requirements() -> None:  # read first: most messages change nothing, and need no lock for that
-        if requirements_would_change(consultation, missing_requirements(consultation)):
-            refresh_requirements(consultation, by=by)
-
     if consultation.status in (Status.NEW, Status.AWAITING_REQUIREMENTS):
-        _follow_up(consultation, requirements)
+        if _decide(consultation, lambda: requirements_would_change(consultation, missing_requirements(consultation))):
+            _follow_up(consultation, lambda: refresh_requirements(consultation, by=by))
     if consultation.clarification_asked_at is not None and consultation.clarification_answered_at is None:
         _follow_up(consultation, lambda: record_clarification_answer(consultation, at=now, by=by))
     if consultation.assigned_to_id is None and consultation.status != Status.CLOSED:
-        _follow_up(consultation, lambda: auto_assign(consultation))
+        if _decide(consultation, lambda: _someone_free(consultation)):
+            _follow_up(consultation, lambda: auto_assign(consultation))
     if consultation.status != Status.CLOSED:  # a rating answer to a closed consultation needs no "we are closed"
-        _follow_up(consultation, lambda: _out_of_hours(consultation, inbound, now))
+        text = _decide(consultation, lambda: _out_of_hours_text(consultation, inbound, now))
+        if text:
+            _follow_up(consultation, lambda: _out_of_hours(consultation, inbound, now, text))
+
+
+def _decide(consultation: Consultation, read: Any) -> Any:
+    """A follow-up's read; its failure is logged and decides "nothing to do" (the message is stored)."""
+    try:
+        return read()
+    except Exception:
+        log.exception("follow-up of inbound message on %s failed", consultation)
+        return None
+
+
+def _someone_free(consultation: Consultation) -> bool:
+    """Whether an officer on duty may have room (`auto_assign` decides again); within a batch, an office where
+    nobody had room is not asked again."""
+    batch = _BATCH.get()
+    if batch is None:
+        return True  # auto_assign asks
+    if consultation.office_id in batch.nobody_free:
+        return False
+    if next_officer(consultation.office_id) is None:
+        batch.nobody_free.add(consultation.office_id)
+        return False
+    return True
 
 
 def _follow_up(consultation: Consultation, step: Any) -> None:
@@ -266,22 +395,27 @@ def _follow_up(consultation: Consultation, step: Any) -> None:
         log.exception("follow-up of inbound message on %s failed", consultation)
 
 
-def _out_of_hours(consultation: Consultation, inbound: InboundMessage, now: datetime) -> None:
-    """Post the out-of-hours reply when due. Decided without a lock (the common answer is "not due"); when due,
-    posted under the consultation's lock, re-deciding if another reply or an officer's message came in between,
-    so two messages arriving at once get one reply."""
+def _out_of_hours_text(consultation: Consultation, inbound: InboundMessage, now: datetime) -> str | None:
     from pstdesk.consultations import out_of_hours
 
+    batch = _BATCH.get()
+    if batch is None:  # the calendar is read by the reply's rules
+        return out_of_hours.out_of_hours_reply(consultation, now=now, auto_submitted=inbound.auto_submitted)
+    cal = batch.calendar(consultation.office, now)
+    return out_of_hours.out_of_hours_reply(consultation, now=now, auto_submitted=inbound.auto_submitted, cal=cal)
+
+
+def _out_of_hours(consultation: Consultation, inbound: InboundMessage, now: datetime, text: str) -> None:
+    """Post the out-of-hours reply `text`, decided without a lock (the common answer is "not due"), under the
+    consultation's lock, re-deciding if another reply or an officer's message came in between, so two messages
+    arriving at once get one reply."""
     seen = (consultation.last_auto_reply_at, consultation.last_outbound_at, consultation.status)
-    text = out_of_hours.out_of_hours_reply(consultation, now=now, auto_submitted=inbound.auto_submitted)
-    if not text:
-        return
     with transaction.atomic():
         lock(consultation)
         if (consultation.last_auto_reply_at, consultation.last_outbound_at, consultation.status) != seen:
             if consultation.status == Status.CLOSED:
                 return
-            text = out_of_hours.out_of_hours_reply(consultation, now=now, auto_submitted=inbound.auto_submitted)
+            text = _out_of_hours_text(consultation, inbound, now) or ""
         if text:
             post_automatic_message(
                 consultation, body=text, payload={"out_of_hours": True}, by=SystemActor("out_of_hours")

@@ -45,6 +45,7 @@ from pstdesk.consultations.console import queries
 from pstdesk.consultations.serializers import message_dict, messages_queryset, user_display
 from pstdesk.lib.events import consultation_group, office_group, user_group
 from pstdesk.lib.recheck import Recheck
+from pstdesk.runtime.hub import DirectDispatch
 
 REPLAY_CHUNK = 200
 CLOSE_SESSION_ENDED = 4401
@@ -109,8 +110,10 @@ def _as_int(value: Any) -> int | None:
     return number if number >= 0 else None
 
 
-class ConsoleConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # Channels has no type information
-    """One officer's console socket (see the module docstring for the protocol)."""
+class ConsoleConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # Channels: no types
+    """One officer's console socket (see the module docstring for the protocol). Its database calls go through
+    `database_sync_to_async`, which looks after the connections, so no `close_old_connections` hop runs before
+    each frame or event (`runtime.hub.DirectDispatch`)."""
 
     async def connect(self) -> None:
         self.user = self.scope.get("user")

@@ -215,10 +215,11 @@ def test_whatsapp_webhook_message_of_a_known_visitor(
     assert _statements(ctx, "INSERT") == 1 and _statements(ctx, "BEGIN") == 0
     assert not Message.objects.filter(external_id="wamid.HOT2").exists()
     # The worker's step: the claim (one conditional UPDATE), routing, known wamids, waiting rating dialogs; then one
-    # transaction (2) with a savepoint per item (2) and per follow-up (2): the intake (pre-check, office,
-    # `identify_visitor` by wa_id in its savepoint (5), the consultation, seq, insert), the out-of-hours calendar
-    # (2) and the delivery's outcome; then the next claim, which finds nothing.
-    with CaptureQueriesContext(connection) as ctx, django_assert_num_queries(26):
+    # transaction for the batch (2) with a savepoint per item (2): the intake (the office and its standard, read once
+    # per batch (2); the known sender's consultation with its visitor (1), in its savepoint (2): seq, insert), the
+    # out-of-hours calendar (1, once per batch) and the outcomes (1); then the next claim, which finds nothing. The
+    # wamid is not looked up again (the batch found it absent) and the visitor is not locked (nothing of it changes).
+    with CaptureQueriesContext(connection) as ctx, django_assert_num_queries(18):
         assert drain_all() == 1
     assert _statements(ctx, "BEGIN") == 1
     second = Message.objects.get(external_id="wamid.HOT2")

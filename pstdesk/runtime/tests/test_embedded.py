@@ -158,6 +158,12 @@ def test_serve_embedded_consumer_records_breaches_and_runs_tasks_queued_before_s
         base = f"http://127.0.0.1:{env['PORT']}"
         # Without Django debug: the branded page, no URLconf listing, no settings.
         missing = httpx.get(f"{base}/konsultasi/tidak-ada/", timeout=10)
+        # Static files, answered in front of Django (pstdesk.lib.static): caching headers and the security headers.
+        css = httpx.get(f"{base}/static/pstdesk/site.css", timeout=10)
+        css_again = httpx.get(
+            f"{base}/static/pstdesk/site.css", headers={"If-None-Match": css.headers["etag"]}, timeout=10
+        )
+        no_file = httpx.get(f"{base}/static/pstdesk/no-such-file.css", timeout=10)
         verify = httpx.get(
             f"{base}/channels/whatsapp/webhook",
             params={"hub.mode": "subscribe", "hub.verify_token": "demo-verify-token", "hub.challenge": "4711"},
@@ -190,6 +196,13 @@ def test_serve_embedded_consumer_records_breaches_and_runs_tasks_queued_before_s
     assert missing.status_code == 404 and "Halaman tidak ditemukan" in missing.text
     assert "URLconf" not in missing.text and "DEBUG" not in missing.text
     assert "content-security-policy" in missing.headers
+    assert (
+        css.status_code == 200 and "@media print" in css.text and css.headers["cache-control"] == "max-age=60, public"
+    )
+    assert "default-src 'self'" in css.headers["content-security-policy"]
+    assert css.headers["x-content-type-options"] == "nosniff" and css.headers["content-type"].startswith("text/css")
+    assert css_again.status_code == 304
+    assert no_file.status_code == 404 and "Halaman tidak ditemukan" in no_file.text
     # The webhook handshake answered, and its verify token never reached the access log.
     assert verify.status_code == 200 and verify.text == "4711"
     assert "/channels/whatsapp/webhook?[redacted]" in output

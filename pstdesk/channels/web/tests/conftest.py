@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from pstdesk.channels.web.actions import open_widget_session
 from pstdesk.channels.web.models import WidgetSession
+from pstdesk.channels.web.writer import writer
 from pstdesk.guestbook.models import Consent, GuestbookEntry, Visitor
 from pstdesk.lib.actors import VisitorActor
 from pstdesk.offices.models import Office
@@ -34,6 +35,14 @@ def private_cache(settings: Any) -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def writer_connections_released() -> Iterator[None]:
+    """The widget writer's thread keeps its database connection between batches: closed after each test, so the
+    test database can be flushed and dropped."""
+    yield
+    writer.release()
 
 
 @pytest.fixture(autouse=True)

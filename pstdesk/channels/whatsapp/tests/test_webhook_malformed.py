@@ -244,3 +244,13 @@ def test_fuzz_signed_malformed_payloads(post_webhook: Any, sim: Simulator, case:
     stored = Message.objects.filter(direction=Direction.IN).count()
     assert post_webhook(body).status_code == 200  # redelivery
     assert Message.objects.filter(direction=Direction.IN).count() == stored
+
+
+def test_contact_ids_of_the_wrong_type_never_sink_the_message(post_webhook: Any, sim: Simulator) -> None:
+    """Found by the fuzz test: a contact whose `user_id` is a list crashed the whole delivery (unhashable). Such a
+    contact is simply not the sender's; the message is stored and the delivery processed."""
+    n = next(_serial) * 10
+    body = _with_malformed({"contacts": [{"profile": {"name": "X"}, "user_id": ["ID.1"], "wa_id": {"a": 1}}]}, n, None)
+    assert post_webhook(body).status_code == 200
+    assert _stored(f"wamid.good{n}") and _stored(f"wamid.good{n + 1}")
+    assert WebhookDelivery.objects.get().state == DeliveryState.PROCESSED

@@ -53,7 +53,7 @@ test: install-dev browser
 lint: install-dev
 	$(BIN)/ruff check pstdesk bench
 	$(BIN)/ruff format --check pstdesk bench
-	$(BIN)/mypy pstdesk
+	$(BIN)/mypy pstdesk  # --strict for the application, relaxed for tests: [tool.mypy] in pyproject.toml
 	$(BIN)/pstdesk makemigrations --check --dry-run
 
 bench: install-dev

@@ -14,6 +14,7 @@ from pstdesk.accounts.access import can_administer, visible_offices
 from pstdesk.accounts.models import ApiToken, Role, SecurityPolicy, User, hash_token
 from pstdesk.accounts.twofactor import AUTHENTICATOR, RECOVERY, RECOVERY_CODES, enabled_for, forget_policy, required_for
 from pstdesk.audit.actions import record
+from pstdesk.lib.actors import Actor, is_command, is_system, is_user
 from pstdesk.lib.errors import DomainError, NotAllowed
 
 # Fields of a user worth an audit trail (never the password hash).
@@ -36,14 +37,17 @@ def _user_snapshot(user: User) -> dict[str, Any]:
     return {name: getattr(user, name) for name in AUDITED_USER_FIELDS}
 
 
-def _check_may_manage(by: Any, user: User) -> None:
-    """A superuser manages anyone; an office admin manages non-superusers of offices in their subtree."""
-    if isinstance(by, str):  # a command or the system
+def _check_may_manage(by: Actor, user: User) -> None:
+    """A superuser manages anyone; an office admin manages non-superusers of offices in their subtree. Admits an
+    operator's command and the system too; never a visitor or a channel."""
+    if is_command(by) or is_system(by):
         return
-    if getattr(by, "is_superuser", False):
+    if not is_user(by):
+        raise NotAllowed(_("Anda tidak berwenang mengelola akun ini."))
+    if by.is_superuser:
         return
     allowed = (
-        getattr(by, "is_authenticated", False)
+        by.is_authenticated
         and by.is_active
         and by.role == Role.ADMIN
         and not user.is_superuser
@@ -54,14 +58,14 @@ def _check_may_manage(by: Any, user: User) -> None:
         raise NotAllowed(_("Anda tidak berwenang mengelola akun ini."))
 
 
-def save_staff_user(user: User, *, by: Any, created: bool, before: dict[str, Any] | None = None) -> User:
+def save_staff_user(user: User, *, by: Actor, created: bool, before: dict[str, Any] | None = None) -> User:
     """Save a staff account edited by an administrator (or a command) and audit it.
 
     Guarantees: the actor may manage the account before *and* after the edit (an office admin cannot move a user
     into an office outside their subtree, nor grant superuser); one audit row `user.created` / `user.updated`
     with the fields before and after (never the password).
     """
-    if not isinstance(by, str) and not getattr(by, "is_superuser", False) and user.is_superuser:
+    if user.is_superuser and not (is_command(by) or is_system(by) or (is_user(by) and by.is_superuser)):
         raise NotAllowed(_("Hanya superuser yang dapat memberi hak superuser."))
     _check_may_manage(by, user)
     with transaction.atomic():
@@ -84,12 +88,12 @@ def snapshot_user(user: User) -> dict[str, Any]:
     return _user_snapshot(user)
 
 
-def create_api_token(user: User, *, by: Any, name: str = "") -> tuple[ApiToken, str]:
+def create_api_token(user: User, *, by: Actor, name: str = "") -> tuple[ApiToken, str]:
     """A new API token for `user`. Returns the row and the raw token, which is shown once and never stored (only
     its SHA-256). One audit row `token.created`."""
     if not user.is_active:
         raise DomainError(_("Akun %(username)s tidak aktif.") % {"username": user.username})
-    if not isinstance(by, str) and by != user:
+    if not (is_user(by) and by.pk == user.pk):  # the user themself, else as `_check_may_manage` admits
         _check_may_manage(by, user)
     raw = ApiToken.generate()
     with transaction.atomic():
@@ -98,11 +102,11 @@ def create_api_token(user: User, *, by: Any, name: str = "") -> tuple[ApiToken, 
     return token, raw
 
 
-def revoke_api_token(token: ApiToken, *, by: Any) -> ApiToken:
+def revoke_api_token(token: ApiToken, *, by: Actor) -> ApiToken:
     """Revoke a token: from now on it answers 401. Revoking twice is refused (nothing changes)."""
     if token.revoked_at is not None:
         raise DomainError(_("Token ini sudah dicabut."))
-    if not isinstance(by, str) and by != token.user:
+    if not (is_user(by) and by.pk == token.user_id):  # the token's user, else as `_check_may_manage` admits
         _check_may_manage(by, token.user)
     with transaction.atomic():
         token.revoked_at = timezone.now()
@@ -112,7 +116,7 @@ def revoke_api_token(token: ApiToken, *, by: Any) -> ApiToken:
 
 
 # --- two-factor authentication (accounts.twofactor) ---------------------------------------------------------------
-def start_two_factor_enrolment(user: User, *, by: Any) -> Any:
+def start_two_factor_enrolment(user: User, *, by: Actor) -> Any:
     """A new, unconfirmed authenticator for `user` (any earlier unconfirmed one is dropped): its secret is shown
     to the user once as a QR code and a key; nothing changes at login until it is confirmed with a code. Audited
     `two_factor.enrolment_started`."""
@@ -131,7 +135,7 @@ def _new_recovery_codes(user: User) -> list[str]:
     return codes
 
 
-def confirm_two_factor(user: User, *, device: Any, by: Any) -> list[str]:
+def confirm_two_factor(user: User, *, device: Any, by: Actor) -> list[str]:
     """Make the authenticator `device` (whose code the caller has just checked) the user's one authenticator, with
     a fresh set of recovery codes, returned to be shown once (only django-otp's rows keep them). Audited
     `two_factor.enabled`."""
@@ -146,7 +150,7 @@ def confirm_two_factor(user: User, *, device: Any, by: Any) -> list[str]:
     return codes
 
 
-def regenerate_recovery_codes(user: User, *, by: Any) -> list[str]:
+def regenerate_recovery_codes(user: User, *, by: Actor) -> list[str]:
     """New recovery codes for a user with an authenticator; the old ones stop working. Audited."""
     if not enabled_for(user):
         raise DomainError(_("Verifikasi dua langkah belum aktif untuk akun ini."))
@@ -156,11 +160,11 @@ def regenerate_recovery_codes(user: User, *, by: Any) -> list[str]:
     return codes
 
 
-def disable_two_factor(user: User, *, by: Any) -> None:
+def disable_two_factor(user: User, *, by: Actor) -> None:
     """Remove the user's authenticator and recovery codes. The user themself (after a current code, checked by the
     caller) when their office does not require it; an administrator who may manage the account (a lost phone)
     at any time, after which a required user enrols again at the next login. Audited `two_factor.disabled`."""
-    if by == user or getattr(by, "pk", None) == user.pk:
+    if is_user(by) and by.pk == user.pk:
         if required_for(user):
             raise NotAllowed(_("Kantor Anda mewajibkan verifikasi dua langkah untuk akun ini."))
     else:
@@ -178,10 +182,11 @@ def record_two_factor_attempt(user: User, *, ok: bool, method: str, locked: bool
     record("two_factor.verified" if ok else "two_factor.failed", user, by=user, office=user.office, after=after)
 
 
-def set_security_policy(office: Any, *, require_admin_two_factor: bool, by: Any) -> Any:
+def set_security_policy(office: Any, *, require_admin_two_factor: bool, by: Actor) -> Any:
     """Set an office's security policy (admins of the office or above, and superusers). Audited
     `security_policy.updated` with the value before and after."""
-    if not isinstance(by, str) and not can_administer(by, office):
+    # Admits an operator's command, the system, and a user who administers the office.
+    if not (is_command(by) or is_system(by) or (is_user(by) and can_administer(by, office))):
         raise NotAllowed(_("Anda tidak berwenang mengubah kebijakan keamanan kantor ini."))
     with transaction.atomic():
         policy, _created = SecurityPolicy.objects.select_for_update().get_or_create(office=office)

@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from pstdesk.accounts.access import acting_user
 from pstdesk.accounts.actions import (
     create_api_token,
     disable_two_factor,
@@ -36,7 +37,7 @@ SUPERUSER_ONLY_FIELDS = ("is_superuser", "groups", "user_permissions")
 
 
 @admin.register(User)
-class UserAdmin(OfficeScopedAdmin, DjangoUserAdmin):
+class UserAdmin(OfficeScopedAdmin, DjangoUserAdmin):  # type: ignore[type-arg]
     """Staff accounts of the user's offices, with their office, role, duty and capacity."""
 
     office_field = "office"
@@ -67,9 +68,9 @@ class UserAdmin(OfficeScopedAdmin, DjangoUserAdmin):
             readonly += list(SUPERUSER_ONLY_FIELDS)
         return readonly
 
-    def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm[User], change: bool) -> None:
         before = snapshot_user(User.objects.get(pk=obj.pk)) if change else None
-        save_staff_user(obj, by=request.user, created=not change, before=before)
+        save_staff_user(obj, by=acting_user(request), created=not change, before=before)
 
     actions = ["reset_two_factor"]
 
@@ -79,7 +80,7 @@ class UserAdmin(OfficeScopedAdmin, DjangoUserAdmin):
         done = 0
         for user in queryset.select_related("office"):
             try:
-                disable_two_factor(user, by=request.user)
+                disable_two_factor(user, by=acting_user(request))
                 done += 1
             except DomainError as exc:
                 messages.error(request, f"{user}: {exc.message}")
@@ -115,8 +116,10 @@ class ApiTokenAdmin(OfficeScopedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # revoked tokens stay, for the audit trail
 
-    def save_model(self, request: HttpRequest, obj: ApiToken, form: forms.ModelForm, change: bool) -> None:
-        token, raw = create_api_token(form.cleaned_data["user"], by=request.user, name=form.cleaned_data["name"])
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: forms.ModelForm[ApiToken], change: bool) -> None:
+        token, raw = create_api_token(
+            form.cleaned_data["user"], by=acting_user(request), name=form.cleaned_data["name"]
+        )
         obj.pk = token.pk
         messages.warning(
             request,
@@ -128,7 +131,7 @@ class ApiTokenAdmin(OfficeScopedAdmin):
         done = 0
         for token in queryset.filter(revoked_at__isnull=True).select_related("user"):
             try:
-                revoke_api_token(token, by=request.user)
+                revoke_api_token(token, by=acting_user(request))
                 done += 1
             except DomainError as exc:
                 messages.error(request, f"{token}: {exc.message}")
@@ -164,8 +167,10 @@ class SecurityPolicyAdmin(OfficeScopedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def save_model(self, request: HttpRequest, obj: SecurityPolicy, form: forms.ModelForm, change: bool) -> None:
-        set_security_policy(obj.office, require_admin_two_factor=obj.require_admin_two_factor, by=request.user)
+    def save_model(
+        self, request: HttpRequest, obj: SecurityPolicy, form: forms.ModelForm[SecurityPolicy], change: bool
+    ) -> None:
+        set_security_policy(obj.office, require_admin_two_factor=obj.require_admin_two_factor, by=acting_user(request))
 
 
 # The admin's login asks for the second factor like the console's (accounts.views.TwoStepLoginView).

@@ -92,11 +92,11 @@ def authenticator(user: Any, *, confirmed: bool = True) -> TOTPDevice | None:
 
 
 def enabled_for(user: Any) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
 def recovery_codes_left(user: Any) -> int:
-    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+    return int(StaticToken.objects.filter(device__user=user, device__confirmed=True).count())
 
 
 def manual_key(device: TOTPDevice) -> str:
@@ -108,7 +108,7 @@ def manual_key(device: TOTPDevice) -> str:
 def qr_svg(device: TOTPDevice) -> SafeString:
     """The enrolment QR code (the otpauth:// URL) as inline SVG; drawn by `qrcode` from our own URL only."""
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
-    svg = image.to_string(encoding="unicode")
+    svg: str = image.to_string(encoding="unicode")
     return mark_safe(svg)  # noqa: S308 - generated SVG paths, no user text
 
 

@@ -7,18 +7,17 @@ from typing import Any
 from django.db import models
 
 from pstdesk.audit.models import AuditLog
-from pstdesk.lib.actors import ChannelActor, SystemActor, VisitorActor
+from pstdesk.lib.actors import NON_USER_ACTORS, Actor, is_user
 
 
-def actor_fields(by: Any) -> dict[str, Any]:
-    """Split `by=` (a `User` or a typed actor from `lib.actors`; legacy label strings such as "channel:whatsapp" are
-    still accepted) into the two actor columns."""
-    if by is None:
-        return {"actor": None, "actor_label": "system"}
-    if isinstance(by, str):
-        return {"actor": None, "actor_label": by}
-    if isinstance(by, SystemActor | VisitorActor | ChannelActor):
+def actor_fields(by: Actor) -> dict[str, Any]:
+    """Split `by=` (a `User` or a typed actor from `lib.actors`) into the two actor columns: a user as the foreign
+    key, any other actor as its label ("system:sla", "visitor:12", ...). A bare string or None is refused
+    (`TypeError`): an actor is typed, so that a label cannot pass for "the system"."""
+    if isinstance(by, NON_USER_ACTORS):
         return {"actor": None, "actor_label": by.label}
+    if not is_user(by):
+        raise TypeError(f"by= must be a User or a lib.actors actor, not {type(by).__name__}: {by!r}")
     return {"actor": by, "actor_label": ""}
 
 
@@ -26,7 +25,7 @@ def record(
     verb: str,
     subject: models.Model,
     *,
-    by: Any,
+    by: Actor,
     office: Any = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,

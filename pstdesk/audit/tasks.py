@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
 
 from pstdesk.audit.chain import seal_chains
+from pstdesk.lib.tasks import db_periodic_task
 
 
 @db_periodic_task(crontab(minute="*"))

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from pstdesk.lib.actors import Actor
+
 
 class ChannelError(Exception):
     """A send or parse failure. `permanent=True` means retrying cannot help (the outbox row fails)."""
@@ -148,7 +150,7 @@ class HasTemplates(Protocol):
         """The templates an officer may send in this consultation (each with `name`, `language`, `body_text`)."""
 
     def send_template(
-        self, consultation: Any, *, by: Any, name: str, language: str, params: list[str] | tuple[str, ...] = ()
+        self, consultation: Any, *, by: Actor, name: str, language: str, params: list[str] | tuple[str, ...] = ()
     ) -> Any:
         """Queue one template to the visitor; returns the outbox `Message`."""
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
-from pstdesk.accounts.access import get_office_for
+from pstdesk.accounts.access import acting_user, get_office_for
 from pstdesk.accounts.models import User
 from pstdesk.complaints import actions
 from pstdesk.complaints.access import complaints_for, get_complaint_for
@@ -158,7 +158,7 @@ def _create(request: HttpRequest, payload: ComplaintIn) -> Any:
         office,
         kind=payload.kind,
         text=payload.text,
-        by=request.user,
+        by=acting_user(request),
         source=payload.source,
         contact=payload.contact,
         external_id=payload.external_id,
@@ -191,15 +191,15 @@ def _update(request: HttpRequest, complaint_id: int, payload: ComplaintUpdate) -
                 to = User.objects.filter(pk=payload.assigned_to, office_id=complaint.office_id, is_active=True).first()
                 if to is None:
                     raise InvalidInput(_("Petugas tidak ditemukan di kantor ini."))
-            actions.assign_complaint(complaint, by=request.user, to=to)
+            actions.assign_complaint(complaint, by=acting_user(request), to=to)
         if payload.note is not None:
-            actions.add_complaint_note(complaint, by=request.user, body=payload.note)
+            actions.add_complaint_note(complaint, by=acting_user(request), body=payload.note)
         if payload.lapor_stage is not None:
-            actions.set_lapor_stage(complaint, by=request.user, stage=payload.lapor_stage)
+            actions.set_lapor_stage(complaint, by=acting_user(request), stage=payload.lapor_stage)
         if payload.answer is not None:
             actions.handle_complaint(
                 complaint,
-                by=request.user,
+                by=acting_user(request),
                 response=payload.answer.response,
                 upheld=payload.answer.upheld,
                 reason=payload.answer.reason,

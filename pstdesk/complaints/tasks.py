@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
 
 from pstdesk.complaints.actions import detect_breaches, escalate_overdue_complaints, send_breach_digests
+from pstdesk.lib.tasks import db_periodic_task
 
 
 @db_periodic_task(crontab(minute="*"))

@@ -22,7 +22,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from pstdesk.accounts.access import get_office_for, visible_offices
+from pstdesk.accounts.access import acting_user, get_office_for, visible_offices
 from pstdesk.accounts.models import Role, User
 from pstdesk.audit.models import trail_of
 from pstdesk.complaints import throttle
@@ -176,7 +176,10 @@ def supervision(request: HttpRequest) -> HttpResponse:
             else:
                 try:
                     case = open_compensation(
-                        office, by=request.user, reason=open_form.cleaned_data["reason"], consultation=consultation
+                        office,
+                        by=acting_user(request),
+                        reason=open_form.cleaned_data["reason"],
+                        consultation=consultation,
                     )
                 except DomainError as exc:
                     open_form.add_error(None, exc.message)
@@ -228,7 +231,7 @@ def compensation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 decide_compensation(
                     case,
-                    by=request.user,
+                    by=acting_user(request),
                     granted=form.cleaned_data["granted"],
                     reason=form.cleaned_data["reason"],
                     given=form.cleaned_data["given"],
@@ -319,19 +322,19 @@ def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
             data = form.cleaned_data
             try:
                 if which == "assign":
-                    assign_complaint(complaint, by=request.user, to=data["to"])
+                    assign_complaint(complaint, by=acting_user(request), to=data["to"])
                 elif which == "note":
-                    add_complaint_note(complaint, by=request.user, body=data["body"])
+                    add_complaint_note(complaint, by=acting_user(request), body=data["body"])
                 elif which == "answer":
                     handle_complaint(
                         complaint,
-                        by=request.user,
+                        by=acting_user(request),
                         response=data["response"],
                         upheld=data["upheld"],
                         reason=data["reason"],
                     )
                 else:
-                    set_lapor_stage(complaint, by=request.user, stage=data["stage"])
+                    set_lapor_stage(complaint, by=acting_user(request), stage=data["stage"])
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:
@@ -405,7 +408,7 @@ def record_complaint(request: HttpRequest) -> HttpResponse:
                     data["office"],
                     kind=data["kind"],
                     text=data["text"],
-                    by=request.user,
+                    by=acting_user(request),
                     source=data["source"],
                     contact=data["contact"],
                     external_id=data["external_id"],
@@ -440,7 +443,7 @@ def complaint_from_consultation(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         message = get_object_or_404(Message, pk=form.cleaned_data["message"], consultation=consultation)
         try:
-            complaint = file_complaint_from_message(message, by=request.user, kind=form.cleaned_data["kind"])
+            complaint = file_complaint_from_message(message, by=acting_user(request), kind=form.cleaned_data["kind"])
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from pstdesk.accounts.access import acting_user
 from pstdesk.accounts.admin_scope import OfficeScopedAdmin
 from pstdesk.accounts.models import Role
 from pstdesk.consultations.actions import delete_canned_reply, save_canned_reply
@@ -26,15 +27,17 @@ class CannedReplyAdmin(OfficeScopedAdmin):
     list_filter = ["office", "language"]
     search_fields = ["title", "body"]
 
-    def save_model(self, request: HttpRequest, obj: CannedReply, form: forms.ModelForm, change: bool) -> None:
-        save_canned_reply(obj, by=request.user, created=not change)
+    def save_model(
+        self, request: HttpRequest, obj: CannedReply, form: forms.ModelForm[CannedReply], change: bool
+    ) -> None:
+        save_canned_reply(obj, by=acting_user(request), created=not change)
 
     def delete_model(self, request: HttpRequest, obj: CannedReply) -> None:
-        delete_canned_reply(obj, by=request.user)
+        delete_canned_reply(obj, by=acting_user(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         for obj in queryset:
-            delete_canned_reply(obj, by=request.user)
+            delete_canned_reply(obj, by=acting_user(request))
 
 
 @admin.register(Consultation)

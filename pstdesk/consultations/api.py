@@ -17,6 +17,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
+from pstdesk.accounts.access import acting_user
 from pstdesk.accounts.models import User
 from pstdesk.consultations import actions, transitions
 from pstdesk.consultations.access import consultations_for, get_consultation_for
@@ -49,8 +50,9 @@ def domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _user(request: HttpRequest) -> Any:
-    return request.user
+def _user(request: HttpRequest) -> User:
+    """The token's or the session's user (every endpoint here requires one): the `by=` of the actions."""
+    return acting_user(request)
 
 
 def _staff_of(consultation: Any, user_id: int) -> User:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from pstdesk.consultations.attachments import ValidFile, store_attachments
 from pstdesk.consultations.models import Attachment, Consultation, DeliveryStatus, Message, MessageKind
 from pstdesk.consultations.serializers import consultation_dict, message_dict
+from pstdesk.lib.actors import is_user
 from pstdesk.lib.events import consultation_group, office_group, publish_on_commit, user_group
 
 
@@ -120,10 +121,6 @@ def jsonable(value: Any) -> Any:
 def snapshot(obj: Any, fields: Iterable[str]) -> dict[str, Any]:
     """The named fields of `obj` as JSON-ready values, for an audit row's before/after."""
     return {name: jsonable(getattr(obj, name)) for name in fields}
-
-
-def is_user(by: Any) -> bool:
-    return by is not None and not isinstance(by, str) and getattr(by, "pk", None) is not None
 
 
 def lock(consultation: Consultation) -> None:

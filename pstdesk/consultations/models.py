@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from pstdesk.offices.models import Channel
+from pstdesk.offices.models import Channel as Channel  # re-exported: a consultation's channel
 
 
 class Status(models.TextChoices):

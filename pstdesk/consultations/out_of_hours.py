@@ -93,7 +93,7 @@ def zone_label(cal: WorkCalendar) -> str:
 
 
 def _clock(moment_time: object, lang: str) -> str:
-    text = moment_time.strftime("%H:%M")  # type: ignore[attr-defined]
+    text: str = moment_time.strftime("%H:%M")  # type: ignore[attr-defined]
     return text.replace(":", ".") if lang == "id" else text
 
 
@@ -108,7 +108,7 @@ def format_moment(moment: datetime, cal: WorkCalendar, lang: str) -> str:
 
 def format_hours(cal: WorkCalendar, lang: str) -> str:
     """The weekly hours, grouping equal consecutive days: "Senin–Kamis 08.00–16.00 WITA; Jumat 08.00–16.30 WITA"."""
-    groups: list[tuple[int, int, tuple]] = []
+    groups: list[tuple[int, int, tuple[time, time]]] = []
     for weekday in range(len(WEEKDAY_KEYS)):
         span = cal.hours.get(weekday)
         if span is None:

@@ -19,6 +19,7 @@ from pstdesk.consultations.actions import post_automatic_message
 from pstdesk.consultations.models import Attachment, Consultation, Message
 from pstdesk.consultations.serializers import PRIVATE_TO_VISITOR
 from pstdesk.guestbook.erasure import ERASED, MIN_NEEDLE
+from pstdesk.lib.actors import SystemActor
 from pstdesk.ratings.models import Rating
 
 log = logging.getLogger(__name__)
@@ -154,7 +155,7 @@ def tell_visitor(visitor_ids: list[int], text: str, *, private: bool = False) ->
     payload: dict[str, Any] = {"privacy": True}
     if private:
         payload[PRIVATE_TO_VISITOR] = True
-    post_automatic_message(consultation, body=text, payload=payload, by="system:privacy")
+    post_automatic_message(consultation, body=text, payload=payload, by=SystemActor("privacy"))
     return True
 
 

@@ -30,9 +30,10 @@ from pstdesk.audit.actions import record
 from pstdesk.consultations.models import Consultation, Status
 from pstdesk.guestbook.erasure import erase_consultations_content, erase_visitor_data, holders, identity_needles
 from pstdesk.guestbook.models import GuestbookEntry, Visitor
+from pstdesk.lib.actors import SystemActor
 from pstdesk.offices.models import Office
 
-BY = "system:retention"
+BY = SystemActor("retention")
 
 
 def months_before(moment: datetime, months: int) -> datetime:

@@ -22,7 +22,7 @@ def _iso(value: Any) -> str | None:
 def user_display(user: Any) -> str:
     if user is None:
         return ""
-    return user.get_full_name() or user.username
+    return str(user.get_full_name() or user.username)
 
 
 def attachment_dict(attachment: Attachment) -> dict[str, Any]:

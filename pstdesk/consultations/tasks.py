@@ -20,7 +20,6 @@ from typing import Any
 from django.db.models import F, Q
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
 
 from pstdesk.channels import base as channel_base
 from pstdesk.channels.base import ChannelError, OutboundMessage, Recipient
@@ -29,6 +28,7 @@ from pstdesk.consultations.effects import publish_message
 from pstdesk.consultations.models import Consultation, DeliveryStatus, Direction, Message, MessageKind
 from pstdesk.consultations.retention import run_retention
 from pstdesk.consultations.serializers import attachment_dict
+from pstdesk.lib.tasks import db_periodic_task, db_task
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ SWEEP_LIMIT = 2000
 
 def backoff(attempts: int) -> timedelta:
     """The wait after the `attempts`-th failed attempt: 30 s doubling, at most an hour."""
-    return min(BASE_DELAY * (2 ** max(attempts - 1, 0)), MAX_DELAY)
+    return min(BASE_DELAY * int(2 ** max(attempts - 1, 0)), MAX_DELAY)
 
 
 def _outbox() -> Any:

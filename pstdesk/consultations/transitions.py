@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy
 
 from pstdesk.consultations.models import Status
 from pstdesk.lib.errors import InvalidTransition
-from pstdesk.offices.models import ClosingOrder
+from pstdesk.offices.policy import ClosingOrder
 
 # How long an officer waits for the visitor's rating (5102) before `close_without_rating` is allowed.
 RATING_WAIT = timedelta(hours=24)
@@ -94,7 +94,7 @@ ACTION_LABELS = {
 
 
 def closing_order_of(consultation: Any) -> str:
-    return consultation.office.policy.closing_order
+    return str(consultation.office.policy.closing_order)
 
 
 def allowed_actions(status: str, closing_order: str) -> list[str]:

@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from pstdesk.accounts.access import visible_office_codes
+from pstdesk.accounts.access import acting_user, visible_office_codes
 from pstdesk.guestbook import actions
 from pstdesk.guestbook.erasure import holders
 from pstdesk.guestbook.models import (
@@ -90,7 +90,7 @@ def erase_selected(modeladmin: VisitorAdmin, request: HttpRequest, queryset: Que
     done = 0
     for visitor in queryset:
         try:
-            actions.erase_visitor(visitor, by=request.user)
+            actions.erase_visitor(visitor, by=acting_user(request))
             done += 1
         except DomainError as exc:
             modeladmin.message_user(request, f"{visitor.pk}: {exc.message}", messages.ERROR)

@@ -28,6 +28,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from pstdesk.lib.actors import Actor
+
 log = logging.getLogger(__name__)
 
 ERASED = "[dihapus]"
@@ -202,7 +204,7 @@ def redact_records(needles: set[str], visitor_ids: list[int]) -> int:
     return changed
 
 
-def erase_visitor_data(visitor: Any, *, by: Any) -> dict[str, int]:
+def erase_visitor_data(visitor: Any, *, by: Actor) -> dict[str, int]:
     """Erase everything the desk keeps about `visitor` (the right to deletion, approved by the office's manager,
     or the visitor's own request). One transaction; audit rows "visitor.erased" (identity) and
     "visitor.data_erased" (the counts). Refused (NotAllowed) as `guestbook.actions.erase_visitor` refuses."""

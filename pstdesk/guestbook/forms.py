@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pstdesk.guestbook import actions
 from pstdesk.guestbook.models import CodeList, GuestbookEntry, Visitor
+from pstdesk.lib.actors import Actor
 
 CHOICE_FIELDS = {**actions.CODE_FIELDS}
 
@@ -116,7 +117,9 @@ class GuestbookForm(forms.Form):
         for field, message in exc.errors.items():
             self.add_error(field if field in self.fields else None, message)
 
-    def save(self, visitor: Visitor | None, *, office: Any, channel: str, by: Any = None) -> GuestbookEntry | None:
+    def save(
+        self, visitor: Visitor | None, *, office: Any, channel: str, by: Actor | None = None
+    ) -> GuestbookEntry | None:
         """Fill the guestbook and record the consent in one transaction, creating the visitor when there is none
         yet. Returns the entry, or None with the errors added to the form (and nothing changed)."""
         if not self.is_valid():

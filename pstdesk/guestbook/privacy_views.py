@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods
 
+from pstdesk.accounts.access import acting_user
 from pstdesk.guestbook import rights
 from pstdesk.guestbook.models import PrivacyRequest, PrivacyRequestKind, PrivacyRequestStatus
 from pstdesk.lib.actors import VisitorActor
@@ -170,7 +171,7 @@ def privacy_queue(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 req,
                 approve=request.POST.get("decision") == "approve",
                 reason=request.POST.get("reason", ""),
-                by=request.user,
+                by=acting_user(request),
             )
         except DomainError as exc:
             error = exc.message

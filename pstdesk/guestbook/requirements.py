@@ -20,6 +20,8 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from pstdesk.lib.actors import Actor
+
 # In the order they are asked for.
 REQUIREMENT_ORDER = ("guestbook", "verified_email", "whatsapp_number", "introduction")
 # The items met on the guestbook page (a link to it helps the visitor); the introduction is met in the channel.
@@ -40,7 +42,7 @@ def on_requirements_given(listener: Callable[..., Any]) -> Callable[..., Any]:
     return listener
 
 
-def requirements_given(visitor: Any, office: Any, *, by: Any) -> None:
+def requirements_given(visitor: Any, office: Any, *, by: Actor) -> None:
     """Tell the registered listeners that `visitor` gave something the standard of `office` may require."""
     for listener in _LISTENERS:
         listener(visitor, office, by=by)

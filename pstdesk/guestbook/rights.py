@@ -35,6 +35,7 @@ from pstdesk.guestbook.models import (
     PrivacyRequestStatus,
     Visitor,
 )
+from pstdesk.lib.actors import Actor, SystemActor, VisitorActor, is_user
 from pstdesk.lib.errors import InvalidInput, InvalidTransition, NotAllowed
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ def send_rights_link(address: str) -> bool:
         "abaikan pesan ini."
     ) % {"link": rights_url(visitor)}
     _tell(visitor, text, channel=channel, private=True)
-    record("privacy.link_sent", visitor, by=f"visitor:{visitor.pk}", after={"channel": channel})
+    record("privacy.link_sent", visitor, by=VisitorActor(visitor.pk), after={"channel": channel})
     return True
 
 
@@ -239,7 +240,7 @@ def _office_for(visitor: Visitor) -> Any:
 
 
 def request_privacy_action(
-    visitor: Visitor, *, kind: str, details: dict[str, Any] | None = None, by: Any
+    visitor: Visitor, *, kind: str, details: dict[str, Any] | None = None, by: Actor
 ) -> PrivacyRequest:
     """File a request (correct / withdraw / delete) for the office's manager, due in 3×24 hours. One pending
     request of a kind at a time (a second one returns the first). Audit: "privacy_request.created"."""
@@ -299,7 +300,7 @@ def _apply_correction(req: PrivacyRequest) -> None:
             GuestbookEntry.objects.filter(pk=latest.pk).update(**changes)
 
 
-def decide_privacy_request(req: PrivacyRequest, *, approve: bool, reason: str = "", by: Any) -> PrivacyRequest:
+def decide_privacy_request(req: PrivacyRequest, *, approve: bool, reason: str = "", by: Actor) -> PrivacyRequest:
     """The manager's decision. Approving carries the request out (the correction is applied, every consent is
     withdrawn, or everything about the visitor is erased); refusing needs a reason. The visitor is told the outcome
     at their verified address (for an erasure, captured before the address is erased). Audit:
@@ -332,7 +333,7 @@ def decide_privacy_request(req: PrivacyRequest, *, approve: bool, reason: str = 
         req.status = PrivacyRequestStatus.APPROVED if approve else PrivacyRequestStatus.REFUSED
         req.reason = reason
         req.decided_at = now
-        req.decided_by = by if getattr(by, "pk", None) else None
+        req.decided_by = by if is_user(by) else None
         req.save(update_fields=["status", "reason", "decided_at", "decided_by"])
         record(
             "privacy_request.decided",
@@ -389,7 +390,7 @@ def warn_due_requests(now: Any = None) -> int:
             record(
                 "privacy_request.warned",
                 req,
-                by="system:privacy",
+                by=SystemActor("privacy"),
                 office=req.office,
                 after={"due_at": req.due_at.isoformat()},
             )

@@ -24,8 +24,7 @@ class ItemSpec(TypedDict, total=False):
 
 def _items(*rows: tuple[str, str, str] | tuple[str, str, str, bool]) -> list[ItemSpec]:
     return [
-        {"code": row[0], "id": row[1], "en": row[2], "other": bool(row[3]) if len(row) > 3 else False}  # type: ignore[misc]
-        for row in rows
+        {"code": row[0], "id": row[1], "en": row[2], "other": bool(row[3]) if len(row) > 3 else False} for row in rows
     ]
 
 

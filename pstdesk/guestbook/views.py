@@ -70,7 +70,7 @@ def _language(request: HttpRequest) -> str:
     if requested in {"id", "en"}:
         request.session[SESSION_LANGUAGE] = requested
         return requested
-    return request.session.get(SESSION_LANGUAGE, "id")
+    return str(request.session.get(SESSION_LANGUAGE, "id"))
 
 
 def _visitor_by_public_id(public_id: str | None) -> Visitor | None:
@@ -155,7 +155,7 @@ def describe_visitor(visitor: Visitor) -> dict[str, str]:
 def refresh_consultations(visitor: Visitor, office: Office) -> None:
     """Tell the visitor's consultations at this office that requirements may now be complete (the consultation
     core's `refresh_visitor_requirements`, registered as a listener)."""
-    requirements_given(visitor, office, by=actions.visitor_label(visitor))
+    requirements_given(visitor, office, by=actions.visitor_actor(visitor))
 
 
 def _page_context(request: HttpRequest, office: Office, language: str, **extra: Any) -> dict[str, Any]:
@@ -248,7 +248,7 @@ def link_choice(request: HttpRequest, office_code: str) -> HttpResponse:
                 if choice == "merge":
                     try:
                         linked = actions.merge_visitors(
-                            current, linked, reason=VisitorMerge.Reason.SIGNED_LINK, by=actions.visitor_label(current)
+                            current, linked, reason=VisitorMerge.Reason.SIGNED_LINK, by=actions.visitor_actor(current)
                         )
                     except actions.GuestbookError as exc:
                         request.session[SESSION_PENDING_LINK] = token
@@ -287,7 +287,7 @@ def verify(request: HttpRequest, office_code: str) -> HttpResponse:
                     actions.start_email_verification(
                         visitor,
                         email=request.POST.get("email") or visitor.email,
-                        by=actions.visitor_label(visitor),
+                        by=actions.visitor_actor(visitor),
                         ip=client_ip(request),
                         office=office,
                     )
@@ -298,7 +298,7 @@ def verify(request: HttpRequest, office_code: str) -> HttpResponse:
                         visitor = actions.verify_email(
                             visitor,
                             code=form.cleaned_data["code"],
-                            by=actions.visitor_label(visitor),
+                            by=actions.visitor_actor(visitor),
                             ip=client_ip(request),
                             office=office,
                         )
@@ -457,7 +457,7 @@ def api_verify(request: HttpRequest, office_code: str) -> JsonResponse:
             visitor = _token_visitor(data, request, office)
             if visitor is None:
                 raise Http404("no visitor")
-            by = actions.visitor_label(visitor)
+            by = actions.visitor_actor(visitor)
             ip = client_ip(request)
             if data.get("action") == "send":
                 email = str(data.get("email") or visitor.email)

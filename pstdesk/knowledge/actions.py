@@ -15,12 +15,13 @@ from pstdesk.consultations.effects import snapshot
 from pstdesk.knowledge import fts
 from pstdesk.knowledge.models import Article, ArticleStatus
 from pstdesk.knowledge.text import normalise
+from pstdesk.lib.actors import Actor, is_user
 from pstdesk.lib.errors import InvalidInput
 
 AUDITED = ["title", "slug", "summary", "body", "shared", "status"]
 
 
-def save_article(article: Article, *, by: Any, created: bool) -> Article:
+def save_article(article: Article, *, by: Actor, created: bool) -> Article:
     """Create or change an article: title and body required, a slug made from the title when empty (unique within
     the office), `published_at` set when it is first published, normalised search columns and the index updated,
     one audit row with the fields before and after."""
@@ -39,7 +40,7 @@ def save_article(article: Article, *, by: Any, created: bool) -> Article:
             before = snapshot(Article.objects.get(pk=article.pk), AUDITED)
         if article.status == ArticleStatus.PUBLISHED and article.published_at is None:
             article.published_at = timezone.now()
-        article.updated_by = by if getattr(by, "pk", None) else None
+        article.updated_by = by if is_user(by) else None
         article.search_title = normalise(article.title + " " + article.summary)
         article.search_body = normalise(article.body)
         article.save()
@@ -55,7 +56,7 @@ def save_article(article: Article, *, by: Any, created: bool) -> Article:
     return article
 
 
-def delete_article(article: Article, *, by: Any) -> None:
+def delete_article(article: Article, *, by: Actor) -> None:
     """Remove an article and its index row, keeping its text in the audit row."""
     with transaction.atomic():
         record("article.deleted", article, by=by, office=article.office, before=snapshot(article, AUDITED))

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from pstdesk.accounts.access import acting_user
 from pstdesk.accounts.admin_scope import OfficeScopedAdmin
 from pstdesk.accounts.models import Role
 from pstdesk.knowledge.actions import delete_article, save_article
@@ -27,19 +28,19 @@ class ArticleAdmin(OfficeScopedAdmin):
     search_fields = ["title", "body"]
     fields = ["office", "title", "slug", "summary", "body", "shared", "status"]
 
-    def save_model(self, request: HttpRequest, obj: Article, form: forms.ModelForm, change: bool) -> None:
-        save_article(obj, by=request.user, created=not change)
+    def save_model(self, request: HttpRequest, obj: Article, form: forms.ModelForm[Article], change: bool) -> None:
+        save_article(obj, by=acting_user(request), created=not change)
 
     def delete_model(self, request: HttpRequest, obj: Article) -> None:
-        delete_article(obj, by=request.user)
+        delete_article(obj, by=acting_user(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         for obj in queryset:
-            delete_article(obj, by=request.user)
+            delete_article(obj, by=acting_user(request))
 
 
 @admin.register(ClassificationVersion)
-class ClassificationVersionAdmin(admin.ModelAdmin):
+class ClassificationVersionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Loaded versions (KBLI 2020, …): loaded by `pstdesk load_classification`, never edited by hand."""
 
     list_display = ["title", "slug", "entry_count", "source", "loaded_at"]

@@ -51,7 +51,7 @@ class LanguageMiddleware:
 def activate_chosen(request: HttpRequest) -> str:
     language = chosen_language(request)
     translation.activate(language)
-    request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+    request.LANGUAGE_CODE = language
     return language
 
 

@@ -43,9 +43,9 @@ class InlineMixin:
         process_response = getattr(self, "process_response", None)
         if process_response is not None:
             if self._needs_thread(request, response):
-                return await sync_to_async(process_response, thread_sensitive=True)(request, response)
+                return await sync_to_async(process_response, thread_sensitive=True)(request, response)  # type: ignore[no-any-return]
             response = process_response(request, response)
-        return response
+        return response  # type: ignore[no-any-return]
 
 
 class SecurityMiddleware(InlineMixin, security.SecurityMiddleware):

@@ -44,8 +44,8 @@ def index() -> WhiteNoiseMiddleware:
 def find(path_info: str) -> StaticFile | None:
     files = index()
     if files.autorefresh:  # DEBUG: files added while the server runs are found
-        return files.find_file(path_info)  # type: ignore[no-any-return]
-    return files.files.get(path_info)  # type: ignore[no-any-return]
+        return files.find_file(path_info)
+    return files.files.get(path_info)
 
 
 def static_file(request: HttpRequest, path: str) -> HttpResponseBase:

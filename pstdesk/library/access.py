@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import Http404
 
 from pstdesk.accounts.access import visible_offices
 from pstdesk.library.models import Delivery, Publication
 
 
-def publications_for(user: Any) -> Any:
+def publications_for(user: Any) -> QuerySet[Publication]:
     return Publication.objects.filter(office__in=visible_offices(user))
 
 
-def deliveries_for(user: Any) -> Any:
+def deliveries_for(user: Any) -> QuerySet[Delivery]:
     return Delivery.objects.filter(office__in=visible_offices(user))
 
 

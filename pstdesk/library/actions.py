@@ -19,9 +19,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from pstdesk.accounts.access import can_administer, visible_offices
+from pstdesk.accounts.models import User
 from pstdesk.audit.actions import record
 from pstdesk.consultations.actions import post_reply
 from pstdesk.consultations.attachments import clean_filename, read_upload
+from pstdesk.lib.actors import Actor
 from pstdesk.lib.errors import InvalidInput, NotAllowed
 from pstdesk.library.models import Delivery, Publication
 from pstdesk.library.watermark import PublicationRejected, check_pdf, stamp_pdf
@@ -38,7 +40,7 @@ class _CopyFile:
     content: bytes
 
 
-def add_publication(office: Any, *, by: Any, title: str, year: Any, subject: str = "", upload: Any) -> Publication:
+def add_publication(office: Any, *, by: User, title: str, year: Any, subject: str = "", upload: Any) -> Publication:
     """A new publication of `office`, uploaded by an administrator of the office (NotAllowed otherwise). The file
     is checked (`watermark.check_pdf`) before anything is written: a malformed, encrypted or oversized PDF is
     refused with the reason (PublicationRejected) and nothing is stored."""
@@ -103,7 +105,7 @@ def read_upload_limited(upload: Any) -> tuple[str, bytes, int]:
     return name, content, len(content)
 
 
-def set_publication_active(publication: Publication, *, by: Any, active: bool) -> Publication:
+def set_publication_active(publication: Publication, *, by: Actor, active: bool) -> Publication:
     """Withdraw a publication from (or return it to) the console's list; its deliveries and log stay."""
     if not can_administer(by, publication.office):
         raise NotAllowed(_("Hanya administrator kantor yang dapat mengubah pustaka."))
@@ -141,7 +143,7 @@ def copy_url(delivery: Delivery) -> str:
     return settings.PUBLIC_URL + reverse("library:download", kwargs={"token": copy_token(delivery)})
 
 
-def send_publication(publication: Publication, *, consultation: Any, by: Any) -> Delivery:
+def send_publication(publication: Publication, *, consultation: Any, by: User) -> Delivery:
     """Stamp a copy of `publication` for the visitor of `consultation` (name, office, consultation number and
     date on every page) and send it as an officer's reply in the consultation's channel: a link valid for
     LIBRARY_LINK_DAYS days and, when the copy is small enough, the copy itself as an attachment. The original is

@@ -15,7 +15,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, JsonResponse
 from ninja import Router, Schema, Status
 
-from pstdesk.accounts.access import visible_offices
+from pstdesk.accounts.access import acting_user, visible_offices
 from pstdesk.consultations.access import get_consultation_for
 from pstdesk.lib.errors import DomainError
 from pstdesk.library import actions
@@ -95,7 +95,7 @@ def send_library_copy(request: HttpRequest, consultation_id: int, payload: Libra
     if publication.office_id != consultation.office_id:
         raise Http404("Publication not found")
     try:
-        delivery = actions.send_publication(publication, consultation=consultation, by=request.user)
+        delivery = actions.send_publication(publication, consultation=consultation, by=acting_user(request))
     except DomainError as exc:
         return JsonResponse({"detail": exc.message}, status=exc.status_code)
     attached = delivery.message is not None and delivery.message.attachments.exists()

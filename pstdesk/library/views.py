@@ -21,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pstdesk.accounts.access import can_administer, visible_offices
+from pstdesk.accounts.access import acting_user, can_administer, visible_offices
 from pstdesk.consultations.access import get_consultation_for
 from pstdesk.lib.errors import DomainError
 from pstdesk.lib.proxies import client_ip
@@ -64,7 +64,7 @@ def manage(request: HttpRequest) -> HttpResponse:
         try:
             publication = actions.add_publication(
                 office,
-                by=request.user,
+                by=acting_user(request),
                 title=form["title"],
                 year=form["year"],
                 subject=form["subject"],
@@ -97,7 +97,7 @@ def set_active(request: HttpRequest, pk: int) -> HttpResponse:
     publication = get_publication_for(request.user, pk)
     if not can_administer(request.user, publication.office):
         raise Http404("Publication not found")
-    actions.set_publication_active(publication, by=request.user, active=request.POST.get("active") == "1")
+    actions.set_publication_active(publication, by=acting_user(request), active=request.POST.get("active") == "1")
     return redirect("library:manage")
 
 
@@ -126,7 +126,7 @@ def send(request: HttpRequest, pk: int) -> JsonResponse:
     if publication.office_id != consultation.office_id:
         raise Http404("Publication not found")
     try:
-        delivery = actions.send_publication(publication, consultation=consultation, by=request.user)
+        delivery = actions.send_publication(publication, consultation=consultation, by=acting_user(request))
     except DomainError as exc:
         return JsonResponse({"ok": False, "error": exc.message}, status=exc.status_code)
     return JsonResponse(

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from pstdesk.accounts.access import can_administer
 from pstdesk.audit.actions import record
+from pstdesk.lib.actors import Actor, is_command, is_system, is_user
 from pstdesk.lib.errors import DomainError, NotAllowed
 from pstdesk.lib.events import office_group, publish_on_commit
 from pstdesk.offices.hooks import calendar_changed
@@ -33,7 +34,7 @@ def _snapshot(standard: ServiceStandard) -> dict[str, Any]:
     return {name: getattr(standard, name) for name in STANDARD_FIELDS}
 
 
-def revise_standard(office: Office, *, by: Any, changes: dict[str, Any], note: str) -> ServiceStandard:
+def revise_standard(office: Office, *, by: Actor, changes: dict[str, Any], note: str) -> ServiceStandard:
     """Publish version N+1 of the office's standard: a copy of the current version with `changes` applied
     (version 1 from the model's defaults when the office has no standard yet).
 
@@ -41,10 +42,10 @@ def revise_standard(office: Office, *, by: Any, changes: dict[str, Any], note: s
     model's field validation before it is saved; one audit row `standard.revised` holds the changed fields before
     and after; consultations' due dates are recomputed against the new standard (hours or SLA days may have
     changed), and an `office.updated` event goes out after commit. Raises `StandardError` for an unknown field,
-    an invalid value, or a revision that changes nothing; `NotAllowed` unless `by` is a label such
-    as "system:…" or a user who may administer the office (`accounts.access.can_administer`).
+    an invalid value, or a revision that changes nothing; `NotAllowed` unless `by` is the system, an
+    operator's command, or a user who may administer the office (`accounts.access.can_administer`).
     """
-    if not isinstance(by, str) and not can_administer(by, office):
+    if not (is_system(by) or is_command(by) or (is_user(by) and can_administer(by, office))):
         raise NotAllowed(_("Hanya administrator kantor ini yang dapat mengubah standar pelayanan."))
     unknown = sorted(set(changes) - set(STANDARD_FIELDS))
     if unknown:
@@ -64,7 +65,7 @@ def revise_standard(office: Office, *, by: Any, changes: dict[str, Any], note: s
         new = ServiceStandard(
             office=office,
             version=current_version + 1,
-            created_by=by if getattr(by, "pk", None) else None,
+            created_by=by if is_user(by) else None,
             change_note=note[:300],
             **{**before, **changed},
         )
@@ -128,14 +129,16 @@ OFFICE_FIELDS: tuple[str, ...] = tuple(
 )
 
 
-def save_office(office: Office, *, by: Any, created: bool, before: dict[str, Any] | None = None) -> Office:
+def save_office(office: Office, *, by: Actor, created: bool, before: dict[str, Any] | None = None) -> Office:
     """Save an office created or edited in the admin, and audit it.
 
     Guarantees: the actor administers the office's parent (to create) or the office itself (to edit), also after
     the edit (an office cannot be moved out of the actor's subtree, nor made its own ancestor); the materialised
     `path` is recomputed for the office and its descendants; one audit row `office.created` / `office.updated`.
     """
-    if not isinstance(by, str) and not getattr(by, "is_superuser", False):
+    if not (is_system(by) or is_command(by) or (is_user(by) and by.is_superuser)):  # else checked below
+        if not is_user(by):
+            raise NotAllowed(_("Anda tidak berwenang mengelola kantor ini."))
         parent_changed = created or before is None or before.get("parent_id") != office.parent_id
         if created and office.parent is None:
             raise NotAllowed(_("Hanya superuser yang dapat membuat kantor tingkat teratas."))

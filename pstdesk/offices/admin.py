@@ -16,7 +16,7 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from pstdesk.accounts.access import can_administer
+from pstdesk.accounts.access import acting_user, can_administer
 from pstdesk.accounts.admin_scope import OfficeScopedAdmin
 from pstdesk.lib.errors import DomainError
 from pstdesk.offices.actions import (
@@ -60,9 +60,9 @@ class OfficeAdmin(OfficeScopedAdmin):
             return False
         return obj is None or can_administer(request.user, obj)
 
-    def save_model(self, request: HttpRequest, obj: Office, form: forms.ModelForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Office, form: forms.ModelForm[Office], change: bool) -> None:
         before = snapshot_office(Office.objects.get(pk=obj.pk)) if change else None
-        save_office(obj, by=request.user, created=not change, before=before)
+        save_office(obj, by=acting_user(request), created=not change, before=before)
 
 
 class StandardForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -148,7 +148,9 @@ class ServiceStandardAdmin(OfficeScopedAdmin):
             return True
         return self.is_current(obj) and can_administer(request.user, obj.office)
 
-    def save_model(self, request: HttpRequest, obj: ServiceStandard, form: forms.ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: ServiceStandard, form: forms.ModelForm[ServiceStandard], change: bool
+    ) -> None:
         assert isinstance(form, StandardForm)
         changes = form.changes()
         if not change:
@@ -156,7 +158,7 @@ class ServiceStandardAdmin(OfficeScopedAdmin):
             changes = {name: form.cleaned_data[name] for name in STANDARD_FIELDS if name in form.cleaned_data}
         try:
             new = revise_standard(
-                obj.office, by=request.user, changes=changes, note=form.cleaned_data.get("change_note", "")
+                obj.office, by=acting_user(request), changes=changes, note=form.cleaned_data.get("change_note", "")
             )
         except DomainError as exc:
             messages.error(request, exc.message)
@@ -167,7 +169,9 @@ class ServiceStandardAdmin(OfficeScopedAdmin):
         obj.created_at = new.created_at
         obj.created_by = new.created_by
 
-    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+    def save_related(
+        self, request: HttpRequest, form: forms.ModelForm[ServiceStandard], formsets: Any, change: bool
+    ) -> None:
         # ServiceStandard has no many-to-many or inlines; the default would call form.save_m2m on the old row.
         return None
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pstdesk.accounts.access import can_administer, visible_offices
+from pstdesk.accounts.access import acting_user, can_administer, visible_offices
 from pstdesk.accounts.admin_scope import OfficeScopedAdmin
 from pstdesk.lib.errors import DomainError
 from pstdesk.offices.calendar import holiday_rows
@@ -74,17 +74,17 @@ class OfficeClosureAdmin(OfficeScopedAdmin):
         if change:
             raise PermissionDenied
         try:
-            created = add_closure(obj.office, date=obj.date, reason=obj.reason, by=request.user)
+            created = add_closure(obj.office, date=obj.date, reason=obj.reason, by=acting_user(request))
         except DomainError as exc:
             raise PermissionDenied(exc.message) from exc
         obj.pk, obj.created_at = created.pk, created.created_at
 
     def delete_model(self, request: HttpRequest, obj: OfficeClosure) -> None:
-        remove_closure(obj, by=request.user)
+        remove_closure(obj, by=acting_user(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[OfficeClosure]) -> None:
         for closure in queryset.select_related("office"):
-            remove_closure(closure, by=request.user)
+            remove_closure(closure, by=acting_user(request))
 
     def get_urls(self) -> list[Any]:
         extra = [
@@ -109,7 +109,7 @@ class OfficeClosureAdmin(OfficeScopedAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 result = import_closures_ical(
-                    form.cleaned_data["office"], form.cleaned_data["file"].read(), by=request.user
+                    form.cleaned_data["office"], form.cleaned_data["file"].read(), by=acting_user(request)
                 )
             except DomainError as exc:
                 form.add_error("file", exc.message)
@@ -151,7 +151,7 @@ class OfficeClosureAdmin(OfficeScopedAdmin):
                     date=day,
                     decision=request.POST.get("decision", ""),
                     moved_to=dt.date.fromisoformat(moved) if moved else None,
-                    by=request.user,
+                    by=acting_user(request),
                 )
             except ValueError:
                 error = _("Tanggal tidak valid.")

@@ -2,7 +2,7 @@
 from an iCalendar file. Every change recomputes the deadlines of the office's open consultations.
 
 Only an administrator of the office (or above) may change closures (`accounts.access.can_administer`); a system
-label (`by="system:…"`) is accepted for imports run by operators.
+actor (`SystemActor`) or an operator's command (`CommandActor`) is accepted for imports run by operators.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from icalendar import Calendar
 
 from pstdesk.accounts.access import can_administer
 from pstdesk.audit.actions import record
+from pstdesk.lib.actors import Actor, is_command, is_system, is_user
 from pstdesk.lib.errors import InvalidInput, NotAllowed
 from pstdesk.lib.events import office_group, publish_on_commit
 from pstdesk.offices.hooks import calendar_changed
@@ -29,8 +30,9 @@ MAX_ICS_BYTES = 2 * 1024 * 1024
 REASON_MAX = OfficeClosure._meta.get_field("reason").max_length or 200
 
 
-def _check_admin(by: Any, office: Office) -> None:
-    if not isinstance(by, str) and not can_administer(by, office):
+def _check_admin(by: Actor, office: Office) -> None:
+    """Admits the system, an operator's command, and a user who administers the office."""
+    if not (is_system(by) or is_command(by) or (is_user(by) and can_administer(by, office))):
         raise NotAllowed(_("Hanya administrator kantor ini yang dapat mengubah hari libur kantor."))
 
 
@@ -38,7 +40,7 @@ def _changed(office: Office) -> None:
     publish_on_commit([office_group(office.code)], {"type": "office.updated", "office": office.code})
 
 
-def add_closure(office: Office, *, date: dt.date, reason: str, by: Any) -> OfficeClosure:
+def add_closure(office: Office, *, date: dt.date, reason: str, by: Actor) -> OfficeClosure:
     """Close `office` on `date`. One audit row `closure.added`; the open consultations' deadlines move.
 
     Refuses (`InvalidInput`) an empty reason or a day that is already a closure, and (`NotAllowed`) a caller who
@@ -61,7 +63,7 @@ def add_closure(office: Office, *, date: dt.date, reason: str, by: Any) -> Offic
     return closure
 
 
-def remove_closure(closure: OfficeClosure, *, by: Any) -> None:
+def remove_closure(closure: OfficeClosure, *, by: Actor) -> None:
     """Reopen a closed day. One audit row `closure.removed`; the open consultations' deadlines move back."""
     office = closure.office
     _check_admin(by, office)
@@ -115,7 +117,7 @@ def _event_days(event: Any, zone: ZoneInfo) -> list[dt.date]:
     return [first + dt.timedelta(days=k) for k in range(count)]
 
 
-def import_closures_ical(office: Office, ics_bytes: bytes, *, by: Any) -> ImportResult:
+def import_closures_ical(office: Office, ics_bytes: bytes, *, by: Actor) -> ImportResult:
     """Add the days of every event of an iCalendar file as closures of `office` (SUMMARY becomes the reason).
 
     Days already closed are skipped; recurring events (RRULE) are skipped with a note rather than guessed. The

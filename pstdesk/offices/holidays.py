@@ -6,12 +6,12 @@ consultations and tells the open consoles (a `consultation.updated` event per co
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from pstdesk.audit.actions import record
+from pstdesk.lib.actors import Actor
 from pstdesk.lib.errors import InvalidInput
 from pstdesk.lib.events import office_group, publish_on_commit
 from pstdesk.offices.calendar import national_holidays
@@ -20,13 +20,13 @@ from pstdesk.offices.hooks import calendar_changed
 from pstdesk.offices.models import HolidayDecision, HolidayOverride, Office
 
 
-def _after_change(office: Office, *, reason: str, by: Any) -> None:
+def _after_change(office: Office, *, reason: str, by: Actor) -> None:
     calendar_changed(office, reason=reason, by=by, announce=True)
     publish_on_commit([office_group(office.code)], {"type": "office.updated", "office": office.code})
 
 
 def decide_holiday(
-    office: Office, *, date: dt.date, decision: str, by: Any, moved_to: dt.date | None = None
+    office: Office, *, date: dt.date, decision: str, by: Actor, moved_to: dt.date | None = None
 ) -> HolidayOverride | None:
     """Record the office's decision on the national holiday of `date`: "confirmed", "moved" (to `moved_to`),
     "removed", or "" to undo an earlier decision. Refuses a date that is no national holiday and a move without

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pstdesk.lib.actors import Actor
+
 _LISTENERS: list[Callable[..., Any]] = []
 
 
@@ -20,7 +22,7 @@ def on_calendar_changed(listener: Callable[..., Any]) -> Callable[..., Any]:
     return listener
 
 
-def calendar_changed(office: Any, *, reason: str, by: Any, announce: bool = False) -> None:
+def calendar_changed(office: Any, *, reason: str, by: Actor, announce: bool = False) -> None:
     """The office's calendar changed for `reason`. With `announce`, the listeners also tell the open consoles
     about every consultation whose clock runs (a holiday decision does; closures and standards do not)."""
     for listener in _LISTENERS:

@@ -25,7 +25,7 @@ from pstdesk.consultations.actions import post_automatic_message
 from pstdesk.consultations.effects import lock, publish_consultation, snapshot
 from pstdesk.consultations.models import Consultation
 from pstdesk.guestbook.models import GuestbookEntry
-from pstdesk.lib.actors import SystemActor
+from pstdesk.lib.actors import Actor, SystemActor
 from pstdesk.lib.errors import AlreadyAnswered, AlreadyRated, InvalidInput, InvalidTransition, NotAllowed
 from pstdesk.lib.events import office_group, publish_on_commit, user_group
 from pstdesk.offices.models import Office
@@ -49,7 +49,7 @@ FEEDBACK_MAX_CHARS = 4000
 def record_rating(
     consultation: Consultation,
     *,
-    by: Any,
+    by: Actor,
     score: int,
     feedback: str = "",
     gratuity: bool = False,
@@ -163,7 +163,7 @@ def _supervisors(office: Office) -> list[Any]:
     )
 
 
-def open_rating_alert(rating: Rating, *, by: Any, reasons: Sequence[str]) -> RatingAlert:
+def open_rating_alert(rating: Rating, *, by: Actor, reasons: Sequence[str]) -> RatingAlert:
     """Open the follow-up item of a rating for the office's supervisors (called by `record_rating` in its
     transaction). After commit: an `rating.alert` event to the office's consoles and the supervisors, and an
     e-mail to the supervisors with an address (it names the consultation, never the visitor).
@@ -223,7 +223,7 @@ def _mail_alert(alert_id: int, recipients: list[str]) -> None:
         log.warning("alert mail for A#%s failed", alert_id, exc_info=True)
 
 
-def decide_rating_alert(alert: RatingAlert, *, by: Any, decision: str, text: str) -> AlertDecision:
+def decide_rating_alert(alert: RatingAlert, *, by: User, decision: str, text: str) -> AlertDecision:
     """A supervisor's step on an alert: looked into, action taken, or unfounded, always with a text. Appends to
     the decision trail and sets the alert's status. Only a supervisor, manager or administrator of the alert's
     office (or above it) may decide, and never the officer the alert concerns."""
@@ -234,7 +234,7 @@ def decide_rating_alert(alert: RatingAlert, *, by: Any, decision: str, text: str
         raise InvalidInput(_("Tuliskan penjelasan keputusan."))
     if len(text) > FEEDBACK_MAX_CHARS:
         raise InvalidInput(_("Penjelasan terlalu panjang (maksimal %(max)d karakter).") % {"max": FEEDBACK_MAX_CHARS})
-    allowed = getattr(by, "is_superuser", False) or getattr(by, "role", None) in {
+    allowed = by.is_superuser or by.role in {
         Role.SUPERVISOR,
         Role.MANAGER,
         Role.ADMIN,
@@ -279,7 +279,7 @@ def _profile_snapshot(consultation: Consultation) -> dict[str, Any]:
     return {name: getattr(entry, name) for name in PROFILE_FIELDS}
 
 
-def submit_skm(consultation: Consultation, *, by: Any, answers: Mapping[str, object], channel: str) -> SkmResponse:
+def submit_skm(consultation: Consultation, *, by: Actor, answers: Mapping[str, object], channel: str) -> SkmResponse:
     """Store the visitor's SKM questionnaire for a consultation, keyed by element id, with a snapshot of their
     guestbook profile. Optional and at most once per consultation: a second submission raises `AlreadyAnswered`
     and changes nothing. Offered after the rating, so only for a consultation that has been answered; at least one
@@ -332,7 +332,7 @@ class PaperRow:
     answers: dict[str, int]
 
 
-def import_skm(office: Office, *, by: Any, rows: Sequence[PaperRow]) -> list[SkmResponse]:
+def import_skm(office: Office, *, by: Actor, rows: Sequence[PaperRow]) -> list[SkmResponse]:
     """Store paper questionnaires collected at the office, all or nothing (the caller has validated every row,
     see `ratings.skm_import.read_csv`). One audit row for the import."""
     if not rows:
@@ -360,7 +360,7 @@ def import_skm(office: Office, *, by: Any, rows: Sequence[PaperRow]) -> list[Skm
     return created
 
 
-def set_rating_policy(office: Office, *, by: Any, hide_integrity_from_officers: bool) -> RatingPolicy:
+def set_rating_policy(office: Office, *, by: Actor, hide_integrity_from_officers: bool) -> RatingPolicy:
     """Set whether the office hides the integrity answers of its ratings from officers (see `RatingPolicy`)."""
     with transaction.atomic():
         policy, _created = RatingPolicy.objects.select_for_update().get_or_create(office=office)

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from pstdesk.accounts.access import acting_user
 from pstdesk.accounts.admin_scope import OfficeScopedAdmin
 from pstdesk.accounts.models import Role
 from pstdesk.ratings.actions import set_rating_policy
@@ -21,9 +22,11 @@ class RatingPolicyAdmin(OfficeScopedAdmin):
     write_roles = frozenset({Role.ADMIN, Role.MANAGER})
     list_display = ["office", "hide_integrity_from_officers"]
 
-    def save_model(self, request: HttpRequest, obj: RatingPolicy, form: forms.ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: RatingPolicy, form: forms.ModelForm[RatingPolicy], change: bool
+    ) -> None:
         saved = set_rating_policy(
-            obj.office, by=request.user, hide_integrity_from_officers=obj.hide_integrity_from_officers
+            obj.office, by=acting_user(request), hide_integrity_from_officers=obj.hide_integrity_from_officers
         )
         obj.pk = saved.pk
 

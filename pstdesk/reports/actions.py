@@ -3,8 +3,6 @@ sending a snapshot to the office's service managers, each recorded in the audit 
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
@@ -16,7 +14,7 @@ from django.utils.translation import override
 
 from pstdesk.accounts.models import Role, User
 from pstdesk.audit.actions import record
-from pstdesk.lib.actors import is_user
+from pstdesk.lib.actors import Actor, actor_label, is_user
 from pstdesk.offices.models import Office
 from pstdesk.reports.exports import CONTENT_TYPES, file_name, render
 from pstdesk.reports.figures import build_report
@@ -25,7 +23,7 @@ from pstdesk.reports.periods import Period
 
 
 def store_report(
-    office: Office, *, period: Period, kind: str = ReportKind.AD_HOC, subtree: bool = False, by: Any
+    office: Office, *, period: Period, kind: str = ReportKind.AD_HOC, subtree: bool = False, by: Actor
 ) -> ReportSnapshot:
     """Compute the report now and keep it: the figures as JSON and the PDF, XLSX and CSV files rendered from them,
     as the next version of (office, subtree, kind, period). Snapshots are never changed afterwards."""
@@ -47,7 +45,7 @@ def store_report(
                     version=(latest or 0) + 1,
                     figures=figures,
                     created_by=by if is_user(by) else None,
-                    created_by_label="" if is_user(by) else getattr(by, "label", str(by)),
+                    created_by_label=actor_label(by),
                 )
                 snapshot.pdf.save(file_name(figures, "pdf"), ContentFile(files["pdf"]), save=False)
                 snapshot.xlsx.save(file_name(figures, "xlsx"), ContentFile(files["xlsx"]), save=False)
@@ -73,7 +71,7 @@ def report_recipients(office: Office) -> list[User]:
     )
 
 
-def send_report(snapshot: ReportSnapshot, *, by: Any, recipients: list[User] | None = None) -> list[ReportDelivery]:
+def send_report(snapshot: ReportSnapshot, *, by: Actor, recipients: list[User] | None = None) -> list[ReportDelivery]:
     """E-mail the snapshot (PDF and XLSX attached) to each recipient who has not received this version yet, and
     record who received which version when."""
     recipients = report_recipients(snapshot.office) if recipients is None else recipients

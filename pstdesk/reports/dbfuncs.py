@@ -105,7 +105,7 @@ def percentiles(
         if group:
             rows = qs.order_by().values(group).annotate(**aggregates)
         else:
-            rows = [qs.order_by().aggregate(**aggregates)]  # type: ignore[list-item]
+            rows = [qs.order_by().aggregate(**aggregates)]
         for row in rows:
             key = row[group] if group else None
             result[key] = {fraction: _float(row[f"p{i}"]) for i, fraction in enumerate(fractions)}

@@ -4,8 +4,8 @@ time is on the hour in every Indonesian zone; later hours catch up a missed one)
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
 
+from pstdesk.lib.tasks import db_periodic_task
 from pstdesk.reports.schedule import run_scheduled_reports
 
 

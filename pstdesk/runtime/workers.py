@@ -39,7 +39,7 @@ def periodic_seconds() -> int:
     return int(raw)
 
 
-class PstScheduler(Scheduler):
+class PstScheduler(Scheduler):  # type: ignore[misc]  # huey has no type information
     """huey's scheduler with the periodic check interval of `periodic_seconds()` (huey's class attribute: 60)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -47,7 +47,7 @@ class PstScheduler(Scheduler):
         self.periodic_task_seconds = periodic_seconds()
 
 
-class PstConsumer(Consumer):
+class PstConsumer(Consumer):  # type: ignore[misc]  # huey has no type information
     """The consumer of `pstdesk worker`: huey's, with `PstScheduler`, and one thread per provider webhook that
     processes its stored deliveries (`channels.webhooks.Drainer`)."""
 

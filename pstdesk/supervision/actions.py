@@ -19,7 +19,7 @@ from pstdesk.audit.actions import record
 from pstdesk.consultations.actions import set_on_duty
 from pstdesk.consultations.models import Consultation, Status
 from pstdesk.lib import workdays
-from pstdesk.lib.actors import SystemActor
+from pstdesk.lib.actors import Actor, SystemActor
 from pstdesk.lib.errors import InvalidInput, NotAllowed
 from pstdesk.lib.events import office_group, publish_on_commit, user_group
 from pstdesk.offices.calendar import calendar_for, is_office_open, years_for
@@ -48,7 +48,7 @@ def can_supervise(user: Any, office: Office) -> bool:
     return visible_offices(user).filter(pk=office.pk).exists()
 
 
-def _check_supervisor(by: Any, office: Office) -> None:
+def _check_supervisor(by: Actor, office: Office) -> None:
     if not can_supervise(by, office):
         raise NotAllowed(_("Hanya koordinator kantor ini atau kantor di atasnya yang dapat mengubah jadwal tugas."))
 
@@ -58,7 +58,7 @@ def _check_staff(user: Any, office: Office) -> None:
         raise InvalidInput(_("Petugas yang dipilih bukan petugas aktif kantor ini."))
 
 
-def add_roster_shift(office: Office, *, user: User, weekday: int, starts: time, ends: time, by: Any) -> RosterShift:
+def add_roster_shift(office: Office, *, user: User, weekday: int, starts: time, ends: time, by: Actor) -> RosterShift:
     """Add a weekly shift: `user` serves `office` every `weekday` (0 = Monday) from `starts` to `ends`."""
     _check_supervisor(by, office)
     _check_staff(user, office)
@@ -78,7 +78,7 @@ def add_roster_shift(office: Office, *, user: User, weekday: int, starts: time, 
     return shift
 
 
-def remove_roster_shift(shift: RosterShift, *, by: Any) -> None:
+def remove_roster_shift(shift: RosterShift, *, by: Actor) -> None:
     """Remove a weekly shift (its content stays in the audit row)."""
     _check_supervisor(by, shift.office)
     with transaction.atomic():
@@ -103,7 +103,7 @@ def add_roster_exception(
     user: User,
     day: date,
     kind: str,
-    by: Any,
+    by: Actor,
     starts: time | None = None,
     ends: time | None = None,
     note: str = "",
@@ -130,7 +130,7 @@ def add_roster_exception(
     return exception
 
 
-def remove_roster_exception(exception: RosterException, *, by: Any) -> None:
+def remove_roster_exception(exception: RosterException, *, by: Actor) -> None:
     """Remove a date exception (its content stays in the audit row)."""
     _check_supervisor(by, exception.office)
     with transaction.atomic():
@@ -144,7 +144,7 @@ def remove_roster_exception(exception: RosterException, *, by: Any) -> None:
         exception.delete()
 
 
-def set_office_minimum(office: Office, *, minimum: int | None, by: Any) -> SupervisionSettings:
+def set_office_minimum(office: Office, *, minimum: int | None, by: Actor) -> SupervisionSettings:
     """The office's own minimum of officers on duty, used where its standard states none (None: no minimum)."""
     _check_supervisor(by, office)
     if minimum is not None and not 0 <= minimum <= 50:

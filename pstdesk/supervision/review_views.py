@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from pstdesk.accounts.access import get_office_for, visible_offices
+from pstdesk.accounts.access import acting_user, get_office_for, visible_offices
 from pstdesk.accounts.models import User
 from pstdesk.consultations.models import Consultation, Message, MessageKind
 from pstdesk.consultations.serializers import staff_body
@@ -132,9 +132,9 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         comment = request.POST.get("comment", "")
         try:
             if existing is None:
-                review_transcript(consultation, by=request.user, scores=answers, notes=notes, comment=comment)
+                review_transcript(consultation, by=acting_user(request), scores=answers, notes=notes, comment=comment)
             else:
-                update_review(existing, by=request.user, scores=answers, notes=notes, comment=comment)
+                update_review(existing, by=acting_user(request), scores=answers, notes=notes, comment=comment)
         except DomainError as exc:
             messages.error(request, exc.message)
             status = 400

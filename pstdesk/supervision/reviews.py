@@ -14,8 +14,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pstdesk.accounts.models import User
 from pstdesk.audit.actions import record
 from pstdesk.consultations.models import Consultation, Status
+from pstdesk.lib.actors import Actor, is_user
 from pstdesk.lib.errors import InvalidInput, NotAllowed
 from pstdesk.lib.events import publish_on_commit, user_group
 from pstdesk.offices.models import Office
@@ -64,7 +66,7 @@ def checklist_for(office: Office) -> list[dict[str, str]]:
     return list(row.items) if row is not None else default_checklist()
 
 
-def set_checklist(office: Office, *, items: list[dict[str, str]], by: Any) -> ReviewChecklist:
+def set_checklist(office: Office, *, items: list[dict[str, str]], by: Actor) -> ReviewChecklist:
     """Replace the office's review checklist (a supervisor of the office)."""
     if not can_supervise(by, office):
         raise NotAllowed(_("Hanya koordinator kantor ini yang dapat mengubah daftar periksa."))
@@ -118,7 +120,7 @@ def _answers(
 def review_transcript(
     consultation: Consultation,
     *,
-    by: Any,
+    by: User,
     scores: dict[str, Any],
     comment: str,
     notes: dict[str, str] | None = None,
@@ -174,7 +176,7 @@ def review_transcript(
 def update_review(
     review: TranscriptReview,
     *,
-    by: Any,
+    by: User,
     scores: dict[str, Any],
     comment: str,
     notes: dict[str, str] | None = None,
@@ -207,9 +209,9 @@ def update_review(
     return review
 
 
-def comment_on_review(review: TranscriptReview, *, by: Any, comment: str) -> TranscriptReview:
+def comment_on_review(review: TranscriptReview, *, by: Actor, comment: str) -> TranscriptReview:
     """The reviewed officer reads the review and replies to it."""
-    if getattr(by, "pk", None) != review.officer_id:
+    if not is_user(by) or by.pk != review.officer_id:  # the reviewed officer only
         raise NotAllowed(_("Hanya petugas yang ditinjau yang dapat menanggapi."))
     text = (comment or "").strip()
     if not text:
@@ -223,9 +225,9 @@ def comment_on_review(review: TranscriptReview, *, by: Any, comment: str) -> Tra
     return review
 
 
-def mark_review_read(review: TranscriptReview, *, by: Any) -> TranscriptReview:
+def mark_review_read(review: TranscriptReview, *, by: Actor) -> TranscriptReview:
     """The reviewed officer opened the review (first time only)."""
-    if getattr(by, "pk", None) != review.officer_id or review.officer_read_at is not None:
+    if not is_user(by) or by.pk != review.officer_id or review.officer_read_at is not None:
         return review
     with transaction.atomic():
         review.officer_read_at = timezone.now()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
 
+from pstdesk.lib.tasks import db_periodic_task
 from pstdesk.supervision import actions
 from pstdesk.supervision.escalation import escalate_breaches, escalate_rating_alerts
 

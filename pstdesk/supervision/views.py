@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pstdesk.accounts.access import get_office_for, visible_offices
+from pstdesk.accounts.access import acting_user, get_office_for, visible_offices
 from pstdesk.accounts.models import User
 from pstdesk.consultations import actions as consultation_actions
 from pstdesk.consultations.models import Consultation
@@ -90,7 +90,7 @@ def roster_home(request: HttpRequest) -> HttpResponse:
 def _post_roster(request: HttpRequest, office: Office) -> str | None:
     """Run the roster edit the form asks for; the error text, or None when done."""
     op = request.POST.get("op", "")
-    by = request.user
+    by = acting_user(request)
     if op == "add_shift":
         form: forms.Form = ShiftForm(request.POST, office=office)
         if not form.is_valid():
@@ -254,15 +254,15 @@ def queue_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
         raise Http404("Not found")
     try:
         if verb == "reopen":
-            consultation_actions.reopen_consultation(consultation, by=request.user)
+            consultation_actions.reopen_consultation(consultation, by=acting_user(request))
         else:
             to = User.objects.filter(pk=request.POST.get("to") or 0, office_id=consultation.office_id).first()
             if to is None:
                 raise InvalidInput(_("Pilih petugas kantor ini."))
             if verb == "assign" or consultation.assigned_to_id is None:
-                consultation_actions.assign_consultation(consultation, to=to, by=request.user)
+                consultation_actions.assign_consultation(consultation, to=to, by=acting_user(request))
             else:
-                consultation_actions.transfer_consultation(consultation, to=to, by=request.user)
+                consultation_actions.transfer_consultation(consultation, to=to, by=acting_user(request))
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

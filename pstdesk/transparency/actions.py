@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pstdesk.accounts.models import Role
+from pstdesk.accounts.models import Role, User
 from pstdesk.audit.actions import record
 from pstdesk.lib.errors import InvalidInput, InvalidTransition, NotAllowed
 from pstdesk.offices.models import Office
@@ -23,7 +23,7 @@ def can_approve(user: Any, office: Office) -> bool:
     return bool(user.is_superuser or (user.role == Role.MANAGER and user.office_id == office.pk))
 
 
-def approve_month(office: Office, *, by: Any, year: int, month: int) -> PublishedMonth:
+def approve_month(office: Office, *, by: User, year: int, month: int) -> PublishedMonth:
     """The service manager approves the office's figures of a month that has ended: they are computed now, stored
     and published on `/transparansi/<office>/`, and frozen — a month is approved once, later changes to the records
     do not alter what was published. One audit row with the figures."""

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from pstdesk.accounts.access import get_office_for
+from pstdesk.accounts.access import acting_user, get_office_for
 from pstdesk.lib.errors import DomainError
 from pstdesk.offices.models import Channel, Office
 from pstdesk.transparency import queries
@@ -83,7 +83,7 @@ def approve_page(request: HttpRequest, code: str) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            approve_month(office, by=request.user, year=year, month=month)
+            approve_month(office, by=acting_user(request), year=year, month=month)
         except DomainError as exc:
             error = exc.message
         else:

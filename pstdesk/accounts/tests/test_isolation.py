@@ -30,6 +30,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from pstdesk.accounts.actions import create_api_token
 from pstdesk.accounts.models import ApiToken, User
 from pstdesk.conftest import make_user
+from pstdesk.lib.actors import SystemActor
 from pstdesk.offices.models import Office, ServiceStandard
 
 pytestmark = pytest.mark.django_db
@@ -142,14 +143,14 @@ def _closure(world: World) -> Any:
 
 
 def _token(world: World) -> ApiToken:
-    token, _raw = create_api_token(world.officer_5102, by="system:test", name=MARKER)
+    token, _raw = create_api_token(world.officer_5102, by=SystemActor("test"), name=MARKER)
     return token
 
 
 def _security_policy(world: World) -> Any:
     from pstdesk.accounts.actions import set_security_policy
 
-    return set_security_policy(world.office_5102, require_admin_two_factor=False, by="system:test")
+    return set_security_policy(world.office_5102, require_admin_two_factor=False, by=SystemActor("test"))
 
 
 def _standard(world: World) -> ServiceStandard:
@@ -594,7 +595,7 @@ def world(officer_5102: User, office_5102: Office) -> World:
 def outsider_clients(officer_5101: User) -> dict[str, Client]:
     session = Client()
     session.force_login(officer_5101)
-    _token, raw = create_api_token(officer_5101, by="system:test")
+    _token, raw = create_api_token(officer_5101, by=SystemActor("test"))
     office_admin = Client()
     office_admin.force_login(make_user("adm5101", "5101", "admin", is_staff=True))
     return {"session": session, "token": Client(HTTP_AUTHORIZATION=f"Bearer {raw}"), "admin": office_admin}

@@ -9,6 +9,7 @@ from django.test import Client
 from pstdesk.accounts.actions import create_api_token, revoke_api_token
 from pstdesk.accounts.models import ApiToken, User, hash_token
 from pstdesk.audit.models import AuditLog
+from pstdesk.lib.actors import SystemActor
 from pstdesk.lib.errors import DomainError, NotAllowed
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +43,7 @@ def test_createtoken_unknown_user_exits_2(db: None, capsys: pytest.CaptureFixtur
 
 
 def test_revoked_unknown_and_missing_tokens_are_401(officer_5102: User, client: Client) -> None:
-    token, raw = create_api_token(officer_5102, by="system:test")
+    token, raw = create_api_token(officer_5102, by=SystemActor("test"))
     assert _get(client, "/api/v1/offices/mine", raw) == 200
     revoke_api_token(token, by=officer_5102)
     assert _get(client, "/api/v1/offices/mine", raw) == 401
@@ -54,18 +55,18 @@ def test_revoked_unknown_and_missing_tokens_are_401(officer_5102: User, client: 
 
 
 def test_inactive_users_token_is_401(officer_5102: User, client: Client) -> None:
-    _token, raw = create_api_token(officer_5102, by="system:test")
+    _token, raw = create_api_token(officer_5102, by=SystemActor("test"))
     officer_5102.is_active = False
     officer_5102.save()
     assert _get(client, "/api/v1/offices/mine", raw) == 401
 
 
 def test_token_sees_only_its_offices(officer_5102: User, supervisor_5100: User, client: Client) -> None:
-    _t, raw = create_api_token(officer_5102, by="system:test")
+    _t, raw = create_api_token(officer_5102, by=SystemActor("test"))
     codes = [o["code"] for o in client.get("/api/v1/offices/mine", HTTP_AUTHORIZATION=f"Bearer {raw}").json()]
     assert codes == ["5102"]
     assert _get(client, "/api/v1/offices/5101/staff", raw) == 404
-    _t, raw = create_api_token(supervisor_5100, by="system:test")
+    _t, raw = create_api_token(supervisor_5100, by=SystemActor("test"))
     codes = [o["code"] for o in client.get("/api/v1/offices/mine", HTTP_AUTHORIZATION=f"Bearer {raw}").json()]
     assert codes == ["5100", "5101", "5102"]
 
@@ -73,7 +74,7 @@ def test_token_sees_only_its_offices(officer_5102: User, supervisor_5100: User, 
 def test_staffing_counts_officers_on_duty(
     officer_5102: User, officer2_5102: User, supervisor_5102: User, client: Client
 ) -> None:
-    _t, raw = create_api_token(supervisor_5102, by="system:test")
+    _t, raw = create_api_token(supervisor_5102, by=SystemActor("test"))
     data = client.get("/api/v1/offices/5102/staff", HTTP_AUTHORIZATION=f"Bearer {raw}").json()
     assert data["min_officers"] == 2 and data["on_duty"] == 2
     assert [s["username"] for s in data["staff"]] == ["ayu", "koord", "made"]

@@ -11,13 +11,14 @@ from django.core.management.base import CommandError
 from pstdesk.audit.actions import record
 from pstdesk.audit.chain import seal_chains, verify_chain
 from pstdesk.audit.models import AuditLog
+from pstdesk.lib.actors import SystemActor
 from pstdesk.offices.models import Office
 
 pytestmark = pytest.mark.django_db
 
 
 def _rows(office: Office, n: int) -> list[AuditLog]:
-    return [record("test.step", office, by="system:test", office=office, after={"n": i}) for i in range(n)]
+    return [record("test.step", office, by=SystemActor("test"), office=office, after={"n": i}) for i in range(n)]
 
 
 def verify(code: str) -> str:
@@ -78,7 +79,7 @@ def test_a_redaction_by_erasure_keeps_the_chain_and_other_edits_are_still_found(
 
     AuditLog.objects.all().delete()
     rows = _rows(office_5102, 3)
-    named = record("test.named", office_5102, by="system:test", office=office_5102, after={"email": "ani@x.test"})
+    named = record("test.named", office_5102, by=SystemActor("test"), office=office_5102, after={"email": "ani@x.test"})
     _rows(office_5102, 2)
     seal_chains()
     assert redact_records({"ani@x.test"}, []) == 1

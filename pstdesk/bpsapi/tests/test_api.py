@@ -11,13 +11,14 @@ from django.test import Client
 
 from pstdesk.accounts.actions import create_api_token
 from pstdesk.bpsapi.tests.conftest import KEY
+from pstdesk.lib.actors import SystemActor
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def token_client(officer_5102: Any) -> Client:
-    _token, raw = create_api_token(officer_5102, by="system:test")
+    _token, raw = create_api_token(officer_5102, by=SystemActor("test"))
     return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
 
@@ -49,7 +50,7 @@ def test_without_credentials_401(bps_sim: Any) -> None:
 
 
 def test_another_offices_domain_is_404(bps_sim: Any, officer_5101: Any, token_client: Client) -> None:
-    _token, raw = create_api_token(officer_5101, by="system:test")
+    _token, raw = create_api_token(officer_5101, by=SystemActor("test"))
     outsider = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
     for url in ("/api/v1/bps/5102/search", "/api/v1/bps/5102/tables/510202"):
         response = outsider.get(url, {"q": "padi"})

@@ -11,11 +11,12 @@ from django.utils import timezone
 
 from pstdesk.audit.actions import record
 from pstdesk.consultations.actions import accept_introduction, mark_introduction_given
+from pstdesk.lib.actors import Actor
 
 __all__ = ["accept_introduction", "mark_address_failing", "mark_introduction_given"]
 
 
-def mark_address_failing(visitor: Any, *, by: Any, reason: str = "") -> Any:
+def mark_address_failing(visitor: Any, *, by: Actor, reason: str = "") -> Any:
     """A delivery-status bounce says mail to the visitor's address fails permanently: stamp
     `Visitor.email_failing_at` (once; a later bounce keeps the first time). Audit "visitor.email_failing"
     (the reason is the DSN status and diagnostic, never the address itself)."""

@@ -7,14 +7,14 @@ from pstdesk.channels.email.models import InboundEmail, MailboxState
 
 
 @admin.register(MailboxState)
-class MailboxStateAdmin(OfficeScopedAdmin, admin.ModelAdmin):
+class MailboxStateAdmin(OfficeScopedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     office_field = "mailbox__office"
     list_display = ["mailbox", "folder", "uidvalidity", "last_uid", "last_poll_at", "rescans"]
     readonly_fields = ["mailbox", "folder", "uidvalidity", "last_uid", "last_poll_at", "rescans"]
 
 
 @admin.register(InboundEmail)
-class InboundEmailAdmin(OfficeScopedAdmin, admin.ModelAdmin):
+class InboundEmailAdmin(OfficeScopedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     """The intake list: every stored message and what became of it; failed ones with their reason."""
 
     office_field = "mailbox__office"

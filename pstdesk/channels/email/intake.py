@@ -29,12 +29,13 @@ from pstdesk.channels.email.parsing import ParsedEmail, UnreadableEmail, message
 from pstdesk.channels.email.rating_reply import rating_reply_for, record_rating_reply
 from pstdesk.channels.email.threading import find_thread
 from pstdesk.guestbook.requirements import GUESTBOOK_ITEMS, requirements_message
+from pstdesk.lib.actors import ChannelActor
 from pstdesk.lib.signing import guestbook_url
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "email"
-BY = "channel:email"
+BY = ChannelActor("email")
 MAX_ATTEMPTS = 5
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from pstdesk.lib.actors import VisitorActor
+from pstdesk.lib.actors import ChannelActor, VisitorActor
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def record_rating_reply(consultation: Any, reply: RatingReply) -> bool:
         consultation,
         body=_("Terima kasih, penilaian Anda (%(score)d dari 5) telah kami catat.") % {"score": reply.score},
         payload={"rating_thanks": True},
-        by="channel:email",
+        by=ChannelActor("email"),
     )
     return True
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from pstdesk.audit.actions import record
 from pstdesk.channels.web.models import WidgetSession, hash_token
+from pstdesk.lib.actors import Actor
 from pstdesk.lib.events import publish_on_commit, visitor_group
 
 # A session stays valid this long after its last use.
@@ -29,7 +30,7 @@ def session_lifetime() -> timedelta:
 
 
 def open_widget_session(
-    office: Any, visitor: Any, *, by: Any, ip: str | None = None, language: str = "id"
+    office: Any, visitor: Any, *, by: Actor, ip: str | None = None, language: str = "id"
 ) -> tuple[WidgetSession, str]:
     """Create a session for `visitor` with `office` and return it with its token (shown once, stored hashed).
 
@@ -92,7 +93,7 @@ def find_widget_session(token: str, office_code: str) -> WidgetSession | None:
     return session
 
 
-def revoke_widget_session(session: WidgetSession, *, by: Any) -> WidgetSession:
+def revoke_widget_session(session: WidgetSession, *, by: Actor) -> WidgetSession:
     """Revoke a session: its token is refused from now on (open sockets of it are closed).
 
     Idempotent: revoking a revoked session changes nothing and writes no second audit row.

@@ -143,7 +143,7 @@ def _values(message: Message) -> list[Any]:
 
 
 def _update_params(held: Held, external_id: str, at: datetime) -> list[Any]:
-    stamp = Consultation._meta.get_field("updated_at").get_db_prep_save(at, connection)  # type: ignore[union-attr]
+    stamp = Consultation._meta.get_field("updated_at").get_db_prep_save(at, connection)
     return [
         stamp,
         stamp,

@@ -21,8 +21,10 @@ from django.utils.translation import gettext as _
 from pstdesk.channels.base import InboundAttachment, InboundMessage
 from pstdesk.channels.web.models import WidgetSession
 from pstdesk.consultations.models import Consultation, DeliveryStatus, Direction, Message, MessageKind, Status
+from pstdesk.lib.actors import VisitorActor
 from pstdesk.lib.errors import DomainError, InvalidInput
-from pstdesk.offices.models import Channel, ClosingOrder
+from pstdesk.offices.models import Channel
+from pstdesk.offices.policy import ClosingOrder
 
 WEB_CHANNELS = (Channel.LIVECHAT_WEBSITE, Channel.LIVECHAT_PFA)
 FILE_SALT = "pstdesk.widget.file"
@@ -38,8 +40,8 @@ class MessageRefused(DomainError):
         self.code = code
 
 
-def actor(session: WidgetSession) -> str:
-    return f"visitor:{session.visitor_id}"
+def actor(session: WidgetSession) -> VisitorActor:
+    return VisitorActor(session.visitor_id)
 
 
 def check_channel(channel: str) -> str:
@@ -56,7 +58,7 @@ def check_client_id(client_id: Any) -> str:
         raise MessageRefused(_("Pesan tanpa id yang sah."), code="bad_id") from None
 
 
-def check_body(body: Any, *, allow_empty: bool = False) -> str:
+def check_body(body: object, *, allow_empty: bool = False) -> str:
     if not isinstance(body, str):
         raise MessageRefused(_("Pesan harus berupa teks."), code="bad_body")
     body = body.replace("\r\n", "\n").strip()

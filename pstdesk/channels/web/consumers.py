@@ -37,7 +37,7 @@ import functools
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -86,7 +86,7 @@ def db(fn: Callable[..., T]) -> Callable[..., Any]:
     lock), which keeps its connection between calls: opening one (and running the WAL and foreign-key pragmas)
     cost more than most calls it served."""
     if connections["default"].vendor == "postgresql":
-        return database_sync_to_async(fn, thread_sensitive=False, executor=_db_pool)
+        return cast(Callable[..., Any], database_sync_to_async(fn, thread_sensitive=False, executor=_db_pool))
     return sync_to_async(_keeping_connection(fn), thread_sensitive=True)
 
 
@@ -112,7 +112,7 @@ def _header(scope: dict[str, Any], name: bytes) -> str:
 BUS_RETRY_SECONDS = 2.0
 
 
-class WidgetConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
+class WidgetConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # Channels: no types
     """One visitor's chat socket (see the module docstring for the protocol). Its database calls look after their
     own connections (`db`), so no `close_old_connections` hop runs before each frame or event."""
 

@@ -33,6 +33,7 @@ from pstdesk.channels.web.views import pick_language
 from pstdesk.consultations.actions import refresh_visitor_requirements
 from pstdesk.consultations.models import Consultation, Direction, Message, MessageKind
 from pstdesk.guestbook.models import Visitor
+from pstdesk.lib.actors import ChannelActor, VisitorActor
 from pstdesk.lib.errors import DomainError
 from pstdesk.offices.calendar import CalendarNotConfigured, is_office_open, next_office_opening
 from pstdesk.offices.models import Office
@@ -218,7 +219,7 @@ def prechat(request: HttpRequest, office: Office, session: WidgetSession | None,
             return error(_("Periksa isian yang ditandai."), errors=errors)
         if session is None:
             visitor = entry.visitor
-            session, token = open_widget_session(office, visitor, by=f"visitor:{visitor.pk}", ip=ip, language=lang)
+            session, token = open_widget_session(office, visitor, by=VisitorActor(visitor.pk), ip=ip, language=lang)
     session.visitor.refresh_from_db()
     _refresh_requirements(session)
     body = session_state(office, session, channel)
@@ -289,8 +290,8 @@ def offline(request: HttpRequest, office: Office, session: WidgetSession | None,
     try:
         with transaction.atomic():
             if session is None:
-                visitor = identify_visitor(name=name, email=email, by=f"channel:{channel}")
-                session, token = open_widget_session(office, visitor, by=f"visitor:{visitor.pk}", ip=ip, language=lang)
+                visitor = identify_visitor(name=name, email=email, by=ChannelActor(channel))
+                session, token = open_widget_session(office, visitor, by=VisitorActor(visitor.pk), ip=ip, language=lang)
             give_consent(
                 session.visitor, notice_version=PRIVACY_NOTICE_VERSION, channel=channel, by=chat.actor(session)
             )

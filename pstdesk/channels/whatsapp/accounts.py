@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from pstdesk.offices.models import ChannelAccount, Office
@@ -33,7 +34,7 @@ def validate_account(external_key: str, config: dict[str, Any]) -> tuple[str, di
     return key, ({WABA: waba} if waba else {})
 
 
-def accounts() -> Any:
+def accounts() -> QuerySet[ChannelAccount]:
     return ChannelAccount.objects.filter(kind=KIND, is_active=True)
 
 

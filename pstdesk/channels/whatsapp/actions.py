@@ -20,6 +20,7 @@ from pstdesk.audit.actions import record
 from pstdesk.channels.whatsapp import accounts, client
 from pstdesk.channels.whatsapp.models import ReadMark, TemplateStatus, WebhookDelivery, WhatsAppTemplate
 from pstdesk.channels.whatsapp.outbound import window_closes_at, window_open
+from pstdesk.lib.actors import Actor, SystemActor, is_system, is_user
 from pstdesk.lib.errors import InvalidInput, NotAllowed
 
 log = logging.getLogger(__name__)
@@ -36,10 +37,14 @@ __all__ = [
 ]
 
 
-def _check_staff(consultation: Any, by: Any) -> None:
+TEMPLATE_SYNC = SystemActor("whatsapp")
+
+
+def _check_staff(consultation: Any, by: Actor) -> None:
     from pstdesk.consultations.access import staff_can_access
 
-    if not isinstance(by, str) and not staff_can_access(by, consultation):
+    # Admits the system and a staff user who may see the consultation; never a visitor, a channel or a command.
+    if not (is_system(by) or (is_user(by) and staff_can_access(by, consultation))):
         raise NotAllowed(_("Konsultasi tidak ditemukan."))
 
 
@@ -50,7 +55,7 @@ def approved_templates(consultation: Any) -> list[WhatsAppTemplate]:
 
 
 def send_template(
-    consultation: Any, *, by: Any, name: str, language: str, params: list[str] | tuple[str, ...] = ()
+    consultation: Any, *, by: Actor, name: str, language: str, params: list[str] | tuple[str, ...] = ()
 ) -> Any:
     """Queue an approved template to the visitor (allowed in and outside the 24-hour window). The body shown in
     the transcript is the template's text with the parameters filled in. Refused with a clear error when the
@@ -88,7 +93,7 @@ def send_template(
     )
 
 
-def mark_read(consultation: Any, *, by: Any) -> bool:
+def mark_read(consultation: Any, *, by: Actor) -> bool:
     """Mark the visitor's latest WhatsApp message as read (WhatsApp then shows every earlier one as read too).
     Called by the console when an officer opens the conversation; does nothing if it is already marked. Returns
     whether a mark was sent. A failure of the API is logged and changes nothing (it is a courtesy)."""
@@ -126,7 +131,7 @@ def send_read_mark(consultation: Any) -> bool:
     return True
 
 
-def sync_templates(waba_id: str, *, by: Any = "system:whatsapp") -> dict[str, int]:
+def sync_templates(waba_id: str, *, by: Actor = TEMPLATE_SYNC) -> dict[str, int]:
     """Fetch every template of a WABA (following paging) and store them; templates gone from Meta are removed.
     Returns counts. One audit row per sync with the counts."""
     if not waba_id:

@@ -8,6 +8,7 @@ from typing import Any
 
 from pstdesk.channels.base import OutboundMessage, ProviderRef
 from pstdesk.channels.whatsapp import accounts, actions, outbound
+from pstdesk.lib.actors import Actor
 from pstdesk.offices.presentation import whatsapp_link
 
 
@@ -32,7 +33,7 @@ class WhatsAppAdapter:
         return actions.approved_templates(consultation)
 
     def send_template(
-        self, consultation: Any, *, by: Any, name: str, language: str, params: list[str] | tuple[str, ...] = ()
+        self, consultation: Any, *, by: Actor, name: str, language: str, params: list[str] | tuple[str, ...] = ()
     ) -> Any:
         return actions.send_template(consultation, by=by, name=name, language=language, params=params)
 

@@ -17,11 +17,12 @@ from django.utils.translation import override
 
 from pstdesk.channels.whatsapp.models import RatingDialog, RatingStep
 from pstdesk.channels.whatsapp.outbound import buttons, list_message
+from pstdesk.lib.actors import ChannelActor, VisitorActor
 
 log = logging.getLogger(__name__)
 
 TOPICS = (("data", "Data"), ("metadata", "Metadata"), ("classification", "Klasifikasi"))
-BY = "channel:whatsapp"
+BY = ChannelActor("whatsapp")
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def greet_new_consultation(consultation: Any) -> None:
         )
 
 
-def handle_reply(reply: Reply, consultation: Any, *, by: str, text: str = "") -> bool:
+def handle_reply(reply: Reply, consultation: Any, *, by: VisitorActor, text: str = "") -> bool:
     """Act on a pressed button / chosen row. Returns True when it was ours."""
     from pstdesk.consultations.actions import set_topic
 
@@ -122,7 +123,7 @@ EXPECTS = {
 }
 
 
-def rating_answer(consultation: Any, reply: Reply, *, by: str, feedback: str = "") -> None:
+def rating_answer(consultation: Any, reply: Reply, *, by: VisitorActor, feedback: str = "") -> None:
     """One answer of the rating dialog; an answer for another step than the current one is ignored (repeats,
     late presses)."""
     step = EXPECTS[reply.what]
@@ -151,11 +152,11 @@ def rating_answer(consultation: Any, reply: Reply, *, by: str, feedback: str = "
     _record(consultation, dialog, by=by)
 
 
-def feedback_text(consultation: Any, text: str, *, by: str) -> None:
+def feedback_text(consultation: Any, text: str, *, by: VisitorActor) -> None:
     rating_answer(consultation, Reply("feedback", consultation.pk, "text"), by=by, feedback=text)
 
 
-def _record(consultation: Any, dialog: RatingDialog, *, by: str) -> None:
+def _record(consultation: Any, dialog: RatingDialog, *, by: VisitorActor) -> None:
     from pstdesk.consultations.actions import post_automatic_message
     from pstdesk.lib.errors import DomainError
     from pstdesk.ratings.actions import record_rating

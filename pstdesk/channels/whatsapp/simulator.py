@@ -312,7 +312,7 @@ class Simulator:
                         raise GraphError(400, 132000, "Number of parameters does not match the expected number")
                     for index, value in enumerate(params, start=1):
                         text = text.replace("{{" + str(index) + "}}", value)
-                    return text
+                    return str(text)
             raise GraphError(404, 132001, "Template name does not exist in the translation")
         if kind in {"image", "document", "audio", "video", "sticker"}:
             if not (content.get("id") in self.media or content.get("link")):

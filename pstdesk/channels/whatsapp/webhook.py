@@ -46,6 +46,7 @@ from pstdesk.channels.whatsapp.parsing import (
     signature_valid,
 )
 from pstdesk.guestbook.models import VisitorIdentity
+from pstdesk.lib.actors import VisitorActor
 
 log = logging.getLogger(__name__)
 
@@ -386,18 +387,18 @@ def _handle_message(parsed: ParsedMessage, inbound: InboundMessage, feedback: _F
         elif target.status == "closed" and reply.what in {"score", "gratuity", "fee", "feedback"}:
             # A rating answer after closing (close-then-rate offices): kept in the transcript without reopening.
             if receive_message(replace(inbound, consultation_id=target.pk, reopens=False)).created:
-                dialogs.handle_reply(reply, target, by=f"visitor:{target.visitor_id}")
+                dialogs.handle_reply(reply, target, by=VisitorActor(target.visitor_id))
             return
     if waiting is not None and parsed.type == "text":
         consultation = waiting.consultation
         if receive_message(replace(inbound, consultation_id=consultation.pk, reopens=False)).created:
-            dialogs.feedback_text(consultation, parsed.body, by=f"visitor:{consultation.visitor_id}")
+            dialogs.feedback_text(consultation, parsed.body, by=VisitorActor(consultation.visitor_id))
         return
     received = receive_message(replace(inbound, consultation_id=reply.consultation_id if reply else None))
     if not received.created:
         return
     consultation = received.consultation
-    by = f"visitor:{consultation.visitor_id}"
+    by = VisitorActor(consultation.visitor_id)
     if reply is not None:
         dialogs.handle_reply(reply, consultation, by=by)
     elif parsed.type == "text" and _awaiting_feedback(consultation):

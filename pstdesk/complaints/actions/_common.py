@@ -19,12 +19,13 @@ from pstdesk.accounts.models import Role, User
 from pstdesk.complaints.models import Complaint
 from pstdesk.consultations.actions import post_automatic_message
 from pstdesk.consultations.models import Consultation
+from pstdesk.lib.actors import Actor, SystemActor
 from pstdesk.lib.errors import InvalidInput
 from pstdesk.offices.models import Office
 
 log = logging.getLogger("pstdesk.complaints.actions")
 
-SYSTEM_ACTOR = "system:sla"
+SYSTEM_ACTOR = SystemActor("sla")
 COMPLAINT_MAX_CHARS = 5000
 DETECT_BATCH = 500
 STAFF_ROLES: set[str] = {Role.OFFICER, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN}
@@ -57,7 +58,7 @@ def _email_of(complaint: Complaint) -> str:
     return contact
 
 
-def _tell_complainant(complaint: Complaint, *, by: Any, subject: str, body: str) -> str:
+def _tell_complainant(complaint: Complaint, *, by: Actor, subject: str, body: str) -> str:
     """Send `body` to the complainant through the channel the complaint came in, inside the caller's transaction,
     and say how ("whatsapp", "email", "web": the consultation's channel; "email" for a mail; "tracking" when there
     is no way to reach them: the tracking page shows it).

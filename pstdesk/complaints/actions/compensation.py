@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pstdesk.accounts.models import Role
+from pstdesk.accounts.models import Role, User
 from pstdesk.audit.actions import record
 from pstdesk.complaints.actions._common import (
     _is_staff_of,
@@ -25,6 +25,7 @@ from pstdesk.complaints.models import (
 from pstdesk.complaints.policy import tracking_url
 from pstdesk.consultations.actions import post_automatic_message
 from pstdesk.consultations.models import Consultation
+from pstdesk.lib.actors import Actor, actor_label, is_system, is_user
 from pstdesk.lib.errors import InvalidInput, InvalidTransition, NotAllowed
 from pstdesk.lib.events import office_group, publish_on_commit
 from pstdesk.offices.models import Office
@@ -33,19 +34,19 @@ from pstdesk.offices.models import Office
 def open_compensation(
     office: Office,
     *,
-    by: Any,
+    by: Actor,
     reason: str,
     consultation: Consultation | None = None,
     breach: Breach | None = None,
     complaint: Complaint | None = None,
 ) -> Compensation:
-    """Open a compensation case for `office`: by the breach worker (`by="system:…"`) or by hand by a supervisor,
+    """Open a compensation case for `office`: by the system (the breach worker) or by hand by a supervisor,
     manager or admin who sees the office. The case waits for the service manager's decision.
 
     Refuses (`NotAllowed`) any other caller, (`InvalidInput`) an empty reason or a consultation/complaint of
     another office.
     """
-    if not isinstance(by, str) and not _is_staff_of(by, office, {Role.SUPERVISOR, Role.MANAGER, Role.ADMIN}):
+    if not (is_system(by) or (is_user(by) and _is_staff_of(by, office, {Role.SUPERVISOR, Role.MANAGER, Role.ADMIN}))):
         raise NotAllowed(_("Hanya koordinator atau penanggung jawab pelayanan yang dapat membuka kasus kompensasi."))
     reason = (reason or "").strip()
     if not reason:
@@ -60,8 +61,8 @@ def open_compensation(
             breach=breach,
             complaint=complaint,
             reason=reason,
-            opened_by=None if isinstance(by, str) else by,
-            opened_by_label=by if isinstance(by, str) else "",
+            opened_by=by if is_user(by) else None,
+            opened_by_label=actor_label(by),
         )
         record(
             "compensation.opened",
@@ -106,7 +107,7 @@ def _decision_text(case: Compensation) -> tuple[str, str]:
     return subject, body
 
 
-def _tell_visitor_of_decision(case: Compensation, *, by: Any) -> str:
+def _tell_visitor_of_decision(case: Compensation, *, by: Actor) -> str:
     """Tell the visitor of the decision in their channel: the consultation concerned (the case's, or its
     complaint's), else as the complaint was answered (mail, or the tracking page). "" when nobody can be told (a
     case opened by hand with no consultation or complaint)."""
@@ -126,7 +127,7 @@ def _tell_visitor_of_decision(case: Compensation, *, by: Any) -> str:
 def decide_compensation(
     case: Compensation,
     *,
-    by: Any,
+    by: User,
     granted: bool,
     reason: str,
     given: str = "",

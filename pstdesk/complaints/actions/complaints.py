@@ -45,7 +45,7 @@ from pstdesk.complaints.policy import (
 )
 from pstdesk.consultations.models import Consultation, Direction, Message, MessageKind
 from pstdesk.guestbook.models import Visitor
-from pstdesk.lib.actors import ChannelActor, SystemActor, is_user
+from pstdesk.lib.actors import Actor, ChannelActor, SystemActor, is_channel, is_system, is_user, is_visitor
 from pstdesk.lib.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed
 from pstdesk.lib.events import office_group, publish_on_commit, user_group
 from pstdesk.offices.models import Office
@@ -99,7 +99,7 @@ def file_complaint(
     *,
     kind: str,
     text: str,
-    by: Any = None,
+    by: Actor | None = None,
     source: str = ComplaintSource.ONLINE_FORM,
     contact: str = "",
     visitor: Visitor | None = None,
@@ -118,7 +118,10 @@ def file_complaint(
     offer, empty or oversized text, an external id missing or of the wrong shape, a visitor's consultation of
     another office."""
     by = by if by is not None else ChannelActor("complaint_form")
-    if is_user(by) and not _is_staff_of(by, office, STAFF_ROLES):
+    # Admits a channel (the public form), a visitor, the system, and staff of the office; never a command.
+    if not (
+        is_channel(by) or is_visitor(by) or is_system(by) or (is_user(by) and _is_staff_of(by, office, STAFF_ROLES))
+    ):
         raise NotAllowed(_("Hanya petugas kantor ini yang dapat mencatat pengaduan."))
     if kind not in ComplaintKind.values:
         raise InvalidInput(_("Pilih jenis: pengaduan, saran atau masukan."))
@@ -190,7 +193,7 @@ def file_complaint(
     return complaint
 
 
-def file_complaint_from_message(message: Message, *, by: Any, kind: str = ComplaintKind.COMPLAINT) -> Complaint:
+def file_complaint_from_message(message: Message, *, by: User, kind: str = ComplaintKind.COMPLAINT) -> Complaint:
     """Turn a visitor's message of a consultation into a complaint of that office, keeping the link to the message
     and its consultation: an officer does it from the console, a supervisor marks a WhatsApp or e-mail message so.
     The source is the consultation's channel (WhatsApp, e-mail; a web chat counts as the online form). One
@@ -215,7 +218,7 @@ def file_complaint_from_message(message: Message, *, by: Any, kind: str = Compla
     )
 
 
-def assign_complaint(complaint: Complaint, *, by: Any, to: User | None) -> Complaint:
+def assign_complaint(complaint: Complaint, *, by: User, to: User | None) -> Complaint:
     """Give a complaint to a staff member of its office (or take it back with `to=None`); a received complaint is
     then in progress. Supervisors, managers and admins who see the office."""
     if not _is_staff_of(by, complaint.office, SUPERVISING_ROLES):
@@ -250,7 +253,7 @@ def _may_work(user: Any, complaint: Complaint) -> bool:
     return is_user(user) and complaint.assigned_to_id == user.pk and _is_staff_of(user, complaint.office, STAFF_ROLES)
 
 
-def add_complaint_note(complaint: Complaint, *, by: Any, body: str) -> ComplaintNote:
+def add_complaint_note(complaint: Complaint, *, by: User, body: str) -> ComplaintNote:
     """A follow-up note (internal). A received complaint is then in progress."""
     if not _may_work(by, complaint):
         raise NotAllowed(_("Anda tidak menangani pengaduan ini."))
@@ -276,7 +279,7 @@ def add_complaint_note(complaint: Complaint, *, by: Any, body: str) -> Complaint
     return note
 
 
-def set_lapor_stage(complaint: Complaint, *, by: Any, stage: str) -> Complaint:
+def set_lapor_stage(complaint: Complaint, *, by: User, stage: str) -> Complaint:
     """Record the stage a LAPOR! report has reached there (staff mirror LAPOR!'s own status by hand)."""
     if not _may_work(by, complaint):
         raise NotAllowed(_("Anda tidak menangani pengaduan ini."))
@@ -326,7 +329,7 @@ def _answer_text(complaint: Complaint) -> tuple[str, str]:
 
 
 def handle_complaint(
-    complaint: Complaint, *, by: Any, response: str, upheld: bool | None = None, reason: str = ""
+    complaint: Complaint, *, by: User, response: str, upheld: bool | None = None, reason: str = ""
 ) -> Complaint:
     """Answer a complaint, suggestion or input: what the office did or answers, and for a complaint whether it is
     upheld (the service did not meet the standard) or not, with the reason. The answer is sent through the channel

@@ -13,6 +13,7 @@ from pstdesk.accounts.actions import create_api_token
 from pstdesk.complaints.actions import file_complaint
 from pstdesk.complaints.models import Compensation, Complaint, ComplaintNote
 from pstdesk.conftest import make_user
+from pstdesk.lib.actors import SystemActor
 from pstdesk.offices.models import Office
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ BASE = "/api/v1/complaints"
 
 
 def api_client(user: Any) -> Client:
-    _token, raw = create_api_token(user, by="system:test")
+    _token, raw = create_api_token(user, by=SystemActor("test"))
     return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
 

@@ -9,6 +9,7 @@ from pstdesk.complaints.actions import decide_compensation, file_complaint, open
 from pstdesk.complaints.models import Compensation, CompensationStatus, Complaint, ComplaintKind
 from pstdesk.complaints.tests.factories import make_consultation
 from pstdesk.conftest import make_user
+from pstdesk.lib.actors import SystemActor
 from pstdesk.lib.errors import InvalidInput, InvalidTransition, NotAllowed
 from pstdesk.offices.models import Office
 
@@ -37,7 +38,7 @@ def test_open_is_refused_to_officers_outsiders_and_bad_input(
 
 
 def test_the_manager_decides_once(office_5102: Office, manager_5102: object, supervisor_5102: object) -> None:
-    case = open_compensation(office_5102, by="system:sla", reason="Melewati 3 hari kerja")
+    case = open_compensation(office_5102, by=SystemActor("sla"), reason="Melewati 3 hari kerja")
     with pytest.raises(NotAllowed):  # the supervisor watches, the manager decides
         decide_compensation(case, by=supervisor_5102, granted=True, reason="x", given="y")
     with pytest.raises(InvalidInput):
@@ -60,7 +61,7 @@ def test_the_manager_decides_once(office_5102: Office, manager_5102: object, sup
 def test_a_province_manager_decides_for_a_regency_but_not_the_other_way(office_5102: Office) -> None:
     province_manager = make_user("pjprov", "5100", "manager")
     manager_5101 = make_user("pj5101", "5101", "manager")
-    case = open_compensation(office_5102, by="system:sla", reason="x")
+    case = open_compensation(office_5102, by=SystemActor("sla"), reason="x")
     with pytest.raises(NotAllowed):
         decide_compensation(case, by=manager_5101, granted=False, reason="bukan kantor saya")
     decide_compensation(case, by=province_manager, granted=False, reason="Pengguna belum melengkapi persyaratan")
@@ -187,7 +188,7 @@ def test_the_office_edits_its_compensation_list_in_the_admin_and_the_manager_pic
     assert "Salinan publikasi" not in other.get("/admin/complaints/compensationoption/").content.decode()
     assert other.get(f"/admin/complaints/compensationoption/{retired.pk}/change/").status_code == 404
 
-    case = open_compensation(office_5102, by="system:sla", reason="Melewati 3 hari kerja")
+    case = open_compensation(office_5102, by=SystemActor("sla"), reason="Melewati 3 hari kerja")
     manager = Client()
     manager.force_login(manager_5102)
     url = f"/pengawasan/kompensasi/{case.pk}/"

@@ -13,6 +13,7 @@ from pstdesk.complaints.actions import detect_breaches, open_compensation
 from pstdesk.complaints.models import Compensation, CompensationStatus, Complaint
 from pstdesk.complaints.tests.factories import make_consultation
 from pstdesk.conftest import make_user
+from pstdesk.lib.actors import SystemActor
 
 WITA = ZoneInfo("Asia/Makassar")
 pytestmark = pytest.mark.django_db
@@ -96,7 +97,7 @@ def test_open_a_case_by_hand_from_the_page(supervisor_5102: object) -> None:
 def test_supervision_page_queries_do_not_grow(supervisor_5102: object, django_assert_max_num_queries: object) -> None:
     for _ in range(5):
         overdue_case()
-    open_compensation(make_consultation("5102").office, by="system:sla", reason="x")
+    open_compensation(make_consultation("5102").office, by=SystemActor("sla"), reason="x")
     client = client_for(supervisor_5102)
     with django_assert_max_num_queries(15):  # type: ignore[operator]
         assert client.get(reverse("complaints:supervision")).status_code == 200

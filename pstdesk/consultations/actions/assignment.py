@@ -14,18 +14,21 @@ from pstdesk.accounts.models import User
 from pstdesk.audit.actions import record
 from pstdesk.consultations import transitions
 from pstdesk.consultations.actions.requirements import mark_request_clear
-from pstdesk.consultations.effects import is_user, lock, publish_consultation
+from pstdesk.consultations.effects import lock, publish_consultation
 from pstdesk.consultations.models import Assignment, Consultation, Status
+from pstdesk.lib.actors import Actor, SystemActor, is_system, is_user
 from pstdesk.lib.errors import InvalidInput, NotAllowed
 from pstdesk.lib.events import office_group, publish_on_commit
 from pstdesk.offices.models import Office
 
+AUTO_ASSIGN = SystemActor("assign")
+
 
 def _display(user: Any) -> str:
-    return user.get_full_name() or user.username
+    return str(user.get_full_name() or user.username)
 
 
-def _set_assignee(consultation: Consultation, to: User | None, *, by: Any, verb: str) -> None:
+def _set_assignee(consultation: Consultation, to: User | None, *, by: Actor, verb: str) -> None:
     """Inside the caller's transaction, consultation locked and transition checked. The assignment history
     (`Assignment`) is kept here, the one place an assignee changes."""
     before = {"assigned_to": consultation.assigned_to_id}
@@ -52,7 +55,7 @@ def _set_assignee(consultation: Consultation, to: User | None, *, by: Any, verb:
 def _check_assignee(consultation: Consultation, to: Any) -> User:
     if not is_user(to) or not to.is_active or to.office_id != consultation.office_id:
         raise NotAllowed(_("Petugas yang dipilih bukan petugas aktif kantor ini."))
-    return to  # type: ignore[no-any-return]
+    return to
 
 
 def active_load() -> Count:
@@ -60,7 +63,7 @@ def active_load() -> Count:
     return Count("assigned", filter=~Q(assigned__status=Status.CLOSED))
 
 
-def assign_consultation(consultation: Consultation, *, to: User, by: Any) -> Consultation:
+def assign_consultation(consultation: Consultation, *, to: User, by: Actor) -> Consultation:
     """Give the consultation to an officer of its office (any status but closed). Assigning it to its current
     assignee changes nothing."""
     to = _check_assignee(consultation, to)
@@ -96,12 +99,16 @@ def claim_consultation(consultation: Consultation, *, by: User) -> Consultation:
     return consultation
 
 
-def transfer_consultation(consultation: Consultation, *, to: User, by: Any) -> Consultation:
+def transfer_consultation(consultation: Consultation, *, to: User, by: Actor) -> Consultation:
     """Hand a consultation over to another officer of the office: by its assignee, or by a supervisor."""
     to = _check_assignee(consultation, to)
     with transaction.atomic():
         lock(consultation)
         transitions.check_transition(consultation, "assign")
+        # Admits the assignee and a supervisor; an unassigned consultation may be handed over by anyone who may
+        # assign it (a user, the system).
+        if not is_user(by) and not is_system(by):
+            raise NotAllowed(_("Hanya petugas yang menangani atau koordinator yang dapat memindahkan konsultasi ini."))
         is_assignee = is_user(by) and consultation.assigned_to_id == by.pk
         if not is_assignee and not (is_user(by) and by.sees_subtree) and consultation.assigned_to_id is not None:
             raise NotAllowed(_("Hanya petugas yang menangani atau koordinator yang dapat memindahkan konsultasi ini."))
@@ -132,7 +139,7 @@ def _office_open(consultation: Consultation) -> bool:
         return True
 
 
-def auto_assign(consultation: Consultation, *, by: Any = "system:assign") -> User | None:
+def auto_assign(consultation: Consultation, *, by: Actor = AUTO_ASSIGN) -> User | None:
     """Assign an unassigned consultation to the next officer on duty; None (and nothing changed) when it is
     already assigned, closed, the office is closed now (outside service hours nobody is assigned automatically),
     or nobody on duty has room (it then waits in the "unassigned" queue).
@@ -174,7 +181,7 @@ def staffing_warning(office: Office) -> str | None:
     return staffing_message(office, count, minimum, stated_by_standard=office.policy.states_officers_minimum)
 
 
-def set_on_duty(user: User, *, on_duty: bool, by: Any, check_coverage: bool = True) -> User:
+def set_on_duty(user: User, *, on_duty: bool, by: Actor, check_coverage: bool = True) -> User:
     """Put an officer on or off the duty roster (themself, or a supervisor of their office). Publishes
     `staffing.warning` to the office group with the current count and the warning text (None when staffed).
 
@@ -184,6 +191,8 @@ def set_on_duty(user: User, *, on_duty: bool, by: Any, check_coverage: bool = Tr
     (the roster sync changes several officers at once and checks after the last one)."""
     from pstdesk.accounts.access import visible_offices
 
+    if not is_user(by) and not is_system(by):  # the officer, a supervisor, or the roster sync
+        raise NotAllowed(_("Hanya petugas itu sendiri atau koordinatornya yang dapat mengubah jadwal tugas."))
     if is_user(by) and by.pk != user.pk:
         if not (by.sees_subtree and visible_offices(by).filter(code=user.office_id).exists()):
             raise NotAllowed(_("Hanya petugas itu sendiri atau koordinatornya yang dapat mengubah jadwal tugas."))
@@ -228,7 +237,7 @@ def set_on_duty(user: User, *, on_duty: bool, by: Any, check_coverage: bool = Tr
 HANDOVER_STATUSES = (Status.NEW, Status.AWAITING_REQUIREMENTS, Status.OPEN)
 
 
-def handover_consultations(user: User, *, by: Any) -> int:
+def handover_consultations(user: User, *, by: Actor) -> int:
     """Move the officer's consultations that still need work (new, awaiting requirements, open) to the officers
     on duty, round-robin with room under their capacity; those nobody can take go back to the unassigned queue.
     One audit row per consultation (`consultation.handed_over`). Returns how many moved."""

@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 from pstdesk.audit.actions import record
 from pstdesk.consultations.effects import snapshot
 from pstdesk.consultations.models import CannedReply, Consultation
+from pstdesk.lib.actors import Actor
 from pstdesk.lib.errors import InvalidInput
 
 
-def save_canned_reply(reply: CannedReply, *, by: Any, created: bool) -> CannedReply:
+def save_canned_reply(reply: CannedReply, *, by: Actor, created: bool) -> CannedReply:
     """Create or change an office's canned reply (admin), with an audit row."""
     if not (reply.title or "").strip() or not (reply.body or "").strip():
         raise InvalidInput(_("Judul dan isi balasan siap pakai wajib diisi."))
@@ -34,7 +35,7 @@ def save_canned_reply(reply: CannedReply, *, by: Any, created: bool) -> CannedRe
     return reply
 
 
-def delete_canned_reply(reply: CannedReply, *, by: Any) -> None:
+def delete_canned_reply(reply: CannedReply, *, by: Actor) -> None:
     """Remove a canned reply, keeping its text in the audit row."""
     with transaction.atomic():
         record(

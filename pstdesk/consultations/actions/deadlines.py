@@ -3,22 +3,22 @@ registers `office_calendar_changed` with `offices.hooks`, so the offices app nev
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
 from pstdesk.audit.actions import record
 from pstdesk.consultations.effects import publish_consultation
 from pstdesk.consultations.models import Consultation, Status
 from pstdesk.consultations.sla import first_response_due_at, office_sla_policy, sla_due_at
-from pstdesk.lib.actors import SystemActor
+from pstdesk.lib.actors import Actor, SystemActor
 from pstdesk.offices.calendar import calendar_for, years_for
 from pstdesk.offices.models import Office
 
 SLA_ACTOR = SystemActor("sla")
 
 
-def recompute_office_due_dates(office: Office, *, reason: str = "", by: Any = SLA_ACTOR, announce: bool = False) -> int:
+def recompute_office_due_dates(
+    office: Office, *, reason: str = "", by: Actor = SLA_ACTOR, announce: bool = False
+) -> int:
     """Recompute `due_at` and `first_response_due_at` of the office's consultations that are not closed and have
     a started clock. One bulk update and one audit row for the office summarising it; every consultation whose
     deadlines moved is published after commit (the consoles and the visitor's widget redraw), and with `announce`
@@ -68,6 +68,6 @@ def recompute_office_due_dates(office: Office, *, reason: str = "", by: Any = SL
     return len(changed)
 
 
-def office_calendar_changed(office: Office, *, reason: str, by: Any, announce: bool = False) -> int:
+def office_calendar_changed(office: Office, *, reason: str, by: Actor, announce: bool = False) -> int:
     """The listener the consultation core registers with `offices.hooks` (see `apps.py`)."""
     return recompute_office_due_dates(office, reason=reason, by=by, announce=announce)

@@ -17,6 +17,7 @@ from pstdesk.audit.actions import record
 from pstdesk.channels import base as channel_base
 from pstdesk.consultations.effects import publish_message
 from pstdesk.consultations.models import DeliveryStatus, Direction, Message
+from pstdesk.lib.actors import Actor, SystemActor
 from pstdesk.lib.errors import InvalidInput
 from pstdesk.lib.events import consultation_group, office_group, publish_on_commit
 
@@ -73,7 +74,7 @@ def update_delivery_status(
             record(
                 "message.failed",
                 fresh,
-                by="system:delivery",
+                by=SystemActor("delivery"),
                 office=fresh.consultation.office,
                 after={"consultation": fresh.consultation_id, "seq": fresh.seq, "error": fields["delivery_error"]},
             )
@@ -81,7 +82,7 @@ def update_delivery_status(
     return True
 
 
-def mark_read_by_office(consultation: Any, *, up_to_seq: int, by: Any) -> int:
+def mark_read_by_office(consultation: Any, *, up_to_seq: int, by: Actor) -> int:
     """The office has read the visitor's messages up to `up_to_seq`: stamp their `read_at` (only moving forward)
     and tell the visitor's channel (`messages.read` on the consultation group; the widget shows "Dibaca"; a channel
     with the `mark_read` capability, WhatsApp, gets its mark from the worker after commit, never inside the

@@ -46,6 +46,7 @@ from pstdesk.consultations.models import (
     Status,
 )
 from pstdesk.guestbook.models import VisitorIdentity
+from pstdesk.lib.actors import Actor, SystemActor, VisitorActor
 from pstdesk.lib.errors import AttachmentRejected, InvalidInput
 from pstdesk.lib.workdays import WorkCalendar
 from pstdesk.offices.calendar import calendar_for, years_for
@@ -193,7 +194,7 @@ def _known_sender_consultation(inbound: InboundMessage, office: Office) -> Consu
         .order_by("-created_at", "-pk")
         .first()
     )
-    if candidate is None or candidate.held_keys != len(keys):
+    if candidate is None or getattr(candidate, "held_keys", None) != len(keys):
         return None  # a key would be added (or belongs to someone else): the full lookup decides
     visitor = candidate.visitor
     if sender.phone and not visitor.whatsapp:
@@ -246,12 +247,14 @@ def _consultation_for(inbound: InboundMessage, office: Office, visitor: Any, now
         if candidate.status != Status.CLOSED or (not inbound.reopens and inbound.consultation_id == candidate.pk):
             return candidate, "existing"
         if candidate.closed_at is not None and candidate.closed_at >= now - timedelta(days=reopen_days()):
-            reopen_consultation(candidate, by=f"visitor:{visitor.pk}")
+            reopen_consultation(candidate, by=VisitorActor(visitor.pk))
             return candidate, "reopened"
     return open_consultation(office=office, visitor=visitor, channel=inbound.channel, title=inbound.body), "opened"
 
 
-def open_consultation(*, office: Office, visitor: Any, channel: str, title: str = "", by: Any = None) -> Consultation:
+def open_consultation(
+    *, office: Office, visitor: Any, channel: str, title: str = "", by: Actor | None = None
+) -> Consultation:
     """A new consultation in status `new`, with its first-response deadline. Called by `receive_message`."""
     with transaction.atomic():
         consultation = Consultation.objects.create(
@@ -269,7 +272,7 @@ def open_consultation(*, office: Office, visitor: Any, channel: str, title: str 
         record(
             "consultation.opened",
             consultation,
-            by=by or f"visitor:{visitor.pk}",
+            by=by or VisitorActor(visitor.pk),
             office=office,
             after={"channel": channel, "visitor": visitor.pk, "status": consultation.status},
         )
@@ -352,7 +355,7 @@ def _after_inbound(consultation: Consultation, inbound: InboundMessage, now: dat
     were read back when the message took its seq): requirements only move a consultation that is new or waiting
     for them, and an assigned or closed one is not auto-assigned. What each would do is decided by a read first
     (most messages change nothing); only a step that writes gets its own savepoint."""
-    by = f"visitor:{consultation.visitor_id}"
+    by = VisitorActor(consultation.visitor_id)
 
     if consultation.status in (Status.NEW, Status.AWAITING_REQUIREMENTS):
         if _decide(consultation, lambda: requirements_would_change(consultation, missing_requirements(consultation))):
@@ -427,4 +430,6 @@ def _out_of_hours(consultation: Consultation, inbound: InboundMessage, now: date
                 return
             text = _out_of_hours_text(consultation, inbound, now) or ""
         if text:
-            post_automatic_message(consultation, body=text, payload={"out_of_hours": True}, by="system:out_of_hours")
+            post_automatic_message(
+                consultation, body=text, payload={"out_of_hours": True}, by=SystemActor("out_of_hours")
+            )

@@ -19,7 +19,6 @@ from pstdesk.consultations.actions.requirements import clock_changes
 from pstdesk.consultations.attachments import validate_attachments
 from pstdesk.consultations.effects import (
     append_message,
-    is_user,
     lock,
     publish_consultation,
     publish_message,
@@ -33,6 +32,7 @@ from pstdesk.consultations.models import (
     MessageKind,
     Topic,
 )
+from pstdesk.lib.actors import Actor, is_user
 from pstdesk.lib.errors import InvalidInput, InvalidTransition, NotAllowed
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 def post_reply(
     consultation: Consultation,
     *,
-    by: Any,
+    by: Actor,
     body: str,
     attachments: Sequence[Any] = (),
     payload: dict[str, Any] | None = None,
@@ -87,7 +87,7 @@ def post_reply(
     return message
 
 
-def ask_clarification(consultation: Consultation, *, by: Any, body: str) -> Message:
+def ask_clarification(consultation: Consultation, *, by: Actor, body: str) -> Message:
     """An officer records that the request is not yet clear and asks the visitor (`body`, sent as a reply). Allowed
     once, before anyone marked the request clear, and only within the first-response target: then the SLA clock
     waits for the visitor's answer (`record_clarification_answer`) instead of running from the request's arrival.
@@ -128,7 +128,7 @@ def ask_clarification(consultation: Consultation, *, by: Any, body: str) -> Mess
     return message
 
 
-def add_note(consultation: Consultation, *, by: Any, body: str) -> Message:
+def add_note(consultation: Consultation, *, by: Actor, body: str) -> Message:
     """An internal note: part of the transcript for staff, never sent, never shown to the visitor."""
     body = clean_body(body, has_files=False)
     with transaction.atomic():
@@ -140,7 +140,7 @@ def add_note(consultation: Consultation, *, by: Any, body: str) -> Message:
     return message
 
 
-def set_topic(consultation: Consultation, *, by: Any, topic: str, subject: str = "") -> Consultation:
+def set_topic(consultation: Consultation, *, by: Actor, topic: str, subject: str = "") -> Consultation:
     """Tag the consultation's topic (data, metadata, classification) and its statistical subject."""
     if topic not in Topic.values:
         raise InvalidInput(

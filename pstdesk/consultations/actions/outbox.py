@@ -22,12 +22,13 @@ from pstdesk.consultations.models import (
     Direction,
     Message,
 )
+from pstdesk.lib.actors import Actor, SystemActor
 from pstdesk.lib.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
 
-SYSTEM = "system"
+SYSTEM = SystemActor("")
 
 
 def clean_body(body: str, *, has_files: bool) -> str:
@@ -55,7 +56,7 @@ def enqueue_delivery(message_id: int) -> None:
 
 
 def post_automatic_message(
-    consultation: Consultation, *, body: str, payload: dict[str, Any] | None = None, by: Any = SYSTEM
+    consultation: Consultation, *, body: str, payload: dict[str, Any] | None = None, by: Actor = SYSTEM
 ) -> Message:
     """A message the system sends (out-of-hours reply, rating request, requirement reminder): an outbox row like a
     reply, marked `is_automatic`, allowed in any status (a closed 5101 consultation still asks for its rating). It

@@ -16,7 +16,6 @@ from pstdesk.consultations import transitions
 from pstdesk.consultations.actions.outbox import post_automatic_message
 from pstdesk.consultations.actions.requirements import clock_changes
 from pstdesk.consultations.effects import (
-    is_user,
     lock,
     publish_consultation,
     snapshot,
@@ -24,13 +23,14 @@ from pstdesk.consultations.effects import (
 from pstdesk.consultations.models import (
     Consultation,
 )
+from pstdesk.lib.actors import Actor, SystemActor, is_user
 from pstdesk.lib.errors import InvalidTransition, NotAllowed
-from pstdesk.offices.models import ClosingOrder
+from pstdesk.offices.policy import ClosingOrder
 
 log = logging.getLogger(__name__)
 
 
-def _move(consultation: Consultation, action: str, *, by: Any, verb: str, stamp: dict[str, Any]) -> None:
+def _move(consultation: Consultation, action: str, *, by: Actor, verb: str, stamp: dict[str, Any]) -> None:
     """Shared body of the status actions (inside the caller's transaction, consultation locked)."""
     target = transitions.check_transition(consultation, action)
     before = snapshot(consultation, ["status", *stamp])
@@ -49,7 +49,7 @@ def _move(consultation: Consultation, action: str, *, by: Any, verb: str, stamp:
     publish_consultation(consultation)
 
 
-def mark_answered(consultation: Consultation, *, by: Any) -> Consultation:
+def mark_answered(consultation: Consultation, *, by: Actor) -> Consultation:
     """The officer has given the statistical information (open → answered); `answered_at` is what the SLA
     measures."""
     with transaction.atomic():
@@ -69,11 +69,11 @@ def _ask_for_rating(consultation: Consultation) -> None:
         consultation,
         body=_(RATING_REQUEST_TEXT),
         payload={"rating_request": True},
-        by="system:rating",
+        by=SystemActor("rating"),
     )
 
 
-def request_rating(consultation: Consultation, *, by: Any) -> Consultation:
+def request_rating(consultation: Consultation, *, by: Actor) -> Consultation:
     """Ask the visitor for a rating: in 5102's order answered → awaiting_rating (again as a reminder); in 5101's
     order only after closing (closing asks automatically; this re-sends). The request is an automatic outbox
     message with `payload={"rating_request": True}` that each channel renders its own way."""
@@ -92,11 +92,11 @@ def request_rating(consultation: Consultation, *, by: Any) -> Consultation:
     return consultation
 
 
-def _is_supervisor(by: Any) -> bool:
-    return is_user(by) and bool(getattr(by, "sees_subtree", False))
+def _is_supervisor(by: Actor) -> bool:
+    return is_user(by) and by.sees_subtree
 
 
-def close_consultation(consultation: Consultation, *, by: Any, without_rating: bool = False) -> Consultation:
+def close_consultation(consultation: Consultation, *, by: Actor, without_rating: bool = False) -> Consultation:
     """Close in the office's order. 5102 (rate, then close): only a rated consultation closes, except
     `without_rating=True` on an awaiting_rating one after `transitions.RATING_WAIT` since the request (at any time
     for a supervisor). 5101 (close, then rate): an answered consultation closes and the rating is requested."""
@@ -126,7 +126,7 @@ def close_consultation(consultation: Consultation, *, by: Any, without_rating: b
     return consultation
 
 
-def reopen_consultation(consultation: Consultation, *, by: Any) -> Consultation:
+def reopen_consultation(consultation: Consultation, *, by: Actor) -> Consultation:
     """A closed consultation starts again (closed → new): the visitor wrote within the standard's `reopen_days`.
     The new request arrived now, so a new SLA clock starts now (the requirements stay complete); the officer marks
     it clear again to open it. The rating (one per consultation) and the first response are kept."""

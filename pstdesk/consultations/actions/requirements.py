@@ -11,11 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pstdesk.accounts.models import User
 from pstdesk.audit.actions import record
 from pstdesk.consultations import transitions
 from pstdesk.consultations.access import get_consultation_for
 from pstdesk.consultations.effects import (
-    is_user,
     lock,
     publish_consultation,
     snapshot,
@@ -24,6 +24,7 @@ from pstdesk.consultations.models import (
     Consultation,
     Status,
 )
+from pstdesk.lib.actors import Actor
 from pstdesk.lib.errors import InvalidTransition
 from pstdesk.lib.events import consultation_group, office_group, publish_on_commit
 from pstdesk.offices.models import Office
@@ -89,7 +90,7 @@ def requirements_would_change(consultation: Consultation, missing: list[str]) ->
     return consultation.status != (Status.NEW if complete else Status.AWAITING_REQUIREMENTS)
 
 
-def refresh_requirements(consultation: Consultation, *, by: Any) -> list[str]:
+def refresh_requirements(consultation: Consultation, *, by: Actor) -> list[str]:
     """Re-evaluate the office's requirements for this consultation (guestbook, verified e-mail, WhatsApp number,
     introduction), record when they became complete, and move new/awaiting_requirements accordingly; when the
     request is also clear the consultation opens and its SLA clock starts. Returns the missing requirement codes.
@@ -126,7 +127,7 @@ def refresh_requirements(consultation: Consultation, *, by: Any) -> list[str]:
     return missing
 
 
-def refresh_visitor_requirements(visitor: Any, office: Office | str, *, by: Any) -> list[Consultation]:
+def refresh_visitor_requirements(visitor: Any, office: Office | str, *, by: Actor) -> list[Consultation]:
     """The visitor gave something a standard may require (the guestbook, a verified e-mail): re-check their
     consultations at `office` that still wait for requirements (new or awaiting_requirements; an open one never
     moves back). One place for the guestbook page, the widget and any channel. A consultation whose re-check
@@ -146,7 +147,7 @@ def refresh_visitor_requirements(visitor: Any, office: Office | str, *, by: Any)
     return waiting
 
 
-def mark_introduction_given(consultation: Consultation, *, by: Any) -> Consultation:
+def mark_introduction_given(consultation: Consultation, *, by: Actor) -> Consultation:
     """The visitor introduced themself (name and institution), as 5101's e-mail procedure asks first: set
     `Consultation.introduction_given` and re-evaluate the requirements (which may open the consultation).
     Idempotent: a second call changes nothing and writes no audit row. The e-mail intake calls it when a mail
@@ -174,17 +175,16 @@ def mark_introduction_given(consultation: Consultation, *, by: Any) -> Consultat
     return locked
 
 
-def accept_introduction(consultation: Consultation, *, by: Any) -> Consultation:
+def accept_introduction(consultation: Consultation, *, by: User) -> Consultation:
     """An officer accepts the visitor's introduction (5101's e-mail procedure, step 1) when the mail did not match
     the heuristic: only staff of an office that may see the consultation (404 otherwise, as everywhere), only
     while the introduction is still missing. Audited as "consultation.introduction_given" with the officer as
     actor; the requirements are re-evaluated, so the consultation does not wait for an introduction forever."""
-    if is_user(by):
-        consultation = get_consultation_for(by, consultation.pk)
+    consultation = get_consultation_for(by, consultation.pk)
     return mark_introduction_given(consultation, by=by)
 
 
-def mark_request_clear(consultation: Consultation, *, by: Any) -> Consultation:
+def mark_request_clear(consultation: Consultation, *, by: Actor) -> Consultation:
     """An officer states that the visitor's request is clear. With the requirements complete the consultation
     opens and the SLA clock starts (at the later of the two moments)."""
     with transaction.atomic():
@@ -209,7 +209,7 @@ def mark_request_clear(consultation: Consultation, *, by: Any) -> Consultation:
     return consultation
 
 
-def record_clarification_answer(consultation: Consultation, *, at: datetime, by: Any) -> Consultation:
+def record_clarification_answer(consultation: Consultation, *, at: datetime, by: Actor) -> Consultation:
     """The visitor wrote after a clarification question: the request's moment is now (`at`) and the SLA clock
     starts if the requirements are complete. Called for the first inbound message after the question; a second
     call changes nothing."""

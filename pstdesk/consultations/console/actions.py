@@ -12,13 +12,15 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from pstdesk.accounts.models import User
 from pstdesk.audit.actions import record
 from pstdesk.consultations.models import ConsolePreference, Consultation, ReadCursor, SendKey
+from pstdesk.lib.actors import Actor, is_user
 from pstdesk.lib.errors import InvalidInput, NotAllowed
 from pstdesk.lib.events import publish_on_commit, user_group
 
 
-def mark_seen(consultation: Consultation, *, by: Any, up_to_seq: int) -> int:
+def mark_seen(consultation: Consultation, *, by: User, up_to_seq: int) -> int:
     """The officer `by` has seen `consultation` up to message `up_to_seq` (capped at its last message). The cursor
     only moves forward; the officer's other console tabs hear `console.seen`. Returns the cursor now stored."""
     if up_to_seq < 0:
@@ -48,9 +50,9 @@ def preferences_of(user: Any) -> ConsolePreference:
     return found if found is not None else ConsolePreference(user=user)
 
 
-def set_console_preferences(user: Any, *, by: Any, muted: bool | None = None, send_key: str | None = None) -> Any:
+def set_console_preferences(user: Any, *, by: Actor, muted: bool | None = None, send_key: str | None = None) -> Any:
     """Change the officer's own console preferences (only they may). Audited with before and after."""
-    if getattr(by, "pk", None) != user.pk:
+    if not is_user(by) or by.pk != user.pk:  # admits the officer themself only
         raise NotAllowed(_("Preferensi konsol hanya dapat diubah oleh petugas itu sendiri."))
     if send_key is not None and send_key not in SendKey.values:
         raise InvalidInput(_("Tombol kirim tidak dikenal: pilih Enter atau Ctrl+Enter."))

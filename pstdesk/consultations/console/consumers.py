@@ -110,7 +110,7 @@ def _as_int(value: Any) -> int | None:
     return number if number >= 0 else None
 
 
-class ConsoleConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
+class ConsoleConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # Channels: no types
     """One officer's console socket (see the module docstring for the protocol). Its database calls go through
     `database_sync_to_async`, which looks after the connections, so no `close_old_connections` hop runs before
     each frame or event (`runtime.hub.DirectDispatch`)."""

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
-from pstdesk.accounts.access import visible_offices
+from pstdesk.accounts.access import acting_user, visible_offices
 from pstdesk.accounts.models import Role, User
 from pstdesk.channels import base as channel_base
 from pstdesk.consultations import actions, transitions
@@ -354,18 +354,22 @@ def _reply(request: HttpRequest, c: Consultation) -> Result:
         transitions.check_transition(c, "answer")  # the console's own rule below is checked after the table's
         _check_topic(c)
     message = actions.post_reply(
-        c, by=request.user, body=_text(request, "body"), attachments=request.FILES.getlist("files"), answer=answer
+        c,
+        by=acting_user(request),
+        body=_text(request, "body"),
+        attachments=request.FILES.getlist("files"),
+        answer=answer,
     )
     return {"message": message_dict(message, for_staff=True)}
 
 
 def _note(request: HttpRequest, c: Consultation) -> Result:
-    message = actions.add_note(c, by=request.user, body=_text(request, "body"))
+    message = actions.add_note(c, by=acting_user(request), body=_text(request, "body"))
     return {"message": message_dict(message, for_staff=True)}
 
 
 def _topic(request: HttpRequest, c: Consultation) -> Result:
-    actions.set_topic(c, by=request.user, topic=_text(request, "topic"), subject=_text(request, "subject"))
+    actions.set_topic(c, by=acting_user(request), topic=_text(request, "topic"), subject=_text(request, "subject"))
     return {}
 
 
@@ -378,13 +382,13 @@ def _transfer(request: HttpRequest, c: Consultation) -> Result:
     target = User.objects.filter(pk=target_id, is_active=True, office_id=c.office_id).first()
     if target is None:
         raise InvalidInput(_("Petugas tujuan tidak ditemukan di kantor ini."))
-    actions.transfer_consultation(c, by=request.user, to=target)
+    actions.transfer_consultation(c, by=acting_user(request), to=target)
     return {}
 
 
 def _simple(fn: Callable[..., Any], **kwargs: Any) -> Callable[[HttpRequest, Consultation], Result]:
     def run(request: HttpRequest, c: Consultation) -> Result:
-        fn(c, by=request.user, **kwargs)
+        fn(c, by=acting_user(request), **kwargs)
         return {}
 
     return run
@@ -392,7 +396,7 @@ def _simple(fn: Callable[..., Any], **kwargs: Any) -> Callable[[HttpRequest, Con
 
 def _answer(request: HttpRequest, c: Consultation) -> Result:
     _check_topic(c)
-    actions.mark_answered(c, by=request.user)
+    actions.mark_answered(c, by=acting_user(request))
     return {}
 
 
@@ -403,8 +407,8 @@ def _read(request: HttpRequest, c: Consultation) -> Result:
         up_to = int(_text(request, "up_to"))
     except ValueError:
         raise InvalidInput(_("Nomor urut pesan tidak valid.")) from None
-    actions.mark_read_by_office(c, up_to_seq=up_to, by=request.user)
-    return {"seen": console_actions.mark_seen(c, by=request.user, up_to_seq=up_to)}
+    actions.mark_read_by_office(c, up_to_seq=up_to, by=acting_user(request))
+    return {"seen": console_actions.mark_seen(c, by=acting_user(request), up_to_seq=up_to)}
 
 
 def _template(request: HttpRequest, c: Consultation) -> Result:
@@ -413,24 +417,24 @@ def _template(request: HttpRequest, c: Consultation) -> Result:
         raise InvalidInput(_("Templat WhatsApp hanya untuk konsultasi melalui WhatsApp."))
     name, _sep, language = _text(request, "template").partition("|")
     params = [line.strip() for line in _text(request, "params").splitlines() if line.strip()]
-    message = send_template(c, by=request.user, name=name, language=language, params=params)
+    message = send_template(c, by=acting_user(request), name=name, language=language, params=params)
     return {"message": message_dict(message, for_staff=True)}
 
 
 def _clarify(request: HttpRequest, c: Consultation) -> Result:
-    message = actions.ask_clarification(c, by=request.user, body=_text(request, "body"))
+    message = actions.ask_clarification(c, by=acting_user(request), body=_text(request, "body"))
     return {"message": message_dict(message, for_staff=True)}
 
 
 def _close(request: HttpRequest, c: Consultation) -> Result:
     without = request.POST.get("without_rating") in {"1", "true", "on"}
-    actions.close_consultation(c, by=request.user, without_rating=without)
+    actions.close_consultation(c, by=acting_user(request), without_rating=without)
     return {}
 
 
 def _accept_introduction(request: HttpRequest, c: Consultation) -> Result:
     # The officer judges the visitor introduced themself (Jembrana's e-mail procedure, step 1): audited.
-    actions.accept_introduction(c, by=request.user)
+    actions.accept_introduction(c, by=acting_user(request))
     return {}
 
 

@@ -13,6 +13,7 @@ from pstdesk.consultations import actions
 from pstdesk.consultations.models import Consultation, Message, Status
 from pstdesk.consultations.tests.conftest import complete_requirements, make_inbound
 from pstdesk.guestbook.models import Visitor
+from pstdesk.lib.actors import SystemActor
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def new_consultation(office: str, channel: str = "whatsapp") -> Consultation:
     c = actions.receive_message(make_inbound(office=office, channel=channel)).consultation
     complete_requirements(c.visitor, office)
     Consultation.objects.filter(pk=c.pk).update(introduction_given=True)  # 5101's e-mail introduction
-    actions.refresh_requirements(c, by="test")
+    actions.refresh_requirements(c, by=SystemActor("test"))
     return c
 
 

@@ -18,6 +18,7 @@ from pstdesk.consultations.actions import receive_message
 from pstdesk.consultations.models import Consultation, Message
 from pstdesk.consultations.tests.conftest import complete_requirements, make_inbound
 from pstdesk.guestbook.actions import identify_visitor
+from pstdesk.lib.actors import ChannelActor, SystemActor
 
 WITA = ZoneInfo("Asia/Makassar")
 pytestmark = pytest.mark.django_db
@@ -28,13 +29,15 @@ def wita(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def token_client(user: Any) -> Client:
-    _row, raw = create_api_token(user, by="system:test")
+    _row, raw = create_api_token(user, by=SystemActor("test"))
     return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
 
 @pytest.fixture
 def consultation(office_5102: Any) -> Consultation:
-    visitor = complete_requirements(identify_visitor(name="Putu", email="putu@example.test", by="channel:test"), "5102")
+    visitor = complete_requirements(
+        identify_visitor(name="Putu", email="putu@example.test", by=ChannelActor("test")), "5102"
+    )
     with time_machine.travel(wita(23, 10), tick=False):  # Monday 10:00 WITA
         received = receive_message(make_inbound(visitor_id=visitor.pk, body="Saya butuh data kemiskinan"))
     return Consultation.objects.get(pk=received.consultation.pk)

@@ -14,6 +14,7 @@ from pstdesk.consultations.actions import add_note, receive_message
 from pstdesk.consultations.models import Consultation, Message
 from pstdesk.consultations.tests.conftest import complete_requirements, make_inbound
 from pstdesk.guestbook.models import Visitor
+from pstdesk.lib.actors import VisitorActor
 from pstdesk.ratings.actions import record_rating
 from pstdesk.testing.browser import asgi_server, browser_page, login, use_file_test_database  # noqa: F401
 from pstdesk.testing.identities import make_visitor
@@ -32,7 +33,7 @@ def ready_visitor(office: str) -> Visitor:
 def rate(pk: int, visitor_id: int) -> None:
     record_rating(
         Consultation.objects.get(pk=pk),
-        by=f"visitor:{visitor_id}",
+        by=VisitorActor(visitor_id),
         score=5,
         feedback="Sangat membantu",
         channel="whatsapp",

@@ -20,6 +20,7 @@ from pstdesk.consultations.actions import receive_message
 from pstdesk.consultations.models import ConsolePreference, Consultation, Message, ReadCursor
 from pstdesk.consultations.tests.conftest import complete_requirements, make_inbound
 from pstdesk.guestbook.models import Visitor
+from pstdesk.lib.actors import VisitorActor
 from pstdesk.testing.browser import asgi_server, browser_page, login, use_file_test_database  # noqa: F401
 from pstdesk.testing.identities import make_visitor
 
@@ -62,7 +63,7 @@ def rate(pk: int) -> None:
     from pstdesk.ratings.actions import record_rating
 
     consultation = Consultation.objects.get(pk=pk)
-    record_rating(consultation, by=f"visitor:{consultation.visitor_id}", score=5, feedback="", channel="whatsapp")
+    record_rating(consultation, by=VisitorActor(consultation.visitor_id), score=5, feedback="", channel="whatsapp")
 
 
 def row(page, pk: int):  # noqa: ANN001, ANN201

@@ -11,6 +11,7 @@ from pstdesk.consultations.models import Attachment, Consultation
 from pstdesk.consultations.tests.conftest import complete_requirements
 from pstdesk.consultations.tests.test_console_panes_browser import PEOPLE, write
 from pstdesk.guestbook.models import Visitor
+from pstdesk.lib.actors import VisitorActor
 from pstdesk.testing.browser import asgi_server, browser_page, login, use_file_test_database  # noqa: F401
 from pstdesk.testing.identities import make_visitor
 
@@ -40,7 +41,7 @@ def rate_with_answers(pk: int) -> None:
     consultation = Consultation.objects.get(pk=pk)
     record_rating(
         consultation,
-        by=f"visitor:{consultation.visitor_id}",
+        by=VisitorActor(consultation.visitor_id),
         score=4,
         feedback="Jawabannya jelas, terima kasih",
         gratuity=False,

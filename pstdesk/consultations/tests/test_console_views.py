@@ -17,6 +17,7 @@ from pstdesk.consultations.actions import receive_message
 from pstdesk.consultations.models import Consultation, Message, MessageKind, Status
 from pstdesk.consultations.tests.conftest import complete_requirements, make_inbound
 from pstdesk.guestbook.models import Visitor
+from pstdesk.lib.actors import SystemActor
 
 pytestmark = pytest.mark.django_db
 
@@ -53,8 +54,8 @@ def ready_consultation(office: str = "5102") -> Consultation:
 
     c = open_consultation(office)
     complete_requirements(c.visitor, office)
-    refresh_requirements(c, by="test")
-    mark_request_clear(c, by="test")
+    refresh_requirements(c, by=SystemActor("test"))
+    mark_request_clear(c, by=SystemActor("test"))
     c.refresh_from_db()
     assert c.status == Status.OPEN
     return c
@@ -380,7 +381,7 @@ def test_clarify_asks_the_visitor_and_holds_the_clock(officer_5102, fake_adapter
     complete_requirements(c.visitor, "5102")
     from pstdesk.consultations.actions import refresh_requirements
 
-    refresh_requirements(c, by="test")
+    refresh_requirements(c, by=SystemActor("test"))
     c.refresh_from_db()
     assert c.due_at is not None  # nobody marked it clear, the clock runs
     client = client_for(officer_5102)

@@ -33,6 +33,7 @@ from pstdesk.consultations.actions import (
 from pstdesk.consultations.models import Consultation, Message, Status
 from pstdesk.consultations.tests.conftest import complete_requirements, make_inbound
 from pstdesk.guestbook.actions import identify_visitor
+from pstdesk.lib.actors import ChannelActor, SystemActor, VisitorActor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,9 +60,9 @@ def _open_and_assigned(consultation: Consultation, officer: Any) -> Consultation
 @pytest.fixture
 def widget(office_5102: Any, officer_5102: Any) -> tuple[Any, Consultation]:
     """A widget session of a visitor with complete requirements, and their open, assigned consultation."""
-    visitor = identify_visitor(name="Putu", email="putu@example.test", by="channel:test")
+    visitor = identify_visitor(name="Putu", email="putu@example.test", by=ChannelActor("test"))
     complete_requirements(visitor, "5102")
-    session, _token = open_widget_session(office_5102, visitor, by=f"visitor:{visitor.pk}", ip="127.0.0.1")
+    session, _token = open_widget_session(office_5102, visitor, by=VisitorActor(visitor.pk), ip="127.0.0.1")
     with time_machine.travel(MONDAY_10_WITA, tick=True):
         sent = chat.submit_message(session, channel="livechat_website", client_id=uuid.uuid4(), body="Halo")
         return session, _open_and_assigned(sent.consultation, officer_5102)
@@ -130,7 +131,7 @@ def test_out_of_hours_the_reply_goes_once_and_later_messages_only_read(
 def test_a_new_consultation_waiting_for_its_request_to_be_marked_clear_takes_no_lock(
     office_5102: Any, officer_5102: Any, office_hours: None, django_assert_num_queries: Any
 ) -> None:
-    visitor = identify_visitor(name="Made", email="made@example.test", by="channel:test")
+    visitor = identify_visitor(name="Made", email="made@example.test", by=ChannelActor("test"))
     complete_requirements(visitor, "5102")
     first = receive_message(make_inbound(channel="livechat_website", visitor_id=visitor.pk, body="Halo"))
     consultation = Consultation.objects.get(pk=first.consultation.pk)
@@ -146,7 +147,7 @@ def test_a_new_consultation_waiting_for_its_request_to_be_marked_clear_takes_no_
 def test_nobody_on_duty_is_one_read_not_a_transaction(
     office_5102: Any, office_hours: None, django_assert_num_queries: Any
 ) -> None:
-    visitor = identify_visitor(name="Komang", email="komang@example.test", by="channel:test")
+    visitor = identify_visitor(name="Komang", email="komang@example.test", by=ChannelActor("test"))
     complete_requirements(visitor, "5102")
     receive_message(make_inbound(channel="livechat_website", visitor_id=visitor.pk, body="Halo"))
     with CaptureQueriesContext(connection) as ctx, django_assert_num_queries(11):
@@ -205,7 +206,7 @@ def test_whatsapp_webhook_message_of_a_known_visitor(
     first = Message.objects.get(external_id="wamid.HOT1")
     consultation = first.consultation
     complete_requirements(consultation.visitor, "5102")
-    refresh_requirements(consultation, by="system:test")
+    refresh_requirements(consultation, by=SystemActor("test"))
     consultation = _open_and_assigned(consultation, officer_5102)
     # The POST is one statement (the raw body's upsert, autocommit: no transaction of its own) and answers 200;
     # nothing of the message is done in the request.

@@ -13,6 +13,7 @@ from pstdesk.consultations import actions
 from pstdesk.consultations.models import Consultation, Message, Status
 from pstdesk.consultations.tests.conftest import complete_requirements, make_inbound
 from pstdesk.consultations.transitions import TRANSITIONS, allowed_actions, check_transition
+from pstdesk.lib.actors import VisitorActor
 from pstdesk.lib.errors import AlreadyRated, InvalidInput, InvalidTransition, NotAllowed
 from pstdesk.offices.models import ClosingOrder
 from pstdesk.ratings.actions import record_rating
@@ -82,11 +83,11 @@ def test_5102_rate_then_close(officer_5102, events, commit, fake_adapter):
     rating_request = Message.objects.filter(consultation=c, payload__rating_request=True).get()
     assert rating_request.is_automatic
     assert_refused(c, actions.close_consultation, by=officer_5102)
-    rating = record_rating(c, by=f"visitor:{c.visitor_id}", score=5, feedback="Cepat", channel="whatsapp")
+    rating = record_rating(c, by=VisitorActor(c.visitor_id), score=5, feedback="Cepat", channel="whatsapp")
     assert rating.score == 5
     c.refresh_from_db()
     assert c.status == Status.RATED and c.rated_at
-    assert_refused(c, record_rating, by="visitor:1", score=4, channel="whatsapp", error=AlreadyRated)
+    assert_refused(c, record_rating, by=VisitorActor(1), score=4, channel="whatsapp", error=AlreadyRated)
     commit(actions.close_consultation, c, by=officer_5102)
     assert c.status == Status.CLOSED and c.closed_at
     verbs = list(
@@ -102,7 +103,7 @@ def test_5102_rate_then_close(officer_5102, events, commit, fake_adapter):
 def test_5101_close_then_rate(officer_5101, fake_adapter, commit):
     c = open_consultation("5101", officer_5101)
     actions.mark_answered(c, by=officer_5101)
-    message = assert_refused(c, record_rating, by="visitor:1", score=4, channel="email")
+    message = assert_refused(c, record_rating, by=VisitorActor(1), score=4, channel="email")
     assert "tutup" in message
     assert_refused(c, actions.request_rating, by=officer_5101)
     commit(actions.close_consultation, c, by=officer_5101)
@@ -110,10 +111,10 @@ def test_5101_close_then_rate(officer_5101, fake_adapter, commit):
     request = Message.objects.get(consultation=c, payload__rating_request=True)
     request.refresh_from_db()
     assert request.delivery_status == "sent"  # the rating request goes out after closing
-    record_rating(c, by="visitor:1", score=4, gratuity=False, illegal_fee=False, channel="email")
+    record_rating(c, by=VisitorActor(1), score=4, gratuity=False, illegal_fee=False, channel="email")
     c.refresh_from_db()
     assert c.status == Status.CLOSED and c.rated_at is not None
-    assert_refused(c, record_rating, by="visitor:1", score=3, channel="email", error=AlreadyRated)
+    assert_refused(c, record_rating, by=VisitorActor(1), score=3, channel="email", error=AlreadyRated)
 
 
 def test_5102_close_without_rating_waits_or_needs_a_supervisor(officer_5102, supervisor_5102):
@@ -137,14 +138,14 @@ def test_refused_inputs_change_nothing(officer_5102):
     assert_refused(c, actions.post_reply, by=officer_5102, body="   ", error=InvalidInput)
     assert_refused(c, actions.post_reply, by=officer_5102, body="x" * 5000, error=InvalidInput)
     assert_refused(c, actions.mark_request_clear, by=officer_5102)
-    assert_refused(c, record_rating, by="visitor:1", score=9, channel="whatsapp", error=InvalidInput)
+    assert_refused(c, record_rating, by=VisitorActor(1), score=9, channel="whatsapp", error=InvalidInput)
     assert_refused(c, actions.reopen_consultation, by=officer_5102)
 
 
 def test_closed_consultation_refuses_replies(officer_5102):
     c = open_consultation("5102", officer_5102)
     actions.mark_answered(c, by=officer_5102)
-    record_rating(c, by="visitor:1", score=5, channel="whatsapp")  # spontaneous rating from answered
+    record_rating(c, by=VisitorActor(1), score=5, channel="whatsapp")  # spontaneous rating from answered
     actions.close_consultation(c, by=officer_5102)
     assert "ditutup" in assert_refused(c, actions.post_reply, by=officer_5102, body="halo")
     assert_refused(c, actions.mark_answered, by=officer_5102)

@@ -14,6 +14,7 @@ from pstdesk.consultations.actions import recompute_office_due_dates
 from pstdesk.consultations.models import Consultation, Status
 from pstdesk.consultations.sla import sla_fields_for
 from pstdesk.lib import workdays as wd
+from pstdesk.lib.actors import SystemActor
 from pstdesk.lib.errors import InvalidInput, NotAllowed
 from pstdesk.offices.calendar import (
     CalendarNotConfigured,
@@ -116,7 +117,7 @@ def test_changing_the_hours_recomputes_deadlines(office_5102: Office) -> None:
     assert consultation.due_at == wita(2026, 11, 27, 16, 30)
     hours = dict(office_5102.standard.service_hours)
     hours["fri"] = ["08:00", "11:00"]
-    revise_standard(office_5102, by="system:test", changes={"service_hours": hours}, note="Jumat pendek")
+    revise_standard(office_5102, by=SystemActor("test"), changes={"service_hours": hours}, note="Jumat pendek")
     consultation.refresh_from_db()
     assert consultation.due_at == wita(2026, 11, 27, 11)
     assert AuditLog.objects.filter(verb="sla.recomputed", office=office_5102).exists()

@@ -20,6 +20,7 @@ from pstdesk.consultations.actions import ask_clarification, mark_request_clear,
 from pstdesk.consultations.models import Consultation, Status
 from pstdesk.consultations.tests.conftest import complete_requirements, make_inbound
 from pstdesk.guestbook.actions import identify_visitor
+from pstdesk.lib.actors import ChannelActor
 from pstdesk.lib.errors import InvalidTransition, NotAllowed
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -32,7 +33,7 @@ def wita(day: int, hour: int, minute: int = 0) -> datetime:
 
 @pytest.fixture
 def visitor(office_5102: Any) -> Any:
-    found = identify_visitor(name="Putu", email="putu@example.test", by="channel:test")
+    found = identify_visitor(name="Putu", email="putu@example.test", by=ChannelActor("test"))
     return complete_requirements(found, "5102")
 
 
@@ -97,7 +98,7 @@ def test_a_clarification_cannot_dodge_the_clock_late_or_twice(visitor: Any, offi
     c.refresh_from_db()
     assert c.clarification_asked_at is None and c.due_at == wita(26, 16)
 
-    other = identify_visitor(name="Komang", email="komang@example.test", by="channel:test")
+    other = identify_visitor(name="Komang", email="komang@example.test", by=ChannelActor("test"))
     complete_requirements(other, "5102")
     d = _write(other, wita(23, 10), body="Halo")
     with time_machine.travel(wita(23, 10, 5), tick=False):

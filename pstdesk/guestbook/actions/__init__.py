@@ -1,8 +1,9 @@
 """Every state change of visitor identity, the guestbook, consent and e-mail verification.
 
 Each action runs in one transaction, writes one audit row (`pstdesk.audit.actions.record`) and takes the actor as
-`by=` (a staff `User`, or a label such as "visitor:12", "channel:whatsapp", "system"). Audit rows never carry
-personal data (names, addresses, numbers), so erasing a visitor leaves nothing personal behind in the trail.
+`by=` (a staff `User`, or a typed actor from `lib.actors`: `VisitorActor`, `ChannelActor`, `SystemActor`). Audit
+rows never carry personal data (names, addresses, numbers), so erasing a visitor leaves nothing personal behind in
+the trail.
 
 Identity rules (why `identify_visitor` is careful): a claim typed into a form (an e-mail address, a phone number)
 proves nothing, so it never attaches the claimant to somebody else's identity. Identities are joined only on
@@ -13,7 +14,7 @@ merges only when the person confirms it with a POST in a browser that holds the 
 
 from __future__ import annotations
 
-from pstdesk.guestbook.actions._shared import TEXT_MAX, GuestbookError, visitor_label
+from pstdesk.guestbook.actions._shared import TEXT_MAX, GuestbookError, visitor_actor
 from pstdesk.guestbook.actions.consent import (
     PRIVACY_NOTICE_VERSION,
     give_consent,
@@ -66,6 +67,6 @@ __all__ = [
     "start_email_verification",
     "validate_guestbook",
     "verify_email",
-    "visitor_label",
+    "visitor_actor",
     "withdraw_consent",
 ]

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from pstdesk.guestbook.models import (
     Visitor,
 )
+from pstdesk.lib.actors import VisitorActor
 from pstdesk.lib.errors import DomainError
 from pstdesk.lib.phones import normalize_whatsapp
 
@@ -24,9 +25,9 @@ class GuestbookError(DomainError):
         super().__init__(" ".join(f"{v}" for v in self.errors.values()))
 
 
-def visitor_label(visitor: Visitor) -> str:
-    """The `by=` label of a visitor acting for themself."""
-    return f"visitor:{visitor.pk}"
+def visitor_actor(visitor: Visitor) -> VisitorActor:
+    """The `by=` of a visitor acting for themself (audit label "visitor:<pk>")."""
+    return VisitorActor(visitor.pk)
 
 
 def _clean_email(raw: str, field: str = "email") -> str:

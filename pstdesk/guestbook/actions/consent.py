@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +12,7 @@ from pstdesk.guestbook.models import (
     Consent,
     Visitor,
 )
+from pstdesk.lib.actors import Actor
 
 # The version of the privacy notice shown at /privasi/. Changing the notice means a new version: consents given
 # to an older one stay recorded, and `has_current_consent` asks again.
@@ -24,7 +23,7 @@ def has_current_consent(visitor: Visitor) -> bool:
     return visitor.consents.filter(notice_version=PRIVACY_NOTICE_VERSION, withdrawn_at__isnull=True).exists()
 
 
-def give_consent(visitor: Visitor, *, notice_version: str, channel: str, by: Any) -> Consent:
+def give_consent(visitor: Visitor, *, notice_version: str, channel: str, by: Actor) -> Consent:
     """Record the visitor's consent to the privacy notice `notice_version` (must be the version in force).
     Consenting again to the same version returns the active consent unchanged (no new row, no audit).
     Audit: "consent.given"."""
@@ -48,7 +47,7 @@ def give_consent(visitor: Visitor, *, notice_version: str, channel: str, by: Any
         return consent
 
 
-def withdraw_consent(visitor: Visitor, *, channel: str, by: Any) -> int:
+def withdraw_consent(visitor: Visitor, *, channel: str, by: Actor) -> int:
     """Withdraw every active consent of the visitor (UU 27/2022: processing must then stop). Returns how many
     consents were withdrawn; raises GuestbookError when there is none. Audit: "consent.withdrawn"."""
     with transaction.atomic():

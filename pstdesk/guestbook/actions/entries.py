@@ -16,7 +16,7 @@ from pstdesk.guestbook.actions._shared import (
     _clean_whatsapp,
     _lock,
     _refuse_erased,
-    visitor_label,
+    visitor_actor,
 )
 from pstdesk.guestbook.actions.consent import PRIVACY_NOTICE_VERSION, give_consent
 from pstdesk.guestbook.actions.identity import identify_visitor
@@ -25,6 +25,7 @@ from pstdesk.guestbook.models import (
     GuestbookEntry,
     Visitor,
 )
+from pstdesk.lib.actors import Actor, ChannelActor
 
 # The coded guestbook answers (field → code list name), and the free text that a "Lainnya" answer requires.
 CODE_FIELDS: dict[str, str] = {
@@ -150,7 +151,7 @@ def validate_guestbook(visitor: Visitor, data: dict[str, Any]) -> dict[str, Any]
     return cleaned
 
 
-def fill_guestbook(visitor: Visitor, *, office: Any, channel: str, data: dict[str, Any], by: Any) -> GuestbookEntry:
+def fill_guestbook(visitor: Visitor, *, office: Any, channel: str, data: dict[str, Any], by: Actor) -> GuestbookEntry:
     """Store a filled electronic guestbook of `visitor` for `office`.
 
     Every code is checked against the code list version in force ("Lainnya" needs its text); any problem raises
@@ -208,15 +209,15 @@ def fill_guestbook(visitor: Visitor, *, office: Any, channel: str, data: dict[st
 
 
 def fill_guestbook_with_consent(
-    visitor: Visitor | None, *, office: Any, channel: str, data: dict[str, Any], by: Any = None
+    visitor: Visitor | None, *, office: Any, channel: str, data: dict[str, Any], by: Actor | None = None
 ) -> GuestbookEntry:
     """The guestbook form's whole save: fill the guestbook and consent to the current privacy notice in one
-    transaction, creating the visitor when there is none yet (as "channel:<channel>" unless `by` says who).
+    transaction, creating the visitor when there is none yet (as `ChannelActor(channel)` unless `by` says who).
     Refused as a whole (`GuestbookError`, nothing changed) when either step is."""
     with transaction.atomic():
         if visitor is None:
-            visitor = identify_visitor(by=by or f"channel:{channel}")
-        actor = by or visitor_label(visitor)
+            visitor = identify_visitor(by=by or ChannelActor(channel))
+        actor = by or visitor_actor(visitor)
         entry = fill_guestbook(visitor, office=office, channel=channel, data=data, by=actor)
         give_consent(entry.visitor, notice_version=PRIVACY_NOTICE_VERSION, channel=channel, by=actor)
     return entry

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -13,6 +11,7 @@ from pstdesk.audit.actions import record
 from pstdesk.channels.base import InboundMessage, Sender
 from pstdesk.guestbook.actions._shared import TEXT_MAX, GuestbookError, _clean_email, _clean_whatsapp, _lock
 from pstdesk.guestbook.models import Visitor, VisitorIdentity
+from pstdesk.lib.actors import SYSTEM, Actor, ChannelActor
 
 
 def identify_visitor(
@@ -23,11 +22,11 @@ def identify_visitor(
     email: str = "",
     whatsapp: str = "",
     name: str = "",
-    by: Any = None,
+    by: Actor | None = None,
 ) -> Visitor:
     """Find the visitor a channel is talking to, or create one. Always returns a surviving (not merged) row.
 
-    Called with one `channels.base.InboundMessage` (its `sender` is used, and `by` defaults to "channel:<kind>"),
+    Called with one `channels.base.InboundMessage` (its `sender` is used, and `by` defaults to `ChannelActor(kind)`),
     with a `sender`, or with the claims of a form (`email`, `whatsapp`, `name`).
 
     Lookup, first hit wins. For a sender the provider proved (`verified`): its identity keys in the order given,
@@ -40,7 +39,7 @@ def identify_visitor(
     """
     if inbound is not None:
         sender = sender or inbound.sender
-        by = by or f"channel:{inbound.channel}"
+        by = by or ChannelActor(inbound.channel)
     if sender is not None:
         email = email or sender.email
         whatsapp = whatsapp or sender.phone
@@ -59,7 +58,8 @@ def identify_visitor(
     for attempt in range(2):
         try:
             with transaction.atomic():
-                return _identify(sender=sender, email=email, number=number, name=name, by=by)
+                # a bare keyword call without `by` is the system (audit label "system")
+                return _identify(sender=sender, email=email, number=number, name=name, by=by or SYSTEM)
         except IntegrityError:
             # Two first messages of one person raced to create the identity: the other one won; find it.
             if attempt:
@@ -67,7 +67,7 @@ def identify_visitor(
     raise AssertionError("unreachable")
 
 
-def _identify(*, sender: Sender | None, email: str, number: str, name: str, by: Any) -> Visitor:
+def _identify(*, sender: Sender | None, email: str, number: str, name: str, by: Actor) -> Visitor:
     keys = sender.keys() if sender is not None else []
     verified = bool(sender is not None and sender.verified)
     # Who holds each key already (one query; an erased visitor holds none).

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from pstdesk.accounts.models import User
 from pstdesk.audit.actions import record
-from pstdesk.guestbook.actions._shared import GuestbookError, _lock, _refuse_erased, visitor_label
+from pstdesk.guestbook.actions._shared import GuestbookError, _lock, _refuse_erased
 from pstdesk.guestbook.actions.entries import GUESTBOOK_FREE_TEXT_FIELDS
 from pstdesk.guestbook.models import (
     Consent,
@@ -20,6 +20,7 @@ from pstdesk.guestbook.models import (
     VisitorIdentity,
     VisitorMerge,
 )
+from pstdesk.lib.actors import Actor, actor_label, is_system, is_user, is_visitor
 from pstdesk.lib.errors import NotAllowed
 from pstdesk.lib.events import publish_on_commit, visitor_group
 
@@ -36,7 +37,7 @@ def _visitor_relations() -> list[models.ForeignObjectRel]:
     ]
 
 
-def merge_visitors(source: Visitor, target: Visitor, *, reason: str, by: Any) -> Visitor:
+def merge_visitors(source: Visitor, target: Visitor, *, reason: str, by: Actor) -> Visitor:
     """Join two identities of one person: everything that points at `source` (consultations, guestbook entries,
     consents, verifications, channel identities, other apps' rows, visitors merged into it) moves to `target`;
     `target` gains the contact details it lacks; `source.merged_into = target`. Writes a VisitorMerge row and the
@@ -93,7 +94,7 @@ def merge_visitors(source: Visitor, target: Visitor, *, reason: str, by: Any) ->
             target=target,
             reason=reason,
             merged_by=by if isinstance(by, User) else None,
-            merged_by_label=by if isinstance(by, str) else "",
+            merged_by_label=actor_label(by),
             moved=moved,
         )
         record(
@@ -112,19 +113,23 @@ def merge_visitors(source: Visitor, target: Visitor, *, reason: str, by: Any) ->
         return target
 
 
-def _may_erase(visitor: Visitor, by: Any) -> bool:
-    if isinstance(by, str):
-        return by == visitor_label(visitor) or by.startswith("system")
+def _may_erase(visitor: Visitor, by: Actor) -> bool:
+    """Admits the visitor themself, the system, and a manager, an administrator or a superuser; never a command,
+    a channel or another visitor."""
+    if is_visitor(by, visitor.pk) or is_system(by):
+        return True
+    if not is_user(by):
+        return False
     from pstdesk.accounts.models import Role
 
-    return bool(getattr(by, "is_superuser", False) or getattr(by, "role", None) in {Role.MANAGER, Role.ADMIN})
+    return by.is_superuser or by.role in {Role.MANAGER, Role.ADMIN}
 
 
-def erase_visitor(visitor: Visitor, *, by: Any) -> Visitor:
+def erase_visitor(visitor: Visitor, *, by: Actor) -> Visitor:
     """The right to deletion (UU 27/2022): blank the personal data of the visitor and of every identity merged into
     it (name, e-mail, WhatsApp number and ids, the guestbook's free texts), delete pending verification codes and
     withdraw consents; keep the coded answers and counts as anonymous statistics. Allowed to the visitor themself
-    ("visitor:<id>"), the system, a service manager, an administrator. Audit: "visitor.erased"."""
+    (`VisitorActor`), the system, a service manager, an administrator. Audit: "visitor.erased"."""
     with transaction.atomic():
         visitor = _lock(visitor)
         if not _may_erase(visitor, by):

@@ -24,6 +24,7 @@ from pstdesk.guestbook.models import (
     Visitor,
     VisitorMerge,
 )
+from pstdesk.lib.actors import Actor
 
 VERIFICATION_CODE_TTL = timedelta(minutes=30)
 
@@ -69,7 +70,7 @@ def _code_hash(verification_email: str, visitor_id: int, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
-def start_email_verification(visitor: Visitor, *, email: str, by: Any, ip: str = "", office: Any = None) -> None:
+def start_email_verification(visitor: Visitor, *, email: str, by: Actor, ip: str = "", office: Any = None) -> None:
     """Send an 8-digit code to `email` (which becomes the visitor's e-mail, unverified if it changed). Only an
     HMAC of the code is stored; it expires after 30 minutes and allows 5 attempts; a new code replaces the
     previous one. Rate limits: one code per minute and five per hour for the visitor, and the limits of
@@ -126,7 +127,7 @@ def start_email_verification(visitor: Visitor, *, email: str, by: Any, ip: str =
             raise GuestbookError({"email": _("Kode tidak dapat dikirim ke alamat ini. Coba lagi nanti.")}) from None
 
 
-def verify_email(visitor: Visitor, *, code: str, by: Any, ip: str = "", office: Any = None) -> Visitor:
+def verify_email(visitor: Visitor, *, code: str, by: Actor, ip: str = "", office: Any = None) -> Visitor:
     """Check a code from `start_email_verification`. Every try is first counted by `guestbook.throttle` per
     address, client `ip` and `office` (VerificationLimited, 429, without comparing the code). On success the
     address is verified. Proving an address proves only the mailbox: another visitor who verified the same address
@@ -189,7 +190,7 @@ def verify_email(visitor: Visitor, *, code: str, by: Any, ip: str = "", office: 
     raise GuestbookError(failure)
 
 
-def _complete_verification(visitor: Visitor, verification: EmailVerification, *, now: Any, by: Any) -> Visitor:
+def _complete_verification(visitor: Visitor, verification: EmailVerification, *, now: Any, by: Actor) -> Visitor:
     verification.verified_at = now
     verification.save(update_fields=["verified_at"])
     address = verification.email

@@ -10,6 +10,7 @@ from pstdesk.guestbook.actions import fill_guestbook
 from pstdesk.guestbook.admin import visitors_visible_to
 from pstdesk.guestbook.models import Visitor
 from pstdesk.guestbook.tests.factories import guestbook_data
+from pstdesk.lib.actors import SystemActor
 from pstdesk.offices.models import Office
 
 
@@ -29,7 +30,11 @@ def _visitors(office_5102: Office, office_5101: Office) -> tuple[Visitor, Visito
     Consultation.objects.create(office=office_5102, visitor=by_consultation, channel="whatsapp")
     by_guestbook = Visitor.objects.create(name="Bukutamu Tabanan")
     fill_guestbook(
-        by_guestbook, office=office_5102, channel="web", data=guestbook_data(name="Bukutamu Tabanan"), by="x"
+        by_guestbook,
+        office=office_5102,
+        channel="web",
+        data=guestbook_data(name="Bukutamu Tabanan"),
+        by=SystemActor("x"),
     )
     jembrana = Visitor.objects.create(name="Jembrana")
     Consultation.objects.create(office=office_5101, visitor=jembrana, channel="email")

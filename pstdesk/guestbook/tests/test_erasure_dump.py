@@ -27,6 +27,7 @@ from pstdesk.guestbook.tests.test_rights_and_erasure import (
     _figures,
     _visitor_with_everything,
 )
+from pstdesk.lib.actors import VisitorActor
 from pstdesk.offices.models import Office
 from pstdesk.reports.figures import build_report
 from pstdesk.reports.periods import month
@@ -103,7 +104,7 @@ def test_dump_of_the_database_holds_nothing_of_an_erased_visitor(
         assert secret.lower() in dump, secret  # the search finds them before
 
     for visitor, manager in ((wayan, manager_5102), (rini, manager_5101)):
-        req = rights.request_privacy_action(visitor, kind="delete", by=f"visitor:{visitor.pk}")
+        req = rights.request_privacy_action(visitor, kind="delete", by=VisitorActor(visitor.pk))
         rights.decide_privacy_request(req, approve=True, by=manager)
 
     dump = _database_dump()

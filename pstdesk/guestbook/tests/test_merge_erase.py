@@ -18,6 +18,7 @@ from pstdesk.guestbook.actions import (
 )
 from pstdesk.guestbook.models import Consent, EmailVerification, GuestbookEntry, Visitor, VisitorMerge
 from pstdesk.guestbook.tests.factories import guestbook_data, make_visitor
+from pstdesk.lib.actors import ChannelActor, SystemActor, VisitorActor
 from pstdesk.lib.errors import NotAllowed
 from pstdesk.offices.models import Office
 from pstdesk.testing.identities import identify
@@ -29,8 +30,10 @@ def test_merge_moves_everything_and_copies_missing_identifiers(office_5102: Offi
     )
     target = make_visitor(email="putu@example.test", email_verified_at=timezone.now())
     consultation = Consultation.objects.create(office=office_5102, visitor=source, channel="whatsapp")
-    entry = fill_guestbook(source, office=office_5102, channel="whatsapp", data=guestbook_data(whatsapp=""), by="x")
-    give_consent(source, notice_version=PRIVACY_NOTICE_VERSION, channel="whatsapp", by="x")
+    entry = fill_guestbook(
+        source, office=office_5102, channel="whatsapp", data=guestbook_data(whatsapp=""), by=SystemActor("x")
+    )
+    give_consent(source, notice_version=PRIVACY_NOTICE_VERSION, channel="whatsapp", by=SystemActor("x"))
     earlier = make_visitor(merged_into=source)
 
     result = merge_visitors(source, target, reason=VisitorMerge.Reason.MANUAL, by=officer_5102)
@@ -55,13 +58,13 @@ def test_merge_moves_everything_and_copies_missing_identifiers(office_5102: Offi
     assert audit.subject_id == str(target.pk) and audit.before == {"source": source.pk}
     assert audit.actor == officer_5102
     # The WhatsApp channel now finds the target.
-    assert identify(wa_id="6281234567890", by="channel:whatsapp").pk == target.pk
+    assert identify(wa_id="6281234567890", by=ChannelActor("whatsapp")).pk == target.pk
 
 
 def test_merge_keeps_the_targets_verified_email(db: None) -> None:
     source = make_visitor(email="lain@example.test")
     target = make_visitor(email="asli@example.test", email_verified_at=timezone.now())
-    merge_visitors(source, target, reason="signed_link", by="visitor:1")
+    merge_visitors(source, target, reason="signed_link", by=VisitorActor(1))
     target.refresh_from_db()
     assert target.email == "asli@example.test" and target.email_verified_at is not None
     assert VisitorMerge.objects.get().merged_by_label == "visitor:1"
@@ -83,16 +86,16 @@ def test_refused_merges_change_nothing(db: None, case: str) -> None:
         source.merged_into = target
         source.save()
     with pytest.raises(GuestbookError):
-        merge_visitors(source, target, reason=reason, by="system")
+        merge_visitors(source, target, reason=reason, by=SystemActor(""))
     assert not VisitorMerge.objects.exists() and not AuditLog.objects.exists()
 
 
 def test_erase_blanks_personal_data_and_keeps_statistics(office_5102: Office, manager_5102: User) -> None:
-    visitor = identify(wa_id="6281234567890", name="Putu", by="channel:whatsapp")
+    visitor = identify(wa_id="6281234567890", name="Putu", by=ChannelActor("whatsapp"))
     data = guestbook_data(occupation="7", occupation_other="Petani", purpose="5", purpose_other="Skripsi")
-    entry = fill_guestbook(visitor, office=office_5102, channel="whatsapp", data=data, by="x")
-    give_consent(visitor, notice_version=PRIVACY_NOTICE_VERSION, channel="whatsapp", by="x")
-    start_email_verification(visitor, email="putu@example.test", by="x")
+    entry = fill_guestbook(visitor, office=office_5102, channel="whatsapp", data=data, by=SystemActor("x"))
+    give_consent(visitor, notice_version=PRIVACY_NOTICE_VERSION, channel="whatsapp", by=SystemActor("x"))
+    start_email_verification(visitor, email="putu@example.test", by=SystemActor("x"))
     old = make_visitor(name="Putu lama", email="lama@example.test", wa_user_id="ID.9", merged_into=visitor)
 
     erased = erase_visitor(visitor, by=manager_5102)
@@ -118,7 +121,7 @@ def test_erase_blanks_personal_data_and_keeps_statistics(office_5102: Office, ma
     trail = str(list(AuditLog.objects.values("before", "after")))
     assert "Putu" not in trail and "6281234567890" not in trail and "putu@" not in trail
     # A new message from the same WhatsApp number starts a new, empty identity.
-    assert identify(wa_id="6281234567890", by="channel:whatsapp").pk not in {visitor.pk, old.pk}
+    assert identify(wa_id="6281234567890", by=ChannelActor("whatsapp")).pk not in {visitor.pk, old.pk}
     with pytest.raises(GuestbookError):
         erase_visitor(visitor, by=manager_5102)
 
@@ -128,10 +131,10 @@ def test_the_visitor_may_erase_themself_an_officer_may_not(office_5102: Office, 
     with pytest.raises(NotAllowed):
         erase_visitor(visitor, by=officer_5102)
     with pytest.raises(NotAllowed):
-        erase_visitor(visitor, by="visitor:999999")
+        erase_visitor(visitor, by=VisitorActor(999999))
     visitor.refresh_from_db()
     assert visitor.name == "Ani" and visitor.erased_at is None
     assert not AuditLog.objects.exists()
-    erase_visitor(visitor, by=f"visitor:{visitor.pk}")
+    erase_visitor(visitor, by=VisitorActor(visitor.pk))
     visitor.refresh_from_db()
     assert visitor.name == "" and GuestbookEntry.objects.count() == 0

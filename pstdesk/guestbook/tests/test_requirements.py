@@ -6,6 +6,7 @@ from pstdesk.consultations.models import Consultation
 from pstdesk.guestbook.actions import PRIVACY_NOTICE_VERSION, fill_guestbook, give_consent, withdraw_consent
 from pstdesk.guestbook.requirements import missing_requirements, required_items, requirements_message
 from pstdesk.guestbook.tests.factories import guestbook_data, make_visitor
+from pstdesk.lib.actors import SystemActor
 from pstdesk.offices.models import Office
 
 
@@ -31,16 +32,16 @@ def test_everything_missing_then_complete(office_5102: Office) -> None:
     assert missing_requirements(consultation) == ["guestbook", "verified_email", "whatsapp_number"]
 
     visitor = consultation.visitor
-    fill_guestbook(visitor, office=office_5102, channel="whatsapp", data=guestbook_data(), by="x")
+    fill_guestbook(visitor, office=office_5102, channel="whatsapp", data=guestbook_data(), by=SystemActor("x"))
     visitor.refresh_from_db()
     # A guestbook without consent to the privacy notice does not count.
     assert missing_requirements(consultation) == ["guestbook", "verified_email"]
-    give_consent(visitor, notice_version=PRIVACY_NOTICE_VERSION, channel="whatsapp", by="x")
+    give_consent(visitor, notice_version=PRIVACY_NOTICE_VERSION, channel="whatsapp", by=SystemActor("x"))
     assert missing_requirements(consultation) == ["verified_email"]
     visitor.email_verified_at = timezone.now()
     visitor.save()
     assert missing_requirements(consultation) == []
-    withdraw_consent(visitor, channel="web", by="x")
+    withdraw_consent(visitor, channel="web", by=SystemActor("x"))
     assert missing_requirements(consultation) == ["guestbook"]
 
 
@@ -48,8 +49,10 @@ def test_a_guestbook_for_another_office_does_not_count(office_5102: Office, offi
     consultation = _consultation(
         office_5102, "whatsapp", whatsapp="+6281234567890", email="a@example.test", email_verified_at=timezone.now()
     )
-    fill_guestbook(consultation.visitor, office=office_5101, channel="whatsapp", data=guestbook_data(), by="x")
-    give_consent(consultation.visitor, notice_version=PRIVACY_NOTICE_VERSION, channel="whatsapp", by="x")
+    fill_guestbook(
+        consultation.visitor, office=office_5101, channel="whatsapp", data=guestbook_data(), by=SystemActor("x")
+    )
+    give_consent(consultation.visitor, notice_version=PRIVACY_NOTICE_VERSION, channel="whatsapp", by=SystemActor("x"))
     assert missing_requirements(consultation) == ["guestbook"]
 
 
@@ -57,8 +60,10 @@ def test_email_channel_needs_an_introduction(office_5101: Office) -> None:
     consultation = _consultation(
         office_5101, "email", whatsapp="+6281234567890", email="a@example.test", email_verified_at=timezone.now()
     )
-    entry = fill_guestbook(consultation.visitor, office=office_5101, channel="email", data=guestbook_data(), by="x")
-    give_consent(consultation.visitor, notice_version=PRIVACY_NOTICE_VERSION, channel="email", by="x")
+    entry = fill_guestbook(
+        consultation.visitor, office=office_5101, channel="email", data=guestbook_data(), by=SystemActor("x")
+    )
+    give_consent(consultation.visitor, notice_version=PRIVACY_NOTICE_VERSION, channel="email", by=SystemActor("x"))
     consultation.guestbook_entry = entry
     assert missing_requirements(consultation) == ["introduction"]
     consultation.introduction_given = True

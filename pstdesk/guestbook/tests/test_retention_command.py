@@ -22,6 +22,7 @@ from pstdesk.consultations.models import Consultation, Message, Status
 from pstdesk.consultations.retention import months_before
 from pstdesk.consultations.tests.conftest import make_inbound
 from pstdesk.guestbook.models import Visitor
+from pstdesk.lib.actors import SystemActor
 from pstdesk.testing.browser import use_file_test_database
 
 use_file_test_database()
@@ -34,7 +35,7 @@ def _consultation(at: Any, wa_id: str, text: str, *, close: bool = True) -> Cons
             office="5102", sender_wa_id=wa_id, sender_whatsapp="+" + wa_id, sender_name=f"Nama {wa_id}", body=text
         )
         consultation = core.receive_message(inbound).consultation
-        core.add_note(consultation, by="test", body=f"catatan tentang {text}")
+        core.add_note(consultation, by=SystemActor("test"), body=f"catatan tentang {text}")
         if close:  # generated data: the procedure's own tests cover the way there
             Consultation.objects.filter(pk=consultation.pk).update(status=Status.CLOSED, closed_at=at)
     return consultation

@@ -38,6 +38,7 @@ from pstdesk.guestbook import actions as guestbook
 from pstdesk.guestbook import rights
 from pstdesk.guestbook.models import GuestbookEntry, PrivacyRequest, PrivacyRequestStatus, Visitor
 from pstdesk.guestbook.tests.factories import guestbook_data
+from pstdesk.lib.actors import SystemActor, VisitorActor
 from pstdesk.ratings.actions import record_rating
 from pstdesk.ratings.models import Rating
 
@@ -113,20 +114,20 @@ def _visitor_with_everything(client: Client, settings: Any, officer: User, who: 
         data=guestbook_data(
             name=who["name"], email=who.get("email", ""), whatsapp="+" + who["wa_id"], institution_name="Undiksha"
         ),
-        by=f"visitor:{visitor.pk}",
+        by=VisitorActor(visitor.pk),
     )
     guestbook.give_consent(
-        visitor, notice_version=guestbook.PRIVACY_NOTICE_VERSION, channel="whatsapp", by=f"visitor:{visitor.pk}"
+        visitor, notice_version=guestbook.PRIVACY_NOTICE_VERSION, channel="whatsapp", by=VisitorActor(visitor.pk)
     )
     Visitor.objects.filter(pk=visitor.pk).update(email_verified_at=timezone.now())  # the code round-trip: elsewhere
-    core.refresh_requirements(consultation, by="test")
+    core.refresh_requirements(consultation, by=SystemActor("test"))
     core.mark_request_clear(consultation, by=officer)
     upload = SimpleUploadedFile(who.get("file", "tabel.csv"), b"kecamatan,jumlah\nKediri,12\n", "text/csv")
     core.post_reply(consultation, by=officer, body=f"Halo {who['name']}, berikut tabelnya.", attachments=[upload])
     core.mark_answered(consultation, by=officer)
     core.request_rating(consultation, by=officer)
     record_rating(
-        consultation, by=f"visitor:{visitor.pk}", score=4, feedback=who.get("feedback", ""), channel="whatsapp"
+        consultation, by=VisitorActor(visitor.pk), score=4, feedback=who.get("feedback", ""), channel="whatsapp"
     )
     core.close_consultation(consultation, by=officer)
     # A complaint about it through the office's WhatsApp, naming the visitor's text and contact.
@@ -300,7 +301,7 @@ def test_approved_erasure_leaves_nothing_in_the_dump_and_the_figures_unchanged(
 
     mail.outbox.clear()
     for visitor, manager in ((wayan, manager_5102), (rini, manager_5101)):
-        req = rights.request_privacy_action(visitor, kind="delete", by=f"visitor:{visitor.pk}")
+        req = rights.request_privacy_action(visitor, kind="delete", by=VisitorActor(visitor.pk))
         with django_capture_on_commit_callbacks(execute=True):
             rights.decide_privacy_request(req, approve=True, by=manager)
     assert sorted(m.to[0] for m in mail.outbox) == [RINI["email"], WAYAN["email"]]  # told, then erased
@@ -330,14 +331,14 @@ def test_an_approved_withdrawal_withdraws_the_consent_and_tells_the_visitor(
         office=Office.objects.get(code="5102"),
         channel="whatsapp",
         data=guestbook_data(name="Made Wirawan", email="made.wirawan@example.test"),
-        by=f"visitor:{visitor.pk}",
+        by=VisitorActor(visitor.pk),
     )
     guestbook.give_consent(
-        visitor, notice_version=guestbook.PRIVACY_NOTICE_VERSION, channel="whatsapp", by=f"visitor:{visitor.pk}"
+        visitor, notice_version=guestbook.PRIVACY_NOTICE_VERSION, channel="whatsapp", by=VisitorActor(visitor.pk)
     )
     Visitor.objects.filter(pk=visitor.pk).update(email_verified_at=timezone.now())
     visitor.refresh_from_db()
-    req = rights.request_privacy_action(visitor, kind="withdraw", by=f"visitor:{visitor.pk}")
+    req = rights.request_privacy_action(visitor, kind="withdraw", by=VisitorActor(visitor.pk))
     assert req.office_id == "5102" and Consent.objects.filter(visitor=visitor, withdrawn_at__isnull=True).exists()
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):

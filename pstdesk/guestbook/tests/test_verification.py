@@ -12,6 +12,7 @@ from pstdesk.audit.models import AuditLog
 from pstdesk.guestbook.actions import GuestbookError, start_email_verification, verify_email
 from pstdesk.guestbook.models import EmailVerification, Visitor, VisitorMerge
 from pstdesk.guestbook.tests.factories import make_visitor
+from pstdesk.lib.actors import ChannelActor, SystemActor, VisitorActor
 from pstdesk.testing.identities import add_identities, identify
 
 
@@ -23,7 +24,7 @@ def _sent_code() -> str:
 
 def test_code_is_mailed_hashed_and_verifies(db: None) -> None:
     visitor = make_visitor(name="Ani")
-    start_email_verification(visitor, email="ani@example.test", by="visitor:1")
+    start_email_verification(visitor, email="ani@example.test", by=VisitorActor(1))
     assert mail.outbox[-1].to == ["ani@example.test"]
     code = _sent_code()
     row = EmailVerification.objects.get()
@@ -33,7 +34,7 @@ def test_code_is_mailed_hashed_and_verifies(db: None) -> None:
     assert visitor.email == "ani@example.test" and visitor.email_verified_at is None
     assert AuditLog.objects.filter(verb="email_verification.started").count() == 1
 
-    survivor = verify_email(visitor, code=code, by="visitor:1")
+    survivor = verify_email(visitor, code=code, by=VisitorActor(1))
     assert survivor.pk == visitor.pk and survivor.email_verified_at is not None
     row.refresh_from_db()
     assert row.verified_at is not None
@@ -42,20 +43,20 @@ def test_code_is_mailed_hashed_and_verifies(db: None) -> None:
 
 def test_wrong_code_counts_attempts_and_closes_after_five(db: None) -> None:
     visitor = make_visitor()
-    start_email_verification(visitor, email="ani@example.test", by="x")
+    start_email_verification(visitor, email="ani@example.test", by=SystemActor("x"))
     code = _sent_code()
     wrong = f"{(int(code) + 1) % 10**8:08d}"
     for attempt in range(1, 5):
         with pytest.raises(GuestbookError) as info:
-            verify_email(visitor, code=wrong, by="x")
+            verify_email(visitor, code=wrong, by=SystemActor("x"))
         assert "code" in info.value.errors
         assert EmailVerification.objects.get().attempts == attempt
     with pytest.raises(GuestbookError) as info:
-        verify_email(visitor, code=wrong, by="x")
+        verify_email(visitor, code=wrong, by=SystemActor("x"))
     assert EmailVerification.objects.get().closed_at is not None
     # Even the right code no longer works: a new code must be requested.
     with pytest.raises(GuestbookError):
-        verify_email(visitor, code=code, by="x")
+        verify_email(visitor, code=code, by=SystemActor("x"))
     visitor.refresh_from_db()
     assert visitor.email_verified_at is None
     assert AuditLog.objects.filter(verb="email_verification.failed").count() == 5
@@ -64,11 +65,11 @@ def test_wrong_code_counts_attempts_and_closes_after_five(db: None) -> None:
 def test_expired_code_is_refused(db: None) -> None:
     visitor = make_visitor()
     with time_machine.travel("2026-03-02 02:00:00+00:00", tick=False):
-        start_email_verification(visitor, email="ani@example.test", by="x")
+        start_email_verification(visitor, email="ani@example.test", by=SystemActor("x"))
         code = _sent_code()
     with time_machine.travel("2026-03-02 02:31:00+00:00", tick=False):
         with pytest.raises(GuestbookError) as info:
-            verify_email(visitor, code=code, by="x")
+            verify_email(visitor, code=code, by=SystemActor("x"))
     assert "kedaluwarsa" in info.value.errors["code"]
     visitor.refresh_from_db()
     assert visitor.email_verified_at is None
@@ -77,7 +78,7 @@ def test_expired_code_is_refused(db: None) -> None:
 def test_no_pending_code(db: None) -> None:
     visitor = make_visitor(email="ani@example.test")
     with pytest.raises(GuestbookError):
-        verify_email(visitor, code="123456", by="x")
+        verify_email(visitor, code="123456", by=SystemActor("x"))
     assert not AuditLog.objects.exists()
 
 
@@ -85,17 +86,17 @@ def test_rate_limits_new_codes(db: None) -> None:
     visitor = make_visitor()
     start = timezone.now()
     with time_machine.travel(start, tick=False):
-        start_email_verification(visitor, email="ani@example.test", by="x")
+        start_email_verification(visitor, email="ani@example.test", by=SystemActor("x"))
         with pytest.raises(GuestbookError) as info:
-            start_email_verification(visitor, email="ani@example.test", by="x")
+            start_email_verification(visitor, email="ani@example.test", by=SystemActor("x"))
         assert "menit" in info.value.errors["email"]
     # (other addresses: one address has its own, tighter limits, see test_verification_limits.py)
     for minute in range(1, 5):
         with time_machine.travel(start + timedelta(minutes=2 * minute), tick=False):
-            start_email_verification(visitor, email=f"ani{minute}@example.test", by="x")
+            start_email_verification(visitor, email=f"ani{minute}@example.test", by=SystemActor("x"))
     with time_machine.travel(start + timedelta(minutes=12), tick=False):
         with pytest.raises(GuestbookError):
-            start_email_verification(visitor, email="ani9@example.test", by="x")
+            start_email_verification(visitor, email="ani9@example.test", by=SystemActor("x"))
     assert EmailVerification.objects.count() == 5
     assert len(mail.outbox) == 5
     # Only the newest code is open: the earlier ones were replaced.
@@ -105,7 +106,7 @@ def test_rate_limits_new_codes(db: None) -> None:
 def test_invalid_address_changes_nothing(db: None) -> None:
     visitor = make_visitor(email="old@example.test")
     with pytest.raises(GuestbookError) as info:
-        start_email_verification(visitor, email="bukan alamat", by="x")
+        start_email_verification(visitor, email="bukan alamat", by=SystemActor("x"))
     assert "email" in info.value.errors
     visitor.refresh_from_db()
     assert visitor.email == "old@example.test"
@@ -116,7 +117,7 @@ def test_failed_send_changes_nothing(db: None, settings) -> None:  # type: ignor
     settings.EMAIL_BACKEND = "pstdesk.guestbook.tests.test_verification.FailingBackend"
     visitor = make_visitor(email="old@example.test")
     with pytest.raises(GuestbookError):
-        start_email_verification(visitor, email="new@example.test", by="x")
+        start_email_verification(visitor, email="new@example.test", by=SystemActor("x"))
     visitor.refresh_from_db()
     assert visitor.email == "old@example.test"
     assert not EmailVerification.objects.exists()
@@ -134,8 +135,8 @@ def test_verifying_an_address_another_identity_verified_keeps_them_apart(db: Non
     """A code proves the mailbox, not the other identity's WhatsApp or chat: no merge, nothing moves."""
     owner = make_visitor(name="Dewi", email="dewi@example.test", email_verified_at=timezone.now(), wa_id="6281")
     newcomer = make_visitor(whatsapp="+6281234567890")
-    start_email_verification(newcomer, email="dewi@example.test", by="x")
-    survivor = verify_email(newcomer, code=_sent_code(), by="x")
+    start_email_verification(newcomer, email="dewi@example.test", by=SystemActor("x"))
+    survivor = verify_email(newcomer, code=_sent_code(), by=SystemActor("x"))
     assert survivor.pk == newcomer.pk and survivor.email_verified_at is not None
     newcomer.refresh_from_db()
     owner.refresh_from_db()
@@ -148,23 +149,23 @@ def test_verifying_an_address_another_identity_verified_keeps_them_apart(db: Non
 def test_email_channel_identity_with_another_proof_is_not_merged(db: None) -> None:
     from pstdesk.guestbook.actions import identify_visitor
 
-    sender = identify(email="budi@example.test", email_channel=True, by="channel:email")
+    sender = identify(email="budi@example.test", email_channel=True, by=ChannelActor("email"))
     add_identities(sender, whatsapp="6281999")
     web = make_visitor(name="Budi")
-    start_email_verification(web, email="budi@example.test", by="x")
-    assert verify_email(web, code=_sent_code(), by="x").pk == web.pk
+    start_email_verification(web, email="budi@example.test", by=SystemActor("x"))
+    assert verify_email(web, code=_sent_code(), by=SystemActor("x")).pk == web.pk
     assert Visitor.objects.get(pk=sender.pk).merged_into_id is None
 
 
 def test_verifying_joins_the_email_channel_identity_of_that_sender(db: None) -> None:
     from pstdesk.guestbook.actions import identify_visitor
 
-    sender = identify(email="budi@example.test", email_channel=True, by="channel:email")
+    sender = identify(email="budi@example.test", email_channel=True, by=ChannelActor("email"))
     web = make_visitor(name="Budi")
-    start_email_verification(web, email="budi@example.test", by="x")
-    survivor = verify_email(web, code=_sent_code(), by="x")
+    start_email_verification(web, email="budi@example.test", by=SystemActor("x"))
+    survivor = verify_email(web, code=_sent_code(), by=SystemActor("x"))
     assert survivor.pk == web.pk and survivor.email_verified_at is not None
     assert survivor.identity("email") == "budi@example.test"
     assert Visitor.objects.get(pk=sender.pk).merged_into_id == web.pk
     # The next e-mail from that sender lands on the surviving, verified identity.
-    assert identify(email="budi@example.test", email_channel=True, by="channel:email").pk == web.pk
+    assert identify(email="budi@example.test", email_channel=True, by=ChannelActor("email")).pk == web.pk

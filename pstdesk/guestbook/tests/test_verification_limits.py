@@ -22,6 +22,7 @@ from pstdesk.guestbook.actions import VERIFICATION_CODE_DIGITS
 from pstdesk.guestbook.models import EmailVerification, Visitor, VisitorMerge
 from pstdesk.guestbook.tests.factories import guestbook_data
 from pstdesk.lib import signing
+from pstdesk.lib.actors import VisitorActor
 from pstdesk.offices.models import Office
 from pstdesk.testing.identities import make_visitor
 
@@ -176,7 +177,7 @@ def test_the_widget_endpoints_share_the_limits(client: Client, victim: Visitor) 
     with time_machine.travel(START, tick=False):
         for n in range(2):
             visitor = Visitor.objects.create(name=f"Tamu {n}")
-            _session, token = open_widget_session(victim_office(), visitor, by="visitor:test")
+            _session, token = open_widget_session(victim_office(), visitor, by=VisitorActor(visitor.pk))
             response = client.post(
                 "/widget/5102/api/verify/start/",
                 {"email": VICTIM},

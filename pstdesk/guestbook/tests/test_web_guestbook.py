@@ -15,6 +15,7 @@ from pstdesk.guestbook.models import GuestbookEntry, Visitor, VisitorMerge
 from pstdesk.guestbook.tests.factories import guestbook_data
 from pstdesk.guestbook.views import SESSION_VISITOR
 from pstdesk.lib import signing
+from pstdesk.lib.actors import ChannelActor
 from pstdesk.offices.models import Office
 from pstdesk.testing.identities import identify
 
@@ -99,7 +100,7 @@ def _browser_as(client: Client, visitor: Visitor) -> None:
 
 
 def test_signed_link_in_a_fresh_browser_identifies_its_visitor(client: Client, office_5102: Office) -> None:
-    whatsapp = identify(wa_id="6281234567890", by="channel:whatsapp")
+    whatsapp = identify(wa_id="6281234567890", by=ChannelActor("whatsapp"))
     response = client.get(_path(signing.guestbook_url(whatsapp, office_5102)))
     assert response.status_code == 302 and "t=" not in response["Location"]
     assert client.session[SESSION_VISITOR] == str(whatsapp.public_id)
@@ -115,7 +116,7 @@ def test_get_of_another_visitors_link_merges_nothing_and_asks(client: Client, of
     victim = Visitor.objects.create(name="Korban", email="korban@example.test")
     _browser_as(client, victim)
     consultation = Consultation.objects.create(office=office_5102, visitor=victim, channel="livechat_website")
-    attacker = identify(wa_id="6289999999999", name="Penyerang", by="channel:whatsapp")
+    attacker = identify(wa_id="6289999999999", name="Penyerang", by=ChannelActor("whatsapp"))
 
     response = client.get(_path(signing.guestbook_url(attacker, office_5102)))
     assert response.status_code == 302 and response["Location"].startswith("/bukutamu/5102/tautan/")
@@ -146,7 +147,7 @@ def test_get_of_another_visitors_link_merges_nothing_and_asks(client: Client, of
 def test_link_choice_switch_changes_the_browser_only(client: Client, office_5102: Office) -> None:
     web = Visitor.objects.create(name="Web")
     _browser_as(client, web)
-    whatsapp = identify(wa_id="6281234567890", name="Wa", by="channel:whatsapp")
+    whatsapp = identify(wa_id="6281234567890", name="Wa", by=ChannelActor("whatsapp"))
     consultation = Consultation.objects.create(office=office_5102, visitor=web, channel="livechat_website")
     client.get(_path(signing.guestbook_url(whatsapp, office_5102)))
     response = client.post("/bukutamu/5102/tautan/", {"choice": "switch"})
@@ -162,7 +163,7 @@ def test_link_choice_merge_needs_the_post_and_is_audited(client: Client, office_
 
     web = Visitor.objects.create(name="Web")
     _browser_as(client, web)
-    whatsapp = identify(wa_id="6281234567890", name="Wa", by="channel:whatsapp")
+    whatsapp = identify(wa_id="6281234567890", name="Wa", by=ChannelActor("whatsapp"))
     consultation = Consultation.objects.create(office=office_5102, visitor=web, channel="livechat_website")
     client.get(_path(signing.guestbook_url(whatsapp, office_5102, consultation.pk)))
     assert client.post("/bukutamu/5102/tautan/", {"choice": "nonsense"}).status_code == 400
@@ -183,7 +184,7 @@ def test_link_choice_post_needs_csrf(office_5102: Office) -> None:
     client = Client(enforce_csrf_checks=True)
     web = Visitor.objects.create(name="Web")
     _browser_as(client, web)
-    whatsapp = identify(wa_id="6281234567890", by="channel:whatsapp")
+    whatsapp = identify(wa_id="6281234567890", by=ChannelActor("whatsapp"))
     client.get(_path(signing.guestbook_url(whatsapp, office_5102)))
     assert client.post("/bukutamu/5102/tautan/", {"choice": "merge"}).status_code == 403
     assert VisitorMerge.objects.count() == 0

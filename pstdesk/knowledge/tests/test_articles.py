@@ -17,13 +17,17 @@ from pstdesk.knowledge import queries
 from pstdesk.knowledge.actions import delete_article, save_article
 from pstdesk.knowledge.models import Article, ArticleStatus
 from pstdesk.knowledge.text import render_body
+from pstdesk.lib.actors import SystemActor
 from pstdesk.lib.errors import InvalidInput
 from pstdesk.offices.models import Office
 
 pytestmark = pytest.mark.django_db
 
 
-def article(office: str, title: str, body: str, *, by: Any = "system:test", **fields: Any) -> Article:
+TEST_ACTOR = SystemActor("test")
+
+
+def article(office: str, title: str, body: str, *, by: Any = TEST_ACTOR, **fields: Any) -> Article:
     fields.setdefault("status", ArticleStatus.PUBLISHED)
     return save_article(Article(office_id=office, title=title, body=body, **fields), by=by, created=True)
 
@@ -65,7 +69,7 @@ def test_saving_is_audited_and_refuses_empty_or_clashing_articles(library: dict[
     row = library["own"]
     assert row.slug == "cara-membaca-tabel-statistik" and row.published_at is not None
     row.body = "Isi baru tentang kolom"
-    save_article(row, by="system:test", created=False)
+    save_article(row, by=SystemActor("test"), created=False)
     log = AuditLog.objects.filter(verb="article.changed", subject_id=str(row.pk)).get()
     assert log.before["body"].startswith("Baris") and log.after["body"] == "Isi baru tentang kolom"
     assert [a.pk for a in queries.search_articles(row.office, "kolom")] == [row.pk]  # index follows the change
@@ -74,7 +78,7 @@ def test_saving_is_audited_and_refuses_empty_or_clashing_articles(library: dict[
     with pytest.raises(InvalidInput, match="sudah dipakai"):
         article("5102", "Cara membaca tabel statistik", "lagi")
     pk = row.pk
-    delete_article(row, by="system:test")
+    delete_article(row, by=SystemActor("test"))
     assert AuditLog.objects.filter(verb="article.deleted", subject_id=str(pk)).get().before["title"] == row.title
     assert queries.search_articles(Office.objects.get(code="5102"), "kolom") == []
 

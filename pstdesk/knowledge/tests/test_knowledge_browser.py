@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
+from pstdesk.lib.actors import SystemActor
 from pstdesk.testing.browser import asgi_server, browser_page, login, use_file_test_database  # noqa: F401
 
 use_file_test_database()
@@ -40,7 +41,7 @@ def knowledge() -> Iterator[None]:
             body=body,
             status=ArticleStatus.PUBLISHED,
         ),
-        by="system:test",
+        by=SystemActor("test"),
         created=True,
     )
     save_article(
@@ -51,7 +52,7 @@ def knowledge() -> Iterator[None]:
             shared=True,
             status=ArticleStatus.PUBLISHED,
         ),
-        by="system:test",
+        by=SystemActor("test"),
         created=True,
     )
     with time_machine.travel(WORKING_TIME, tick=True):

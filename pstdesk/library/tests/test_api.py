@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from pstdesk.accounts.actions import create_api_token
 from pstdesk.consultations.models import Consultation, Message
 from pstdesk.guestbook.models import Visitor
+from pstdesk.lib.actors import SystemActor
 from pstdesk.library.actions import add_publication, set_publication_active
 from pstdesk.library.models import Delivery
 from pstdesk.library.tests.conftest import make_pdf, upload
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 
 def api_client(user: Any) -> Client:
-    _token, raw = create_api_token(user, by="system:test")
+    _token, raw = create_api_token(user, by=SystemActor("test"))
     return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from pstdesk.lib.actors import SystemActor
 from pstdesk.offices.actions import revise_standard
 from pstdesk.offices.models import Office
 
@@ -34,7 +35,7 @@ def test_standard_json(client: Client) -> None:
 
 
 def test_standard_versions(client: Client) -> None:
-    revise_standard(Office.objects.get(code="5102"), by="system:test", changes={"sla_working_days": 2}, note="")
+    revise_standard(Office.objects.get(code="5102"), by=SystemActor("test"), changes={"sla_working_days": 2}, note="")
     assert client.get("/api/v1/offices/5102/standard").json()["sla_working_days"] == 2
     old = client.get("/api/v1/offices/5102/standard?version=1").json()
     assert old["sla_working_days"] == 3 and old["is_current"] is False

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pstdesk.lib.actors import SystemActor
 from pstdesk.testing.browser import asgi_server, browser_page, use_file_test_database  # noqa: F401
 
 use_file_test_database()
@@ -63,7 +64,11 @@ def test_public_and_rights_pages_at_two_sizes(asgi_server: Any, browser_page: An
 
     visitor = make_visitor(name="Putu Ayu", language="id")
     guestbook.fill_guestbook(
-        visitor, office=Office.objects.get(code="5102"), channel="whatsapp", data=guestbook_data(), by="test"
+        visitor,
+        office=Office.objects.get(code="5102"),
+        channel="whatsapp",
+        data=guestbook_data(),
+        by=SystemActor("test"),
     )
     token = rights.rights_token(visitor)
     pages = {

@@ -16,6 +16,7 @@ from pstdesk.audit.models import AuditLog
 from pstdesk.consultations import actions as core
 from pstdesk.consultations.models import Consultation
 from pstdesk.consultations.tests.conftest import complete_requirements, events, make_inbound  # noqa: F401
+from pstdesk.lib.actors import SystemActor
 from pstdesk.lib.errors import InvalidInput, NotAllowed
 from pstdesk.offices.calendar import calendar_for, holiday_rows, national_holidays
 from pstdesk.offices.holidays import decide_holiday
@@ -72,7 +73,7 @@ def test_deadlines_are_recomputed_and_consoles_told(
     time_machine.move_to(dt.datetime(2027, 3, 8, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))), tick=False)
     consultation = core.receive_message(make_inbound(office="5102")).consultation
     complete_requirements(consultation.visitor, "5102")
-    core.refresh_requirements(consultation, by="test")
+    core.refresh_requirements(consultation, by=SystemActor("test"))
     core.mark_request_clear(consultation, by=officer_5102)
     consultation.refresh_from_db()
     due = consultation.due_at
@@ -118,7 +119,7 @@ def test_an_open_console_receives_the_recomputed_deadline(
     with time_machine.travel(dt.datetime(2027, 3, 8, 10, 0, tzinfo=wita), tick=True):
         consultation = core.receive_message(make_inbound(office="5102")).consultation
         complete_requirements(consultation.visitor, "5102")
-        core.refresh_requirements(consultation, by="test")
+        core.refresh_requirements(consultation, by=SystemActor("test"))
         core.mark_request_clear(consultation, by=officer_5102)
         consultation.refresh_from_db()
         due = consultation.due_at

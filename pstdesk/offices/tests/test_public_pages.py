@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from pstdesk.lib.actors import SystemActor
 from pstdesk.offices.actions import revise_standard
 from pstdesk.offices.models import Office
 from pstdesk.offices.presentation import hours_rows, zone_abbreviation
@@ -116,7 +117,7 @@ def test_browser_language_does_not_switch_the_standard(client: Client) -> None:
 
 def test_old_versions_stay_readable(client: Client) -> None:
     office = Office.objects.get(code="5102")
-    revise_standard(office, by="system:test", changes={"sla_working_days": 2}, note="uji")
+    revise_standard(office, by=SystemActor("test"), changes={"sla_working_days": 2}, note="uji")
     assert "2 hari kerja" in client.get("/standar/5102/").content.decode()
     old = client.get("/standar/5102/?version=1").content.decode()
     assert "3 hari kerja" in old and "Ini bukan versi yang berlaku." in old

@@ -4,6 +4,7 @@ import pytest
 
 from pstdesk.accounts.models import User
 from pstdesk.audit.models import AuditLog
+from pstdesk.lib.actors import SystemActor
 from pstdesk.lib.errors import NotAllowed
 from pstdesk.offices.actions import StandardError, revise_standard
 from pstdesk.offices.models import Office, ServiceStandard
@@ -66,5 +67,5 @@ def test_revision_recomputes_due_dates(office_5102: Office, admin_5102: User, mo
 
     calls: list[str] = []
     monkeypatch.setattr(deadlines, "recompute_office_due_dates", lambda office, **kw: calls.append(office.code))
-    revise_standard(office_5102, by="system:test", changes={"sla_working_days": 4}, note="")
+    revise_standard(office_5102, by=SystemActor("test"), changes={"sla_working_days": 4}, note="")
     assert calls == ["5102"]

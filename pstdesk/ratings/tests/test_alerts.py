@@ -19,7 +19,7 @@ from pstdesk.channels.whatsapp.tests.test_end_to_end import consult_until_answer
 from pstdesk.consultations import actions
 from pstdesk.consultations.models import Consultation
 from pstdesk.consultations.tests.conftest import complete_requirements, make_inbound
-from pstdesk.lib.actors import VisitorActor
+from pstdesk.lib.actors import SystemActor, VisitorActor
 from pstdesk.lib.errors import InvalidInput, NotAllowed
 from pstdesk.ratings.actions import decide_rating_alert, record_rating
 from pstdesk.ratings.models import AlertStatus, RatingAlert, RatingPolicy
@@ -32,8 +32,8 @@ def claimed_and_answered(office: str, officer: Any) -> Consultation:
     inbound = make_inbound(office=office, sender_wa_id=f"62813000{n}", sender_whatsapp=f"+62813000{n}")
     c = actions.receive_message(inbound).consultation
     complete_requirements(c.visitor, office)
-    actions.refresh_requirements(c, by="test")
-    actions.assign_consultation(c, to=officer, by="test")
+    actions.refresh_requirements(c, by=SystemActor("test"))
+    actions.assign_consultation(c, to=officer, by=SystemActor("test"))
     actions.mark_request_clear(c, by=officer)
     actions.mark_answered(c, by=officer)
     c.refresh_from_db()

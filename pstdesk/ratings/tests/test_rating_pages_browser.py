@@ -10,6 +10,7 @@ import pytest
 import time_machine
 
 from pstdesk.consultations.tests.conftest import complete_requirements, fake_adapter, make_inbound  # noqa: F401
+from pstdesk.lib.actors import SystemActor
 from pstdesk.testing.browser import asgi_server, browser_page, login, use_file_test_database  # noqa: F401
 
 use_file_test_database()
@@ -30,8 +31,8 @@ def test_rating_page_skm_and_the_alert_queue(
     def answered() -> Any:
         c = actions.receive_message(make_inbound(office="5102")).consultation
         complete_requirements(c.visitor, "5102")
-        actions.refresh_requirements(c, by="test")
-        actions.assign_consultation(c, to=officer_5102, by="test")
+        actions.refresh_requirements(c, by=SystemActor("test"))
+        actions.assign_consultation(c, to=officer_5102, by=SystemActor("test"))
         actions.mark_request_clear(c, by=officer_5102)
         actions.mark_answered(c, by=officer_5102)
         actions.request_rating(c, by=officer_5102)

@@ -17,6 +17,7 @@ from pstdesk.channels.whatsapp.tests.test_end_to_end import consult_until_answer
 from pstdesk.consultations import actions as core
 from pstdesk.guestbook import actions as guestbook
 from pstdesk.guestbook.tests.factories import guestbook_data
+from pstdesk.lib.actors import SystemActor, VisitorActor
 from pstdesk.ratings.models import Rating, SkmResponse
 
 ANSWERS = {"u1": "4", "u2": "3", "u3": "4", "u4": "4", "u5": "3", "u6": "4", "u7": "4", "u8": "", "u9": "2"}
@@ -46,16 +47,16 @@ def test_skm_by_the_email_rating_link(mailbox, smtp_server, officer_5101, client
     consultation = ingest(mailbox, fixture("intro_plain.eml")).consultation
     visitor = consultation.visitor
     guestbook.fill_guestbook(
-        visitor, office=consultation.office, channel="email", data=guestbook_data(), by=f"visitor:{visitor.pk}"
+        visitor, office=consultation.office, channel="email", data=guestbook_data(), by=VisitorActor(visitor.pk)
     )
     guestbook.give_consent(
-        visitor, notice_version=guestbook.PRIVACY_NOTICE_VERSION, channel="email", by=f"visitor:{visitor.pk}"
+        visitor, notice_version=guestbook.PRIVACY_NOTICE_VERSION, channel="email", by=VisitorActor(visitor.pk)
     )
     visitor.refresh_from_db()
     visitor.email_verified_at = timezone.now()
     visitor.whatsapp = "+6281234567890"
     visitor.save(update_fields=["email_verified_at", "whatsapp"])
-    core.refresh_requirements(consultation, by="test")
+    core.refresh_requirements(consultation, by=SystemActor("test"))
     core.mark_request_clear(consultation, by=officer_5101)
     core.post_reply(consultation, by=officer_5101, body="Berikut datanya.")
     core.mark_answered(consultation, by=officer_5101)

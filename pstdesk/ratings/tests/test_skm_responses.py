@@ -16,7 +16,7 @@ from pstdesk.audit.models import AuditLog
 from pstdesk.consultations import actions
 from pstdesk.consultations.models import Consultation
 from pstdesk.consultations.tests.conftest import complete_requirements, make_inbound
-from pstdesk.lib.actors import VisitorActor
+from pstdesk.lib.actors import SystemActor, VisitorActor
 from pstdesk.lib.errors import AlreadyAnswered, InvalidInput, InvalidTransition
 from pstdesk.ratings.actions import submit_skm
 from pstdesk.ratings.models import SkmResponse
@@ -35,7 +35,7 @@ def answered(office: str, officer) -> Consultation:
     inbound = make_inbound(office=office, sender_wa_id=f"62812000{n}", sender_whatsapp=f"+62812000{n}")
     c = actions.receive_message(inbound).consultation
     complete_requirements(c.visitor, office)
-    actions.refresh_requirements(c, by="test")
+    actions.refresh_requirements(c, by=SystemActor("test"))
     actions.mark_request_clear(c, by=officer)
     actions.mark_answered(c, by=officer)
     c.refresh_from_db()

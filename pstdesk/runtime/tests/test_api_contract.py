@@ -37,9 +37,10 @@ import json
 from pstdesk.accounts.actions import create_api_token
 from pstdesk.accounts.models import User
 from pstdesk.complaints.tests.factories import make_consultation
+from pstdesk.lib.actors import CommandActor
 consultation = make_consultation("5102")
 officer = User.objects.get(username="petugas1.5102")
-_token, raw = create_api_token(officer, by="command:createtoken", name="schemathesis")
+_token, raw = create_api_token(officer, by=CommandActor("createtoken"), name="schemathesis")
 print(json.dumps({"consultation": consultation.pk, "token": raw}))
 """
 

@@ -46,6 +46,7 @@ from pstdesk.accounts.models import Role, User
 from pstdesk.channels.web import chat
 from pstdesk.channels.web.actions import open_widget_session
 from pstdesk.guestbook.actions import identify_visitor
+from pstdesk.lib.actors import ChannelActor, VisitorActor
 from pstdesk.offices.models import Office
 
 office = Office.objects.get(code="5102")
@@ -57,8 +58,8 @@ store[SESSION_KEY] = str(officer.pk)
 store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
 store[HASH_SESSION_KEY] = officer.get_session_auth_hash()
 store.create()
-visitor = identify_visitor(name="Ni Luh Multiproses", email="mp@demo.invalid", by="channel:test")
-session, token = open_widget_session(office, visitor, by=f"visitor:{visitor.pk}")
+visitor = identify_visitor(name="Ni Luh Multiproses", email="mp@demo.invalid", by=ChannelActor("test"))
+session, token = open_widget_session(office, visitor, by=VisitorActor(visitor.pk))
 sent = chat.submit_message(session, channel="livechat_website", client_id=uuid.uuid4(), body="Halo, mohon data.")
 print(json.dumps({"token": token, "consultation": sent.consultation.pk,
                   "cookie": f"{settings.SESSION_COOKIE_NAME}={store.session_key}"}))

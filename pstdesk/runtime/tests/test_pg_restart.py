@@ -48,14 +48,15 @@ SETUP = """
 import json
 from pstdesk.channels.web.actions import open_widget_session
 from pstdesk.guestbook.actions import identify_visitor
+from pstdesk.lib.actors import ChannelActor, VisitorActor
 from pstdesk.offices.models import ChannelAccount, Office
 
 office = Office.objects.get(code="5102")
 ChannelAccount.objects.update_or_create(office_id="5102", kind="whatsapp", defaults={"external_key": "105102"})
 tokens = []
 for n in range(2):
-    visitor = identify_visitor(name=f"Ni Luh Restart {n}", email=f"restart{n}@demo.invalid", by="channel:test")
-    session, token = open_widget_session(office, visitor, by=f"visitor:{visitor.pk}")
+    visitor = identify_visitor(name=f"Ni Luh Restart {n}", email=f"restart{n}@demo.invalid", by=ChannelActor("test"))
+    session, token = open_widget_session(office, visitor, by=VisitorActor(visitor.pk))
     tokens.append(token)
 print(json.dumps({"tokens": tokens}))
 """

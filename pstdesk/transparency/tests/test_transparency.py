@@ -15,7 +15,7 @@ from pstdesk.audit.models import AuditLog
 from pstdesk.complaints.actions import file_complaint, handle_complaint
 from pstdesk.consultations import actions
 from pstdesk.consultations.tests.conftest import complete_requirements, make_inbound
-from pstdesk.lib.actors import VisitorActor
+from pstdesk.lib.actors import SystemActor, VisitorActor
 from pstdesk.lib.errors import InvalidTransition, NotAllowed
 from pstdesk.ratings.actions import submit_skm
 from pstdesk.transparency.actions import approve_month
@@ -39,8 +39,8 @@ def served(office: str, officer: Any, *, channel: str = "whatsapp", skm: dict[st
     )
     c = actions.receive_message(inbound).consultation
     complete_requirements(c.visitor, office)
-    actions.refresh_requirements(c, by="test")
-    actions.assign_consultation(c, to=officer, by="test")
+    actions.refresh_requirements(c, by=SystemActor("test"))
+    actions.assign_consultation(c, to=officer, by=SystemActor("test"))
     actions.mark_request_clear(c, by=officer)
     actions.post_reply(c, by=officer, body="Datanya di tabel 3.1")
     actions.mark_answered(c, by=officer)

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand
 
 from pstdesk.accounts.actions import save_staff_user
 from pstdesk.accounts.models import Role, User
+from pstdesk.lib.actors import CommandActor
 
 # username, office, role, on duty, staff (admin site), superuser
 DEMO_ACCOUNTS: list[tuple[str, str | None, str, bool, bool, bool]] = [
@@ -68,7 +69,7 @@ class Command(BaseCommand):
             )
             password = _valid_password(user)
             user.set_password(password)
-            save_staff_user(user, by="command:create_demo_accounts", created=True)
+            save_staff_user(user, by=CommandActor("create_demo_accounts"), created=True)
             created.append((username, office or "-", str(Role(role).label), password))
         if not created:
             self.stdout.write("Demo accounts already exist; nothing created (their passwords were shown when created).")

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from pstdesk.accounts.actions import create_api_token
 from pstdesk.accounts.models import User
+from pstdesk.lib.actors import CommandActor
 from pstdesk.lib.errors import DomainError
 
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
             self.stderr.write(f"createtoken: no user named {username!r}")
             sys.exit(2)
         try:
-            _token, raw = create_api_token(user, by="command:createtoken", name=options["name"])
+            _token, raw = create_api_token(user, by=CommandActor("createtoken"), name=options["name"])
         except DomainError as exc:
             self.stderr.write(f"createtoken: {exc.message}")
             sys.exit(2)

@@ -17,6 +17,7 @@ from pstdesk.consultations import actions as core
 from pstdesk.consultations.models import Consultation, Message, Status
 from pstdesk.guestbook import actions as guestbook
 from pstdesk.guestbook.tests.factories import guestbook_data
+from pstdesk.lib.actors import SystemActor, VisitorActor
 from pstdesk.ratings.models import Rating
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,16 +31,16 @@ def _complete_other_requirements(consultation: Consultation) -> None:
         office=consultation.office,
         channel="email",
         data=guestbook_data(name="Budi Santoso", email="budi.santoso@student.unud.ac.id"),
-        by=f"visitor:{visitor.pk}",
+        by=VisitorActor(visitor.pk),
     )
     guestbook.give_consent(
-        visitor, notice_version=guestbook.PRIVACY_NOTICE_VERSION, channel="email", by=f"visitor:{visitor.pk}"
+        visitor, notice_version=guestbook.PRIVACY_NOTICE_VERSION, channel="email", by=VisitorActor(visitor.pk)
     )
     visitor.refresh_from_db()
     visitor.email_verified_at = timezone.now()  # the code round-trip is the guestbook's own test
     visitor.whatsapp = visitor.whatsapp or "+6281234567890"
     visitor.save(update_fields=["email_verified_at", "whatsapp"])
-    core.refresh_requirements(consultation, by="test")
+    core.refresh_requirements(consultation, by=SystemActor("test"))
 
 
 def test_consultation_from_first_mail_to_rating(imap_mailbox, imap_server, smtp_server, officer_5101, client):
@@ -54,7 +55,7 @@ def test_consultation_from_first_mail_to_rating(imap_mailbox, imap_server, smtp_
     assert (result.stored, result.processed) == (1, 1)
     consultation = Consultation.objects.get(office_id="5101", channel="email")
     assert not consultation.introduction_given
-    assert "introduction" in core.refresh_requirements(consultation, by="test")
+    assert "introduction" in core.refresh_requirements(consultation, by=SystemActor("test"))
     assert len(sent) == 1
     ack = sent[0].message
     assert ack["Auto-Submitted"] == "auto-replied" and ack["X-Auto-Response-Suppress"] == "All"
@@ -164,7 +165,7 @@ def test_introduction_in_the_first_mail_is_recognised(mailbox, smtp_server):
     assert email.status == Intake.DELIVERED and email.thread_key == "new"
     consultation = email.consultation
     assert consultation.introduction_given
-    assert "introduction" not in core.refresh_requirements(consultation, by="test")
+    assert "introduction" not in core.refresh_requirements(consultation, by=SystemActor("test"))
     ack = smtp_server.sink.messages[0].message.get_content()
     assert "perkenalkan diri" not in ack
     assert OutboundEmail.objects.filter(consultation=consultation).count() == 1

@@ -12,6 +12,7 @@ from pstdesk.channels.email.models import InboundEmail, Intake, OutboundEmail
 from pstdesk.channels.email.poller import poll_once
 from pstdesk.channels.email.tests.conftest import fixture
 from pstdesk.consultations.models import Consultation, Message
+from pstdesk.lib.actors import ChannelActor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -73,9 +74,9 @@ def test_mark_address_failing_once(mailbox):
     from pstdesk.guestbook.models import Visitor
 
     visitor = Visitor.objects.create(email="x@example.id")
-    mark_address_failing(visitor, by="channel:email", reason="5.1.1")
+    mark_address_failing(visitor, by=ChannelActor("email"), reason="5.1.1")
     first = Visitor.objects.get(pk=visitor.pk).email_failing_at
-    mark_address_failing(visitor, by="channel:email", reason="5.1.1")
+    mark_address_failing(visitor, by=ChannelActor("email"), reason="5.1.1")
     assert Visitor.objects.get(pk=visitor.pk).email_failing_at == first
     assert AuditLog.objects.filter(verb="visitor.email_failing").count() == 1
 

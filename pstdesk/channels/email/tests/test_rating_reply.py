@@ -21,6 +21,7 @@ from pstdesk.consultations.models import Consultation, Status
 from pstdesk.guestbook import actions as guestbook
 from pstdesk.guestbook.requirements import missing_requirements
 from pstdesk.guestbook.tests.factories import guestbook_data
+from pstdesk.lib.actors import SystemActor, VisitorActor
 from pstdesk.ratings.models import Rating
 
 
@@ -31,10 +32,10 @@ def _fill_guestbook(consultation: Consultation) -> None:
         office=consultation.office,
         channel="email",
         data=guestbook_data(name="Budi Santoso", email="budi.santoso@student.unud.ac.id"),
-        by=f"visitor:{visitor.pk}",
+        by=VisitorActor(visitor.pk),
     )
     guestbook.give_consent(
-        visitor, notice_version=guestbook.PRIVACY_NOTICE_VERSION, channel="email", by=f"visitor:{visitor.pk}"
+        visitor, notice_version=guestbook.PRIVACY_NOTICE_VERSION, channel="email", by=VisitorActor(visitor.pk)
     )
     visitor.refresh_from_db()
     visitor.email_verified_at = timezone.now()
@@ -49,7 +50,7 @@ def test_rating_by_replying_to_the_closing_email(imap_mailbox: Any, imap_server:
     poll_once(imap_mailbox)
     consultation = Consultation.objects.get(office_id="5101", channel="email")
     _fill_guestbook(consultation)
-    core.refresh_requirements(consultation, by="test")
+    core.refresh_requirements(consultation, by=SystemActor("test"))
     core.mark_request_clear(consultation, by=officer_5101)
     core.post_reply(consultation, by=officer_5101, body="Berikut datanya.")
     core.mark_answered(consultation, by=officer_5101)
@@ -95,7 +96,7 @@ def test_a_reply_without_a_score_is_a_message_and_reopens(imap_mailbox, imap_ser
     poll_once(imap_mailbox)
     consultation = Consultation.objects.get(office_id="5101", channel="email")
     _fill_guestbook(consultation)
-    core.refresh_requirements(consultation, by="test")
+    core.refresh_requirements(consultation, by=SystemActor("test"))
     core.mark_request_clear(consultation, by=officer_5101)
     core.mark_answered(consultation, by=officer_5101)
     core.close_consultation(consultation, by=officer_5101)

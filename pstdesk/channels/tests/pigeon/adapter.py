@@ -14,6 +14,7 @@ from typing import Any
 from pstdesk.channels.base import InboundMessage, OutboundMessage, ProviderRef, Sender
 from pstdesk.consultations.actions import Received, receive_message
 from pstdesk.consultations.models import Consultation, Direction
+from pstdesk.lib.actors import VisitorActor
 from pstdesk.ratings.actions import record_rating
 
 KIND = "pigeon"
@@ -58,7 +59,7 @@ def receive(office_code: str, *, name: str, address: str, text: str, external_id
         last = next(m for m in reversed(LOFT.flown) if m.office_code == office_code)
         consultation = Consultation.objects.get(pk=last.consultation_id)
         return record_rating(
-            consultation, by=f"visitor:{consultation.visitor_id}", score=int(text.split()[1]), channel=KIND
+            consultation, by=VisitorActor(consultation.visitor_id), score=int(text.split()[1]), channel=KIND
         )
     return receive_message(
         InboundMessage(

@@ -14,6 +14,7 @@ from pstdesk.channels.tests.pigeon import adapter as pigeon
 from pstdesk.consultations.actions import refresh_visitor_requirements
 from pstdesk.consultations.models import Consultation, Status
 from pstdesk.consultations.tests.conftest import complete_requirements
+from pstdesk.lib.actors import VisitorActor
 from pstdesk.ratings.models import Rating
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,7 @@ def test_a_channel_in_one_folder_receives_replies_marks_read_and_rates(
     consultation = received.consultation
     assert consultation.channel == "pigeon" and received.created
     complete_requirements(consultation.visitor, "5102")
-    refresh_visitor_requirements(consultation.visitor, "5102", by=f"visitor:{consultation.visitor_id}")
+    refresh_visitor_requirements(consultation.visitor, "5102", by=VisitorActor(consultation.visitor_id))
 
     officer = Client()
     officer.force_login(officer_5102)

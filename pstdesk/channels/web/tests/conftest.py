@@ -15,6 +15,7 @@ from pstdesk.channels.web.actions import open_widget_session
 from pstdesk.channels.web.models import WidgetSession
 from pstdesk.channels.web.writer import writer
 from pstdesk.guestbook.models import Consent, GuestbookEntry, Visitor
+from pstdesk.lib.actors import VisitorActor
 from pstdesk.offices.models import Office
 from pstdesk.testing.bus import flush_channel_layer
 from pstdesk.testing.websocket import WebsocketClient as WebsocketCommunicator
@@ -82,7 +83,7 @@ def visitor(db: None) -> Visitor:
 
 @pytest.fixture
 def widget_session(visitor: Visitor) -> tuple[WidgetSession, str]:
-    return open_widget_session(Office.objects.get(code="5102"), visitor, by=f"visitor:{visitor.pk}")
+    return open_widget_session(Office.objects.get(code="5102"), visitor, by=VisitorActor(visitor.pk))
 
 
 def application() -> Any:

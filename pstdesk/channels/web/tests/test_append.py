@@ -25,6 +25,7 @@ from pstdesk.channels.web.writer import writer
 from pstdesk.conftest import make_user
 from pstdesk.consultations.actions import claim_consultation
 from pstdesk.consultations.models import Consultation, Message, Status
+from pstdesk.lib.actors import VisitorActor
 from pstdesk.offices.models import Office
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,7 +52,7 @@ def _conversation(email: str, officer: Any = None) -> tuple[WidgetSession, Consu
     """A visitor with complete requirements, their widget session of 5102 and their consultation (open and
     assigned when `officer` claims it)."""
     visitor = complete_visitor(email=email)
-    session, _token = open_widget_session(Office.objects.get(code="5102"), visitor, by=f"visitor:{visitor.pk}")
+    session, _token = open_widget_session(Office.objects.get(code="5102"), visitor, by=VisitorActor(visitor.pk))
     sent = chat.submit_message(session, channel=CHANNEL, client_id=uuid.uuid4(), body="Halo")
     if officer is not None:
         claim_consultation(sent.consultation, by=officer)

@@ -11,6 +11,7 @@ from django.test import override_settings
 from pstdesk.channels.web.actions import open_widget_session, revoke_widget_session
 from pstdesk.channels.web.tests.conftest import communicator, complete_visitor, drain, new_id, receive_until
 from pstdesk.consultations.models import Consultation, DeliveryStatus, Message
+from pstdesk.lib.actors import SystemActor, VisitorActor
 from pstdesk.offices.models import Office
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -80,7 +81,7 @@ def test_token_of_another_office_is_refused(widget_session: Any) -> None:
 
 def test_revoked_or_unknown_token_is_refused(widget_session: Any) -> None:
     session, token = widget_session
-    revoke_widget_session(session, by="visitor:test")
+    revoke_widget_session(session, by=VisitorActor(session.visitor_id))
 
     async def scenario() -> list[int]:
         codes = []
@@ -302,7 +303,10 @@ def test_rate_limit_per_visitor(widget_session: Any) -> None:
 @override_settings(WIDGET_MESSAGES_PER_MINUTE_PER_IP=2)
 def test_rate_limit_per_address_across_visitors(db: None) -> None:
     office = Office.objects.get(code="5102")
-    tokens = [open_widget_session(office, complete_visitor(email=f"v{n}@example.test"), by="test")[1] for n in range(2)]
+    tokens = [
+        open_widget_session(office, complete_visitor(email=f"v{n}@example.test"), by=SystemActor("test"))[1]
+        for n in range(2)
+    ]
 
     async def scenario() -> list[str]:
         outcomes = []
@@ -401,4 +405,4 @@ def _give_jembrana_livechat() -> None:
 
     office = Office.objects.get(code="5101")
     channels = ["whatsapp", "email", "livechat_website"]
-    revise_standard(office, by="system:test", changes={"channels": channels}, note="test")
+    revise_standard(office, by=SystemActor("test"), changes={"channels": channels}, note="test")

@@ -17,6 +17,7 @@ from pstdesk.channels.web.actions import find_widget_session, open_widget_sessio
 from pstdesk.channels.web.models import WidgetSession, hash_token
 from pstdesk.consultations.models import Consultation, Message, Status
 from pstdesk.guestbook.models import GuestbookEntry, Visitor
+from pstdesk.lib.actors import SystemActor, VisitorActor
 from pstdesk.offices.models import Office
 
 pytestmark = pytest.mark.django_db
@@ -53,20 +54,20 @@ def prechat(client: Client, **changes: Any) -> Any:
 
 def test_session_token_is_stored_hashed_and_audited(office_5102: Office) -> None:
     visitor = Visitor.objects.create(name="Putu")
-    session, token = open_widget_session(office_5102, visitor, by=f"visitor:{visitor.pk}")
+    session, token = open_widget_session(office_5102, visitor, by=VisitorActor(visitor.pk))
     assert len(token) >= 40 and session.token_hash == hash_token(token) and token not in session.token_hash
     assert AuditLog.objects.filter(verb="widget_session.opened", subject_id=str(session.pk)).count() == 1
     assert find_widget_session(token, "5102") == session
     assert find_widget_session(token, "5101") is None  # bound to one office
-    revoke_widget_session(session, by="visitor:1")
-    revoke_widget_session(session, by="visitor:1")  # idempotent
+    revoke_widget_session(session, by=VisitorActor(1))
+    revoke_widget_session(session, by=VisitorActor(1))  # idempotent
     assert find_widget_session(token, "5102") is None
     assert AuditLog.objects.filter(verb="widget_session.revoked", subject_id=str(session.pk)).count() == 1
 
 
 def test_expired_session_is_refused(office_5102: Office) -> None:
     visitor = Visitor.objects.create(name="Putu")
-    _session, token = open_widget_session(office_5102, visitor, by="test")
+    _session, token = open_widget_session(office_5102, visitor, by=SystemActor("test"))
     with time_machine.travel("2099-01-01 00:00:00+00:00"):
         assert find_widget_session(token, "5102") is None
 
@@ -181,7 +182,7 @@ def test_rate_limit_on_new_sessions_per_address(client: Client, settings: Any) -
 def _chatting(client: Client, visitor: Visitor) -> tuple[str, Consultation]:
     from pstdesk.channels.web import chat
 
-    session, token = open_widget_session(Office.objects.get(code="5102"), visitor, by="test")
+    session, token = open_widget_session(Office.objects.get(code="5102"), visitor, by=SystemActor("test"))
     sent = chat.submit_message(session, channel="livechat_website", client_id=str(uuid.uuid4()), body="halo")
     return token, sent.consultation
 
@@ -230,7 +231,7 @@ def test_visitor_downloads_only_own_attachments(client: Client, visitor: Visitor
     assert response.status_code == 200 and b"".join(response.streaming_content) == b"a,b\n1,2\n"
     assert client.get(url.replace("/5102/", "/5101/")).status_code == 404
     assert client.get(url[:-5] + "xxxx/").status_code == 404
-    revoke_widget_session(session, by="test")
+    revoke_widget_session(session, by=SystemActor("test"))
     assert client.get(url).status_code == 404
 
 
@@ -298,4 +299,4 @@ def _give_jembrana_livechat() -> None:
 
     office = Office.objects.get(code="5101")
     channels = ["whatsapp", "email", "livechat_website"]
-    revise_standard(office, by="system:test", changes={"channels": channels}, note="test")
+    revise_standard(office, by=SystemActor("test"), changes={"channels": channels}, note="test")

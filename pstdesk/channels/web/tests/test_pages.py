@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from pstdesk.lib.actors import SystemActor
+
 pytestmark = pytest.mark.django_db
 
 
@@ -72,4 +74,4 @@ def _give_jembrana_livechat() -> None:
 
     office = Office.objects.get(code="5101")
     channels = ["whatsapp", "email", "livechat_website"]
-    revise_standard(office, by="system:test", changes={"channels": channels}, note="test")
+    revise_standard(office, by=SystemActor("test"), changes={"channels": channels}, note="test")

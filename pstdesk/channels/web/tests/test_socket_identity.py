@@ -18,6 +18,7 @@ from pstdesk.channels.web.tests.conftest import communicator, complete_visitor, 
 from pstdesk.consultations.models import Consultation
 from pstdesk.guestbook.actions import erase_visitor, merge_visitors
 from pstdesk.guestbook.models import Visitor
+from pstdesk.lib.actors import SystemActor, VisitorActor
 from pstdesk.testing.websocket import WebsocketClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -70,7 +71,7 @@ def test_merge_closes_the_socket_and_the_token_resumes_as_the_survivor(
     async def run() -> None:
         ws, ready = await _ready(token)
         assert ready["consultation"] is None
-        await database_sync_to_async(merge_visitors)(session.visitor, survivor, reason="manual", by="system")
+        await database_sync_to_async(merge_visitors)(session.visitor, survivor, reason="manual", by=SystemActor(""))
         code, frames = await _closed(ws)
         assert code == 4409 and frames[-1]["code"] == "identity_changed"
         # Nothing of the survivor's conversation went down the old socket; a new hello resumes as the survivor.
@@ -88,7 +89,7 @@ def test_a_merge_of_someone_else_leaves_the_socket_open(widget_session: tuple[Wi
 
     async def run() -> None:
         ws, _ready_frame = await _ready(token)
-        await database_sync_to_async(merge_visitors)(one, two, reason="manual", by="system")
+        await database_sync_to_async(merge_visitors)(one, two, reason="manual", by=SystemActor(""))
         assert await ws.receive_nothing(timeout=0.5)
         await ws.send_json_to({"type": "message", "client_id": new_id(), "body": "masih di sini"})
         assert (await receive_until(ws, "ack"))[-1]["type"] == "ack"
@@ -102,7 +103,7 @@ def test_erasure_closes_the_socket(widget_session: tuple[WidgetSession, str]) ->
 
     async def run() -> None:
         ws, _ready_frame = await _ready(token)
-        await database_sync_to_async(erase_visitor)(session.visitor, by=f"visitor:{session.visitor_id}")
+        await database_sync_to_async(erase_visitor)(session.visitor, by=VisitorActor(session.visitor_id))
         assert (await _closed(ws))[0] == 4401
 
     async_to_sync(run)()
@@ -128,12 +129,12 @@ def test_revoke_action_closes_only_that_sessions_socket(widget_session: tuple[Wi
     from pstdesk.channels.web.actions import open_widget_session
 
     session, token = widget_session
-    _other, other_token = open_widget_session(session.office, session.visitor, by="visitor:test")
+    _other, other_token = open_widget_session(session.office, session.visitor, by=VisitorActor(session.visitor_id))
 
     async def run() -> None:
         ws, _r = await _ready(token)
         other, _r2 = await _ready(other_token)
-        await database_sync_to_async(revoke_widget_session)(session, by="visitor:test")
+        await database_sync_to_async(revoke_widget_session)(session, by=VisitorActor(session.visitor_id))
         assert (await _closed(ws))[0] == 4401
         assert await other.receive_nothing(timeout=0.5)
         await other.disconnect()

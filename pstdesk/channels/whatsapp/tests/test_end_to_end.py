@@ -13,6 +13,7 @@ from pstdesk.channels.whatsapp.tests.helpers import PNID, accepted_for, drive_ou
 from pstdesk.consultations import actions
 from pstdesk.consultations.models import DeliveryStatus, Direction, Status
 from pstdesk.consultations.tests.conftest import complete_requirements
+from pstdesk.lib.actors import VisitorActor
 from pstdesk.ratings.models import Rating
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,7 @@ def consult_until_answered(sim: Simulator, office: str, user: str, officer: Any)
     assert consultation.status == Status.AWAITING_REQUIREMENTS
     # the visitor fills the web guestbook (the guestbook app's form), which refreshes the requirements
     complete_requirements(consultation.visitor, office)
-    actions.refresh_requirements(consultation, by="visitor")
+    actions.refresh_requirements(consultation, by=VisitorActor(consultation.visitor_id))
     press(sim, office, user, f"pst:topic:{consultation.pk}:data")
     actions.claim_consultation(consultation, by=officer)
     consultation.refresh_from_db()

@@ -49,7 +49,7 @@ def test_a_backlog_from_many_senders_keeps_each_senders_order(wa_settings: Any) 
     assert states[30] == DeliveryState.INVALID and "not JSON" in WebhookDelivery.objects.order_by("id")[30].error
     assert states[:30] + states[31:] == [DeliveryState.PROCESSED] * 60
     for n, wa_id in enumerate(senders):
-        consultation = Consultation.objects.get(visitor__wa_id=wa_id)
+        consultation = Consultation.objects.get(visitor__identities__kind="whatsapp", visitor__identities__key=wa_id)
         inbound = consultation.messages.filter(direction=Direction.IN).order_by("seq")
         assert [m.external_id for m in inbound] == [f"wamid.b{k}" for k in range(n, 60, 7)]
         assert AuditLog.objects.filter(verb="consultation.opened", subject_id=str(consultation.pk)).count() == 1
@@ -62,8 +62,8 @@ def test_a_backlog_from_many_senders_keeps_each_senders_order(wa_settings: Any) 
 def test_a_known_sender_still_gains_the_name_it_lacks(wa_settings: Any) -> None:
     intake.store_many([_delivery("wamid.n1", "6281299990001", "halo", name="")])
     drain_all()
-    visitor = Visitor.objects.get(wa_id="6281299990001")
-    assert visitor.name == "" and visitor.whatsapp_verified_at is not None
+    visitor = Visitor.objects.get(identities__kind="whatsapp", identities__key="6281299990001")
+    assert visitor.name == "" and visitor.whatsapp_proven
     intake.store_many([_delivery("wamid.n2", "6281299990001", "data inflasi", name="Made")])
     drain_all()
     visitor.refresh_from_db()

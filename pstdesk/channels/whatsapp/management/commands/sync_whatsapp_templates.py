@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from pstdesk.channels.whatsapp.accounts import WABA, accounts
 from pstdesk.channels.whatsapp.actions import sync_templates
 from pstdesk.channels.whatsapp.client import GraphError
+from pstdesk.lib.actors import CommandActor
 
 
 class Command(BaseCommand):
@@ -27,7 +28,7 @@ class Command(BaseCommand):
         failed = False
         for waba in wabas:
             try:
-                counts = sync_templates(waba, by="command:sync_whatsapp_templates")
+                counts = sync_templates(waba, by=CommandActor("sync_whatsapp_templates"))
             except GraphError as exc:
                 self.stderr.write(f"{waba}: {exc}")
                 failed = True

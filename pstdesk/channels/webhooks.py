@@ -44,6 +44,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.db.models import Model
+from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 
 log = logging.getLogger(__name__)
@@ -364,7 +365,6 @@ class WebhookASGI:
         intake = self.routes.get(scope.get("path", ""))
         if intake is None or (settings.SECURE_SSL_REDIRECT and scope.get("scheme") != "https"):
             return None
-        from django.http.request import split_domain_port, validate_host
 
         host = next((v.decode("latin-1") for k, v in scope.get("headers") or [] if k == b"host"), "")
         domain, _port = split_domain_port(host)

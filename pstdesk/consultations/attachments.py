@@ -25,6 +25,7 @@ from django.core.files.base import ContentFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from pstdesk.consultations.models import Attachment
 from pstdesk.lib.errors import AttachmentRejected
 
 
@@ -220,7 +221,6 @@ def validate_attachments(uploads: Iterable[Any]) -> list[ValidFile]:
 
 def store_attachments(message: Any, files: Iterable[ValidFile]) -> list[Any]:
     """Attachment rows for checked files. Stored names are random (the visitor's name is kept in `filename`)."""
-    from pstdesk.consultations.models import Attachment
 
     rows = []
     for valid in files:

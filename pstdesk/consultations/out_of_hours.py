@@ -20,8 +20,10 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from pstdesk.consultations.models import Consultation, Direction, Message, MessageKind
 from pstdesk.lib import workdays
 from pstdesk.lib.workdays import WEEKDAY_KEYS, WorkCalendar
+from pstdesk.offices.calendar import calendar_for, years_for
 
 if TYPE_CHECKING:
     from pstdesk.consultations.models import Consultation
@@ -133,7 +135,6 @@ def _confirmed(consultation: object, *, automatic: bool, since: datetime) -> boo
     `OUT_OF_HOURS_PAYLOAD`, or a message an officer wrote. Objects that are not stored consultations (pure tests,
     previews) are judged by the timestamps alone.
     """
-    from pstdesk.consultations.models import Consultation, Direction, Message, MessageKind
 
     if not isinstance(consultation, Consultation) or consultation.pk is None:
         return True
@@ -151,8 +152,6 @@ def out_of_hours_reply(
     if auto_submitted:
         return None
     if cal is None:
-        from pstdesk.offices.calendar import calendar_for, years_for
-
         cal = calendar_for(consultation.office, years=years_for(now))
     if workdays.is_open(cal, now):
         return None

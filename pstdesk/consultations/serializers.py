@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from pstdesk.consultations.models import Attachment, Consultation, Message, MessageKind
+from pstdesk.ratings.presentation import rating_dict, rating_of
 
 
 def _iso(value: Any) -> str | None:
@@ -159,6 +160,5 @@ def consultation_dict(c: Consultation) -> dict[str, Any]:
 def consultation_rating(c: Consultation, *, viewer: Any) -> dict[str, Any] | None:
     """The consultation's rating as `viewer` may see it (score, feedback, integrity answers unless the office hides
     them from this viewer), or None."""
-    from pstdesk.ratings.presentation import rating_dict, rating_of
 
     return rating_dict(rating_of(c), viewer=viewer)

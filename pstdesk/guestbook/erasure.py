@@ -28,6 +28,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from pstdesk.audit.actions import record
+from pstdesk.audit.models import AuditLog
+from pstdesk.guestbook.actions import erase_visitor
+from pstdesk.guestbook.models import PrivacyRequest, Visitor, VisitorIdentity, VisitorMerge
 from pstdesk.lib.actors import Actor
 
 log = logging.getLogger(__name__)
@@ -38,7 +42,6 @@ MIN_NEEDLE = 4  # shorter strings ("Ani") would match unrelated text in raw payl
 
 def visitor_ids_of(visitor: Any) -> list[int]:
     """The visitor and every identity merged into them (transitively)."""
-    from pstdesk.guestbook.models import Visitor
 
     ids = [visitor.pk]
     frontier = [visitor.pk]
@@ -60,7 +63,6 @@ def _number_forms(number: str) -> set[str]:
 
 def identity_needles(visitor_ids: Iterable[int]) -> set[str]:
     """The strings that identify the visitors: names, addresses, numbers in their usual spellings, WhatsApp ids."""
-    from pstdesk.guestbook.models import Visitor, VisitorIdentity
 
     needles: set[str] = set()
     ids = list(visitor_ids)
@@ -180,8 +182,6 @@ def erase_consultations_content(consultation_ids: list[int], *, needles: set[str
 
 def redact_records(needles: set[str], visitor_ids: list[int]) -> int:
     """Replace any value naming the visitors in audit rows and merge records (they should hold none)."""
-    from pstdesk.audit.models import AuditLog
-    from pstdesk.guestbook.models import VisitorMerge
 
     changed = 0
     if not needles:
@@ -208,9 +208,6 @@ def erase_visitor_data(visitor: Any, *, by: Actor) -> dict[str, int]:
     """Erase everything the desk keeps about `visitor` (the right to deletion, approved by the office's manager,
     or the visitor's own request). One transaction; audit rows "visitor.erased" (identity) and
     "visitor.data_erased" (the counts). Refused (NotAllowed) as `guestbook.actions.erase_visitor` refuses."""
-    from pstdesk.audit.actions import record
-    from pstdesk.guestbook.actions import erase_visitor
-    from pstdesk.guestbook.models import PrivacyRequest
 
     with transaction.atomic():
         ids = visitor_ids_of(visitor)

@@ -19,11 +19,13 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods
 
-from pstdesk.accounts.access import acting_user
+from pstdesk.accounts.access import acting_user, visible_offices
 from pstdesk.guestbook import rights
 from pstdesk.guestbook.models import PrivacyRequest, PrivacyRequestKind, PrivacyRequestStatus
 from pstdesk.lib.actors import VisitorActor
 from pstdesk.lib.errors import DomainError
+from pstdesk.offices.models import Channel, Office
+from pstdesk.offices.templatetags.office_time import in_office_time
 
 
 def _language(request: HttpRequest) -> str:
@@ -58,8 +60,6 @@ def rights_request(request: HttpRequest) -> HttpResponse:
 def _readable(data: dict[str, Any]) -> dict[str, Any]:
     """The export as a person reads it: moments in the office's time ("1 Des 2026 10.00 WITA", not ISO in UTC),
     offices by name, channels, request kinds and statuses by their labels. The JSON download stays as exported."""
-    from pstdesk.offices.models import Channel, Office
-    from pstdesk.offices.templatetags.office_time import in_office_time
 
     names = dict(Office.objects.values_list("code", "name"))
     channels = dict(Channel.choices)
@@ -151,7 +151,6 @@ def rights_json(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _queue_for(user: Any) -> Any:
-    from pstdesk.accounts.access import visible_offices
 
     return PrivacyRequest.objects.filter(office__in=visible_offices(user)).select_related("office", "decided_by")
 

@@ -20,6 +20,8 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from pstdesk.guestbook.actions import has_current_consent
+from pstdesk.guestbook.models import GuestbookEntry
 from pstdesk.lib.actors import Actor
 
 # In the order they are asked for.
@@ -72,8 +74,6 @@ def required_items(standard: Any, channel: str) -> list[str]:
 
 def missing_requirements(consultation: Any) -> list[str]:
     """The requirement items still missing for this consultation (empty when complete), in REQUIREMENT_ORDER."""
-    from pstdesk.guestbook.actions import has_current_consent
-    from pstdesk.guestbook.models import GuestbookEntry
 
     wanted = required_items(consultation.office.standard, consultation.channel)
     visitor = consultation.visitor

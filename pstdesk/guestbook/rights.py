@@ -25,7 +25,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pstdesk.accounts.access import visible_offices
+from pstdesk.accounts.models import Role, User
 from pstdesk.audit.actions import record
+from pstdesk.audit.models import AuditLog
+from pstdesk.guestbook.actions import GuestbookError, withdraw_consent
 from pstdesk.guestbook.erasure import erase_visitor_data, holders, visitor_ids_of
 from pstdesk.guestbook.models import (
     Consent,
@@ -37,6 +41,7 @@ from pstdesk.guestbook.models import (
 )
 from pstdesk.lib.actors import Actor, SystemActor, VisitorActor, is_user
 from pstdesk.lib.errors import InvalidInput, InvalidTransition, NotAllowed
+from pstdesk.lib.phones import normalize_whatsapp
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +84,6 @@ def rights_url(visitor: Visitor) -> str:
 
 def _verified_visitor(address: str) -> tuple[Visitor | None, str]:
     """The visitor whose VERIFIED e-mail or proven WhatsApp number is `address`, and the channel to use."""
-    from pstdesk.lib.phones import normalize_whatsapp
 
     address = (address or "").strip()
     if "@" in address:
@@ -149,7 +153,6 @@ def export_visitor_data(visitor: Visitor) -> dict[str, Any]:
     else: identity, guestbook entries, consents, consultations with their messages (notes, which are the office's
     internal working notes, excepted) and attachments' names, ratings, privacy requests, and the processing trail
     (what was done with the data, when: the audit verbs, without other people's details)."""
-    from pstdesk.audit.models import AuditLog
 
     ids = visitor_ids_of(visitor)
     # The apps above the guestbook add what they keep (the consultations: their messages and ratings).
@@ -278,8 +281,6 @@ def request_privacy_action(
 
 def may_decide(user: Any, office: Any) -> bool:
     """The office's manager (or an administrator, or a manager above it) decides privacy requests."""
-    from pstdesk.accounts.access import visible_offices
-    from pstdesk.accounts.models import Role
 
     if getattr(user, "is_superuser", False):
         return True
@@ -305,7 +306,6 @@ def decide_privacy_request(req: PrivacyRequest, *, approve: bool, reason: str = 
     withdrawn, or everything about the visitor is erased); refusing needs a reason. The visitor is told the outcome
     at their verified address (for an erasure, captured before the address is erased). Audit:
     "privacy_request.decided". 404-equivalent refusals are the view's business; here NotAllowed."""
-    from pstdesk.guestbook.actions import GuestbookError, withdraw_consent
 
     reason = (reason or "").strip()
     if not may_decide(by, req.office):
@@ -374,7 +374,6 @@ def _notify_outcome(req_id: int, visitor: Visitor, text: str, address: str, *, e
 def warn_due_requests(now: Any = None) -> int:
     """Warn the managers of each office, by e-mail, of pending requests whose 3×24-hour clock ends within a day
     (once per request). Audit: "privacy_request.warned". Returns how many requests were warned about."""
-    from pstdesk.accounts.models import Role, User
 
     now = now or timezone.now()
     due = list(

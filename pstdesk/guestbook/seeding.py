@@ -12,6 +12,8 @@ from typing import TypedDict
 
 from django.db import transaction
 
+from pstdesk.guestbook.models import CodeItem, CodeList
+
 SOURCE_A = "SKD-aligned visitor block used across BPS apps (research/domain-bps.md §1, list A)"
 
 
@@ -131,7 +133,6 @@ CODE_LISTS: dict[str, list[tuple[int, date, str, list[ItemSpec]]]] = {
 def load_code_lists() -> int:
     """Create every listed code list version that is missing (never touching existing ones). Returns how many
     lists it created."""
-    from pstdesk.guestbook.models import CodeItem, CodeList
 
     created = 0
     for name, versions in CODE_LISTS.items():

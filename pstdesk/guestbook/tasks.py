@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from huey import crontab
 
+from pstdesk.guestbook.rights import warn_due_requests
 from pstdesk.lib.tasks import db_periodic_task
 
 
 @db_periodic_task(crontab(minute="7"))
 def warn_privacy_requests() -> int:
-    from pstdesk.guestbook.rights import warn_due_requests
 
     return warn_due_requests()

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from pstdesk.audit.actions import record
 from pstdesk.consultations.actions import accept_introduction, mark_introduction_given
+from pstdesk.guestbook.models import Visitor
 from pstdesk.lib.actors import Actor
 
 __all__ = ["accept_introduction", "mark_address_failing", "mark_introduction_given"]
@@ -20,7 +21,6 @@ def mark_address_failing(visitor: Any, *, by: Actor, reason: str = "") -> Any:
     """A delivery-status bounce says mail to the visitor's address fails permanently: stamp
     `Visitor.email_failing_at` (once; a later bounce keeps the first time). Audit "visitor.email_failing"
     (the reason is the DSN status and diagnostic, never the address itself)."""
-    from pstdesk.guestbook.models import Visitor
 
     with transaction.atomic():
         locked = Visitor.objects.select_for_update().get(pk=visitor.pk)

@@ -32,6 +32,7 @@ from pstdesk.channels.email.models import (
 from pstdesk.channels.email.parsing import reply_subject
 from pstdesk.channels.email.rating_reply import rating_request_instructions
 from pstdesk.channels.email.threading import bounce_address, reply_address
+from pstdesk.consultations.models import Attachment, Consultation, Message
 from pstdesk.ratings.links import rating_url
 
 TIMEOUT = 30
@@ -100,7 +101,6 @@ def build_email(mailbox: Mailbox, out: OutboundMessage, *, consultation: Any, me
 
 
 def _attach_files(msg: EmailMessage, out: OutboundMessage) -> None:
-    from pstdesk.consultations.models import Attachment
 
     for attachment in Attachment.objects.filter(message_id=out.message_id).order_by("pk"):
         maintype, _sep, subtype = (attachment.content_type or "application/octet-stream").partition("/")
@@ -166,7 +166,6 @@ class EmailAdapter:
         return validate_account(external_key, config)
 
     def send(self, message: OutboundMessage) -> ProviderRef:
-        from pstdesk.consultations.models import Consultation, Message
 
         mailbox = Mailbox.objects.filter(office_id=message.office_code, is_active=True).first()
         if mailbox is None:

@@ -6,9 +6,10 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
+from pstdesk.channels.email.seeding import load_seed_mailboxes
+
 
 def _load_mailboxes(sender: AppConfig, **kwargs: Any) -> None:
-    from pstdesk.channels.email.seeding import load_seed_mailboxes
 
     load_seed_mailboxes()
 

@@ -23,11 +23,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pstdesk.channels.base import InboundMessage, Sender
+from pstdesk.channels.email.actions import mark_address_failing, mark_introduction_given
 from pstdesk.channels.email.introduction import introduction_required, introduction_satisfied
 from pstdesk.channels.email.models import InboundEmail, Intake, Mailbox, MailboxState, OutboundEmail
 from pstdesk.channels.email.parsing import ParsedEmail, UnreadableEmail, message_ids, parse_email, raw_hash
 from pstdesk.channels.email.rating_reply import rating_reply_for, record_rating_reply
-from pstdesk.channels.email.threading import find_thread
+from pstdesk.channels.email.threading import find_thread, read_bounce_address
+from pstdesk.consultations.actions import (
+    add_note,
+    post_automatic_message,
+    receive_message,
+    refresh_requirements,
+    update_delivery_status,
+)
+from pstdesk.consultations.models import Message
 from pstdesk.guestbook.requirements import GUESTBOOK_ITEMS, requirements_message
 from pstdesk.lib.actors import ChannelActor
 from pstdesk.lib.signing import guestbook_url
@@ -134,7 +143,6 @@ def _payload(parsed: ParsedEmail, email: InboundEmail, thread_key: str) -> dict[
 
 
 def _note(consultation: Any, body: str) -> None:
-    from pstdesk.consultations.actions import add_note
 
     add_note(consultation, by=BY, body=body)
 
@@ -142,7 +150,6 @@ def _note(consultation: Any, body: str) -> None:
 def _bounced_outbound(mailbox: Mailbox, parsed: ParsedEmail) -> tuple[OutboundEmail | None, str]:
     """The mail of ours a bounce returns, and how it was recognised: by the signed VERP address it was sent to
     (`verp`), else by our Message-ID in the returned headers or the thread (`message_id`). None: not ours."""
-    from pstdesk.channels.email.threading import read_bounce_address
 
     for address in parsed.recipients:
         outbox_id = read_bounce_address(mailbox, address)
@@ -165,7 +172,6 @@ def _handle_bounce(mailbox: Mailbox, email: InboundEmail, parsed: ParsedEmail) -
     Message-ID — neither is known to a stranger): then a permanent failure marks the address that mail went to as
     failing, the officer of its consultation gets a note, and the outbox row is marked failed. Anything else (a
     forged or unmatched bounce) is kept for the record and changes nothing. Never a visitor message."""
-    from pstdesk.consultations.models import Message
 
     outbound, matched_by = _bounced_outbound(mailbox, parsed)
     consultation = outbound.consultation if outbound is not None else None
@@ -184,8 +190,6 @@ def _handle_bounce(mailbox: Mailbox, email: InboundEmail, parsed: ParsedEmail) -
     failed_address = outbound.to_address.lower()
     permanent = bounce is not None and bounce.permanent
     if permanent:
-        from pstdesk.channels.email.actions import mark_address_failing
-
         visitor = consultation.visitor
         if failed_address in {(visitor.email or "").lower(), (visitor.identity(CHANNEL) or "").lower()}:
             mark_address_failing(visitor, by=BY, reason=reason)
@@ -201,8 +205,6 @@ def _handle_bounce(mailbox: Mailbox, email: InboundEmail, parsed: ParsedEmail) -
     _note(consultation, text)
     if permanent:
         try:
-            from pstdesk.consultations.actions import update_delivery_status
-
             update_delivery_status(Message.objects.get(pk=outbound.outbox_id), status="failed", error=reason[:500])
         except Exception:  # a forward-only status may refuse (e.g. already failed): the note says it all
             log.info("delivery status of %s not updated from bounce", outbound.message_id, exc_info=True)
@@ -215,7 +217,6 @@ def _handle_bounce(mailbox: Mailbox, email: InboundEmail, parsed: ParsedEmail) -
 def _acknowledge(consultation: Any, parsed: ParsedEmail) -> None:
     """The first mail of a new consultation gets one acknowledgement, listing what the standard still needs
     (5101: the introduction). Never for automatic mail (the caller checks)."""
-    from pstdesk.consultations.actions import post_automatic_message, refresh_requirements
 
     missing = refresh_requirements(consultation, by=BY)
     lines = [
@@ -237,7 +238,6 @@ def _acknowledge(consultation: Any, parsed: ParsedEmail) -> None:
 
 
 def _deliver(mailbox: Mailbox, email: InboundEmail, parsed: ParsedEmail) -> None:
-    from pstdesk.consultations.actions import receive_message
 
     thread = find_thread(mailbox, parsed)
     if thread.refused:
@@ -277,8 +277,6 @@ def _deliver(mailbox: Mailbox, email: InboundEmail, parsed: ParsedEmail) -> None
     if intro_asked and introduction_satisfied(
         consultation, from_name=parsed.from_name, from_address=parsed.from_address, text=parsed.text
     ):
-        from pstdesk.channels.email.actions import mark_introduction_given
-
         mark_introduction_given(consultation, by=BY)
     first = not consultation.messages.filter(direction="in", seq__lt=received.message.seq).exists()
     if first:

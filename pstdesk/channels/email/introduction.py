@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pstdesk.guestbook.models import GuestbookEntry
 from pstdesk.guestbook.requirements import required_items
 
 _ROLE_WORDS = {"admin", "info", "noreply", "no-reply", "support", "office", "kantor", "user", "mail", "email"}
@@ -70,7 +71,6 @@ def introduces_sender(*, from_name: str, from_address: str, text: str) -> bool:
 
 
 def introduction_satisfied(consultation: Any, *, from_name: str, from_address: str, text: str) -> bool:
-    from pstdesk.guestbook.models import GuestbookEntry
 
     if introduces_sender(from_name=from_name, from_address=from_address, text=text):
         return True

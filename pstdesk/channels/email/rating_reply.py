@@ -26,7 +26,11 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from pstdesk.consultations.actions import post_automatic_message
+from pstdesk.consultations.models import Consultation, Status
 from pstdesk.lib.actors import ChannelActor, VisitorActor
+from pstdesk.lib.errors import DomainError
+from pstdesk.ratings.actions import record_rating
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +97,6 @@ def consultation_awaiting_reply_rating(office_code: str, consultation_id: int | 
     not rated yet; None otherwise."""
     if consultation_id is None:
         return None
-    from pstdesk.consultations.models import Consultation, Status
 
     consultation = (
         Consultation.objects.select_related("office")
@@ -117,9 +120,6 @@ def rating_reply_for(office_code: str, consultation_id: int | None, text: str) -
 def record_rating_reply(consultation: Any, reply: RatingReply) -> bool:
     """Record the rating of a reply (the reply itself is already stored). Thanks the visitor by e-mail. A
     rating that came in meanwhile (the link page) wins: the reply stays an ordinary stored message."""
-    from pstdesk.consultations.actions import post_automatic_message
-    from pstdesk.lib.errors import DomainError
-    from pstdesk.ratings.actions import record_rating
 
     try:
         record_rating(

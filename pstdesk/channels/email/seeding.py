@@ -5,6 +5,7 @@ variable EMAIL_PASSWORD_5101). Never overwrites an existing row."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 
 SEED = {"5101": {"address": "bps5101@bps.go.id", "display_name": "BPS Kabupaten Jembrana"}}
@@ -12,8 +13,7 @@ SEED = {"5101": {"address": "bps5101@bps.go.id", "display_name": "BPS Kabupaten 
 
 @transaction.atomic
 def load_seed_mailboxes() -> int:
-    from django.conf import settings
-
+    # models load after the app registry: apps.py imports this module while apps load
     from pstdesk.channels.email.models import Mailbox, validate_account
     from pstdesk.offices.models import Office
 

@@ -25,6 +25,7 @@ from django.utils.crypto import salted_hmac
 
 from pstdesk.channels.email.models import InboundEmail, Mailbox, OutboundEmail
 from pstdesk.channels.email.parsing import ParsedEmail
+from pstdesk.consultations.models import Consultation, Message
 
 _SALT = "pstdesk.email.reply-address"
 _TOKEN = re.compile(r"^c(\d{1,12})-([0-9a-f]{20})$")
@@ -102,7 +103,6 @@ def _by_token(mailbox: Mailbox, parsed: ParsedEmail) -> int | None:
 
 
 def _by_references(mailbox: Mailbox, parsed: ParsedEmail) -> int | None:
-    from pstdesk.consultations.models import Message
 
     ids = [mid for mid in parsed.thread_ids if mid != parsed.message_id][:50]
     if not ids:
@@ -129,7 +129,6 @@ def _by_references(mailbox: Mailbox, parsed: ParsedEmail) -> int | None:
 
 def _from_visitor(mailbox: Mailbox, consultation_id: int, parsed: ParsedEmail) -> bool:
     """Whether the mail comes from the address of the consultation's own visitor (of this office)."""
-    from pstdesk.consultations.models import Consultation
 
     if not parsed.from_address:
         return False
@@ -151,7 +150,6 @@ def _by_subject(mailbox: Mailbox, parsed: ParsedEmail) -> int | None:
 
 
 def find_thread(mailbox: Mailbox, parsed: ParsedEmail) -> Thread:
-    from pstdesk.consultations.models import Consultation
 
     refused = ""
     for key, finder in (("token", _by_token), ("references", _by_references), ("subject", _by_subject)):

@@ -20,11 +20,14 @@ from django.utils.translation import gettext as _
 
 from pstdesk.channels.base import InboundAttachment, InboundMessage
 from pstdesk.channels.web.models import WidgetSession
+from pstdesk.consultations.actions import receive_message, update_delivery_status
 from pstdesk.consultations.models import Consultation, DeliveryStatus, Direction, Message, MessageKind, Status
+from pstdesk.consultations.serializers import message_dict, messages_queryset
 from pstdesk.lib.actors import VisitorActor
 from pstdesk.lib.errors import DomainError, InvalidInput
 from pstdesk.offices.models import Channel
 from pstdesk.offices.policy import ClosingOrder
+from pstdesk.ratings.models import Rating, SkmResponse
 
 WEB_CHANNELS = (Channel.LIVECHAT_WEBSITE, Channel.LIVECHAT_PFA)
 FILE_SALT = "pstdesk.widget.file"
@@ -126,13 +129,11 @@ def consultation_state(consultation: Consultation | None) -> dict[str, Any] | No
 
 
 def _has_skm(consultation: Consultation) -> bool:
-    from pstdesk.ratings.models import SkmResponse
 
     return SkmResponse.objects.filter(consultation=consultation).exists()
 
 
 def _has_rating(consultation: Consultation) -> bool:
-    from pstdesk.ratings.models import Rating
 
     return Rating.objects.filter(consultation=consultation).exists()
 
@@ -154,7 +155,6 @@ def read_file_token(token: str) -> tuple[int, int] | None:
 def visitor_message(message: Message, session: WidgetSession) -> dict[str, Any] | None:
     """A message as the visitor sees it (None for internal notes), with the client id of the visitor's own
     messages (so the widget can match its pending bubble) and attachment links the visitor may open."""
-    from pstdesk.consultations.serializers import message_dict
 
     data = message_dict(message, for_staff=False)
     if data is None:
@@ -167,7 +167,6 @@ def visitor_message(message: Message, session: WidgetSession) -> dict[str, Any] 
 
 
 def _visible(qs: Any) -> Any:
-    from pstdesk.consultations.serializers import messages_queryset
 
     return messages_queryset().filter(pk__in=qs.values("pk")).exclude(kind=MessageKind.NOTE).order_by("seq")
 
@@ -213,7 +212,6 @@ def submit_message(
 ) -> Sent:
     """Pass one visitor message to `receive_message`, keyed by the client's id: a resend returns the stored
     message (created=False) and changes nothing."""
-    from pstdesk.consultations.actions import receive_message
 
     channel = check_channel(channel)
     external_id = check_client_id(client_id)
@@ -237,7 +235,6 @@ def submit_message(
 def acknowledge(session: WidgetSession, consultation_id: int, *, up_to_seq: int, status: str) -> int:
     """The visitor's widget has shown ("delivered") or the visitor has seen ("read") the office's messages up to
     `up_to_seq`: move their delivery status forward (never back). Returns how many changed."""
-    from pstdesk.consultations.actions import update_delivery_status
 
     if status not in (DeliveryStatus.DELIVERED, DeliveryStatus.READ):
         raise InvalidInput(_("Status tidak dikenal."))

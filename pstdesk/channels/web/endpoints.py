@@ -31,14 +31,27 @@ from pstdesk.channels.web.actions import find_widget_session, open_widget_sessio
 from pstdesk.channels.web.models import WidgetSession
 from pstdesk.channels.web.views import pick_language
 from pstdesk.consultations.actions import refresh_visitor_requirements
+from pstdesk.consultations.attachments import validate_attachment
 from pstdesk.consultations.models import Consultation, Direction, Message, MessageKind
-from pstdesk.guestbook.models import Visitor
+from pstdesk.guestbook.actions import (
+    PRIVACY_NOTICE_VERSION,
+    GuestbookError,
+    give_consent,
+    has_current_consent,
+    identify_visitor,
+    start_email_verification,
+    verify_email,
+)
+from pstdesk.guestbook.forms import GuestbookForm
+from pstdesk.guestbook.models import GuestbookEntry, Visitor
 from pstdesk.lib.actors import ChannelActor, VisitorActor
 from pstdesk.lib.errors import DomainError
 from pstdesk.offices.calendar import CalendarNotConfigured, is_office_open, next_office_opening
 from pstdesk.offices.models import Office
 from pstdesk.offices.offering import LIVECHAT_CHANNELS, require_offered
 from pstdesk.offices.presentation import zone_abbreviation
+from pstdesk.ratings.actions import record_rating, submit_skm
+from pstdesk.ratings.skm import ELEMENT_IDS
 
 View = Callable[..., JsonResponse]
 
@@ -119,8 +132,6 @@ def office_hours(office: Office) -> dict[str, Any]:
 
 
 def _has_guestbook(visitor: Visitor, office: Office) -> bool:
-    from pstdesk.guestbook.actions import has_current_consent
-    from pstdesk.guestbook.models import GuestbookEntry
 
     return GuestbookEntry.objects.filter(visitor=visitor, office=office).exists() and has_current_consent(visitor)
 
@@ -203,7 +214,6 @@ def state(request: HttpRequest, office: Office, session: WidgetSession | None, *
 def prechat(request: HttpRequest, office: Office, session: WidgetSession | None, *, lang: str) -> JsonResponse:
     """The guestbook and the consent (the guestbook's own form and actions). A new visitor gets a session and its
     token (shown once); a returning one (a valid token) fills it for their own identity."""
-    from pstdesk.guestbook.forms import GuestbookForm
 
     channel = _channel(request, _data(request))
     ip = limits.client_ip(request.META)
@@ -231,7 +241,6 @@ def prechat(request: HttpRequest, office: Office, session: WidgetSession | None,
 @widget_api(session_required=True)
 def verify_start(request: HttpRequest, office: Office, session: WidgetSession, *, lang: str) -> JsonResponse:
     """Send the e-mail verification code (to the address given, which becomes the visitor's)."""
-    from pstdesk.guestbook.actions import start_email_verification
 
     if not limits.hit("verify_visitor", session.pk):
         return error(_("Terlalu banyak percobaan. Coba lagi sebentar lagi."), 429, code="rate_limited")
@@ -246,7 +255,6 @@ def verify_start(request: HttpRequest, office: Office, session: WidgetSession, *
 @widget_api(session_required=True)
 def verify(request: HttpRequest, office: Office, session: WidgetSession, *, lang: str) -> JsonResponse:
     """Check the code; on success the chat opens (the identity may have been merged with an older one)."""
-    from pstdesk.guestbook.actions import verify_email
 
     if not limits.hit("verify_visitor", session.pk):
         return error(_("Terlalu banyak percobaan. Coba lagi sebentar lagi."), 429, code="rate_limited")
@@ -262,7 +270,6 @@ def verify(request: HttpRequest, office: Office, session: WidgetSession, *, lang
 def offline(request: HttpRequest, office: Office, session: WidgetSession | None, *, lang: str) -> JsonResponse:
     """Outside service hours: name, e-mail and the message. The consultation is created now (through
     `receive_message`); the visitor is told when the office next opens, and keeps a session to come back to."""
-    from pstdesk.guestbook.actions import PRIVACY_NOTICE_VERSION, GuestbookError, give_consent, identify_visitor
 
     data = _data(request)
     channel = _channel(request, data)
@@ -309,7 +316,6 @@ def offline(request: HttpRequest, office: Office, session: WidgetSession | None,
 def upload(request: HttpRequest, office: Office, session: WidgetSession, *, lang: str) -> JsonResponse:
     """A file from the visitor (with an optional caption), keyed by its client id like a message. The core's
     validation decides size, type and content; a refused file is a 400 with its reason and nothing stored."""
-    from pstdesk.consultations.attachments import validate_attachment
 
     channel = _channel(request, _data(request))
     if not limits.hit("upload_visitor", session.pk) or not limits.hit("message_ip", limits.client_ip(request.META)):
@@ -333,7 +339,6 @@ def upload(request: HttpRequest, office: Office, session: WidgetSession, *, lang
 @widget_api(session_required=True)
 def rate(request: HttpRequest, office: Office, session: WidgetSession, *, lang: str) -> JsonResponse:
     """The visitor's rating of their consultation, at the step the office's standard puts it."""
-    from pstdesk.ratings.actions import record_rating
 
     data = _data(request)
     channel = _channel(request, data)
@@ -375,8 +380,6 @@ def rate(request: HttpRequest, office: Office, session: WidgetSession, *, lang: 
 def skm(request: HttpRequest, office: Office, session: WidgetSession, *, lang: str) -> JsonResponse:
     """The visitor's SKM questionnaire (after the rating, optional, once per consultation): `u1`…`u9` = 1..4, an
     element left out is unanswered. A second submission answers 409 and changes nothing."""
-    from pstdesk.ratings.actions import submit_skm
-    from pstdesk.ratings.skm import ELEMENT_IDS
 
     data = _data(request)
     channel = _channel(request, data)

@@ -19,9 +19,12 @@ from django.views.decorators.http import require_GET
 from pstdesk.channels.web import chat, limits
 from pstdesk.channels.web.models import WidgetSession
 from pstdesk.consultations.models import Attachment
+from pstdesk.guestbook.actions import PRIVACY_NOTICE_VERSION
+from pstdesk.guestbook.forms import GuestbookForm
 from pstdesk.offices.models import Channel, Office
 from pstdesk.offices.offering import channel_terms, published_requirements, require_offered
 from pstdesk.offices.presentation import complaint_link, display_address, hours_rows, text_in
+from pstdesk.ratings.skm import ELEMENTS
 
 LANGUAGES = {"id", "en"}
 
@@ -119,15 +122,12 @@ def chat_strings() -> dict[str, str]:
 
 
 def _skm_elements() -> Any:
-    from pstdesk.ratings.skm import ELEMENTS
 
     return ELEMENTS
 
 
 def chat_context(request: HttpRequest, office: Office, *, channel: str, lang: str, inline: bool) -> dict[str, Any]:
     """What both the widget frame and the PFA page give the chat script (a JSON data block, no inline script)."""
-    from pstdesk.guestbook.actions import PRIVACY_NOTICE_VERSION
-    from pstdesk.guestbook.forms import GuestbookForm
 
     return {
         "office": office,

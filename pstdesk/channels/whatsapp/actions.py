@@ -17,9 +17,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from pstdesk.audit.actions import record
+from pstdesk.channels.webhooks import Stored
 from pstdesk.channels.whatsapp import accounts, client
 from pstdesk.channels.whatsapp.models import ReadMark, TemplateStatus, WebhookDelivery, WhatsAppTemplate
 from pstdesk.channels.whatsapp.outbound import window_closes_at, window_open
+from pstdesk.channels.whatsapp.webhook import process_delivery
+from pstdesk.consultations.access import staff_can_access
+from pstdesk.consultations.actions import post_reply
+from pstdesk.consultations.models import Direction, Message
 from pstdesk.lib.actors import Actor, SystemActor, is_system, is_user
 from pstdesk.lib.errors import InvalidInput, NotAllowed
 
@@ -41,7 +46,6 @@ TEMPLATE_SYNC = SystemActor("whatsapp")
 
 
 def _check_staff(consultation: Any, by: Actor) -> None:
-    from pstdesk.consultations.access import staff_can_access
 
     # Admits the system and a staff user who may see the consultation; never a visitor, a channel or a command.
     if not (is_system(by) or (is_user(by) and staff_can_access(by, consultation))):
@@ -61,7 +65,6 @@ def send_template(
     the transcript is the template's text with the parameters filled in. Refused with a clear error when the
     consultation is not a WhatsApp one, the template is not approved for the office, or the parameter count is
     wrong. Returns the outbox `Message` (the core's `post_reply` writes the audit row and the event)."""
-    from pstdesk.consultations.actions import post_reply
 
     _check_staff(consultation, by)
     if consultation.channel != "whatsapp":
@@ -104,7 +107,6 @@ def mark_read(consultation: Any, *, by: Actor) -> bool:
 def send_read_mark(consultation: Any) -> bool:
     """`mark_read` without the caller check: what the outbox worker runs (the adapter's `mark_read` capability)
     after the console's read verb, which has already checked the officer."""
-    from pstdesk.consultations.models import Direction, Message
 
     phone_number_id = accounts.phone_number_id(consultation.office_id) if consultation.channel == "whatsapp" else ""
     if not phone_number_id:
@@ -172,8 +174,6 @@ def _office_of_waba(waba_id: str) -> Any:
 def reprocess_delivery(delivery: WebhookDelivery) -> str:
     """Process a stored webhook delivery again (after a fix, or when it failed for a reason that passed); returns
     the delivery's new state."""
-    from pstdesk.channels.webhooks import Stored
-    from pstdesk.channels.whatsapp.webhook import process_delivery
 
     WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts + 1)
     return process_delivery(Stored(pk=delivery.pk, body=bytes(delivery.body))).state

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _load_demo_ids(sender: AppConfig, **kwargs: Any) -> None:
+    # models load after the app registry: seeding imports them, and this module is imported while apps load
     from pstdesk.channels.whatsapp.seeding import load_demo_whatsapp_ids
 
     load_demo_whatsapp_ids()

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.checks import Error, register
 from django.db import DatabaseError
 
+from pstdesk.channels.whatsapp.accounts import accounts
+
 REQUIRED = ("WHATSAPP_APP_SECRET", "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_VERIFY_TOKEN")
 
 
@@ -17,7 +19,6 @@ def whatsapp_secrets_present(app_configs: Any = None, **kwargs: Any) -> list[Err
     missing = [name for name in REQUIRED if not getattr(settings, name, "")]
     if not missing:
         return []
-    from pstdesk.channels.whatsapp.accounts import accounts
 
     try:
         offices = list(accounts().order_by("office_id").values_list("office_id", flat=True))

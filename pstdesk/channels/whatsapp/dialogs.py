@@ -17,7 +17,13 @@ from django.utils.translation import override
 
 from pstdesk.channels.whatsapp.models import RatingDialog, RatingStep
 from pstdesk.channels.whatsapp.outbound import buttons, list_message
+from pstdesk.consultations.actions import post_automatic_message, set_topic
+from pstdesk.guestbook.requirements import missing_requirements, requirements_message
 from pstdesk.lib.actors import ChannelActor, VisitorActor
+from pstdesk.lib.errors import DomainError
+from pstdesk.lib.signing import guestbook_url
+from pstdesk.ratings.actions import record_rating
+from pstdesk.ratings.links import rating_url
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +55,6 @@ def _language(consultation: Any) -> str:
 def greet_new_consultation(consultation: Any) -> None:
     """On a new consultation: the requirement status with the signed link to the web guestbook (if anything is
     missing), then the topic list."""
-    from pstdesk.consultations.actions import post_automatic_message
-    from pstdesk.guestbook.requirements import missing_requirements, requirements_message
-    from pstdesk.lib.signing import guestbook_url
 
     language = _language(consultation)
     missing = missing_requirements(consultation)
@@ -72,7 +75,6 @@ def greet_new_consultation(consultation: Any) -> None:
 
 def handle_reply(reply: Reply, consultation: Any, *, by: VisitorActor, text: str = "") -> bool:
     """Act on a pressed button / chosen row. Returns True when it was ours."""
-    from pstdesk.consultations.actions import set_topic
 
     if reply.consultation_id != consultation.pk:
         return False
@@ -88,7 +90,6 @@ def handle_reply(reply: Reply, consultation: Any, *, by: VisitorActor, text: str
 
 
 def _ask(consultation: Any, step: str) -> None:
-    from pstdesk.consultations.actions import post_automatic_message
 
     cid = consultation.pk
     with override(_language(consultation)):
@@ -157,9 +158,6 @@ def feedback_text(consultation: Any, text: str, *, by: VisitorActor) -> None:
 
 
 def _record(consultation: Any, dialog: RatingDialog, *, by: VisitorActor) -> None:
-    from pstdesk.consultations.actions import post_automatic_message
-    from pstdesk.lib.errors import DomainError
-    from pstdesk.ratings.actions import record_rating
 
     try:
         record_rating(
@@ -176,7 +174,6 @@ def _record(consultation: Any, dialog: RatingDialog, *, by: VisitorActor) -> Non
         with override(_language(consultation)):
             post_automatic_message(consultation, body=exc.message, payload={"rating_refused": True}, by=BY)
         return
-    from pstdesk.ratings.links import rating_url
 
     with override(_language(consultation)):
         # The optional SKM questionnaire follows the rating: the visitor has just written, so the 24-hour window

@@ -29,6 +29,8 @@ from pstdesk.channels.base import ChannelError, OutboundMessage, ProviderRef
 from pstdesk.channels.whatsapp import accounts, client
 from pstdesk.channels.whatsapp.models import OutboundSend, TemplateStatus, WhatsAppTemplate
 from pstdesk.channels.whatsapp.parsing import USER_IDENTITY, WA_ID_IDENTITY
+from pstdesk.consultations.models import Attachment, Message
+from pstdesk.ratings.links import rating_url
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +153,6 @@ def rating_list(consultation_id: int, body: str, language: str = "id") -> dict[s
 
 def _rating_link(consultation: Any) -> str:
     """The page where the visitor rates this consultation (explicit submit only)."""
-    from pstdesk.ratings.links import rating_url
 
     return rating_url(consultation)
 
@@ -161,6 +162,7 @@ def find_template(waba_id: str, name: str, language: str) -> WhatsAppTemplate | 
     rows = list(WhatsAppTemplate.objects.filter(waba_id=waba_id, name=name, status=TemplateStatus.APPROVED))
     if not rows and waba_id:
         try:
+            # cycle: channels.whatsapp.actions imports this module (sending a template)
             from pstdesk.channels.whatsapp.actions import sync_templates
 
             sync_templates(waba_id)
@@ -229,7 +231,6 @@ def render(message: Any, outbound: OutboundMessage, *, in_window: bool) -> list[
 
 def _upload(phone_number_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Replace our attachment id with a Graph media id (uploaded now)."""
-    from pstdesk.consultations.models import Attachment
 
     kind = body["type"]
     media = dict(body[kind])
@@ -259,7 +260,6 @@ def graph_channel_error(exc: client.GraphError) -> ChannelError:
 
 
 def send_outbound(outbound: OutboundMessage) -> ProviderRef:
-    from pstdesk.consultations.models import Message
 
     message = (
         Message.objects.select_related("consultation__office", "consultation__visitor")

@@ -32,8 +32,16 @@ from django.db.models import F, Q
 
 from pstdesk.channels import webhooks
 from pstdesk.channels.base import ChannelError, InboundAttachment, InboundMessage, Sender
-from pstdesk.channels.whatsapp import accounts, client
-from pstdesk.channels.whatsapp.models import DeliveryState, RatingDialog, RatingStep, StatusEvent, WebhookDelivery
+from pstdesk.channels.whatsapp import accounts, client, dialogs
+from pstdesk.channels.whatsapp.models import (
+    DeliveryState,
+    OutboundSend,
+    RatingDialog,
+    RatingStep,
+    StatusEvent,
+    WebhookDelivery,
+)
+from pstdesk.channels.whatsapp.outbound import message_id_from_callback
 from pstdesk.channels.whatsapp.parsing import (
     USER_IDENTITY,
     WA_ID_IDENTITY,
@@ -45,6 +53,10 @@ from pstdesk.channels.whatsapp.parsing import (
     parse_webhook,
     signature_valid,
 )
+from pstdesk.consultations.actions import receive_message, update_delivery_status
+from pstdesk.consultations.actions.intake import intake_batch
+from pstdesk.consultations.attachments import ALLOWED
+from pstdesk.consultations.models import Consultation, Message
 from pstdesk.guestbook.models import VisitorIdentity
 from pstdesk.lib.actors import VisitorActor
 
@@ -86,7 +98,6 @@ intake = WhatsAppIntake()
 
 
 def _extension_for(mime: str) -> str:
-    from pstdesk.consultations.attachments import ALLOWED
 
     for ext, (content_type, _check) in ALLOWED.items():
         if content_type == mime:
@@ -95,7 +106,6 @@ def _extension_for(mime: str) -> str:
 
 
 def _allowed_mime(mime: str) -> bool:
-    from pstdesk.consultations.attachments import ALLOWED
 
     return any(content_type == mime for content_type, _check in ALLOWED.values())
 
@@ -159,7 +169,6 @@ class _Prepared:
 def _prepare(batch: list[webhooks.Stored]) -> list[_Prepared]:
     """Parse every delivery of a batch, route every `phone_number_id` and find the wamids already stored (one query
     each for the whole batch), and download media (outside any transaction)."""
-    from pstdesk.consultations.models import Message
 
     prepared: list[_Prepared] = []
     parsed_items: list[tuple[_Prepared, list[ParsedMessage | ParsedStatus | ParsedError]]] = []
@@ -224,7 +233,6 @@ def process_deliveries(batch: list[webhooks.Stored]) -> list[Outcome]:
     dialogs waiting for feedback read once for the batch, then one transaction with a savepoint per item; each
     delivery's outcome is written on its row in that transaction (`intake.finish_many`). When something fails
     outside an item's savepoint, the whole batch rolls back and the exception is raised."""
-    from pstdesk.consultations.actions.intake import intake_batch
 
     prepared = _prepare(batch)
     messages = [i for p in prepared for i, _ in p.items if isinstance(i, ParsedMessage)]
@@ -368,9 +376,6 @@ class _FeedbackDialogs:
 
 
 def _handle_message(parsed: ParsedMessage, inbound: InboundMessage, feedback: _FeedbackDialogs) -> None:
-    from pstdesk.channels.whatsapp import dialogs
-    from pstdesk.consultations.actions import receive_message
-    from pstdesk.consultations.models import Consultation
 
     reply = dialogs.parse_reply(parsed.reply_id) if parsed.reply_id else None
     waiting = feedback.get(inbound.office_code, parsed)
@@ -423,10 +428,6 @@ def _awaiting_feedback(consultation: Any) -> bool:
 
 
 def _handle_status(parsed: ParsedStatus, delivery_id: int) -> None:
-    from pstdesk.channels.whatsapp.models import OutboundSend
-    from pstdesk.channels.whatsapp.outbound import message_id_from_callback
-    from pstdesk.consultations.actions import update_delivery_status
-    from pstdesk.consultations.models import Message
 
     message_id, part = message_id_from_callback(parsed.callback_data)
     message = None

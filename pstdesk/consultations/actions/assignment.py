@@ -10,6 +10,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pstdesk.accounts.access import visible_offices
 from pstdesk.accounts.models import User
 from pstdesk.audit.actions import record
 from pstdesk.consultations import transitions
@@ -19,6 +20,7 @@ from pstdesk.consultations.models import Assignment, Consultation, Status
 from pstdesk.lib.actors import Actor, SystemActor, is_system, is_user
 from pstdesk.lib.errors import InvalidInput, NotAllowed
 from pstdesk.lib.events import office_group, publish_on_commit
+from pstdesk.offices.calendar import CalendarNotConfigured, is_office_open
 from pstdesk.offices.models import Office
 
 AUTO_ASSIGN = SystemActor("assign")
@@ -131,7 +133,6 @@ def next_officer(office_code: str) -> User | None:
 
 
 def _office_open(consultation: Consultation) -> bool:
-    from pstdesk.offices.calendar import CalendarNotConfigured, is_office_open
 
     try:
         return is_office_open(consultation.office)
@@ -172,6 +173,7 @@ def staffing_warning(office: Office) -> str | None:
     the standard's where it states one, else the office's own setting, else none). The text names the standard only
     where the standard states the number; with no minimum at all (Jembrana's standard is silent), only an office
     with nobody on duty is warned, and no number is named."""
+    # cycle: supervision.actions imports this package (the roster sets duty through set_on_duty)
     from pstdesk.supervision.actions import office_minimum, staffing_message
 
     minimum = office_minimum(office)
@@ -189,7 +191,6 @@ def set_on_duty(user: User, *, on_duty: bool, by: Actor, check_coverage: bool = 
     (`handover_consultations`); at closing they stay with the officer for the next working day. The coverage is
     checked (a drop below the minimum in service hours warns the supervisors once) unless `check_coverage=False`
     (the roster sync changes several officers at once and checks after the last one)."""
-    from pstdesk.accounts.access import visible_offices
 
     if not is_user(by) and not is_system(by):  # the officer, a supervisor, or the roster sync
         raise NotAllowed(_("Hanya petugas itu sendiri atau koordinatornya yang dapat mengubah jadwal tugas."))
@@ -208,7 +209,7 @@ def set_on_duty(user: User, *, on_duty: bool, by: Actor, check_coverage: bool = 
         record("user.duty", user, by=by, office=user.office, before=before, after={"on_duty": on_duty})
         office = user.office
         assert office is not None  # office_id checked before the transaction
-        from pstdesk.offices.calendar import CalendarNotConfigured, is_office_open
+        # cycle: supervision.actions imports this package (the roster sets duty through set_on_duty)
         from pstdesk.supervision import actions as supervision
 
         try:

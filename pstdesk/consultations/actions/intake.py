@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from pstdesk.audit.actions import record
 from pstdesk.channels.base import InboundMessage
+from pstdesk.consultations import out_of_hours
 from pstdesk.consultations.actions.assignment import auto_assign, next_officer
 from pstdesk.consultations.actions.outbox import post_automatic_message
 from pstdesk.consultations.actions.procedure import reopen_consultation
@@ -45,7 +46,8 @@ from pstdesk.consultations.models import (
     Message,
     Status,
 )
-from pstdesk.guestbook.models import VisitorIdentity
+from pstdesk.guestbook.actions import identify_visitor
+from pstdesk.guestbook.models import Visitor, VisitorIdentity
 from pstdesk.lib.actors import Actor, SystemActor, VisitorActor
 from pstdesk.lib.errors import AttachmentRejected, InvalidInput
 from pstdesk.lib.workdays import WorkCalendar
@@ -125,7 +127,6 @@ def _find_inbound(inbound: InboundMessage) -> Message | None:
 
 
 def _identify_visitor(inbound: InboundMessage) -> Any:
-    from pstdesk.guestbook.models import Visitor
 
     if inbound.visitor_id is not None:
         visitor = Visitor.objects.filter(pk=inbound.visitor_id).first()
@@ -135,7 +136,6 @@ def _identify_visitor(inbound: InboundMessage) -> Any:
             visitor = Visitor.objects.filter(pk=visitor.merged_into_id).first()
         if visitor is not None:
             return visitor
-    from pstdesk.guestbook.actions import identify_visitor
 
     return identify_visitor(inbound)
 
@@ -409,7 +409,6 @@ def _follow_up(consultation: Consultation, step: Any) -> None:
 
 
 def _out_of_hours_text(consultation: Consultation, inbound: InboundMessage, now: datetime) -> str | None:
-    from pstdesk.consultations import out_of_hours
 
     batch = _BATCH.get()
     if batch is None:  # the calendar is read by the reply's rules

@@ -46,6 +46,7 @@ def clean_body(body: str, *, has_files: bool) -> str:
 def enqueue_delivery(message_id: int) -> None:
     def enqueue() -> None:
         try:
+            # cycle: consultations.tasks imports this package (delivery status)
             from pstdesk.consultations.tasks import deliver_message
 
             deliver_message(message_id)

@@ -24,6 +24,8 @@ from pstdesk.consultations.models import (
     Consultation,
     Status,
 )
+from pstdesk.consultations.sla import sla_fields_for, sla_start_of
+from pstdesk.guestbook import requirements as guestbook_requirements
 from pstdesk.lib.actors import Actor
 from pstdesk.lib.errors import InvalidTransition
 from pstdesk.lib.events import consultation_group, office_group, publish_on_commit
@@ -34,13 +36,10 @@ log = logging.getLogger(__name__)
 
 def missing_requirements(consultation: Consultation) -> list[str]:
     """The requirement codes still missing (a read: `guestbook.requirements.missing_requirements`)."""
-    from pstdesk.guestbook.requirements import missing_requirements
-
-    return [str(code) for code in missing_requirements(consultation)]
+    return [str(code) for code in guestbook_requirements.missing_requirements(consultation)]
 
 
 def sla_fields(consultation: Consultation) -> dict[str, Any]:
-    from pstdesk.consultations.sla import sla_fields_for
 
     return dict(sla_fields_for(consultation))
 
@@ -67,7 +66,6 @@ def clock_changes(consultation: Consultation) -> list[str]:
     """Start, move or stop the SLA clock after one of its inputs changed (requirements, the request's moment, a
     clarification): the SLA fields are recomputed only when `sla_start_of` differs from the stored start (the
     calendar is read only then). Returns the changed fields; the caller saves them."""
-    from pstdesk.consultations.sla import sla_start_of
 
     if sla_start_of(consultation) == consultation.sla_started_at:
         return []

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pstdesk.channels import base as channel_base
@@ -31,6 +33,9 @@ from pstdesk.consultations.models import (
 )
 from pstdesk.consultations.serializers import consultation_dict, user_display
 from pstdesk.guestbook.models import CodeItem, GuestbookEntry
+from pstdesk.guestbook.requirements import missing_requirements, required_items
+from pstdesk.lib.workdays import WorkCalendar
+from pstdesk.offices.calendar import CalendarNotConfigured, calendar_for
 from pstdesk.offices.models import Channel
 
 QUEUES = ("unassigned", "mine", "office")
@@ -158,7 +163,6 @@ def inbox_queryset(user: Any, filters: Filters) -> ConsultationQuerySet:
 
 def queue_counts(user: Any) -> dict[str, int]:
     """How many active consultations each queue holds (one query)."""
-    from django.db.models import Count
 
     qs = consultations_for(user).active()
     counts = qs.aggregate(
@@ -177,17 +181,12 @@ class Calendars:
     by_office: dict[str, Any] = dataclass_field(default_factory=dict)
 
     def sla(self, c: Consultation) -> SlaText:
-        from pstdesk.offices.calendar import CalendarNotConfigured, calendar_for
 
         cal = self.by_office.get(c.office_id)
         if cal is None:
             try:
                 cal = calendar_for(c.office)
             except CalendarNotConfigured:
-                from zoneinfo import ZoneInfo
-
-                from pstdesk.lib.workdays import WorkCalendar
-
                 cal = WorkCalendar(zone=ZoneInfo(c.office.timezone), hours={d: None for d in range(7)})
             self.by_office[c.office_id] = cal
         return sla_text(due_at=c.due_at, answered_at=c.answered_at, closed_at=c.closed_at, now=self.now, cal=cal)
@@ -262,7 +261,6 @@ def earlier_consultations(user: Any, consultation: Consultation, limit: int = 10
     """The visitor's other consultations the officer may see, on any channel: the same visitor record, or another
     record with the same verified-or-not e-mail or WhatsApp number (a visitor who wrote by e-mail and by WhatsApp
     has two records until they are merged). Newest first, one query."""
-    from pstdesk.consultations.access import consultations_for
 
     visitor = consultation.visitor
     same = Q(visitor_id=consultation.visitor_id)
@@ -314,7 +312,6 @@ def guestbook_rows(entry: GuestbookEntry | None) -> list[tuple[str, str]]:
     answered against (one query for every list)."""
     if entry is None:
         return []
-    from django.utils.translation import gettext as _
 
     language = (translation.get_language() or "id")[:2]
     versions = entry.code_list_versions or {}
@@ -361,7 +358,6 @@ REQUIREMENT_LABELS = {
 def requirement_status(consultation: Consultation) -> list[dict[str, Any]]:
     """Each requirement the office's standard asks on this channel, and whether it is met
     (`guestbook.requirements`)."""
-    from pstdesk.guestbook.requirements import missing_requirements, required_items
 
     missing = set(missing_requirements(consultation))
     return [

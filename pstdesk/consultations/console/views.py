@@ -35,6 +35,8 @@ from pstdesk.consultations.models import CannedReply, Consultation, SendKey, Sta
 from pstdesk.consultations.serializers import message_dict, messages_queryset
 from pstdesk.lib.errors import DomainError, InvalidInput
 from pstdesk.offices.models import Channel, Office
+from pstdesk.supervision.actions import deadline_text, staffing_below_minimum, staffing_message
+from pstdesk.supervision.queues import deadline_warnings as warnings_of
 
 
 def _staff_offices(user: Any) -> list[Office]:
@@ -48,7 +50,6 @@ def _staff_offices(user: Any) -> list[Office]:
 def staffing_warnings(offices: list[Office]) -> list[dict[str, Any]]:
     """The banner texts: offices with fewer officers on duty than their minimum (or nobody on duty). Three
     queries however many offices the user sees (`supervision.actions.staffing_below_minimum`)."""
-    from pstdesk.supervision.actions import staffing_below_minimum, staffing_message
 
     return [
         _jsonable_warning(office, staffing_message(office, count, minimum, stated_by_standard=stated))
@@ -59,8 +60,6 @@ def staffing_warnings(offices: list[Office]) -> list[dict[str, Any]]:
 def deadline_warnings(user: Any) -> list[dict[str, Any]]:
     """The officer's consultations due within one working day or two working hours (the console's banner; the
     periodic `supervision.tasks.warn_officers_of_deadlines` pushes the same warnings live)."""
-    from pstdesk.supervision.actions import deadline_text
-    from pstdesk.supervision.queues import deadline_warnings as warnings_of
 
     return [
         {

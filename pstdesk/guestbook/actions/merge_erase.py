@@ -8,7 +8,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pstdesk.accounts.models import User
+from pstdesk.accounts.models import Role, User
 from pstdesk.audit.actions import record
 from pstdesk.guestbook.actions._shared import GuestbookError, _lock, _refuse_erased
 from pstdesk.guestbook.actions.entries import GUESTBOOK_FREE_TEXT_FIELDS
@@ -120,7 +120,6 @@ def _may_erase(visitor: Visitor, by: Actor) -> bool:
         return True
     if not is_user(by):
         return False
-    from pstdesk.accounts.models import Role
 
     return by.is_superuser or by.role in {Role.MANAGER, Role.ADMIN}
 

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -94,8 +95,8 @@ class Office(models.Model):
     def clean(self) -> None:
         """A WhatsApp number only for an office whose standard offers WhatsApp: the admin refuses it with the
         reason (which channels the standard in force offers). Channel accounts check the same (`ChannelAccount`)."""
-        from django.core.exceptions import ValidationError
 
+        # cycle: offices.offering imports this module (the office and its standard)
         from pstdesk.offices.offering import not_offered_reason
 
         super().clean()
@@ -327,8 +328,8 @@ class ChannelAccount(models.Model):
     def clean(self) -> None:
         """Only for a channel the office's standard offers; the key and `config` as the channel requires (its
         errors are shown on those fields, the config normalised with its defaults)."""
-        from django.core.exceptions import ValidationError
 
+        # cycle: offices.offering imports this module (the office and its standard)
         from pstdesk.offices.offering import not_offered_reason
 
         super().clean()

@@ -17,6 +17,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import autodiscover_modules
 from huey.consumer import Consumer, Scheduler
+from huey.contrib.djhuey import HUEY
+
+from pstdesk.channels.webhooks import start_drainers, stop_drainers
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +27,6 @@ log = logging.getLogger(__name__)
 def register_tasks() -> list[str]:
     """Import the `tasks` module of every installed app (as huey's `run_huey` does), so the consumer's registry
     holds every queued and periodic task. Returns the registered task names."""
-    from huey.contrib.djhuey import HUEY
 
     autodiscover_modules("tasks")
     return sorted(HUEY._registry._registry)
@@ -54,13 +56,11 @@ class PstConsumer(Consumer):  # type: ignore[misc]  # huey has no type informati
     scheduler_class = PstScheduler
 
     def start(self) -> None:
-        from pstdesk.channels.webhooks import start_drainers
 
         super().start()
         self.drainers = start_drainers()
 
     def stop(self, graceful: bool = False) -> None:
-        from pstdesk.channels.webhooks import stop_drainers
 
         stop_drainers(getattr(self, "drainers", []))
         super().stop(graceful=graceful)
@@ -90,7 +90,6 @@ def consumer_options(workers: int) -> dict[str, Any]:
 def create_consumer(workers: int, *, embedded: bool) -> PstConsumer:
     """The task consumer of `pstdesk worker` (embedded=False) and of `pstdesk serve` (embedded=True): the same
     registered tasks, periodic scheduler and thread workers; only signal handling differs."""
-    from huey.contrib.djhuey import HUEY
 
     names = register_tasks()
     options = consumer_options(workers)

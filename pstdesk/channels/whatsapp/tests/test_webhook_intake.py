@@ -194,16 +194,16 @@ def test_media_over_the_size_limit_is_noted_not_downloaded(sim: Simulator, wa_se
 def test_one_failing_item_does_not_lose_the_others(
     post_webhook: Any, sim: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pstdesk.consultations import actions
+    from pstdesk.channels.whatsapp import webhook as whatsapp_webhook
 
-    real = actions.receive_message
+    real = whatsapp_webhook.receive_message
 
     def flaky(inbound: Any) -> Any:
         if inbound.external_id == "wamid.batch12":
             raise ValueError("boom")
         return real(inbound)
 
-    monkeypatch.setattr(actions, "receive_message", flaky)
+    monkeypatch.setattr(whatsapp_webhook, "receive_message", flaky)
     response = post_webhook(_batch(50))
     assert response.status_code == 200  # a bug will not heal by redelivery: keep it, don't make Meta retry
     assert Message.objects.filter(direction=Direction.IN).count() == 49
@@ -211,7 +211,7 @@ def test_one_failing_item_does_not_lose_the_others(
     assert delivery.state == DeliveryState.PARTIAL
     assert "wamid.batch12" in delivery.error and "boom" in delivery.error
     # fixed, the stored delivery is processed again: the missing one is added, nothing doubled
-    monkeypatch.setattr(actions, "receive_message", real)
+    monkeypatch.setattr(whatsapp_webhook, "receive_message", real)
     from pstdesk.channels.whatsapp.actions import reprocess_delivery
 
     assert reprocess_delivery(delivery) == "processed"
@@ -227,10 +227,10 @@ def test_a_transient_failure_is_retried_by_the_worker_later(
     from django.db import OperationalError
     from django.utils import timezone
 
+    from pstdesk.channels.whatsapp import webhook as whatsapp_webhook
     from pstdesk.channels.whatsapp.tests.conftest import process_stored
-    from pstdesk.consultations import actions
 
-    real = actions.receive_message
+    real = whatsapp_webhook.receive_message
     calls = {"n": 0}
 
     def busy_once(inbound: Any) -> Any:
@@ -239,7 +239,7 @@ def test_a_transient_failure_is_retried_by_the_worker_later(
             raise OperationalError("database is locked")
         return real(inbound)
 
-    monkeypatch.setattr(actions, "receive_message", busy_once)
+    monkeypatch.setattr(whatsapp_webhook, "receive_message", busy_once)
     body = _batch(10)
     assert post_webhook(body).status_code == 200  # stored: Meta need not redeliver, the worker retries
     assert Message.objects.filter(direction=Direction.IN).count() == 9

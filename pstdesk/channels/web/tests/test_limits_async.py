@@ -12,14 +12,14 @@ from django.core.cache import caches
 
 from pstdesk.channels.web import limits
 
+REDIS = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="Redis runs in the PostgreSQL + Redis leg")
 
-@pytest.fixture(params=["locmem", "redis"])
+
+@pytest.fixture(params=["locmem", pytest.param("redis", marks=REDIS)])
 def shared_cache(request: Any, settings: Any) -> None:
     if request.param == "redis":
-        url = os.environ.get("REDIS_URL")
-        if not url:
-            pytest.skip("REDIS_URL not set")
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+        location = os.environ["REDIS_URL"]
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}}
     caches["default"].clear()
     limits._shared_down_until = 0.0
 

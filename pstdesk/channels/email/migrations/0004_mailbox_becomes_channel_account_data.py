@@ -4,8 +4,7 @@ their mailbox to its account; reversed, mailboxes are rebuilt from the accounts.
 
 from typing import Any
 
-import django.db.models.deletion
-from django.db import migrations, models
+from django.db import migrations
 
 SERVER_FIELDS = (
     "display_name",
@@ -54,16 +53,6 @@ def accounts_to_mailboxes(apps: Any, schema_editor: Any) -> None:
                 mailbox=mailbox, account=None
             )
     ChannelAccount.objects.filter(kind="email").delete()
-
-
-def _account(null: bool, related_name: str) -> models.ForeignKey:  # type: ignore[type-arg]
-    return models.ForeignKey(
-        null=null,
-        on_delete=django.db.models.deletion.CASCADE,
-        related_name=related_name,
-        to="offices.channelaccount",
-        verbose_name="kotak surat",
-    )
 
 
 class Migration(migrations.Migration):
